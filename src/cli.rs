@@ -1,0 +1,103 @@
+//! The command line, as docker-pkg 4.0.4 takes it, plus this tool's additions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::engine::EngineKind;
+
+/// Build trees of container images from Dockerfile templates, Debian changelogs and control
+/// files, without a Docker daemon.
+///
+/// Each image is a directory holding a Jinja2 `Dockerfile.template`, a Debian `changelog`
+/// (the newest entry gives the image's name and tag) and optionally a `control` file whose
+/// `Depends:` names the images it is built on.
+#[derive(Debug, Parser)]
+#[command(name = "docker-pkg", version, max_term_width = 100)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(
+        short = 'c',
+        long = "configfile",
+        value_name = "FILE",
+        default_value = "config.yaml",
+        global = true
+    )]
+    pub configfile: PathBuf,
+
+    /// Log everything, debug messages included, to the terminal.
+    #[arg(long, global = true, conflicts_with = "info")]
+    pub debug: bool,
+
+    /// Log to the terminal instead of ./docker-pkg-build.log.
+    #[arg(long, global = true)]
+    pub info: bool,
+
+    /// The container tool to drive (overrides `engine:` of the configuration).
+    #[arg(long, value_name = "ENGINE", global = true, value_parser = parse_engine)]
+    pub engine: Option<EngineKind>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render the Dockerfile of every selected image, and the build order, into a folder.
+    ///
+    /// Needs no container tool, no registry and no network.
+    Render(RenderArgs),
+    /// Print the dependency graph of the images (edges go from an image to those built on it).
+    Graph(GraphArgs),
+}
+
+/// `--nightly` / `--snapshot`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+#[group(multiple = false)]
+pub struct SuffixArgs {
+    /// Append `-YYYYMMDD` (today) to every tag.
+    #[arg(long)]
+    pub nightly: bool,
+    /// Append `-YYYYMMDD-HHMMSS` (now) to every tag.
+    #[arg(long)]
+    pub snapshot: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Only images whose full label (`REGISTRY/NAMESPACE/NAME:TAG`) matches this shell glob;
+    /// `*` matches `/` too.
+    #[arg(long, value_name = "GLOB")]
+    pub select: Option<String>,
+    #[command(flatten)]
+    pub suffix: SuffixArgs,
+    /// Where to write `<name>/Dockerfile` for each image, and `chain.txt`.
+    #[arg(long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// The directory to scan for image definitions.
+    #[arg(value_name = "DIRECTORY")]
+    pub directory: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+    /// The directory to scan for image definitions.
+    #[arg(value_name = "DIRECTORY")]
+    pub directory: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Images, base images and edges as JSON.
+    Json,
+}
+
+fn parse_engine(name: &str) -> Result<EngineKind, String> {
+    name.parse()
+}

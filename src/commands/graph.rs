@@ -1,0 +1,156 @@
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::Loaded;
+use crate::cli::{GraphArgs, GraphFormat};
+use crate::config::Config;
+use crate::error::{Error, Outcome};
+use crate::label::TagSuffix;
+
+/// Prints the dependency graph: every image with its label, the configured base images
+/// (marked as such), and an edge from each dependency to each image built on it.
+pub fn graph(config: &Config, args: &GraphArgs) -> Result<Outcome, Error> {
+    let loaded = super::load(config, &args.directory, &TagSuffix::None)?;
+    let text = match args.format {
+        GraphFormat::Dot => dot(&loaded, &config.base_images),
+        GraphFormat::Mermaid => mermaid(&loaded, &config.base_images),
+        GraphFormat::Json => json(&loaded, &config.base_images),
+    };
+    print!("{text}");
+    Ok(Outcome::Success)
+}
+
+/// An edge from a dependency to an image built on it; nodes are `image` or `base` indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Node {
+    Image(usize),
+    Base(usize),
+}
+
+fn edges(loaded: &Loaded) -> Vec<(Node, Node)> {
+    let mut edges = Vec::new();
+    for &image in loaded.graph.order() {
+        let bases = loaded.graph.base_dependencies(image).iter();
+        edges.extend(bases.map(|&b| (Node::Base(b), Node::Image(image))));
+        let deps = loaded.graph.dependencies(image).iter();
+        edges.extend(deps.map(|&d| (Node::Image(d), Node::Image(image))));
+    }
+    edges
+}
+
+fn node_id(node: Node) -> String {
+    match node {
+        Node::Image(i) => format!("i{i}"),
+        Node::Base(b) => format!("b{b}"),
+    }
+}
+
+fn dot(loaded: &Loaded, base_images: &[String]) -> String {
+    let mut out = String::from("digraph images {\n  rankdir=LR;\n");
+    for (index, label) in base_images.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  b{index} [label={label:?}, shape=box, style=dashed, base=true];"
+        );
+    }
+    for &index in loaded.graph.order() {
+        let image = loaded.tree.get(index);
+        let _ = writeln!(
+            out,
+            "  i{index} [label={:?}, name={:?}];",
+            image.label.to_string(),
+            image.name()
+        );
+    }
+    for (from, to) in edges(loaded) {
+        let _ = writeln!(out, "  {} -> {};", node_id(from), node_id(to));
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn mermaid(loaded: &Loaded, base_images: &[String]) -> String {
+    let mut out = String::from("flowchart LR\n");
+    for (index, label) in base_images.iter().enumerate() {
+        let _ = writeln!(out, "  b{index}[(\"{}\")]:::base", mermaid_text(label));
+    }
+    for &index in loaded.graph.order() {
+        let label = loaded.tree.get(index).label.to_string();
+        let _ = writeln!(out, "  i{index}[\"{}\"]", mermaid_text(&label));
+    }
+    for (from, to) in edges(loaded) {
+        let _ = writeln!(out, "  {} --> {}", node_id(from), node_id(to));
+    }
+    out.push_str("  classDef base stroke-dasharray: 5 5\n");
+    out
+}
+
+/// Mermaid labels are quoted; a quote inside is written as its entity.
+fn mermaid_text(text: &str) -> String {
+    text.replace('"', "#quot;")
+}
+
+#[derive(Serialize)]
+struct JsonGraph<'a> {
+    images: Vec<JsonImage<'a>>,
+    base_images: Vec<JsonImage<'a>>,
+    edges: Vec<JsonEdge<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonImage<'a> {
+    name: &'a str,
+    label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    directory: Option<String>,
+    base: bool,
+}
+
+#[derive(Serialize)]
+struct JsonEdge<'a> {
+    from: &'a str,
+    to: &'a str,
+}
+
+fn json(loaded: &Loaded, base_images: &[String]) -> String {
+    let name = |node: Node| match node {
+        Node::Image(i) => loaded.tree.get(i).name(),
+        Node::Base(b) => crate::graph::base_short_name(&base_images[b]),
+    };
+    let graph = JsonGraph {
+        images: loaded
+            .graph
+            .order()
+            .iter()
+            .map(|&i| {
+                let image = loaded.tree.get(i);
+                JsonImage {
+                    name: image.name(),
+                    label: image.label.to_string(),
+                    directory: Some(image.definition.dir.display().to_string()),
+                    base: false,
+                }
+            })
+            .collect(),
+        base_images: base_images
+            .iter()
+            .map(|label| JsonImage {
+                name: crate::graph::base_short_name(label),
+                label: label.clone(),
+                directory: None,
+                base: true,
+            })
+            .collect(),
+        edges: edges(loaded)
+            .into_iter()
+            .map(|(from, to)| JsonEdge {
+                from: name(from),
+                to: name(to),
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&graph).expect("the graph serializes to JSON");
+    text.push('\n');
+    text
+}

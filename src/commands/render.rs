@@ -1,0 +1,69 @@
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::cli::RenderArgs;
+use crate::config::Config;
+use crate::error::{Error, Outcome};
+use crate::label::TagSuffix;
+use crate::select::Selection;
+use crate::template::{RenderError, Renderer};
+
+/// Renders the Dockerfile of every selected image into `OUT/<name>/Dockerfile`, and writes
+/// their labels in a valid build order to `OUT/chain.txt`. An image that fails to render is
+/// reported and the others are still written.
+pub fn render(config: &Config, args: &RenderArgs, suffix: &TagSuffix) -> Result<Outcome, Error> {
+    let selection = Selection::new(args.select.as_deref())?;
+    let loaded = super::load(config, &args.directory, suffix)?;
+    let tree = &loaded.tree;
+    let chain: Vec<usize> = loaded
+        .graph
+        .order()
+        .iter()
+        .copied()
+        .filter(|&i| selection.matches(&tree.get(i).label.to_string()))
+        .collect();
+    let renderer = Renderer::new(config, tree);
+    let failures: Vec<RenderError> = chain
+        .par_iter()
+        .map(|&index| -> Result<Option<RenderError>, Error> {
+            match renderer.render(index) {
+                Ok(dockerfile) => {
+                    let dir = args.output.join(tree.get(index).name());
+                    write(&dir, "Dockerfile", &dockerfile)?;
+                    Ok(None)
+                }
+                Err(error) => Ok(Some(error)),
+            }
+        })
+        .collect::<Result<Vec<_>, Error>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let labels: String = chain
+        .iter()
+        .map(|&i| format!("{}\n", tree.get(i).label))
+        .collect();
+    write(&args.output, "chain.txt", &labels)?;
+    for failure in &failures {
+        log::error!("{failure}");
+    }
+    println!(
+        "Rendered {} of {} images into {}",
+        chain.len() - failures.len(),
+        chain.len(),
+        args.output.display()
+    );
+    Ok(if failures.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::ImagesFailed
+    })
+}
+
+fn write(dir: &Path, file: &str, text: &str) -> Result<(), Error> {
+    let path = dir.join(file);
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .map_err(|source| Error::Write { path, source })
+}

@@ -1,0 +1,87 @@
+//! One image definition: a directory holding `Dockerfile.template`, `changelog` and,
+//! optionally, `control`.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::changelog::{self, ChangelogError};
+use crate::control::{self, ControlError};
+
+pub const TEMPLATE_FILE: &str = "Dockerfile.template";
+pub const CHANGELOG_FILE: &str = "changelog";
+pub const CONTROL_FILE: &str = "control";
+
+/// What a definition directory says about its image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageDefinition {
+    pub dir: PathBuf,
+    /// The package name of the changelog's newest entry.
+    pub name: String,
+    /// The version of the changelog's newest entry, as written.
+    pub version: String,
+    /// Names of the images this one is built on.
+    pub depends: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{path}: {source}")]
+    Changelog {
+        path: PathBuf,
+        source: ChangelogError,
+    },
+    #[error("{path}: {source}")]
+    Control { path: PathBuf, source: ControlError },
+}
+
+impl ImageDefinition {
+    /// Reads the changelog and the control file of the definition in `dir`.
+    pub fn read(dir: &Path) -> Result<ImageDefinition, DefinitionError> {
+        let changelog_path = dir.join(CHANGELOG_FILE);
+        let heading = changelog::newest_heading(&read_text(&changelog_path)?).map_err(
+            |source| DefinitionError::Changelog {
+                path: changelog_path,
+                source,
+            },
+        )?;
+        let control_path = dir.join(CONTROL_FILE);
+        let depends = match std::fs::read_to_string(&control_path) {
+            Ok(text) => {
+                control::dependencies(&text).map_err(|source| DefinitionError::Control {
+                    path: control_path,
+                    source,
+                })?
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(source) => {
+                return Err(DefinitionError::Read {
+                    path: control_path,
+                    source,
+                });
+            }
+        };
+        Ok(ImageDefinition {
+            dir: dir.to_owned(),
+            name: heading.package,
+            version: heading.version,
+            depends,
+        })
+    }
+
+    pub fn template_path(&self) -> PathBuf {
+        self.dir.join(TEMPLATE_FILE)
+    }
+
+    pub fn changelog_path(&self) -> PathBuf {
+        self.dir.join(CHANGELOG_FILE)
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, DefinitionError> {
+    std::fs::read_to_string(path).map_err(|source| DefinitionError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}

@@ -1,0 +1,65 @@
+//! The errors that stop a command, and the exit codes.
+
+use std::path::PathBuf;
+
+use crate::config::ConfigError;
+use crate::graph::GraphError;
+use crate::scan::ScanError;
+use crate::select::SelectError;
+use crate::tree::TreeError;
+
+/// Something that stops a command before or outside the work on single images.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Select(#[from] SelectError),
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+    #[error("{} problems in the image definitions", .0.len())]
+    Tree(Vec<TreeError>),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write the log file {path}: {source}")]
+    Log {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// One line per problem: a scan or a tree can hold several.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Error::Scan(ScanError::Definitions(errors)) => {
+                errors.iter().map(ToString::to_string).collect()
+            }
+            Error::Tree(errors) => errors.iter().map(ToString::to_string).collect(),
+            other => vec![other.to_string()],
+        }
+    }
+}
+
+/// How a command that ran to its end went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every image went well.
+    Success,
+    /// At least one image failed; the others were done.
+    ImagesFailed,
+}
+
+/// Exit codes: 0 all good, 1 some image failed, 2 bad input, configuration or environment.
+pub fn exit_code(result: &Result<Outcome, Error>) -> u8 {
+    match result {
+        Ok(Outcome::Success) => 0,
+        Ok(Outcome::ImagesFailed) => 1,
+        Err(_) => 2,
+    }
+}

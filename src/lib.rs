@@ -1,0 +1,64 @@
+//! docker-pkg: builds trees of container images from Dockerfile templates, Debian changelogs
+//! and control files, driving buildah, podman or the docker CLI instead of a Docker daemon.
+//!
+//! The pipeline, one module per step: definitions are [`scan`]ned into an [`tree::ImageTree`],
+//! planned into a [`graph::DependencyGraph`], and their templates rendered by
+//! [`template::Renderer`]; every container tool is behind [`engine`].
+
+pub mod changelog;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod container_limits;
+pub mod control;
+pub mod definition;
+pub mod engine;
+pub mod error;
+pub mod graph;
+pub mod label;
+pub mod logging;
+pub mod scan;
+pub mod select;
+pub mod template;
+pub mod tree;
+
+use cli::{Cli, Command, SuffixArgs};
+use config::Config;
+use error::{Error, Outcome};
+use label::TagSuffix;
+use logging::Verbosity;
+
+/// Runs one command line.
+pub fn run(cli: &Cli) -> Result<Outcome, Error> {
+    logging::init(verbosity(cli))?;
+    let mut config = Config::load(&cli.configfile)?;
+    if let Some(engine) = cli.engine {
+        config.engine = engine;
+    }
+    match &cli.command {
+        Command::Render(args) => commands::render(&config, args, &suffix(args.suffix)),
+        Command::Graph(args) => commands::graph(&config, args),
+    }
+}
+
+pub fn verbosity(cli: &Cli) -> Verbosity {
+    if cli.debug {
+        Verbosity::Debug
+    } else if cli.info {
+        Verbosity::Info
+    } else {
+        Verbosity::Quiet
+    }
+}
+
+/// The tag suffix of this run, from the time it started.
+fn suffix(args: SuffixArgs) -> TagSuffix {
+    let now = chrono::Local::now();
+    if args.nightly {
+        TagSuffix::nightly(now)
+    } else if args.snapshot {
+        TagSuffix::snapshot(now)
+    } else {
+        TagSuffix::None
+    }
+}

@@ -1,0 +1,72 @@
+//! Finding every image definition below a directory, and reading them in parallel.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::definition::{CHANGELOG_FILE, DefinitionError, ImageDefinition, TEMPLATE_FILE};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("{0} is not a directory")]
+    NotADirectory(PathBuf),
+    #[error("cannot scan {path}: {source}")]
+    Walk {
+        path: PathBuf,
+        source: walkdir::Error,
+    },
+    #[error("{} image definitions could not be read", .0.len())]
+    Definitions(Vec<DefinitionError>),
+}
+
+/// Every definition below `root`, in directory order.
+pub fn scan(root: &Path) -> Result<Vec<ImageDefinition>, ScanError> {
+    let dirs = definition_dirs(root)?;
+    let results: Vec<_> = dirs
+        .par_iter()
+        .map(|dir| ImageDefinition::read(dir))
+        .collect();
+    let (definitions, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    if errors.is_empty() {
+        Ok(definitions.into_iter().flatten().collect())
+    } else {
+        Err(ScanError::Definitions(
+            errors.into_iter().filter_map(Result::err).collect(),
+        ))
+    }
+}
+
+/// The directories below `root` that hold both a template and a changelog. A directory with
+/// only one of the two is passed over with a warning naming the missing file.
+fn definition_dirs(root: &Path) -> Result<Vec<PathBuf>, ScanError> {
+    if !root.is_dir() {
+        return Err(ScanError::NotADirectory(root.to_owned()));
+    }
+    let mut dirs = Vec::new();
+    for entry in WalkDir::new(root).sort_by_file_name() {
+        let entry = entry.map_err(|source| ScanError::Walk {
+            path: source.path().unwrap_or(root).to_owned(),
+            source,
+        })?;
+        if !entry.file_type().is_dir() {
+            continue;
+        }
+        let dir = entry.path();
+        let has_template = dir.join(TEMPLATE_FILE).is_file();
+        let has_changelog = dir.join(CHANGELOG_FILE).is_file();
+        match (has_template, has_changelog) {
+            (true, true) => dirs.push(dir.to_owned()),
+            (false, true) => log::warn!(
+                "Ignoring {} since it lacks a {TEMPLATE_FILE}",
+                dir.display()
+            ),
+            (true, false) => log::warn!(
+                "Ignoring {} since it lacks a {CHANGELOG_FILE}",
+                dir.display()
+            ),
+            (false, false) => {}
+        }
+    }
+    Ok(dirs)
+}

@@ -1,0 +1,148 @@
+//! The scanned images of a tree, each with its label, found by name in constant time.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::definition::ImageDefinition;
+use crate::label::{ImageLabel, Repository, TagSuffix, is_valid_tag};
+
+/// One scanned image.
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub definition: ImageDefinition,
+    pub label: ImageLabel,
+}
+
+impl Image {
+    pub fn name(&self) -> &str {
+        &self.definition.name
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TreeError {
+    #[error("two images are named {name}: {} and {}", .first.display(), .second.display())]
+    DuplicateName {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("{}: `{tag}` is not a valid image tag (letters, digits, `_`, `.` and `-`, not starting with `.` or `-`, at most 128)", .changelog.display())]
+    InvalidTag { changelog: PathBuf, tag: String },
+}
+
+/// The images of a tree, in scan order.
+#[derive(Debug, Default)]
+pub struct ImageTree {
+    images: Vec<Image>,
+    by_name: HashMap<String, usize>,
+}
+
+impl ImageTree {
+    /// Labels every definition; duplicate names and tags that are not valid are all reported.
+    pub fn new(
+        definitions: Vec<ImageDefinition>,
+        repository: &Repository,
+        suffix: &TagSuffix,
+    ) -> Result<ImageTree, Vec<TreeError>> {
+        let mut errors = Vec::new();
+        let mut tree = ImageTree::default();
+        for definition in definitions {
+            let tag = suffix.apply(&definition.version);
+            if !is_valid_tag(&tag) {
+                errors.push(TreeError::InvalidTag {
+                    changelog: definition.changelog_path(),
+                    tag,
+                });
+                continue;
+            }
+            if let Some(&other) = tree.by_name.get(&definition.name) {
+                errors.push(TreeError::DuplicateName {
+                    name: definition.name.clone(),
+                    first: tree.images[other].definition.dir.clone(),
+                    second: definition.dir.clone(),
+                });
+                continue;
+            }
+            let label = repository.label(&definition.name, &tag);
+            tree.by_name
+                .insert(definition.name.clone(), tree.images.len());
+            tree.images.push(Image { definition, label });
+        }
+        if errors.is_empty() {
+            Ok(tree)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn images(&self) -> &[Image] {
+        &self.images
+    }
+
+    pub fn len(&self) -> usize {
+        self.images.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.images.is_empty()
+    }
+
+    /// The index of the image whose changelog names it `name`.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    pub fn get(&self, index: usize) -> &Image {
+        &self.images[index]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn definition(dir: &str, name: &str, version: &str) -> ImageDefinition {
+        ImageDefinition {
+            dir: dir.into(),
+            name: name.into(),
+            version: version.into(),
+            depends: vec![],
+        }
+    }
+
+    #[test]
+    fn labels_and_lookup() {
+        let repository = Repository {
+            registry: "127.0.0.1:5000".into(),
+            namespace: "ns".into(),
+        };
+        let suffix = TagSuffix::Nightly("20261126".into());
+        let tree = ImageTree::new(
+            vec![definition("a", "foo", "1.0"), definition("b", "bar", "2.0-1")],
+            &repository,
+            &suffix,
+        )
+        .unwrap();
+        let bar = tree.get(tree.find("bar").unwrap());
+        assert_eq!(bar.label.to_string(), "127.0.0.1:5000/ns/bar:2.0-1-20261126");
+        assert_eq!(tree.find("baz"), None);
+    }
+
+    #[test]
+    fn duplicates_and_bad_tags_are_all_reported() {
+        let errors = ImageTree::new(
+            vec![
+                definition("a", "foo", "1.0"),
+                definition("b", "foo", "1.1"),
+                definition("c", "bar", "1:1.0"),
+            ],
+            &Repository::default(),
+            &TagSuffix::None,
+        )
+        .unwrap_err();
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(messages[0], "two images are named foo: a and b");
+        assert!(messages[1].starts_with("c/changelog: `1:1.0` is not a valid image tag"));
+    }
+}
