@@ -46,25 +46,23 @@ fn node_id(node: Node) -> String {
     }
 }
 
+/// Graphviz: images by name, base images by label and drawn dashed.
 fn dot(loaded: &Loaded, base_images: &[String]) -> String {
+    let dot_id = |node: Node| match node {
+        Node::Image(i) => format!("{:?}", loaded.tree.get(i).name()),
+        Node::Base(b) => format!("{:?}", base_images[b]),
+    };
     let mut out = String::from("digraph images {\n  rankdir=LR;\n");
-    for (index, label) in base_images.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "  b{index} [label={label:?}, shape=box, style=dashed, base=true];"
-        );
+    for index in 0..base_images.len() {
+        let id = dot_id(Node::Base(index));
+        let _ = writeln!(out, "  {id} [shape=box, style=dashed, tooltip=\"base image\"];");
     }
     for &index in loaded.graph.order() {
-        let image = loaded.tree.get(index);
-        let _ = writeln!(
-            out,
-            "  i{index} [label={:?}, name={:?}];",
-            image.label.to_string(),
-            image.name()
-        );
+        let label = loaded.tree.get(index).label.to_string();
+        let _ = writeln!(out, "  {} [label={label:?}];", dot_id(Node::Image(index)));
     }
     for (from, to) in edges(loaded) {
-        let _ = writeln!(out, "  {} -> {};", node_id(from), node_id(to));
+        let _ = writeln!(out, "  {} -> {};", dot_id(from), dot_id(to));
     }
     out.push_str("}\n");
     out

@@ -1,0 +1,150 @@
+//! Runs the `docker-pkg` binary the way a user does, in a scratch directory, and checks what
+//! it printed: `Test::new().args([..]).run().success().stdout_has("..")`.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use tempfile::TempDir;
+
+/// A scratch directory with an image tree and a config, and a command line to run there.
+pub struct Test {
+    dir: Arc<TempDir>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::create_dir(dir.path().join("xdg")).expect("an empty XDG_CONFIG_HOME");
+        Test {
+            dir: Arc::new(dir),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `text` to `relative` below the scratch directory, creating folders.
+    pub fn file(self, relative: &str, text: &str) -> Test {
+        let path = self.path().join(relative);
+        std::fs::create_dir_all(path.parent().expect("a file has a folder")).expect("folders");
+        std::fs::write(&path, text).expect("the file is written");
+        self
+    }
+
+    /// An image definition in `images/<dir>`: its changelog names it `name` at `version`;
+    /// `depends` goes to its control file.
+    pub fn image(self, dir: &str, name: &str, version: &str, depends: &[&str], template: &str) -> Test {
+        let changelog = changelog_entry(name, version);
+        let test = self
+            .file(&format!("images/{dir}/changelog"), &changelog)
+            .file(&format!("images/{dir}/Dockerfile.template"), template);
+        if depends.is_empty() {
+            test
+        } else {
+            let control = format!("Package: {name}\nDepends: {}\n", depends.join(", "));
+            test.file(&format!("images/{dir}/control"), &control)
+        }
+    }
+
+    pub fn config(self, yaml: &str) -> Test {
+        self.file("config.yaml", yaml)
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Test
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn arg_path(mut self, path: &Path) -> Test {
+        self.args.push(path.display().to_string());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Runs `docker-pkg` with the arguments given, in the scratch directory.
+    pub fn run(&self) -> Output {
+        let output = Command::new(env!("CARGO_BIN_EXE_docker-pkg"))
+            .args(&self.args)
+            .current_dir(self.path())
+            .env("XDG_CONFIG_HOME", self.path().join("xdg"))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("docker-pkg runs");
+        Output {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            dir: Arc::clone(&self.dir),
+        }
+    }
+}
+
+pub fn changelog_entry(name: &str, version: &str) -> String {
+    format!(
+        "{name} ({version}) wikimedia; urgency=medium\n\n  * Release.\n\n \
+         -- Jane Doe <jane@example.org>  Mon, 01 Jan 2024 10:00:00 +0000\n"
+    )
+}
+
+/// What a run printed, with assertions that show all of it when they fail.
+#[derive(Debug)]
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    /// Kept so that the files the run wrote outlive the `Test`.
+    dir: Arc<TempDir>,
+}
+
+impl Output {
+    pub fn code(self, expected: i32) -> Output {
+        assert_eq!(self.code, Some(expected), "exit code\n{self:#?}");
+        self
+    }
+
+    pub fn success(self) -> Output {
+        self.code(0)
+    }
+
+    pub fn stdout_has(self, text: &str) -> Output {
+        assert!(self.stdout.contains(text), "stdout lacks {text:?}\n{self:#?}");
+        self
+    }
+
+    pub fn stderr_has(self, text: &str) -> Output {
+        assert!(self.stderr.contains(text), "stderr lacks {text:?}\n{self:#?}");
+        self
+    }
+
+    pub fn stderr_lacks(self, text: &str) -> Output {
+        assert!(!self.stderr.contains(text), "stderr has {text:?}\n{self:#?}");
+        self
+    }
+
+    /// Nothing that looks like a Rust panic or backtrace.
+    pub fn no_panic(self) -> Output {
+        self.stderr_lacks("panicked").stderr_lacks("RUST_BACKTRACE")
+    }
+
+    /// The text of a file the run wrote, relative to the scratch directory.
+    pub fn read(&self, relative: &str) -> String {
+        let path = self.dir.path().join(relative);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}\n{self:#?}", path.display()))
+    }
+}

@@ -1,0 +1,308 @@
+//! `docker-pkg render`: Dockerfiles byte-identical to docker-pkg 4.0.4's, the build order, and
+//! a clear message for every bad input.
+
+mod harness;
+
+use std::path::{Path, PathBuf};
+
+use harness::Test;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/render")
+}
+
+fn render_fixture(config: &str) -> harness::Output {
+    let root = fixtures();
+    Test::new()
+        .args(["-c", &root.join(format!("configs/{config}.yaml")).display().to_string()])
+        .args(["render", "--output", "out"])
+        .arg_path(&root.join("images"))
+        .run()
+}
+
+/// The goldens were written by docker-pkg 4.0.4 (fixtures/render/regenerate.py).
+fn assert_matches_golden(config: &str) {
+    let output = render_fixture(config).success();
+    let golden = fixtures().join("golden").join(config);
+    let mut names: Vec<String> = std::fs::read_dir(&golden)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["app", "base", "lonely", "python3", "tools"]);
+    for name in names {
+        let expected = std::fs::read_to_string(golden.join(&name).join("Dockerfile")).unwrap();
+        let actual = output.read(&format!("out/{name}/Dockerfile"));
+        assert_eq!(actual, expected, "{config}: {name}/Dockerfile differs from 4.0.4's");
+    }
+}
+
+#[test]
+fn golden_without_registry_proxy_or_options() {
+    assert_matches_golden("plain");
+}
+
+#[test]
+fn golden_with_http_proxy() {
+    assert_matches_golden("proxy");
+}
+
+#[test]
+fn golden_with_apt_options() {
+    assert_matches_golden("options");
+}
+
+#[test]
+fn golden_with_apt_only_proxy_and_apt_options() {
+    assert_matches_golden("proxy-options");
+}
+
+#[test]
+fn unmapped_uid_warns() {
+    render_fixture("plain")
+        .success()
+        .stderr_has("WARNING: UID mapping for user builder not found");
+}
+
+#[test]
+fn registry_with_port() {
+    let output = render_fixture("port").success();
+    let app = output.read("out/app/Dockerfile");
+    assert!(app.starts_with("FROM 127.0.0.1:5000/ns/python3:3.11.2-1\n"), "{app}");
+    assert!(app.contains("--from=127.0.0.1:5000/ns/tools:1.63.0-1-20241211 "), "{app}");
+    assert!(app.contains("# upstream of a base image: 20240101\n"), "{app}");
+    let base = output.read("out/base/Dockerfile");
+    assert!(base.starts_with("FROM 127.0.0.1:5000/ns/bookworm:20240101\n"), "{base}");
+    let python = output.read("out/python3/Dockerfile");
+    assert!(python.contains("ENV PYTHON_VERSION=3.11.2\nENV BASE_VERSION=1.2.3\n"), "{python}");
+}
+
+#[test]
+fn chain_is_a_valid_build_order() {
+    let output = render_fixture("port").success();
+    assert_eq!(
+        output.read("out/chain.txt"),
+        "127.0.0.1:5000/ns/base:1.2.3\n\
+         127.0.0.1:5000/ns/lonely:2.0\n\
+         127.0.0.1:5000/ns/python3:3.11.2-1\n\
+         127.0.0.1:5000/ns/tools:1.63.0-1-20241211\n\
+         127.0.0.1:5000/ns/app:0.9-s2\n"
+    );
+}
+
+#[test]
+fn select_is_a_glob_over_the_whole_label() {
+    let root = fixtures();
+    let test = Test::new()
+        .args(["-c", &root.join("configs/port.yaml").display().to_string()])
+        .args(["render", "--select", "*/ns/python*:3.*", "--output", "out"])
+        .arg_path(&root.join("images"));
+    let output = test.run().success().stdout_has("Rendered 1 of 1 images");
+    assert_eq!(output.read("out/chain.txt"), "127.0.0.1:5000/ns/python3:3.11.2-1\n");
+    assert!(!test.path().join("out/app").exists());
+}
+
+#[test]
+fn nightly_suffix_shows_everywhere_the_tag_does() {
+    let today = chrono::Local::now().format("%Y%m%d").to_string();
+    let output = Test::new()
+        .config("")
+        .image("a", "a", "1.0-1", &[], "FROM {{ 'a' | image_tag }}\n")
+        .args(["render", "--nightly", "--output", "out", "images"])
+        .run()
+        .success();
+    assert_eq!(output.read("out/chain.txt"), format!("a:1.0-1-{today}\n"));
+    assert_eq!(output.read("out/a/Dockerfile"), format!("FROM a:1.0-1-{today}"));
+}
+
+#[test]
+fn snapshot_suffix_has_the_time() {
+    let output = Test::new()
+        .config("")
+        .image("a", "a", "1.0", &[], "x")
+        .args(["render", "--snapshot", "--output", "out", "images"])
+        .run()
+        .success();
+    let chain = output.read("out/chain.txt");
+    let suffix = chain.trim().strip_prefix("a:1.0-").unwrap();
+    assert_eq!(suffix.len(), "YYYYMMDD-HHMMSS".len(), "{chain}");
+    assert_eq!(suffix.as_bytes()[8], b'-', "{chain}");
+}
+
+#[test]
+fn half_definitions_are_skipped_with_a_warning() {
+    Test::new()
+        .config("")
+        .image("good", "good", "1.0", &[], "FROM scratch\n")
+        .file("images/no-changelog/Dockerfile.template", "FROM scratch\n")
+        .file("images/no-template/changelog", &harness::changelog_entry("x", "1.0"))
+        .args(["render", "--output", "out", "images"])
+        .run()
+        .success()
+        .stderr_has("no-changelog since it lacks a changelog")
+        .stderr_has("no-template since it lacks a Dockerfile.template")
+        .stdout_has("Rendered 1 of 1 images");
+}
+
+#[test]
+fn one_failing_template_does_not_stop_the_others() {
+    let test = Test::new()
+        .config("")
+        .image("good", "good", "1.0", &[], "FROM scratch\n")
+        .image("bad", "bad", "1.0", &[], "FROM scratch\nRUN {{ missing_variable }}\n")
+        .args(["render", "--output", "out", "images"]);
+    let output = test.run().code(1).no_panic();
+    let stderr = &output.stderr;
+    assert!(
+        stderr.contains("images/bad/Dockerfile.template:2: undefined value"),
+        "{stderr}"
+    );
+    assert!(test.path().join("out/good/Dockerfile").is_file());
+    assert!(!test.path().join("out/bad").exists());
+}
+
+/// Each bad input gives exit code `code` and one clear message, never a panic.
+fn assert_bad_input(test: Test, code: i32, message: &str) {
+    test.args(["render", "--output", "out", "images"])
+        .run()
+        .code(code)
+        .no_panic()
+        .stderr_has(message);
+}
+
+#[test]
+fn missing_config() {
+    assert_bad_input(
+        Test::new().image("a", "a", "1.0", &[], "x"),
+        2,
+        "Config file config.yaml does not exist",
+    );
+}
+
+#[test]
+fn malformed_yaml() {
+    assert_bad_input(
+        Test::new().config("registry: [unclosed\n").image("a", "a", "1.0", &[], "x"),
+        2,
+        "config file config.yaml is not valid YAML",
+    );
+}
+
+#[test]
+fn changelog_without_entries() {
+    assert_bad_input(
+        Test::new()
+            .config("")
+            .file("images/a/changelog", "\n\n")
+            .file("images/a/Dockerfile.template", "x"),
+        2,
+        "images/a/changelog: it has no entries",
+    );
+}
+
+#[test]
+fn tag_that_is_not_an_oci_tag() {
+    assert_bad_input(
+        Test::new().config("").image("a", "a", "1:1.0-1", &[], "x"),
+        2,
+        "images/a/changelog: `1:1.0-1` is not a valid image tag",
+    );
+}
+
+#[test]
+fn malformed_control() {
+    assert_bad_input(
+        Test::new()
+            .config("")
+            .image("a", "a", "1.0", &[], "x")
+            .file("images/a/control", "Package: a\nnot a field\n"),
+        2,
+        "images/a/control: line 2: expected `Field: value`",
+    );
+}
+
+#[test]
+fn unreadable_file() {
+    let test = Test::new().config("").image("a", "a", "1.0", &[], "x");
+    std::fs::write(test.path().join("images/a/changelog"), b"a (1.0) x; urgency=low\n\xff\xfe\n")
+        .unwrap();
+    assert_bad_input(test, 2, "cannot read ");
+}
+
+#[test]
+fn undefined_variable() {
+    assert_bad_input(
+        Test::new().config("").image("a", "a", "1.0", &[], "{{ nope }}"),
+        1,
+        "images/a/Dockerfile.template:1: undefined value",
+    );
+}
+
+#[test]
+fn unknown_image_in_image_tag() {
+    assert_bad_input(
+        Test::new()
+            .config("registry: r.example.org\n")
+            .image("a", "a", "1.0", &[], "FROM {{ 'ghost' | image_tag }}"),
+        1,
+        "image_tag: unknown image r.example.org/ghost",
+    );
+}
+
+#[test]
+fn add_user_of_an_unmapped_user() {
+    assert_bad_input(
+        Test::new()
+            .config("")
+            .image("a", "a", "1.0", &[], "RUN {{ 'someone' | add_user }}"),
+        1,
+        "add_user: no uid is known for user 'someone'",
+    );
+}
+
+#[test]
+fn non_numeric_user_with_force_numeric_user() {
+    assert_bad_input(
+        Test::new()
+            .config("force_numeric_user: true\n")
+            .image("a", "a", "1.0", &[], "USER 0\nUSER {{ 'nobody' }}\n"),
+        1,
+        "the last USER instruction is not numeric (`USER nobody`)",
+    );
+}
+
+#[test]
+fn cycle() {
+    assert_bad_input(
+        Test::new()
+            .config("")
+            .image("a", "a", "1.0", &["b"], "x")
+            .image("b", "b", "1.0", &["a"], "x"),
+        2,
+        "dependency cycle (each image depends on the next): a -> b -> a",
+    );
+}
+
+#[test]
+fn duplicate_names() {
+    assert_bad_input(
+        Test::new()
+            .config("")
+            .image("one", "same", "1.0", &[], "x")
+            .image("two", "same", "2.0", &[], "x"),
+        2,
+        "two images are named same: images/one and images/two",
+    );
+}
+
+#[test]
+fn unknown_dependency_warns_naming_both() {
+    Test::new()
+        .config("")
+        .image("a", "a", "1.0", &["ghost"], "x")
+        .args(["render", "--output", "out", "images"])
+        .run()
+        .success()
+        .stderr_has("Image a (")
+        .stderr_has("depends on ghost, which is neither an image of the tree nor a base image");
+}
