@@ -13,6 +13,7 @@ pub mod container_limits;
 pub mod control;
 pub mod definition;
 pub mod engine;
+pub mod registry;
 pub mod error;
 pub mod graph;
 pub mod label;

@@ -1,0 +1,128 @@
+//! The published check: which of many labels are in their registry, with one HTTP request
+//! per label over a shared connection pool, many at a time.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::future::join_all;
+use reqwest::Client;
+
+use crate::label::ImageLabel;
+use crate::registry::RegistryError;
+use crate::registry::logins::Logins;
+use crate::registry::reference::registry_host;
+use crate::registry::session::HostSession;
+use crate::registry::settings::RegistrySettings;
+
+/// How many manifest requests are in flight at once.
+const CONCURRENCY: usize = 16;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A client for the registries of a run.
+pub struct Registry {
+    /// Its own runtime, so that sync code can call it and pooled connections outlive a call.
+    runtime: tokio::runtime::Runtime,
+    /// Verifies certificates against the system's roots and the configured CA bundle.
+    verifying: Client,
+    /// For `insecure_registries` only: accepts any certificate.
+    trusting: Option<Client>,
+    settings: RegistrySettings,
+    logins: Logins,
+}
+
+impl Registry {
+    /// Reads the CA bundle and prepares the clients; no request is made yet.
+    pub fn new(settings: &RegistrySettings) -> Result<Registry, RegistryError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| RegistryError::Client(e.to_string()))?;
+        let mut builder = client_builder();
+        if let Some(path) = &settings.ca_bundle {
+            builder = builder.tls_certs_merge(ca_bundle(path)?);
+        }
+        let verifying = builder.build().map_err(client_error)?;
+        let trusting = match settings.insecure_registries.is_empty() {
+            true => None,
+            false => Some(
+                client_builder()
+                    .tls_danger_accept_invalid_certs(true)
+                    .build()
+                    .map_err(client_error)?,
+            ),
+        };
+        Ok(Registry {
+            runtime,
+            verifying,
+            trusting,
+            settings: settings.clone(),
+            logins: Logins::new(settings),
+        })
+    }
+
+    /// Whether each label is published, in the order given. A label without a registry
+    /// address is not (and costs no request).
+    pub fn published(&self, labels: &[ImageLabel]) -> Vec<Result<bool, RegistryError>> {
+        self.runtime.block_on(self.published_async(labels))
+    }
+
+    /// [`Registry::published`] for callers already in an async context.
+    pub async fn published_async(&self, labels: &[ImageLabel]) -> Vec<Result<bool, RegistryError>> {
+        let hosts: BTreeSet<&str> = labels
+            .iter()
+            .filter_map(|label| registry_host(&label.name))
+            .collect();
+        let opened = join_all(hosts.iter().map(|host| self.open(host))).await;
+        let sessions: HashMap<&str, Result<HostSession<'_>, RegistryError>> =
+            hosts.into_iter().zip(opened).collect();
+        futures_util::stream::iter(labels)
+            .map(|label| async {
+                match registry_host(&label.name).map(|host| &sessions[host]) {
+                    None => Ok(false),
+                    Some(Ok(session)) => session.has_manifest(label).await,
+                    Some(Err(error)) => Err(error.clone()),
+                }
+            })
+            .buffered(CONCURRENCY)
+            .collect()
+            .await
+    }
+
+    async fn open(&self, host: &str) -> Result<HostSession<'_>, RegistryError> {
+        let insecure = self.settings.is_insecure(host);
+        let client = match (&self.trusting, insecure) {
+            (Some(trusting), true) => trusting,
+            _ => &self.verifying,
+        };
+        HostSession::open(host, client, insecure, &self.logins).await
+    }
+}
+
+fn client_builder() -> reqwest::ClientBuilder {
+    Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("docker-pkg/", env!("CARGO_PKG_VERSION")))
+}
+
+fn client_error(error: reqwest::Error) -> RegistryError {
+    RegistryError::Client(error.to_string())
+}
+
+/// The certificates of the PEM file `path`.
+fn ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, RegistryError> {
+    let error = |message: String| RegistryError::CaBundle {
+        path: path.to_owned(),
+        message,
+    };
+    let pem = std::fs::read(path).map_err(|e| error(e.to_string()))?;
+    let certificates =
+        reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| error(e.to_string()))?;
+    if certificates.is_empty() {
+        return Err(error("it holds no PEM certificate".into()));
+    }
+    Ok(certificates)
+}
