@@ -1,12 +1,70 @@
 //! The container tools behind one trait. Nothing outside this module knows a flag of buildah,
 //! podman or docker, and only this module spawns them.
+//!
+//! [`connect`] gives the engine that [`EngineSettings`] choose. Every engine keeps the
+//! configured password off command lines (a private auth file, removed when the engine is
+//! dropped) and out of its errors and streamed output.
+
+mod access;
+mod build_flags;
+mod buildah;
+mod containers_cli;
+mod docker;
+mod podman;
+mod process;
+mod settings;
+mod size;
 
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+use base64::Engine as _;
+
 use crate::container_limits::ContainerLimits;
 use crate::label::ImageLabel;
+use crate::registry::reference::same_name;
+
+pub use settings::{ENGINE_PATH_VARIABLE, EngineSettings};
+
+/// The engine `settings` describe, its binary found and its registry access prepared.
+pub fn connect(settings: EngineSettings) -> Result<Box<dyn Engine>, EngineError> {
+    let tool = process::Tool::locate(settings.kind, settings.program.as_deref())?
+        .with_env(&settings.extra_env)
+        .with_secrets(secrets(&settings));
+    let access = access::RegistryAccess::prepare(&settings.registry)?;
+    Ok(match settings.kind {
+        EngineKind::Buildah => Box::new(buildah::Buildah::new(containers_cli::ContainersCli::new(
+            tool, access,
+        ))),
+        EngineKind::Podman => Box::new(podman::Podman::new(containers_cli::ContainersCli::new(
+            tool, access,
+        ))),
+        EngineKind::Docker => {
+            let registry = &settings.registry;
+            if registry.ca_bundle.is_some() || !registry.insecure_registries.is_empty() {
+                log::warn!(
+                    "the docker engine leaves TLS to the Docker daemon: ca_bundle and \
+                     insecure_registries are not used by its pushes and pulls"
+                );
+            }
+            Box::new(docker::Docker::new(tool, access))
+        }
+    })
+}
+
+/// The configured password, plainly and as it stands in an auth file.
+fn secrets(settings: &EngineSettings) -> Vec<String> {
+    let Some(credentials) = &settings.registry.credentials else {
+        return Vec::new();
+    };
+    let password = credentials.password.expose();
+    let pair = format!("{}:{password}", credentials.username);
+    vec![
+        password.to_owned(),
+        base64::engine::general_purpose::STANDARD.encode(pair),
+    ]
+}
 
 /// Which tool builds, tags, pushes and pulls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -57,13 +115,27 @@ pub struct BuildRequest<'a> {
     pub limits: &'a ContainerLimits,
 }
 
-/// An image in local storage.
+/// An image in local storage, as the engine's tool reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalImage {
+    /// The image id, without `sha256:`.
     pub id: String,
-    /// Every `NAME:TAG` the image is known by.
+    /// Every `NAME:TAG` the image is known by, spelt as the tool spells it (so that it can be
+    /// handed back to [`Engine::remove`]); compare with [`LocalImage::has_name`].
     pub names: Vec<String>,
+    /// In bytes; buildah and docker print sizes rounded to three digits.
     pub size: u64,
+}
+
+impl LocalImage {
+    /// Whether the image is known as `label`. buildah and podman report a name without a
+    /// registry below `localhost/` (`foo:1.0` as `localhost/foo:1.0`) and docker as it was
+    /// tagged, so the names are compared with `localhost/` put in front of both sides' names
+    /// that lack a registry.
+    pub fn has_name(&self, label: &ImageLabel) -> bool {
+        let wanted = label.to_string();
+        self.names.iter().any(|name| same_name(name, &wanted))
+    }
 }
 
 /// What every container tool does for docker-pkg. Implementations shell out to the tool; each

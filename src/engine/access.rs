@@ -1,0 +1,99 @@
+//! The files through which the tools reach registries: a private auth file for the configured
+//! credentials (so that no password is ever on a command line) and a private cert dir holding
+//! the configured CA bundle. Both live in a temporary directory, readable by its owner only,
+//! removed when the engine goes.
+
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+use crate::engine::EngineError;
+use crate::registry::RegistrySettings;
+use crate::registry::auth_file::AuthFile;
+use crate::registry::reference::registry_host;
+
+/// The name docker wants for its client configuration inside `--config DIR`; the containers
+/// tools read the same format from any path.
+const AUTH_FILE_NAME: &str = "config.json";
+
+/// Registry access for the tools of one engine.
+#[derive(Debug)]
+pub struct RegistryAccess {
+    /// Holds the files below; removed on drop.
+    _dir: Option<TempDir>,
+    auth_file: Option<PathBuf>,
+    cert_dir: Option<PathBuf>,
+    insecure_registries: Vec<String>,
+}
+
+impl RegistryAccess {
+    /// Writes the auth file when credentials are configured and the cert dir when a CA
+    /// bundle is; with neither, nothing is written and the ambient login applies.
+    pub fn prepare(settings: &RegistrySettings) -> Result<RegistryAccess, EngineError> {
+        let login = settings.configured_login();
+        let dir = match (login.is_some(), &settings.ca_bundle) {
+            (false, None) => None,
+            _ => Some(private_dir()?),
+        };
+        let root = dir.as_ref().map(TempDir::path);
+        let auth_file = match (root, login) {
+            (Some(root), Some((host, credentials))) => {
+                let path = root.join(AUTH_FILE_NAME);
+                AuthFile::single(host, credentials)
+                    .write_private(&path)
+                    .map_err(|source| setup("the registry auth file", source))?;
+                Some(path)
+            }
+            _ => None,
+        };
+        let cert_dir = match (root, &settings.ca_bundle) {
+            (Some(root), Some(bundle)) => Some(cert_dir(root, bundle)?),
+            _ => None,
+        };
+        Ok(RegistryAccess {
+            _dir: dir,
+            auth_file,
+            cert_dir,
+            insecure_registries: settings.insecure_registries.clone(),
+        })
+    }
+
+    /// The auth file holding the configured credentials, if any.
+    pub fn auth_file(&self) -> Option<&Path> {
+        self.auth_file.as_deref()
+    }
+
+    /// The directory holding the CA bundle as `ca.crt`, if one is configured.
+    pub fn cert_dir(&self) -> Option<&Path> {
+        self.cert_dir.as_deref()
+    }
+
+    /// Whether the configuration turns TLS verification off for the registry of `reference`.
+    pub fn is_insecure(&self, reference: &str) -> bool {
+        registry_host(reference)
+            .is_some_and(|host| self.insecure_registries.iter().any(|h| h == host))
+    }
+}
+
+fn private_dir() -> Result<TempDir, EngineError> {
+    tempfile::Builder::new()
+        .prefix("docker-pkg-registry-")
+        .tempdir()
+        .map_err(|source| setup("a private directory for registry access", source))
+}
+
+/// `ROOT/certs/ca.crt`, a copy of `bundle`: the tools read every `*.crt` of a cert dir.
+fn cert_dir(root: &Path, bundle: &Path) -> Result<PathBuf, EngineError> {
+    let dir = root.join("certs");
+    let what = || format!("a cert dir for the CA bundle {}", bundle.display());
+    std::fs::create_dir(&dir).map_err(|source| setup(&what(), source))?;
+    std::fs::copy(bundle, dir.join("ca.crt")).map_err(|source| setup(&what(), source))?;
+    Ok(dir)
+}
+
+fn setup(what: &str, source: std::io::Error) -> EngineError {
+    EngineError::Setup {
+        what: what.to_owned(),
+        source,
+    }
+}

@@ -1,0 +1,64 @@
+//! The build flags that buildah, podman and docker spell alike: tag, build args, resource
+//! limits, Dockerfile and context.
+
+use crate::container_limits::ContainerLimits;
+use crate::engine::BuildRequest;
+
+/// `-t LABEL --build-arg K=V … LIMITS -f CONTEXT/Dockerfile CONTEXT`; the caller puts the
+/// tool's pull and cache flags before these.
+pub fn common_build_flags(request: &BuildRequest<'_>) -> Vec<String> {
+    let mut flags = vec!["-t".to_owned(), request.label.to_string()];
+    for (name, value) in request.build_args {
+        flags.push("--build-arg".to_owned());
+        flags.push(format!("{name}={value}"));
+    }
+    flags.extend(limit_flags(request.limits));
+    flags.push("-f".to_owned());
+    flags.push(request.context.join("Dockerfile").display().to_string());
+    flags.push(request.context.display().to_string());
+    flags
+}
+
+/// `container_limits` as the flags of `docker build`, which buildah and podman copy.
+fn limit_flags(limits: &ContainerLimits) -> Vec<String> {
+    [
+        ("--memory", &limits.memory),
+        ("--memory-swap", &limits.memswap),
+        ("--cpu-shares", &limits.cpushares),
+        ("--cpuset-cpus", &limits.cpusetcpus),
+    ]
+    .into_iter()
+    .filter_map(|(flag, value)| Some([flag.to_owned(), value.clone()?]))
+    .flatten()
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::label::ImageLabel;
+
+    #[test]
+    fn every_part() {
+        let label = ImageLabel::parse("r.org:5000/foo:1.0").unwrap();
+        let limits = ContainerLimits {
+            memory: Some("1g".into()),
+            cpusetcpus: Some("0-1".into()),
+            ..ContainerLimits::default()
+        };
+        let request = BuildRequest {
+            context: Path::new("/tmp/ctx"),
+            label: &label,
+            use_cache: false,
+            build_args: &[("http_proxy".into(), "http://p:8080".into())],
+            limits: &limits,
+        };
+        assert_eq!(
+            common_build_flags(&request).join(" "),
+            "-t r.org:5000/foo:1.0 --build-arg http_proxy=http://p:8080 --memory 1g \
+             --cpuset-cpus 0-1 -f /tmp/ctx/Dockerfile /tmp/ctx"
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! The default engine: buildah, which needs no daemon and runs rootless.
+
+use serde::Deserialize;
+
+use crate::engine::containers_cli::ContainersCli;
+use crate::engine::size::parse_size;
+use crate::engine::{BuildRequest, Engine, EngineError, EngineKind, LocalImage};
+use crate::label::ImageLabel;
+
+/// buildah, through its command line.
+#[derive(Debug)]
+pub struct Buildah {
+    cli: ContainersCli,
+}
+
+impl Buildah {
+    pub fn new(cli: ContainersCli) -> Buildah {
+        Buildah { cli }
+    }
+}
+
+impl Engine for Buildah {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Buildah
+    }
+
+    fn build(
+        &self,
+        request: &BuildRequest<'_>,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<(), EngineError> {
+        self.cli.build(request, on_line)
+    }
+
+    fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
+        let (output, args) = self.cli.list_images(&["--json", "--no-trunc"])?;
+        parse_images(&output).map_err(|message| EngineError::Output {
+            command: self.cli.tool.command_line(&args),
+            message,
+        })
+    }
+
+    fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
+        self.cli.tag(image, target)
+    }
+
+    fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
+        self.cli.push(image)
+    }
+
+    fn pull(&self, reference: &str) -> Result<(), EngineError> {
+        self.cli.pull(reference)
+    }
+
+    fn remove(&self, references: &[String]) -> Result<(), EngineError> {
+        self.cli.remove(references)
+    }
+}
+
+/// One image of `buildah images --json`.
+#[derive(Deserialize)]
+struct ListedImage {
+    id: String,
+    #[serde(default)]
+    names: Option<Vec<String>>,
+    size: String,
+}
+
+/// `buildah images --json --no-trunc`: ids with their `sha256:`, sizes as `1.99 MB`.
+fn parse_images(output: &str) -> Result<Vec<LocalImage>, String> {
+    let listed: Option<Vec<ListedImage>> =
+        serde_json::from_str(output).map_err(|e| e.to_string())?;
+    listed
+        .unwrap_or_default()
+        .into_iter()
+        .map(|image| {
+            let size = parse_size(&image.size)
+                .ok_or_else(|| format!("unknown size `{}` of image {}", image.size, image.id))?;
+            Ok(LocalImage {
+                id: image.id.trim_start_matches("sha256:").to_owned(),
+                names: image.names.unwrap_or_default(),
+                size,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing() {
+        let output = r#"[
+            {"id": "sha256:f101", "names": ["localhost/foo:1.0", "r.org:5000/foo:1.0"],
+             "digest": "sha256:e344", "size": "1.99 MB", "readonly": false},
+            {"id": "sha256:0a0b", "names": null, "size": "2 kB"}
+        ]"#;
+        assert_eq!(
+            parse_images(output).unwrap(),
+            [
+                LocalImage {
+                    id: "f101".into(),
+                    names: vec!["localhost/foo:1.0".into(), "r.org:5000/foo:1.0".into()],
+                    size: 1_990_000,
+                },
+                LocalImage {
+                    id: "0a0b".into(),
+                    names: vec![],
+                    size: 2_000,
+                },
+            ]
+        );
+        assert_eq!(parse_images("null").unwrap(), []);
+        assert!(parse_images("Error").is_err());
+    }
+}

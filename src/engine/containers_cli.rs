@@ -1,0 +1,96 @@
+//! The command line that buildah and podman share (podman builds with buildah's code): the
+//! flags of build, tag, push, pull and rmi, spelt the same by both.
+
+use crate::engine::access::RegistryAccess;
+use crate::engine::build_flags::common_build_flags;
+use crate::engine::process::Tool;
+use crate::engine::{BuildRequest, EngineError};
+use crate::label::ImageLabel;
+
+/// buildah or podman, for the operations they spell alike.
+#[derive(Debug)]
+pub struct ContainersCli {
+    pub tool: Tool,
+    access: RegistryAccess,
+}
+
+impl ContainersCli {
+    pub fn new(tool: Tool, access: RegistryAccess) -> ContainersCli {
+        ContainersCli { tool, access }
+    }
+
+    /// `build --pull=never`: the default pulls a missing or newer base. `--layers` is the
+    /// cache, off unless asked for.
+    pub fn build(
+        &self,
+        request: &BuildRequest<'_>,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<(), EngineError> {
+        let cache = if request.use_cache {
+            "--layers"
+        } else {
+            "--no-cache"
+        };
+        let mut args = words(&["build", "--pull=never", cache]);
+        args.extend(common_build_flags(request));
+        self.tool.stream(&args, on_line)
+    }
+
+    /// The standard output of `images` with `flags`.
+    pub fn list_images(&self, flags: &[&str]) -> Result<(String, Vec<String>), EngineError> {
+        let mut args = words(&["images"]);
+        args.extend(words(flags));
+        Ok((self.tool.run(&args)?, args))
+    }
+
+    pub fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
+        let args = vec!["tag".to_owned(), image.to_string(), target.to_string()];
+        self.tool.run(&args).map(drop)
+    }
+
+    pub fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
+        self.transfer("push", &image.to_string())
+    }
+
+    pub fn pull(&self, reference: &str) -> Result<(), EngineError> {
+        self.transfer("pull", reference)
+    }
+
+    /// `rmi` of every reference at once: a reference of an image with other names untags it.
+    pub fn remove(&self, references: &[String]) -> Result<(), EngineError> {
+        if references.is_empty() {
+            return Ok(());
+        }
+        let mut args = vec!["rmi".to_owned()];
+        args.extend_from_slice(references);
+        self.tool.run(&args).map(drop)
+    }
+
+    /// A push or pull of `reference`, quiet so that a failure's last lines are its reason.
+    fn transfer(&self, verb: &str, reference: &str) -> Result<(), EngineError> {
+        let mut args = words(&[verb, "--quiet"]);
+        args.extend(self.registry_flags(reference));
+        args.push(reference.to_owned());
+        self.tool.run(&args).map(drop)
+    }
+
+    /// The private auth file and cert dir when configured, and `--tls-verify=false` only for
+    /// an insecure registry.
+    fn registry_flags(&self, reference: &str) -> Vec<String> {
+        let mut flags = Vec::new();
+        if let Some(file) = self.access.auth_file() {
+            flags.push(format!("--authfile={}", file.display()));
+        }
+        if let Some(dir) = self.access.cert_dir() {
+            flags.push(format!("--cert-dir={}", dir.display()));
+        }
+        if self.access.is_insecure(reference) {
+            flags.push("--tls-verify=false".to_owned());
+        }
+        flags
+    }
+}
+
+pub fn words(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| (*w).to_owned()).collect()
+}

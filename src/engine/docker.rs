@@ -1,0 +1,166 @@
+//! The docker CLI, for hosts that do have a Docker daemon.
+//!
+//! The daemon, not the CLI, talks to registries, so TLS is the daemon's business: config
+//! `ca_bundle` and `insecure_registries` cannot be passed per call and are not (install the CA
+//! as `/etc/docker/certs.d/HOST:PORT/ca.crt`, list insecure registries in the daemon's
+//! `daemon.json`). The configured credentials go in a private client configuration passed as
+//! `--config DIR`, which replaces `~/.docker` for that call. Nor can the daemon be kept from
+//! pulling a missing base image: `--pull=false` only stops it refreshing one it has.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::engine::access::RegistryAccess;
+use crate::engine::build_flags::common_build_flags;
+use crate::engine::containers_cli::words;
+use crate::engine::process::Tool;
+use crate::engine::size::parse_size;
+use crate::engine::{BuildRequest, Engine, EngineError, EngineKind, LocalImage};
+use crate::label::ImageLabel;
+
+/// The name docker gives to an untagged image's repository and tag.
+const NONE: &str = "<none>";
+
+/// docker, through its command line.
+#[derive(Debug)]
+pub struct Docker {
+    tool: Tool,
+    access: RegistryAccess,
+}
+
+impl Docker {
+    pub fn new(tool: Tool, access: RegistryAccess) -> Docker {
+        Docker { tool, access }
+    }
+
+    /// `--config DIR` before the command, when credentials are configured.
+    fn with_login(&self, command: &[&str], reference: &str) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(dir) = self.access.auth_file().and_then(|file| file.parent()) {
+            args.push(format!("--config={}", dir.display()));
+        }
+        args.extend(words(command));
+        args.push(reference.to_owned());
+        args
+    }
+}
+
+impl Engine for Docker {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Docker
+    }
+
+    fn build(
+        &self,
+        request: &BuildRequest<'_>,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<(), EngineError> {
+        let mut args = words(&["build", "--pull=false"]);
+        if !request.use_cache {
+            args.push("--no-cache".to_owned());
+        }
+        args.extend(common_build_flags(request));
+        self.tool.stream(&args, on_line)
+    }
+
+    fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
+        let args = words(&["images", "--no-trunc", "--format", "{{json .}}"]);
+        let output = self.tool.run(&args)?;
+        parse_images(&output).map_err(|message| EngineError::Output {
+            command: self.tool.command_line(&args),
+            message,
+        })
+    }
+
+    fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
+        let args = vec!["tag".to_owned(), image.to_string(), target.to_string()];
+        self.tool.run(&args).map(drop)
+    }
+
+    fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
+        let args = self.with_login(&["push", "--quiet"], &image.to_string());
+        self.tool.run(&args).map(drop)
+    }
+
+    fn pull(&self, reference: &str) -> Result<(), EngineError> {
+        let args = self.with_login(&["pull", "--quiet"], reference);
+        self.tool.run(&args).map(drop)
+    }
+
+    fn remove(&self, references: &[String]) -> Result<(), EngineError> {
+        if references.is_empty() {
+            return Ok(());
+        }
+        let mut args = vec!["rmi".to_owned()];
+        args.extend_from_slice(references);
+        self.tool.run(&args).map(drop)
+    }
+}
+
+/// One line of `docker images --format '{{json .}}'`: one name of one image.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListedName {
+    #[serde(rename = "ID")]
+    id: String,
+    repository: String,
+    tag: String,
+    size: String,
+}
+
+/// The lines of `docker images`, gathered by image in the order they come.
+fn parse_images(output: &str) -> Result<Vec<LocalImage>, String> {
+    let mut images: Vec<LocalImage> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    for line in output.lines().filter(|line| !line.trim().is_empty()) {
+        let listed: ListedName = serde_json::from_str(line).map_err(|e| format!("{e}: {line}"))?;
+        let id = listed.id.trim_start_matches("sha256:").to_owned();
+        let position = *index.entry(id.clone()).or_insert_with(|| {
+            images.push(LocalImage {
+                id,
+                names: Vec::new(),
+                size: parse_size(&listed.size).unwrap_or(0),
+            });
+            images.len() - 1
+        });
+        if listed.repository != NONE && listed.tag != NONE {
+            let name = format!("{}:{}", listed.repository, listed.tag);
+            images[position].names.push(name);
+        }
+    }
+    Ok(images)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing() {
+        let output = concat!(
+            r#"{"Containers":"N/A","ID":"sha256:aa","Repository":"foo","Size":"2MB","Tag":"1.0"}"#,
+            "\n",
+            r#"{"ID":"sha256:bb","Repository":"<none>","Size":"5kB","Tag":"<none>"}"#,
+            "\n",
+            r#"{"ID":"sha256:aa","Repository":"r.org:5000/foo","Size":"2MB","Tag":"1.0"}"#,
+            "\n"
+        );
+        assert_eq!(
+            parse_images(output).unwrap(),
+            [
+                LocalImage {
+                    id: "aa".into(),
+                    names: vec!["foo:1.0".into(), "r.org:5000/foo:1.0".into()],
+                    size: 2_000_000,
+                },
+                LocalImage {
+                    id: "bb".into(),
+                    names: vec![],
+                    size: 5_000,
+                },
+            ]
+        );
+        assert!(parse_images("Cannot connect").is_err());
+    }
+}
