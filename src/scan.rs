@@ -1,5 +1,6 @@
 //! Finding every image definition below a directory, and reading them in parallel.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -39,25 +40,36 @@ pub fn scan(root: &Path) -> Result<Vec<ImageDefinition>, ScanError> {
 
 /// The directories below `root` that hold both a template and a changelog. A directory with
 /// only one of the two is passed over with a warning naming the missing file.
+///
+/// The files are seen as entries of the walk, so no directory costs an extra `stat`.
 fn definition_dirs(root: &Path) -> Result<Vec<PathBuf>, ScanError> {
     if !root.is_dir() {
         return Err(ScanError::NotADirectory(root.to_owned()));
     }
-    let mut dirs = Vec::new();
+    let mut found: BTreeMap<PathBuf, (bool, bool)> = BTreeMap::new();
     for entry in WalkDir::new(root).sort_by_file_name() {
         let entry = entry.map_err(|source| ScanError::Walk {
             path: source.path().unwrap_or(root).to_owned(),
             source,
         })?;
-        if !entry.file_type().is_dir() {
+        if !entry.file_type().is_file() {
             continue;
         }
-        let dir = entry.path();
-        let has_template = dir.join(TEMPLATE_FILE).is_file();
-        let has_changelog = dir.join(CHANGELOG_FILE).is_file();
-        match (has_template, has_changelog) {
-            (true, true) => dirs.push(dir.to_owned()),
-            (false, true) => log::warn!(
+        let (Some(dir), Some(file)) = (entry.path().parent(), entry.path().file_name()) else {
+            continue;
+        };
+        let is_template = file == TEMPLATE_FILE;
+        if is_template || file == CHANGELOG_FILE {
+            let (template, changelog) = found.entry(dir.to_owned()).or_default();
+            *template |= is_template;
+            *changelog |= !is_template;
+        }
+    }
+    let mut dirs = Vec::with_capacity(found.len());
+    for (dir, files) in found {
+        match files {
+            (true, true) => dirs.push(dir),
+            (false, _) => log::warn!(
                 "Ignoring {} since it lacks a {TEMPLATE_FILE}",
                 dir.display()
             ),
@@ -65,7 +77,6 @@ fn definition_dirs(root: &Path) -> Result<Vec<PathBuf>, ScanError> {
                 "Ignoring {} since it lacks a {CHANGELOG_FILE}",
                 dir.display()
             ),
-            (false, false) => {}
         }
     }
     Ok(dirs)

@@ -61,8 +61,13 @@ pub fn render(config: &Config, args: &RenderArgs, suffix: &TagSuffix) -> Result<
     })
 }
 
+/// Writes `dir/file` unless it already holds `text`: an unchanged Dockerfile keeps its
+/// modification time, and rewriting thousands of files in place is slow on some file systems.
 fn write(dir: &Path, file: &str, text: &str) -> Result<(), Error> {
     let path = dir.join(file);
+    if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(());
+    }
     std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&path, text))
         .map_err(|source| Error::Write { path, source })

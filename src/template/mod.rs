@@ -69,15 +69,24 @@ impl Renderer {
     }
 
     /// The Dockerfile of the image at `index` in the tree the renderer was made for.
+    ///
+    /// The template is compiled for this one use and not cached: a tree of thousands of
+    /// images would otherwise hold every compiled template until the end.
     pub fn render(&self, index: usize) -> Result<String, RenderError> {
+        let path = self.dirs[index].join(TEMPLATE_FILE);
+        let source = std::fs::read_to_string(&path).map_err(|e| RenderError::Template {
+            path: path.clone(),
+            line: None,
+            message: format!("cannot read it: {e}"),
+        })?;
         let name = format!("{index}:{TEMPLATE_FILE}");
         let dockerfile = self
             .env
-            .get_template(&name)
+            .template_from_named_str(&name, &source)
             .and_then(|template| template.render(&self.context))
             .map_err(|e| self.template_error(&e))?;
         if self.force_numeric_user {
-            check_numeric_user(&dockerfile, &self.dirs[index].join(TEMPLATE_FILE))?;
+            check_numeric_user(&dockerfile, &path)?;
         }
         Ok(dockerfile)
     }
