@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use reqwest::Client;
+use rustls::pki_types::CertificateDer;
 
 use crate::label::ImageLabel;
 use crate::registry::RegistryError;
@@ -15,6 +16,7 @@ use crate::registry::logins::Logins;
 use crate::registry::reference::registry_host;
 use crate::registry::session::HostSession;
 use crate::registry::settings::RegistrySettings;
+use crate::registry::tls;
 
 /// How many manifest requests are in flight at once.
 const CONCURRENCY: usize = 16;
@@ -40,11 +42,14 @@ impl Registry {
             .enable_all()
             .build()
             .map_err(|e| RegistryError::Client(e.to_string()))?;
-        let mut builder = client_builder();
-        if let Some(path) = &settings.ca_bundle {
-            builder = builder.tls_certs_merge(ca_bundle(path)?);
-        }
-        let verifying = builder.build().map_err(client_error)?;
+        let bundle = match &settings.ca_bundle {
+            Some(path) => ca_bundle(path)?,
+            None => Vec::new(),
+        };
+        let verifying = client_builder()
+            .tls_backend_preconfigured(tls::client_config(bundle)?)
+            .build()
+            .map_err(client_error)?;
         let trusting = match settings.insecure_registries.is_empty() {
             true => None,
             false => Some(
@@ -113,14 +118,13 @@ fn client_error(error: reqwest::Error) -> RegistryError {
 }
 
 /// The certificates of the PEM file `path`.
-fn ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, RegistryError> {
+fn ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, RegistryError> {
     let error = |message: String| RegistryError::CaBundle {
         path: path.to_owned(),
         message,
     };
     let pem = std::fs::read(path).map_err(|e| error(e.to_string()))?;
-    let certificates =
-        reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| error(e.to_string()))?;
+    let certificates = tls::parse_bundle(&pem).map_err(error)?;
     if certificates.is_empty() {
         return Err(error("it holds no PEM certificate".into()));
     }

@@ -10,6 +10,7 @@ mod logins;
 pub mod reference;
 mod session;
 mod settings;
+mod tls;
 
 pub use check::Registry;
 pub use error::RegistryError;

@@ -1,0 +1,113 @@
+//! Certificate verification for the published check: the system's roots plus the configured
+//! CA bundle, and a certificate of the bundle trusted as it stands.
+//!
+//! A registry's self-signed certificate made with `openssl req -x509` is marked as a CA. The
+//! container tools (Go) and docker-pkg 4.0.4 (OpenSSL) accept it when it is in the trusted
+//! bundle; webpki refuses a CA certificate as a server's. So a server certificate that is
+//! byte for byte in the bundle is accepted when it names the host (its dates are not
+//! checked: the user pinned it).
+
+use std::sync::Arc;
+
+use rustls::DigitallySignedStruct;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+
+use crate::registry::RegistryError;
+
+/// A rustls configuration that trusts the system's roots and `bundle`, speaking HTTP/2 or 1.1.
+pub fn client_config(
+    bundle: Vec<CertificateDer<'static>>,
+) -> Result<rustls::ClientConfig, RegistryError> {
+    let error = |e: rustls::Error| RegistryError::Client(e.to_string());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let platform = match bundle.is_empty() {
+        true => rustls_platform_verifier::Verifier::new(provider.clone()),
+        false => rustls_platform_verifier::Verifier::new_with_extra_roots(
+            bundle.clone(),
+            provider.clone(),
+        ),
+    }
+    .map_err(error)?;
+    let verifier = PinnedOrPlatform {
+        platform: Arc::new(platform),
+        pinned: bundle,
+    };
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(error)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The certificates of a PEM bundle, in DER.
+pub fn parse_bundle(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())
+}
+
+/// The platform's verdict, unless the server's certificate is one of the bundle's.
+#[derive(Debug)]
+struct PinnedOrPlatform {
+    platform: Arc<rustls_platform_verifier::Verifier>,
+    pinned: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for PinnedOrPlatform {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verdict = self.platform.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        match verdict {
+            Err(error)
+                if self
+                    .pinned
+                    .iter()
+                    .any(|c| c.as_ref() == end_entity.as_ref()) =>
+            {
+                let names_host = webpki::EndEntityCert::try_from(end_entity)
+                    .is_ok_and(|cert| cert.verify_is_valid_for_subject_name(server_name).is_ok());
+                names_host.then(ServerCertVerified::assertion).ok_or(error)
+            }
+            verdict => verdict,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.platform.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.platform.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.platform.supported_verify_schemes()
+    }
+}
