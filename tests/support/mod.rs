@@ -1,0 +1,68 @@
+//! What the tests that drive real container tools share: a registry with TLS and a password,
+//! a private containers storage with a busybox base image, and scripts that stand in for a
+//! tool and record how they were called. Everything lives in its own temporary directory, on
+//! its own port, so that tests run in parallel and again.
+
+#![allow(dead_code, unused_imports)]
+
+mod recording_tool;
+mod registry;
+mod storage;
+
+pub use recording_tool::RecordingTool;
+pub use registry::TestRegistry;
+pub use storage::Storage;
+
+use std::path::Path;
+
+/// Whether every tool in `tools` is installed. Under `CI=true` a missing one fails the test;
+/// elsewhere the test is skipped, and says so.
+pub fn tools_available(tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools.iter().copied().filter(|t| !on_path(t)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let message = format!(
+        "not installed: {} (apt-get install -y buildah skopeo podman runc docker-registry \
+         busybox-static openssl apache2-utils)",
+        missing.join(", ")
+    );
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+    eprintln!("skipped: {message}");
+    false
+}
+
+/// The tools of a test that runs `engine` against a registry.
+pub fn registry_tools(engine: &str) -> [&str; 5] {
+    [engine, "buildah", "docker-registry", "openssl", "htpasswd"]
+}
+
+fn on_path(tool: &str) -> bool {
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|dir| is_executable(&dir.join(tool)))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Runs `program` with `args` and `env`, and gives its standard output; panics with its
+/// standard error when it fails.
+pub fn run(program: &str, args: &[&str], env: &[(String, String)]) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed with {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
