@@ -1,0 +1,45 @@
+# Shared by scripts/demo, scripts/test and scripts/bench: find the repository, install what is
+# missing (only what is missing, so every script can run again), build the binary.
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BIN="$REPO/target/release/docker-pkg"
+
+# What the tool drives and what the tests start: container tools, a registry, TLS and htpasswd.
+CONTAINER_PACKAGES=(buildah skopeo podman runc docker-registry busybox-static openssl apache2-utils)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# need_packages PKG...: installs the Debian packages that are not installed yet.
+need_packages() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "Installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# need_rust: makes cargo reachable (rustup installs it under ~/.cargo).
+need_rust() {
+  if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
+    # shellcheck disable=SC1091
+    . "$HOME/.cargo/env"
+  fi
+  command -v cargo >/dev/null || die "cargo is not installed: install Rust with rustup (https://rustup.rs)"
+}
+
+# build_release: the optimised binary, at $BIN.
+build_release() {
+  need_rust
+  say "Building docker-pkg"
+  (cd "$REPO" && cargo build --release --locked --quiet)
+}
