@@ -23,7 +23,9 @@ pub struct Heading {
 pub enum ChangelogError {
     #[error("it has no entries")]
     Empty,
-    #[error("line {line}: expected an entry heading `NAME (VERSION) DISTRIBUTION; urgency=…`, found `{text}`")]
+    #[error(
+        "line {line}: expected an entry heading `NAME (VERSION) DISTRIBUTION; urgency=…`, found `{text}`"
+    )]
     BadHeading { line: usize, text: String },
     #[error("line {line}: `{version}` is not a valid Debian version: {reason}")]
     BadVersion {
@@ -60,6 +62,50 @@ pub fn newest_heading(text: &str) -> Result<Heading, ChangelogError> {
         package: captures[1].to_owned(),
         version,
     })
+}
+
+/// A new entry, as `update` writes it.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub package: &'a str,
+    pub version: &'a str,
+    pub distribution: &'a str,
+    /// One line of the entry per line of the reason.
+    pub reason: &'a str,
+    /// `NAME <EMAIL>`.
+    pub author: &'a str,
+    /// RFC 2822, day of month space-padded: `Thu, 26 Nov 2026 21:15:16 +0000`.
+    pub date: &'a str,
+}
+
+impl Entry<'_> {
+    pub fn text(&self) -> String {
+        let mut text = format!(
+            "{} ({}) {}; urgency=high\n\n",
+            self.package, self.version, self.distribution
+        );
+        for line in self.reason.split('\n') {
+            text.push_str("   ");
+            text.push_str(line);
+            text.push('\n');
+        }
+        text.push_str(&format!("\n -- {}  {}\n\n", self.author, self.date));
+        text
+    }
+}
+
+/// `text` with `entry` as its newest entry. Leading blank lines and comments stay first, as
+/// Debian's tools keep them; the rest of `text` follows unchanged.
+pub fn prepend(text: &str, entry: &Entry) -> String {
+    let mut preamble = 0;
+    for line in text.split_inclusive('\n') {
+        if !is_preamble(line.trim_end_matches('\n')) {
+            break;
+        }
+        preamble += line.len();
+    }
+    let (head, rest) = text.split_at(preamble);
+    format!("{head}{}{rest}", entry.text())
 }
 
 /// Lines Debian's changelog parser passes over before the first entry.
@@ -116,6 +162,46 @@ foo (1.2.3-1) wikimedia; urgency=medium
             "line 2: expected an entry heading `NAME (VERSION) DISTRIBUTION; urgency=…`, \
              found `foo 1.0 wikimedia; urgency=low`"
         );
+    }
+
+    fn entry(reason: &str) -> Entry<'_> {
+        Entry {
+            package: "foo",
+            version: "1.2.3-1-s1",
+            distribution: "wikimedia",
+            reason,
+            author: "Rel Eng <re@example.org>",
+            date: "Thu,  5 Nov 2026 21:15:16 +0000",
+        }
+    }
+
+    #[test]
+    fn new_entry_goes_first() {
+        let text = prepend(SIMPLE, &entry("Security update"));
+        assert_eq!(
+            text,
+            format!(
+                "foo (1.2.3-1-s1) wikimedia; urgency=high\n\n   Security update\n\n \
+                 -- Rel Eng <re@example.org>  Thu,  5 Nov 2026 21:15:16 +0000\n\n{SIMPLE}"
+            )
+        );
+        assert_eq!(newest_heading(&text).unwrap().version, "1.2.3-1-s1");
+    }
+
+    #[test]
+    fn each_reason_line_is_indented() {
+        let text = entry("Refresh for update in parent image base:\nSecurity update").text();
+        assert!(text.contains(
+            "\n\n   Refresh for update in parent image base:\n   Security update\n\n -- "
+        ));
+    }
+
+    #[test]
+    fn leading_blank_lines_stay_first() {
+        let old = format!("\n# comment\n{SIMPLE}");
+        let text = prepend(&old, &entry("x"));
+        assert!(text.starts_with("\n# comment\nfoo (1.2.3-1-s1)"), "{text}");
+        assert!(text.ends_with(SIMPLE));
     }
 
     #[test]

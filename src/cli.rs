@@ -49,6 +49,13 @@ pub enum Command {
     Render(RenderArgs),
     /// Print the dependency graph of the images (edges go from an image to those built on it).
     Graph(GraphArgs),
+    /// Add a changelog entry to an image and to every image built on it, directly or not.
+    ///
+    /// The image named NAME gets the entry `REASON` and version `--version` (or its version
+    /// bumped: `X` becomes `X-s1`, `X-sN` becomes `X-s(N+1)`, `s` being `update_id`); every
+    /// image built on it gets "Refresh for update in parent image NAME:" and a bumped version.
+    /// Every changelog is checked before any is written: on a problem nothing changes.
+    Update(UpdateArgs),
 }
 
 /// `--nightly` / `--snapshot`.
@@ -100,4 +107,20 @@ pub enum GraphFormat {
 
 fn parse_engine(name: &str) -> Result<EngineKind, String> {
     name.parse()
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The name of the image being updated (a shell glob matches several).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Why: the text of the new changelog entries (may span several lines).
+    #[arg(long, default_value = "Security update")]
+    pub reason: String,
+    /// The new version of the image named NAME (default: its version bumped).
+    #[arg(short = 'v', long)]
+    pub version: Option<String>,
+    /// The directory to scan for image definitions.
+    #[arg(value_name = "DIRECTORY")]
+    pub directory: PathBuf,
 }

@@ -40,12 +40,13 @@ impl ImageDefinition {
     /// Reads the changelog and the control file of the definition in `dir`.
     pub fn read(dir: &Path) -> Result<ImageDefinition, DefinitionError> {
         let changelog_path = dir.join(CHANGELOG_FILE);
-        let heading = changelog::newest_heading(&read_text(&changelog_path)?).map_err(
-            |source| DefinitionError::Changelog {
-                path: changelog_path,
-                source,
-            },
-        )?;
+        let heading =
+            changelog::newest_heading(&read_text(&changelog_path)?).map_err(|source| {
+                DefinitionError::Changelog {
+                    path: changelog_path,
+                    source,
+                }
+            })?;
         let control_path = dir.join(CONTROL_FILE);
         let depends = match std::fs::read_to_string(&control_path) {
             Ok(text) => {

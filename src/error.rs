@@ -21,6 +21,12 @@ pub enum Error {
     Tree(Vec<TreeError>),
     #[error(transparent)]
     Graph(#[from] GraphError),
+    #[error("no image is named {0}")]
+    NoSuchImage(String),
+    #[error("{} unknown dependencies", .0.len())]
+    UnknownDependencies(Vec<String>),
+    #[error("{}: {message}; no changelog was changed", .path.display())]
+    Update { path: PathBuf, message: String },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -41,6 +47,7 @@ impl Error {
                 errors.iter().map(ToString::to_string).collect()
             }
             Error::Tree(errors) => errors.iter().map(ToString::to_string).collect(),
+            Error::UnknownDependencies(lines) => lines.clone(),
             other => vec![other.to_string()],
         }
     }

@@ -11,6 +11,13 @@ pub enum GraphError {
     Cycle(Vec<String>),
 }
 
+/// A `Depends:` entry that names neither an image of the tree nor a base image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownDependency {
+    pub image: usize,
+    pub name: String,
+}
+
 /// Edges between the images of a tree, and to the base images they name.
 #[derive(Debug)]
 pub struct DependencyGraph {
@@ -21,11 +28,12 @@ pub struct DependencyGraph {
     base_dependencies: Vec<Vec<usize>>,
     /// Every image, each after its dependencies; ties keep scan order.
     order: Vec<usize>,
+    unknown: Vec<UnknownDependency>,
 }
 
 impl DependencyGraph {
     /// Resolves every `Depends:` name. A name that is neither an image of the tree nor one of
-    /// `base_images` is reported with a warning and ignored.
+    /// `base_images` makes no edge; [`DependencyGraph::unknown`] lists them.
     pub fn new(tree: &ImageTree, base_images: &[String]) -> Result<DependencyGraph, GraphError> {
         let base_by_name: HashMap<&str, usize> = base_images
             .iter()
@@ -34,7 +42,8 @@ impl DependencyGraph {
             .collect();
         let mut dependencies = Vec::with_capacity(tree.len());
         let mut base_dependencies = Vec::with_capacity(tree.len());
-        for image in tree.images() {
+        let mut unknown = Vec::new();
+        for (index, image) in tree.images().iter().enumerate() {
             let mut images = Vec::new();
             let mut bases = Vec::new();
             for name in &image.definition.depends {
@@ -43,12 +52,10 @@ impl DependencyGraph {
                 } else if let Some(&index) = base_by_name.get(name.as_str()) {
                     bases.push(index);
                 } else {
-                    log::warn!(
-                        "Image {} ({}) depends on {name}, which is neither an image of the tree \
-                         nor a base image; ignoring that dependency",
-                        image.name(),
-                        image.definition.dir.display()
-                    );
+                    unknown.push(UnknownDependency {
+                        image: index,
+                        name: name.clone(),
+                    });
                 }
             }
             dependencies.push(images);
@@ -73,7 +80,13 @@ impl DependencyGraph {
             dependents,
             base_dependencies,
             order,
+            unknown,
         })
+    }
+
+    /// The `Depends:` entries that name nothing known.
+    pub fn unknown(&self) -> &[UnknownDependency] {
+        &self.unknown
     }
 
     /// Every image, each after its dependencies.
@@ -230,16 +243,29 @@ mod tests {
         let tree = tree(&[("app", &["nowhere"])]);
         let graph = DependencyGraph::new(&tree, &[]).unwrap();
         assert!(graph.dependencies(0).is_empty());
+        assert_eq!(
+            graph.unknown(),
+            [UnknownDependency {
+                image: 0,
+                name: "nowhere".into()
+            }]
+        );
     }
 
     #[test]
     fn cycles_name_their_images() {
         let tree = tree(&[("ok", &[]), ("a", &["c"]), ("b", &["a"]), ("c", &["b"])]);
         let err = DependencyGraph::new(&tree, &[]).unwrap_err();
-        assert_eq!(err.to_string(), "dependency cycle (each image depends on the next): a -> c -> b -> a");
+        assert_eq!(
+            err.to_string(),
+            "dependency cycle (each image depends on the next): a -> c -> b -> a"
+        );
         let tree = self::tree(&[("self", &["self"])]);
         let err = DependencyGraph::new(&tree, &[]).unwrap_err();
-        assert_eq!(err.to_string(), "dependency cycle (each image depends on the next): self -> self");
+        assert_eq!(
+            err.to_string(),
+            "dependency cycle (each image depends on the next): self -> self"
+        );
     }
 
     #[test]
@@ -265,7 +291,10 @@ mod tests {
 
     #[test]
     fn base_short_names() {
-        assert_eq!(base_short_name("registry.org/wikimedia/bookworm:2024"), "bookworm");
+        assert_eq!(
+            base_short_name("registry.org/wikimedia/bookworm:2024"),
+            "bookworm"
+        );
         assert_eq!(base_short_name("127.0.0.1:5000/busybox"), "busybox");
         assert_eq!(base_short_name("debian:bookworm"), "debian");
     }

@@ -5,6 +5,7 @@
 //! planned into a [`graph::DependencyGraph`], and their templates rendered by
 //! [`template::Renderer`]; every container tool is behind [`engine`].
 
+pub mod author;
 pub mod changelog;
 pub mod cli;
 pub mod commands;
@@ -13,15 +14,16 @@ pub mod container_limits;
 pub mod control;
 pub mod definition;
 pub mod engine;
-pub mod registry;
 pub mod error;
 pub mod graph;
 pub mod label;
 pub mod logging;
+pub mod registry;
 pub mod scan;
 pub mod select;
 pub mod template;
 pub mod tree;
+pub mod version_bump;
 
 use cli::{Cli, Command, SuffixArgs};
 use config::Config;
@@ -39,6 +41,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
     match &cli.command {
         Command::Render(args) => commands::render(&config, args, &suffix(args.suffix)),
         Command::Graph(args) => commands::graph(&config, args),
+        Command::Update(args) => commands::update(&config, args),
     }
 }
 

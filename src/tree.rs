@@ -119,13 +119,19 @@ mod tests {
         };
         let suffix = TagSuffix::Nightly("20261126".into());
         let tree = ImageTree::new(
-            vec![definition("a", "foo", "1.0"), definition("b", "bar", "2.0-1")],
+            vec![
+                definition("a", "foo", "1.0"),
+                definition("b", "bar", "2.0-1"),
+            ],
             &repository,
             &suffix,
         )
         .unwrap();
         let bar = tree.get(tree.find("bar").unwrap());
-        assert_eq!(bar.label.to_string(), "127.0.0.1:5000/ns/bar:2.0-1-20261126");
+        assert_eq!(
+            bar.label.to_string(),
+            "127.0.0.1:5000/ns/bar:2.0-1-20261126"
+        );
         assert_eq!(tree.find("baz"), None);
     }
 

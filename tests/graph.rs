@@ -29,15 +29,29 @@ fn dot_by_default() {
 
 #[test]
 fn mermaid_marks_base_images() {
-    let output = tree().args(["graph", "--format", "mermaid", "images"]).run().success();
-    assert!(output.stdout.starts_with("flowchart LR\n"), "{}", output.stdout);
-    assert!(output.stdout.contains("  b0[(\"r.example.org/bookworm:2024\")]:::base\n"));
+    let output = tree()
+        .args(["graph", "--format", "mermaid", "images"])
+        .run()
+        .success();
+    assert!(
+        output.stdout.starts_with("flowchart LR\n"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output
+            .stdout
+            .contains("  b0[(\"r.example.org/bookworm:2024\")]:::base\n")
+    );
     assert!(output.stdout.contains("  b0 --> i"), "{}", output.stdout);
 }
 
 #[test]
 fn json_lists_images_base_images_and_edges() {
-    let output = tree().args(["graph", "--format", "json", "images"]).run().success();
+    let output = tree()
+        .args(["graph", "--format", "json", "images"])
+        .run()
+        .success();
     let graph: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     let names: Vec<&str> = graph["images"]
         .as_array()
@@ -46,7 +60,10 @@ fn json_lists_images_base_images_and_edges() {
         .map(|i| i["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["base", "app", "lonely"]);
-    assert_eq!(graph["base_images"][0]["label"], "r.example.org/bookworm:2024");
+    assert_eq!(
+        graph["base_images"][0]["label"],
+        "r.example.org/bookworm:2024"
+    );
     assert_eq!(graph["base_images"][0]["base"], true);
     assert_eq!(
         graph["edges"],

@@ -14,7 +14,13 @@ fn fixtures() -> PathBuf {
 fn render_fixture(config: &str) -> harness::Output {
     let root = fixtures();
     Test::new()
-        .args(["-c", &root.join(format!("configs/{config}.yaml")).display().to_string()])
+        .args([
+            "-c",
+            &root
+                .join(format!("configs/{config}.yaml"))
+                .display()
+                .to_string(),
+        ])
         .args(["render", "--output", "out"])
         .arg_path(&root.join("images"))
         .run()
@@ -33,7 +39,10 @@ fn assert_matches_golden(config: &str) {
     for name in names {
         let expected = std::fs::read_to_string(golden.join(&name).join("Dockerfile")).unwrap();
         let actual = output.read(&format!("out/{name}/Dockerfile"));
-        assert_eq!(actual, expected, "{config}: {name}/Dockerfile differs from 4.0.4's");
+        assert_eq!(
+            actual, expected,
+            "{config}: {name}/Dockerfile differs from 4.0.4's"
+        );
     }
 }
 
@@ -68,13 +77,28 @@ fn unmapped_uid_warns() {
 fn registry_with_port() {
     let output = render_fixture("port").success();
     let app = output.read("out/app/Dockerfile");
-    assert!(app.starts_with("FROM 127.0.0.1:5000/ns/python3:3.11.2-1\n"), "{app}");
-    assert!(app.contains("--from=127.0.0.1:5000/ns/tools:1.63.0-1-20241211 "), "{app}");
-    assert!(app.contains("# upstream of a base image: 20240101\n"), "{app}");
+    assert!(
+        app.starts_with("FROM 127.0.0.1:5000/ns/python3:3.11.2-1\n"),
+        "{app}"
+    );
+    assert!(
+        app.contains("--from=127.0.0.1:5000/ns/tools:1.63.0-1-20241211 "),
+        "{app}"
+    );
+    assert!(
+        app.contains("# upstream of a base image: 20240101\n"),
+        "{app}"
+    );
     let base = output.read("out/base/Dockerfile");
-    assert!(base.starts_with("FROM 127.0.0.1:5000/ns/bookworm:20240101\n"), "{base}");
+    assert!(
+        base.starts_with("FROM 127.0.0.1:5000/ns/bookworm:20240101\n"),
+        "{base}"
+    );
     let python = output.read("out/python3/Dockerfile");
-    assert!(python.contains("ENV PYTHON_VERSION=3.11.2\nENV BASE_VERSION=1.2.3\n"), "{python}");
+    assert!(
+        python.contains("ENV PYTHON_VERSION=3.11.2\nENV BASE_VERSION=1.2.3\n"),
+        "{python}"
+    );
 }
 
 #[test]
@@ -98,7 +122,10 @@ fn select_is_a_glob_over_the_whole_label() {
         .args(["render", "--select", "*/ns/python*:3.*", "--output", "out"])
         .arg_path(&root.join("images"));
     let output = test.run().success().stdout_has("Rendered 1 of 1 images");
-    assert_eq!(output.read("out/chain.txt"), "127.0.0.1:5000/ns/python3:3.11.2-1\n");
+    assert_eq!(
+        output.read("out/chain.txt"),
+        "127.0.0.1:5000/ns/python3:3.11.2-1\n"
+    );
     assert!(!test.path().join("out/app").exists());
 }
 
@@ -112,7 +139,10 @@ fn nightly_suffix_shows_everywhere_the_tag_does() {
         .run()
         .success();
     assert_eq!(output.read("out/chain.txt"), format!("a:1.0-1-{today}\n"));
-    assert_eq!(output.read("out/a/Dockerfile"), format!("FROM a:1.0-1-{today}"));
+    assert_eq!(
+        output.read("out/a/Dockerfile"),
+        format!("FROM a:1.0-1-{today}")
+    );
 }
 
 #[test]
@@ -135,7 +165,10 @@ fn half_definitions_are_skipped_with_a_warning() {
         .config("")
         .image("good", "good", "1.0", &[], "FROM scratch\n")
         .file("images/no-changelog/Dockerfile.template", "FROM scratch\n")
-        .file("images/no-template/changelog", &harness::changelog_entry("x", "1.0"))
+        .file(
+            "images/no-template/changelog",
+            &harness::changelog_entry("x", "1.0"),
+        )
         .args(["render", "--output", "out", "images"])
         .run()
         .success()
@@ -149,7 +182,13 @@ fn one_failing_template_does_not_stop_the_others() {
     let test = Test::new()
         .config("")
         .image("good", "good", "1.0", &[], "FROM scratch\n")
-        .image("bad", "bad", "1.0", &[], "FROM scratch\nRUN {{ missing_variable }}\n")
+        .image(
+            "bad",
+            "bad",
+            "1.0",
+            &[],
+            "FROM scratch\nRUN {{ missing_variable }}\n",
+        )
         .args(["render", "--output", "out", "images"]);
     let output = test.run().code(1).no_panic();
     let stderr = &output.stderr;
@@ -182,7 +221,9 @@ fn missing_config() {
 #[test]
 fn malformed_yaml() {
     assert_bad_input(
-        Test::new().config("registry: [unclosed\n").image("a", "a", "1.0", &[], "x"),
+        Test::new()
+            .config("registry: [unclosed\n")
+            .image("a", "a", "1.0", &[], "x"),
         2,
         "config file config.yaml is not valid YAML",
     );
@@ -224,15 +265,20 @@ fn malformed_control() {
 #[test]
 fn unreadable_file() {
     let test = Test::new().config("").image("a", "a", "1.0", &[], "x");
-    std::fs::write(test.path().join("images/a/changelog"), b"a (1.0) x; urgency=low\n\xff\xfe\n")
-        .unwrap();
+    std::fs::write(
+        test.path().join("images/a/changelog"),
+        b"a (1.0) x; urgency=low\n\xff\xfe\n",
+    )
+    .unwrap();
     assert_bad_input(test, 2, "cannot read ");
 }
 
 #[test]
 fn undefined_variable() {
     assert_bad_input(
-        Test::new().config("").image("a", "a", "1.0", &[], "{{ nope }}"),
+        Test::new()
+            .config("")
+            .image("a", "a", "1.0", &[], "{{ nope }}"),
         1,
         "images/a/Dockerfile.template:1: undefined value",
     );
@@ -241,9 +287,13 @@ fn undefined_variable() {
 #[test]
 fn unknown_image_in_image_tag() {
     assert_bad_input(
-        Test::new()
-            .config("registry: r.example.org\n")
-            .image("a", "a", "1.0", &[], "FROM {{ 'ghost' | image_tag }}"),
+        Test::new().config("registry: r.example.org\n").image(
+            "a",
+            "a",
+            "1.0",
+            &[],
+            "FROM {{ 'ghost' | image_tag }}",
+        ),
         1,
         "image_tag: unknown image r.example.org/ghost",
     );
@@ -263,9 +313,13 @@ fn add_user_of_an_unmapped_user() {
 #[test]
 fn non_numeric_user_with_force_numeric_user() {
     assert_bad_input(
-        Test::new()
-            .config("force_numeric_user: true\n")
-            .image("a", "a", "1.0", &[], "USER 0\nUSER {{ 'nobody' }}\n"),
+        Test::new().config("force_numeric_user: true\n").image(
+            "a",
+            "a",
+            "1.0",
+            &[],
+            "USER 0\nUSER {{ 'nobody' }}\n",
+        ),
         1,
         "the last USER instruction is not numeric (`USER nobody`)",
     );
@@ -303,6 +357,6 @@ fn unknown_dependency_warns_naming_both() {
         .args(["render", "--output", "out", "images"])
         .run()
         .success()
-        .stderr_has("Image a (")
+        .stderr_has("image a (")
         .stderr_has("depends on ghost, which is neither an image of the tree nor a base image");
 }

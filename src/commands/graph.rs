@@ -55,7 +55,10 @@ fn dot(loaded: &Loaded, base_images: &[String]) -> String {
     let mut out = String::from("digraph images {\n  rankdir=LR;\n");
     for index in 0..base_images.len() {
         let id = dot_id(Node::Base(index));
-        let _ = writeln!(out, "  {id} [shape=box, style=dashed, tooltip=\"base image\"];");
+        let _ = writeln!(
+            out,
+            "  {id} [shape=box, style=dashed, tooltip=\"base image\"];"
+        );
     }
     for &index in loaded.graph.order() {
         let label = loaded.tree.get(index).label.to_string();

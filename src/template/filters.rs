@@ -121,12 +121,25 @@ mod tests {
         let known = KnownImages::new(
             repository,
             [&scanned],
-            &["127.0.0.1:5000/ns/bookworm:20240101".into(), "untagged".into()],
+            &[
+                "127.0.0.1:5000/ns/bookworm:20240101".into(),
+                "untagged".into(),
+            ],
         );
-        assert_eq!(known.image_tag("python3").unwrap(), "127.0.0.1:5000/ns/python3:3.11-1");
-        assert_eq!(known.image_tag("bookworm").unwrap(), "127.0.0.1:5000/ns/bookworm:20240101");
+        assert_eq!(
+            known.image_tag("python3").unwrap(),
+            "127.0.0.1:5000/ns/python3:3.11-1"
+        );
+        assert_eq!(
+            known.image_tag("bookworm").unwrap(),
+            "127.0.0.1:5000/ns/bookworm:20240101"
+        );
         let err = known.image_tag("nodejs").unwrap_err();
-        assert!(err.to_string().contains("unknown image 127.0.0.1:5000/ns/nodejs"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("unknown image 127.0.0.1:5000/ns/nodejs"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -153,6 +166,10 @@ mod tests {
              www-data -u 33 www-data"
         );
         let err = mappings.add_user("someone").unwrap_err();
-        assert!(err.to_string().contains("no uid is known for user 'someone'"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("no uid is known for user 'someone'"),
+            "{err}"
+        );
     }
 }

@@ -44,15 +44,20 @@ pub struct Renderer {
 
 impl Renderer {
     pub fn new(config: &Config, tree: &ImageTree) -> Renderer {
-        let dirs: Arc<Vec<PathBuf>> =
-            Arc::new(tree.images().iter().map(|i| i.definition.dir.clone()).collect());
+        let dirs: Arc<Vec<PathBuf>> = Arc::new(
+            tree.images()
+                .iter()
+                .map(|i| i.definition.dir.clone())
+                .collect(),
+        );
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         minijinja_contrib::add_to_environment(&mut env);
         env.set_formatter(|out, _state, value| {
-            out.write_str(&python::str(value))
-                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+            out.write_str(&python::str(value)).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+            })
         });
         env.set_loader(loader(Arc::clone(&dirs)));
         env.set_path_join_callback(|name, parent| {
@@ -164,7 +169,9 @@ fn add_filters(env: &mut Environment<'static>, config: &Config, tree: &ImageTree
     let apt = Arc::new(apt_settings(config));
     let apt_remove = Arc::clone(&apt);
     env.add_filter("apt_install", move |packages: &str| apt.install(packages));
-    env.add_filter("apt_remove", move |packages: &str| apt_remove.remove(packages));
+    env.add_filter("apt_remove", move |packages: &str| {
+        apt_remove.remove(packages)
+    });
 
     let uids = Arc::new(UidMappings(config.known_uid_mappings.clone()));
     let add_user = Arc::clone(&uids);
@@ -187,7 +194,7 @@ static NUMERIC_USER: LazyLock<Regex> =
 
 /// With `force_numeric_user`, the last `USER` line must name a numeric uid (and gid).
 fn check_numeric_user(dockerfile: &str, path: &Path) -> Result<(), RenderError> {
-    let last_user = dockerfile.split('\n').filter(|l| l.starts_with("USER ")).last();
+    let last_user = dockerfile.split('\n').rfind(|l| l.starts_with("USER "));
     match last_user {
         Some(line) if !NUMERIC_USER.is_match(line) => Err(RenderError::NonNumericUser {
             path: path.to_owned(),

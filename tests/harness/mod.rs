@@ -41,7 +41,14 @@ impl Test {
 
     /// An image definition in `images/<dir>`: its changelog names it `name` at `version`;
     /// `depends` goes to its control file.
-    pub fn image(self, dir: &str, name: &str, version: &str, depends: &[&str], template: &str) -> Test {
+    pub fn image(
+        self,
+        dir: &str,
+        name: &str,
+        version: &str,
+        depends: &[&str],
+        template: &str,
+    ) -> Test {
         let changelog = changelog_entry(name, version);
         let test = self
             .file(&format!("images/{dir}/changelog"), &changelog)
@@ -123,17 +130,26 @@ impl Output {
     }
 
     pub fn stdout_has(self, text: &str) -> Output {
-        assert!(self.stdout.contains(text), "stdout lacks {text:?}\n{self:#?}");
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}\n{self:#?}"
+        );
         self
     }
 
     pub fn stderr_has(self, text: &str) -> Output {
-        assert!(self.stderr.contains(text), "stderr lacks {text:?}\n{self:#?}");
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}\n{self:#?}"
+        );
         self
     }
 
     pub fn stderr_lacks(self, text: &str) -> Output {
-        assert!(!self.stderr.contains(text), "stderr has {text:?}\n{self:#?}");
+        assert!(
+            !self.stderr.contains(text),
+            "stderr has {text:?}\n{self:#?}"
+        );
         self
     }
 
@@ -145,6 +161,7 @@ impl Output {
     /// The text of a file the run wrote, relative to the scratch directory.
     pub fn read(&self, relative: &str) -> String {
         let path = self.dir.path().join(relative);
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}\n{self:#?}", path.display()))
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{self:#?}", path.display()))
     }
 }

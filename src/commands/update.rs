@@ -1,0 +1,177 @@
+use std::path::PathBuf;
+
+use tempfile::NamedTempFile;
+
+use super::Loaded;
+use crate::author::author;
+use crate::changelog::{self, Entry};
+use crate::cli::UpdateArgs;
+use crate::config::Config;
+use crate::error::{Error, Outcome};
+use crate::graph::DependencyGraph;
+use crate::label::is_valid_tag;
+use crate::scan::scan;
+use crate::select::Selection;
+use crate::tree::ImageTree;
+use crate::version_bump::bump;
+
+/// One changelog to rewrite.
+struct Change {
+    path: PathBuf,
+    name: String,
+    old_version: String,
+    new_version: String,
+    text: String,
+}
+
+/// Adds a changelog entry to every image named NAME and to every image built on it, directly
+/// or not. Every changelog is read and checked before any is written, and each is replaced
+/// atomically: on any problem nothing changes.
+pub fn update(config: &Config, args: &UpdateArgs) -> Result<Outcome, Error> {
+    println!("== Step 0: scanning {}", args.directory.display());
+    let loaded = load_strict(config, args)?;
+    let selection = Selection::new(Some(&args.name))?;
+    let roots: Vec<usize> = (0..loaded.tree.len())
+        .filter(|&i| selection.matches(loaded.tree.get(i).name()))
+        .collect();
+    if roots.is_empty() {
+        return Err(Error::NoSuchImage(args.name.clone()));
+    }
+    let affected = loaded.graph.with_dependents(roots.iter().copied());
+    println!("Will update the following images: ");
+    for &index in &affected {
+        println!("* {}", loaded.tree.get(index).label.name);
+    }
+    let date = chrono::Local::now()
+        .format("%a, %e %b %Y %H:%M:%S %z")
+        .to_string();
+    let author = author(&config.fallback_author, &config.fallback_email);
+    let dependent_reason = format!(
+        "Refresh for update in parent image {}:\n{}",
+        args.name, args.reason
+    );
+    let changes = affected
+        .iter()
+        .map(|&index| {
+            let (reason, version) = if roots.contains(&index) {
+                (args.reason.as_str(), args.version.as_deref())
+            } else {
+                (dependent_reason.as_str(), None)
+            };
+            plan(&loaded, index, config, reason, version, &author, &date)
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    println!("== Step 1: adding updates");
+    write_all(&changes)?;
+    for change in &changes {
+        println!(
+            "* {}: {} -> {}",
+            change.name, change.old_version, change.new_version
+        );
+    }
+    Ok(Outcome::Success)
+}
+
+/// The tree, with an unknown dependency as an error: the update could miss images built on
+/// the one named.
+fn load_strict(config: &Config, args: &UpdateArgs) -> Result<Loaded, Error> {
+    let definitions = scan(&args.directory)?;
+    let tree = ImageTree::new(definitions, &config.repository, &Default::default())
+        .map_err(Error::Tree)?;
+    let graph = DependencyGraph::new(&tree, &config.base_images)?;
+    let loaded = Loaded { tree, graph };
+    let unknown: Vec<String> = loaded
+        .graph
+        .unknown()
+        .iter()
+        .map(|u| loaded.describe_unknown(u))
+        .collect();
+    if unknown.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(Error::UnknownDependencies(unknown))
+    }
+}
+
+/// The new text of one changelog, read afresh and checked.
+fn plan(
+    loaded: &Loaded,
+    index: usize,
+    config: &Config,
+    reason: &str,
+    version: Option<&str>,
+    author: &str,
+    date: &str,
+) -> Result<Change, Error> {
+    let image = loaded.tree.get(index);
+    let path = image.definition.changelog_path();
+    let problem = |message: String| Error::Update {
+        path: path.clone(),
+        message,
+    };
+    let old = std::fs::read_to_string(&path).map_err(|e| problem(e.to_string()))?;
+    let heading = changelog::newest_heading(&old).map_err(|e| problem(e.to_string()))?;
+    let new_version = match version {
+        Some(v) => v.to_owned(),
+        None => bump(&heading.version, &config.update_id).map_err(|e| problem(e.to_string()))?,
+    };
+    check_version(&new_version).map_err(problem)?;
+    let entry = Entry {
+        package: image.name(),
+        version: &new_version,
+        distribution: &config.distribution,
+        reason,
+        author,
+        date,
+    };
+    Ok(Change {
+        text: changelog::prepend(&old, &entry),
+        path,
+        name: image.name().to_owned(),
+        old_version: heading.version,
+        new_version,
+    })
+}
+
+fn check_version(version: &str) -> Result<(), String> {
+    if let Err(e) = version.parse::<debversion::Version>() {
+        return Err(format!("`{version}` is not a valid Debian version: {e}"));
+    }
+    if !is_valid_tag(version) {
+        return Err(format!("`{version}` is not a valid image tag"));
+    }
+    Ok(())
+}
+
+/// Writes every new text next to its changelog, then renames them all into place; if any
+/// cannot be written, the temporary files go and no changelog changes.
+fn write_all(changes: &[Change]) -> Result<(), Error> {
+    let staged = changes
+        .iter()
+        .map(|change| stage(change).map(|file| (file, &change.path)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    for (file, path) in staged {
+        file.persist(path).map_err(|e| Error::Write {
+            path: path.clone(),
+            source: e.error,
+        })?;
+    }
+    Ok(())
+}
+
+fn stage(change: &Change) -> Result<NamedTempFile, Error> {
+    let write_error = |source| Error::Write {
+        path: change.path.clone(),
+        source,
+    };
+    let dir = change.path.parent().unwrap_or(std::path::Path::new("."));
+    let mut file = NamedTempFile::new_in(dir).map_err(write_error)?;
+    std::io::Write::write_all(&mut file, change.text.as_bytes()).map_err(write_error)?;
+    let permissions = std::fs::metadata(&change.path)
+        .map_err(write_error)?
+        .permissions();
+    file.as_file()
+        .set_permissions(permissions)
+        .map_err(write_error)?;
+    Ok(file)
+}
