@@ -2,7 +2,7 @@
 //! one that speaks no TLS), how it wants to be authenticated, and its manifest requests.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -23,6 +23,8 @@ const MANIFEST_TYPES: &str = "application/vnd.oci.image.manifest.v1+json, \
     application/vnd.docker.distribution.manifest.list.v2+json, \
     application/vnd.docker.distribution.manifest.v1+prettyjws";
 
+type TokenCell = tokio::sync::OnceCell<String>;
+
 /// A registry that answered its `/v2/` ping.
 pub struct HostSession<'a> {
     host: String,
@@ -32,8 +34,9 @@ pub struct HostSession<'a> {
     logins: &'a Logins,
     /// What the ping's 401 asked for; `None` when the registry is open.
     challenge: Option<Challenge>,
-    /// Bearer tokens by scope; never locked across an await.
-    tokens: Mutex<HashMap<String, String>>,
+    /// Bearer tokens by scope, each asked for once however many requests wait for it; the
+    /// map is never locked across an await.
+    tokens: Mutex<HashMap<String, Arc<TokenCell>>>,
 }
 
 impl<'a> HostSession<'a> {
@@ -128,30 +131,24 @@ impl<'a> HostSession<'a> {
             }
             Challenge::Bearer { realm, service } => {
                 let scope = format!("repository:{}:pull", repository_path(name));
-                let cached = self.cached_token(&scope).filter(|_| !fresh);
-                let token = match cached {
-                    Some(token) => token,
-                    None => {
-                        let token = self
-                            .fetch_token(realm, service.as_deref(), &scope, login.as_ref())
-                            .await?;
-                        self.cache_token(&scope, &token);
-                        token
-                    }
-                };
+                let cell = self.token_cell(&scope, fresh);
+                let token = cell
+                    .get_or_try_init(|| {
+                        self.fetch_token(realm, service.as_deref(), &scope, login.as_ref())
+                    })
+                    .await?;
                 Ok(format!("Bearer {token}"))
             }
         }
     }
 
-    fn cached_token(&self, scope: &str) -> Option<String> {
-        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        tokens.get(scope).cloned()
-    }
-
-    fn cache_token(&self, scope: &str, token: &str) {
+    /// The token of `scope`, shared by every request for it; `fresh` starts a new one.
+    fn token_cell(&self, scope: &str, fresh: bool) -> Arc<TokenCell> {
         let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        tokens.insert(scope.to_owned(), token.to_owned());
+        if fresh {
+            tokens.remove(scope);
+        }
+        tokens.entry(scope.to_owned()).or_default().clone()
     }
 
     /// Asks the token service for a pull token of `scope`, with the login when there is one.
