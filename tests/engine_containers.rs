@@ -41,7 +41,7 @@ fn is_listed(engine: &dyn Engine, label: &ImageLabel) -> bool {
 }
 
 fn round_trip(kind: EngineKind) {
-    if !support::tools_available(&support::registry_tools(kind.name())) {
+    if !support::registry_tools_available(kind) {
         return;
     }
     let storage = Storage::new();
@@ -87,7 +87,7 @@ fn podman_round_trip() {
 /// and is compared as buildah spells it, below `localhost/`.
 #[test]
 fn tag_and_untag() {
-    if !support::tools_available(&["buildah"]) {
+    if !support::build_tools_available(EngineKind::Buildah) {
         return;
     }
     let storage = Storage::new();
@@ -117,7 +117,7 @@ fn tag_and_untag() {
 /// command and quotes the tool's reason.
 #[test]
 fn failures_name_the_command() {
-    if !support::tools_available(&["buildah"]) {
+    if !support::build_tools_available(EngineKind::Buildah) {
         return;
     }
     let storage = Storage::new();
@@ -154,7 +154,7 @@ fn failures_name_the_command() {
 /// step's output.
 #[test]
 fn limits_and_failing_steps() {
-    if !support::tools_available(&["buildah"]) {
+    if !support::build_tools_available(EngineKind::Buildah) {
         return;
     }
     let storage = Storage::new();

@@ -21,7 +21,7 @@ fn real_buildah() -> String {
 
 #[test]
 fn password_is_on_no_command_line_nor_in_any_output() {
-    if !support::tools_available(&support::registry_tools("buildah")) {
+    if !support::registry_tools_available(EngineKind::Buildah) {
         return;
     }
     let registry = TestRegistry::start();
@@ -42,10 +42,7 @@ fn password_is_on_no_command_line_nor_in_any_output() {
     };
     let engine = storage.engine_with(settings(&registry.password));
     let label = ImageLabel::parse(&format!("{}/tests/secret:1.0", registry.address)).unwrap();
-    let context = storage.context(
-        "secret",
-        "FROM busybox-base:1.0\nRUN echo built\n",
-    );
+    let context = storage.context("secret", "FROM busybox-base:1.0\nRUN echo built\n");
     let mut output = Vec::new();
     let request = BuildRequest {
         context: &context,

@@ -13,7 +13,7 @@ use support::{Storage, TestRegistry};
 
 /// A registry holding `tests/base:1.0`, pushed with buildah.
 fn registry_with_image() -> Option<(TestRegistry, ImageLabel)> {
-    if !support::tools_available(&support::registry_tools("buildah")) {
+    if !support::registry_tools_available(EngineKind::Buildah) {
         return None;
     }
     let registry = TestRegistry::start();

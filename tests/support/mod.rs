@@ -15,10 +15,30 @@ pub use storage::Storage;
 
 use std::path::Path;
 
+use docker_pkg::engine::EngineKind;
+
+/// What a build in a [`Storage`] needs: buildah makes the base image, runc runs the steps,
+/// busybox fills the base image.
+const BUILD_TOOLS: [&str; 3] = ["buildah", "runc", "busybox"];
+/// What a [`TestRegistry`] needs.
+const REGISTRY_TOOLS: [&str; 3] = ["docker-registry", "openssl", "htpasswd"];
+
+/// Whether `engine` can build here (see [`tools_available`]).
+pub fn build_tools_available(engine: EngineKind) -> bool {
+    tools_available(&[&[engine.name()][..], &BUILD_TOOLS].concat())
+}
+
+/// Whether `engine` can build and push to a [`TestRegistry`] here (see [`tools_available`]).
+pub fn registry_tools_available(engine: EngineKind) -> bool {
+    tools_available(&[&[engine.name()][..], &BUILD_TOOLS, &REGISTRY_TOOLS].concat())
+}
+
 /// Whether every tool in `tools` is installed. Under `CI=true` a missing one fails the test;
 /// elsewhere the test is skipped, and says so.
 pub fn tools_available(tools: &[&str]) -> bool {
-    let missing: Vec<&str> = tools.iter().copied().filter(|t| !on_path(t)).collect();
+    let mut missing: Vec<&str> = tools.iter().copied().filter(|t| !on_path(t)).collect();
+    missing.sort_unstable();
+    missing.dedup();
     if missing.is_empty() {
         return true;
     }
@@ -32,16 +52,13 @@ pub fn tools_available(tools: &[&str]) -> bool {
     false
 }
 
-/// The tools of a test that runs `engine` against a registry.
-pub fn registry_tools(engine: &str) -> [&str; 5] {
-    [engine, "buildah", "docker-registry", "openssl", "htpasswd"]
-}
-
+/// Whether `tool` is on `PATH`, or in the sbin directories where the container tools look
+/// for runc whatever `PATH` says.
 fn on_path(tool: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
-    std::env::split_paths(&path).any(|dir| is_executable(&dir.join(tool)))
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .any(|dir| is_executable(&dir.join(tool)))
 }
 
 fn is_executable(path: &Path) -> bool {
