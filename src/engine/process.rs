@@ -20,10 +20,12 @@ pub struct Tool {
 }
 
 impl Tool {
-    /// The binary of `kind`: `program` when given, else the first on `PATH`.
+    /// The binary of `kind`: `program` when given (a bare name is looked for on `PATH`),
+    /// else the first `buildah`, `podman` or `docker` on `PATH`.
     pub fn locate(kind: EngineKind, program: Option<&Path>) -> Result<Tool, EngineError> {
         let found = match program {
-            Some(path) => path.is_file().then(|| path.to_owned()),
+            Some(path) if path.components().count() > 1 => path.is_file().then(|| path.to_owned()),
+            Some(name) => search_path(&name.to_string_lossy()),
             None => search_path(kind.name()),
         };
         let program = found.ok_or_else(|| EngineError::NotInstalled {
@@ -247,6 +249,12 @@ mod tests {
             .stream(&args(&["-c", "echo boom; exit 2"]), &mut |_| {})
             .unwrap_err();
         assert!(err.to_string().contains("boom"), "{err}");
+    }
+
+    #[test]
+    fn bare_names_are_looked_for_on_the_path() {
+        let tool = Tool::locate(EngineKind::Buildah, Some(Path::new("sh"))).unwrap();
+        assert!(tool.program.is_absolute(), "{tool:?}");
     }
 
     #[test]

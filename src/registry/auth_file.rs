@@ -100,8 +100,8 @@ fn decode(key: &str, auth: &str) -> Result<Credentials, String> {
 }
 
 /// Where the container tools look for logins when none is given, in their order:
-/// `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json` (for root without it,
-/// `/run/containers/0/auth.json`), `~/.config/containers/auth.json`, `~/.docker/config.json`.
+/// `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json` (without it,
+/// `/run/containers/UID/auth.json`), `~/.config/containers/auth.json`, `~/.docker/config.json`.
 pub fn ambient_auth_files() -> Vec<PathBuf> {
     let env = |name: &str| {
         std::env::var_os(name)
@@ -112,8 +112,9 @@ pub fn ambient_auth_files() -> Vec<PathBuf> {
     files.extend(env("REGISTRY_AUTH_FILE"));
     match env("XDG_RUNTIME_DIR") {
         Some(dir) => files.push(dir.join("containers/auth.json")),
-        None if is_root() => files.push(PathBuf::from("/run/containers/0/auth.json")),
-        None => {}
+        None => files.extend(
+            current_uid().map(|uid| PathBuf::from(format!("/run/containers/{uid}/auth.json"))),
+        ),
     }
     if let Some(home) = env("HOME") {
         files.push(home.join(".config/containers/auth.json"));
@@ -122,8 +123,10 @@ pub fn ambient_auth_files() -> Vec<PathBuf> {
     files
 }
 
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+/// The uid this process runs as: the owner of its `/proc` entry.
+fn current_uid() -> Option<u32> {
+    let metadata = std::fs::metadata("/proc/self").ok()?;
+    Some(std::os::unix::fs::MetadataExt::uid(&metadata))
 }
 
 #[cfg(test)]

@@ -50,14 +50,11 @@ impl Registry {
             .tls_backend_preconfigured(tls::client_config(bundle)?)
             .build()
             .map_err(client_error)?;
-        let trusting = match settings.insecure_registries.is_empty() {
-            true => None,
-            false => Some(
-                client_builder()
-                    .tls_danger_accept_invalid_certs(true)
-                    .build()
-                    .map_err(client_error)?,
-            ),
+        let trusting = if settings.insecure_registries.is_empty() {
+            None
+        } else {
+            let builder = client_builder().tls_danger_accept_invalid_certs(true);
+            Some(builder.build().map_err(client_error)?)
         };
         Ok(Registry {
             runtime,

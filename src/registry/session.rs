@@ -95,12 +95,12 @@ impl<'a> HostSession<'a> {
                 StatusCode::UNAUTHORIZED if !retried => {
                     let challenge = challenge_of(&response)
                         .filter(|c| authorization.is_none() || *c != Challenge::Basic)
-                        .ok_or_else(|| self.refused(label, "401 Unauthorized"))?;
+                        .ok_or_else(|| self.refused(label, StatusCode::UNAUTHORIZED))?;
                     authorization = Some(self.authorize(&challenge, &label.name, true).await?);
                     retried = true;
                 }
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                    return Err(self.refused(label, response.status().as_str()));
+                    return Err(self.refused(label, response.status()));
                 }
                 status => {
                     return Err(RegistryError::Unexpected {
@@ -181,10 +181,10 @@ impl<'a> HostSession<'a> {
         token_of(&body).ok_or_else(|| self.unreachable("its token service sent no token"))
     }
 
-    fn refused(&self, label: &ImageLabel, status: &str) -> RegistryError {
+    fn refused(&self, label: &ImageLabel, status: StatusCode) -> RegistryError {
         RegistryError::Credentials {
             registry: self.host.clone(),
-            message: format!("{status} for {label}"),
+            message: format!("it answered {status} for {label}"),
         }
     }
 

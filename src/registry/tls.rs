@@ -21,12 +21,10 @@ pub fn client_config(
 ) -> Result<rustls::ClientConfig, RegistryError> {
     let error = |e: rustls::Error| RegistryError::Client(e.to_string());
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let platform = match bundle.is_empty() {
-        true => rustls_platform_verifier::Verifier::new(provider.clone()),
-        false => rustls_platform_verifier::Verifier::new_with_extra_roots(
-            bundle.clone(),
-            provider.clone(),
-        ),
+    let platform = if bundle.is_empty() {
+        rustls_platform_verifier::Verifier::new(provider.clone())
+    } else {
+        rustls_platform_verifier::Verifier::new_with_extra_roots(bundle.clone(), provider.clone())
     }
     .map_err(error)?;
     let verifier = PinnedOrPlatform {
