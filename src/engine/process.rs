@@ -39,6 +39,11 @@ impl Tool {
         })
     }
 
+    /// The binary that runs.
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
     /// Adds variables to the environment every run of the tool gets.
     pub fn with_env(mut self, env: &[(String, String)]) -> Tool {
         self.env.extend_from_slice(env);
