@@ -127,7 +127,7 @@ impl Tool {
 
     /// The command line, quoted for a shell and with the secrets replaced.
     pub fn command_line(&self, args: &[String]) -> String {
-        let words = std::iter::once(self.program.display().to_string())
+        let words = std::iter::once(self.program().display().to_string())
             .chain(args.iter().cloned())
             .map(|word| shell_quote(&word))
             .collect::<Vec<_>>();
@@ -179,7 +179,7 @@ fn package_of(kind: EngineKind) -> &'static str {
 }
 
 /// The first executable file called `name` in a directory of `PATH`.
-fn search_path(name: &str) -> Option<PathBuf> {
+pub fn search_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
