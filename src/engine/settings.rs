@@ -35,3 +35,33 @@ impl EngineSettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_configuration() {
+        let mut values = crate::config::defaults();
+        let yaml = "engine: podman\nengine_path: /opt/podman\nregistry: 127.0.0.1:5000\n\
+                    username: u\npassword: p\nca_bundle: /etc/ca.pem\n\
+                    insecure_registries: [insecure.org:5000]";
+        values.extend(serde_yaml::from_str::<serde_yaml::Mapping>(yaml).unwrap());
+        let settings = EngineSettings::from_config(&Config::from_values(values).unwrap());
+        assert_eq!(settings.kind, EngineKind::Podman);
+        if std::env::var_os(ENGINE_PATH_VARIABLE).is_none() {
+            assert_eq!(settings.program, Some(PathBuf::from("/opt/podman")));
+        }
+        let registry = &settings.registry;
+        assert_eq!(registry.registry.as_deref(), Some("127.0.0.1:5000"));
+        assert_eq!(
+            registry
+                .configured_login()
+                .map(|(_, c)| c.username.as_str()),
+            Some("u")
+        );
+        assert_eq!(registry.ca_bundle, Some(PathBuf::from("/etc/ca.pem")));
+        assert!(registry.is_insecure("insecure.org:5000") && !registry.is_insecure("r.org"));
+        assert!(settings.extra_env.is_empty());
+    }
+}
