@@ -43,6 +43,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build the images missing from the registry, verify them and publish them.
+    ///
+    /// Every selected image that is neither published nor in local storage is built, with the
+    /// images it is built on that are missing too, each after its dependencies and independent
+    /// images at the same time. Each built image is verified (its test.sh); verified images are
+    /// published (version tag and `latest`) when username and password are configured or
+    /// --publish is given. An image whose dependency failed is not built; the others go on.
+    Build(BuildArgs),
     /// Render the Dockerfile of every selected image, and the build order, into a folder.
     ///
     /// Needs no container tool, no registry and no network.
@@ -68,6 +76,36 @@ pub struct SuffixArgs {
     /// Append `-YYYYMMDD-HHMMSS` (now) to every tag.
     #[arg(long)]
     pub snapshot: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub suffix: SuffixArgs,
+    /// Use the build cache (builds start from scratch by default).
+    #[arg(long)]
+    pub use_cache: bool,
+    /// Do not pull: build what is missing locally, whatever the registry holds.
+    #[arg(long)]
+    pub no_pull: bool,
+    /// Only images whose full label (`REGISTRY/NAMESPACE/NAME:TAG`) matches this shell glob,
+    /// with the missing images they are built on; `*` matches `/` too.
+    #[arg(long, value_name = "GLOB")]
+    pub select: Option<String>,
+    /// How many images to build at the same time [default: `jobs` of the config, else the
+    /// number of CPUs].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    /// Publish with the registry login already in place (`buildah login`,
+    /// REGISTRY_AUTH_FILE) when no username and password are configured.
+    #[arg(long, conflicts_with = "no_publish")]
+    pub publish: bool,
+    /// Do not publish, even with credentials configured.
+    #[arg(long)]
+    pub no_publish: bool,
+    /// The directory to scan for image definitions.
+    #[arg(value_name = "DIRECTORY")]
+    pub directory: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use crate::config::ConfigError;
+use crate::engine::EngineError;
 use crate::graph::GraphError;
+use crate::registry::RegistryError;
 use crate::scan::ScanError;
 use crate::select::SelectError;
 use crate::tree::TreeError;
@@ -21,6 +23,10 @@ pub enum Error {
     Tree(Vec<TreeError>),
     #[error(transparent)]
     Graph(#[from] GraphError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
     #[error("no image is named {0}")]
     NoSuchImage(String),
     #[error("{} unknown dependencies", .0.len())]

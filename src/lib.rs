@@ -6,6 +6,7 @@
 //! [`template::Renderer`]; every container tool is behind [`engine`].
 
 pub mod author;
+pub mod build_context;
 pub mod changelog;
 pub mod cli;
 pub mod commands;
@@ -13,16 +14,23 @@ pub mod config;
 pub mod container_limits;
 pub mod control;
 pub mod definition;
+pub mod dockerignore;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod image_state;
 pub mod label;
 pub mod logging;
+pub mod pipeline;
+pub mod progress;
 pub mod registry;
 pub mod scan;
+pub mod scheduler;
 pub mod select;
+pub mod summary;
 pub mod template;
 pub mod tree;
+pub mod verify;
 pub mod version_bump;
 
 use cli::{Cli, Command, SuffixArgs};
@@ -39,6 +47,9 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
         config.engine = engine;
     }
     match &cli.command {
+        Command::Build(args) => {
+            commands::build(&config, args, &suffix(args.suffix), verbosity(cli))
+        }
         Command::Render(args) => commands::render(&config, args, &suffix(args.suffix)),
         Command::Graph(args) => commands::graph(&config, args),
         Command::Update(args) => commands::update(&config, args),

@@ -35,7 +35,11 @@ pub fn init(verbosity: Verbosity) -> Result<(), Error> {
             })?;
             fern::Dispatch::new()
                 .chain(full_format(LevelFilter::Info).chain(file))
-                .chain(short_format(LevelFilter::Warn).chain(std::io::stderr()))
+                .chain(
+                    short_format(LevelFilter::Warn).chain(fern::Output::call(|record| {
+                        crate::progress::eprint_line(&record.args().to_string())
+                    })),
+                )
         }
         Verbosity::Info => full_format(LevelFilter::Info).chain(std::io::stderr()),
         Verbosity::Debug => full_format(LevelFilter::Debug).chain(std::io::stderr()),
@@ -62,10 +66,12 @@ fn full_format(level: LevelFilter) -> fern::Dispatch {
         })
 }
 
-/// `WARNING: message`, for the terminal next to the log file.
+/// `WARNING: message`, for the terminal next to the log file; other crates' messages go to
+/// the file only.
 fn short_format(level: LevelFilter) -> fern::Dispatch {
     fern::Dispatch::new()
-        .level(level)
+        .level(LevelFilter::Off)
+        .level_for("docker_pkg", level)
         .format(|out, message, record| {
             out.finish(format_args!("{}: {}", level_name(record.level()), message))
         })

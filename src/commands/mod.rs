@@ -1,9 +1,11 @@
 //! One top-level function per command.
 
+mod build;
 mod graph;
 mod render;
 mod update;
 
+pub use build::build;
 pub use graph::graph;
 pub use render::render;
 pub use update::update;

@@ -10,6 +10,8 @@ mod build_flags;
 mod buildah;
 mod containers_cli;
 mod docker;
+mod docker_shim;
+mod local_names;
 mod podman;
 mod process;
 mod settings;
@@ -25,6 +27,9 @@ use crate::container_limits::ContainerLimits;
 use crate::label::ImageLabel;
 use crate::registry::reference::same_name;
 
+pub use docker_shim::DockerShim;
+pub use local_names::LocalNames;
+pub use process::search_path as find_program;
 pub use settings::{ENGINE_PATH_VARIABLE, EngineSettings};
 
 /// The engine `settings` describe, its binary found and its registry access prepared.

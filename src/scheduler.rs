@@ -1,0 +1,373 @@
+//! Runs the work of a chain of images in dependency order, independent images at the same
+//! time, at most `jobs` at once. When an image fails before the images built on it could
+//! start, they are skipped and every other image goes on.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use crate::graph::DependencyGraph;
+
+/// The work of one image.
+pub trait Job: Sync {
+    /// Does everything for `image`. Calls `release` once the images built on it may start
+    /// (after it is built and verified, say, while it is still being pushed); if it never
+    /// does, they start when `run` returns `Ok`.
+    fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), String>;
+}
+
+/// What happened to one image of the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Succeeded,
+    Failed(String),
+    /// Not started because `failed_dependency`, an image it is built on (directly or not),
+    /// failed.
+    Skipped {
+        failed_dependency: usize,
+    },
+}
+
+/// What the scheduler tells an observer (a progress display, a test), in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Started(usize),
+    Released(usize),
+    Finished(usize, JobOutcome),
+}
+
+enum Message {
+    Released(usize),
+    Finished(usize, Result<(), String>),
+}
+
+/// Runs `job` for every image of `chain` (which lists each image after its dependencies)
+/// and returns each image's outcome, in chain order.
+pub fn run(
+    chain: &[usize],
+    graph: &DependencyGraph,
+    jobs: usize,
+    job: &dyn Job,
+    observe: &(dyn Fn(&Event) + Sync),
+) -> Vec<(usize, JobOutcome)> {
+    let mut state = Progress::new(chain, graph);
+    let (sender, receiver) = mpsc::channel();
+    std::thread::scope(|scope| {
+        loop {
+            while state.running < jobs.max(1)
+                && let Some(image) = state.next_ready()
+            {
+                observe(&Event::Started(image));
+                let sender = sender.clone();
+                scope.spawn(move || run_one(job, image, &sender));
+            }
+            if state.running == 0 {
+                break;
+            }
+            let Ok(message) = receiver.recv() else { break };
+            for event in state.handle(message, graph) {
+                observe(&event);
+            }
+        }
+    });
+    chain
+        .iter()
+        .map(|&image| {
+            (
+                image,
+                state.outcomes.remove(&image).unwrap_or_else(|| {
+                    JobOutcome::Failed("internal error: the image was never scheduled".into())
+                }),
+            )
+        })
+        .collect()
+}
+
+fn run_one(job: &dyn Job, image: usize, sender: &mpsc::Sender<Message>) {
+    let released = AtomicBool::new(false);
+    let release = || {
+        if !released.swap(true, Ordering::SeqCst) {
+            let _ = sender.send(Message::Released(image));
+        }
+    };
+    let result = job.run(image, &release);
+    let _ = sender.send(Message::Finished(image, result));
+}
+
+/// The scheduler's book-keeping, kept apart from the threads.
+struct Progress {
+    /// Position of each image in the chain: ready images start in chain order.
+    position: HashMap<usize, usize>,
+    /// Dependencies in the chain not yet released, per image.
+    waiting: HashMap<usize, usize>,
+    ready: BTreeSet<(usize, usize)>,
+    released: BTreeSet<usize>,
+    running: usize,
+    outcomes: HashMap<usize, JobOutcome>,
+}
+
+impl Progress {
+    fn new(chain: &[usize], graph: &DependencyGraph) -> Progress {
+        let position: HashMap<usize, usize> =
+            chain.iter().enumerate().map(|(p, &i)| (i, p)).collect();
+        let waiting: HashMap<usize, usize> = chain
+            .iter()
+            .map(|&image| {
+                let deps = graph.dependencies(image);
+                (
+                    image,
+                    deps.iter().filter(|d| position.contains_key(d)).count(),
+                )
+            })
+            .collect();
+        let ready = waiting
+            .iter()
+            .filter(|&(_, &n)| n == 0)
+            .map(|(&image, _)| (position[&image], image))
+            .collect();
+        Progress {
+            position,
+            waiting,
+            ready,
+            released: BTreeSet::new(),
+            running: 0,
+            outcomes: HashMap::new(),
+        }
+    }
+
+    fn next_ready(&mut self) -> Option<usize> {
+        let (_, image) = self.ready.pop_first()?;
+        self.running += 1;
+        Some(image)
+    }
+
+    fn handle(&mut self, message: Message, graph: &DependencyGraph) -> Vec<Event> {
+        match message {
+            Message::Released(image) => {
+                self.release(image, graph);
+                vec![Event::Released(image)]
+            }
+            Message::Finished(image, result) => {
+                self.running -= 1;
+                let outcome = match result {
+                    Ok(()) => JobOutcome::Succeeded,
+                    Err(reason) => JobOutcome::Failed(reason),
+                };
+                let mut events = Vec::new();
+                if !self.released.contains(&image) {
+                    if outcome == JobOutcome::Succeeded {
+                        self.release(image, graph);
+                        events.push(Event::Released(image));
+                    } else {
+                        events.extend(self.skip_dependents(image, graph));
+                    }
+                }
+                self.outcomes.insert(image, outcome.clone());
+                events.insert(0, Event::Finished(image, outcome));
+                events
+            }
+        }
+    }
+
+    fn release(&mut self, image: usize, graph: &DependencyGraph) {
+        self.released.insert(image);
+        for &dependent in graph.dependents(image) {
+            let Some(waiting) = self.waiting.get_mut(&dependent) else {
+                continue;
+            };
+            *waiting -= 1;
+            if *waiting == 0 {
+                self.ready.insert((self.position[&dependent], dependent));
+            }
+        }
+    }
+
+    /// Every image of the chain built on `failed`, directly or not.
+    fn skip_dependents(&mut self, failed: usize, graph: &DependencyGraph) -> Vec<Event> {
+        let mut events = Vec::new();
+        let mut stack = graph.dependents(failed).to_vec();
+        while let Some(image) = stack.pop() {
+            if !self.position.contains_key(&image) || self.outcomes.contains_key(&image) {
+                continue;
+            }
+            let outcome = JobOutcome::Skipped {
+                failed_dependency: failed,
+            };
+            self.outcomes.insert(image, outcome.clone());
+            events.push(Event::Finished(image, outcome));
+            stack.extend_from_slice(graph.dependents(image));
+        }
+        events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Condvar, Mutex};
+
+    use super::*;
+    use crate::definition::ImageDefinition;
+    use crate::label::{Repository, TagSuffix};
+    use crate::tree::ImageTree;
+
+    fn graph(images: &[(&str, &[&str])]) -> (ImageTree, DependencyGraph) {
+        let definitions = images
+            .iter()
+            .map(|(name, deps)| ImageDefinition {
+                dir: name.into(),
+                name: name.to_string(),
+                version: "1.0".into(),
+                depends: deps.iter().map(|d| d.to_string()).collect(),
+            })
+            .collect();
+        let tree = ImageTree::new(definitions, &Repository::default(), &TagSuffix::None).unwrap();
+        let graph = DependencyGraph::new(&tree, &[]).unwrap();
+        (tree, graph)
+    }
+
+    /// A job whose images fail when named in `failing`, recording what ran.
+    struct Scripted<'a> {
+        tree: &'a ImageTree,
+        failing: &'a [&'a str],
+        release_early: bool,
+        ran: Mutex<Vec<String>>,
+    }
+
+    impl Job for Scripted<'_> {
+        fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), String> {
+            let name = self.tree.get(image).name().to_owned();
+            self.ran.lock().unwrap().push(name.clone());
+            if self.failing.contains(&name.as_str()) {
+                return Err(format!("{name} broke"));
+            }
+            if self.release_early {
+                release();
+            }
+            Ok(())
+        }
+    }
+
+    fn names(tree: &ImageTree, outcomes: &[(usize, JobOutcome)]) -> Vec<(String, JobOutcome)> {
+        outcomes
+            .iter()
+            .map(|(i, o)| (tree.get(*i).name().to_owned(), o.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_failure_skips_the_images_built_on_it_only() {
+        let (tree, graph) = graph(&[
+            ("base", &[]),
+            ("broken", &["base"]),
+            ("child", &["broken"]),
+            ("grandchild", &["child"]),
+            ("sibling", &["base"]),
+        ]);
+        let job = Scripted {
+            tree: &tree,
+            failing: &["broken"],
+            release_early: false,
+            ran: Mutex::new(Vec::new()),
+        };
+        let outcomes = run(graph.order(), &graph, 2, &job, &|_| {});
+        let broken = tree.find("broken").unwrap();
+        assert_eq!(
+            names(&tree, &outcomes),
+            [
+                ("base".to_owned(), JobOutcome::Succeeded),
+                (
+                    "broken".to_owned(),
+                    JobOutcome::Failed("broken broke".into())
+                ),
+                (
+                    "child".to_owned(),
+                    JobOutcome::Skipped {
+                        failed_dependency: broken
+                    }
+                ),
+                (
+                    "grandchild".to_owned(),
+                    JobOutcome::Skipped {
+                        failed_dependency: broken
+                    }
+                ),
+                ("sibling".to_owned(), JobOutcome::Succeeded),
+            ]
+        );
+        let mut ran = job.ran.into_inner().unwrap();
+        ran.sort();
+        assert_eq!(ran, ["base", "broken", "sibling"]);
+    }
+
+    #[test]
+    fn dependencies_finish_first_whatever_the_jobs() {
+        let (tree, graph) = graph(&[("a", &[]), ("b", &["a"]), ("c", &["a"]), ("d", &["b", "c"])]);
+        for jobs in [1, 2, 8] {
+            let events = Mutex::new(Vec::new());
+            let job = Scripted {
+                tree: &tree,
+                failing: &[],
+                release_early: true,
+                ran: Mutex::new(Vec::new()),
+            };
+            let outcomes = run(graph.order(), &graph, jobs, &job, &|e| {
+                events.lock().unwrap().push(e.clone())
+            });
+            assert!(outcomes.iter().all(|(_, o)| *o == JobOutcome::Succeeded));
+            let events = events.into_inner().unwrap();
+            let at = |wanted: Event| events.iter().position(|e| *e == wanted).unwrap();
+            let (a, b, c, d) = (0, 1, 2, 3);
+            assert!(at(Event::Released(a)) < at(Event::Started(b)));
+            assert!(at(Event::Released(a)) < at(Event::Started(c)));
+            assert!(at(Event::Released(b)) < at(Event::Started(d)));
+            assert!(at(Event::Released(c)) < at(Event::Started(d)));
+        }
+    }
+
+    /// Each of two independent images waits, inside its job, until the other has started:
+    /// the run can only end if both run at the same time.
+    #[test]
+    fn independent_images_run_at_the_same_time() {
+        struct Rendezvous {
+            started: Mutex<usize>,
+            both: Condvar,
+        }
+        impl Job for Rendezvous {
+            fn run(&self, _: usize, _: &dyn Fn()) -> Result<(), String> {
+                let mut started = self.started.lock().unwrap();
+                *started += 1;
+                self.both.notify_all();
+                while *started < 2 {
+                    started = self.both.wait(started).unwrap();
+                }
+                Ok(())
+            }
+        }
+        let (_, graph) = graph(&[("left", &[]), ("right", &[])]);
+        let job = Rendezvous {
+            started: Mutex::new(0),
+            both: Condvar::new(),
+        };
+        let events = Mutex::new(Vec::new());
+        let outcomes = run(graph.order(), &graph, 2, &job, &|e| {
+            events.lock().unwrap().push(e.clone())
+        });
+        assert!(outcomes.iter().all(|(_, o)| *o == JobOutcome::Succeeded));
+        let events = events.into_inner().unwrap();
+        assert_eq!(&events[..2], [Event::Started(0), Event::Started(1)]);
+    }
+
+    #[test]
+    fn images_outside_the_chain_are_not_waited_for() {
+        let (tree, graph) = graph(&[("published", &[]), ("app", &["published"])]);
+        let app = tree.find("app").unwrap();
+        let job = Scripted {
+            tree: &tree,
+            failing: &[],
+            release_early: false,
+            ran: Mutex::new(Vec::new()),
+        };
+        let outcomes = run(&[app], &graph, 1, &job, &|_| {});
+        assert_eq!(outcomes, [(app, JobOutcome::Succeeded)]);
+    }
+}

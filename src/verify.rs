@@ -1,0 +1,224 @@
+//! Verifying a built image: `verify_command` with `verify_args`, where `{path}` is the
+//! image's folder and `{image}` its full label (by default `/bin/bash -c "{path}/test.sh
+//! {image}"`). An image whose test file does not exist passes.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::engine::DockerShim;
+use crate::label::ImageLabel;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("verify_command {0} not found")]
+    CommandNotFound(String),
+    #[error("cannot run {command}: {source}")]
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error("`{command}` exited with {status}")]
+    Failed { command: String, status: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    Passed,
+    /// An argument names a file under the image's folder that does not exist.
+    Skipped {
+        missing: PathBuf,
+    },
+}
+
+/// Runs the tests of images.
+pub struct Verifier {
+    command: String,
+    args: Vec<String>,
+    env: Vec<(OsString, OsString)>,
+    /// Kept for as long as verify scripts may call `docker`.
+    _docker: Option<DockerShim>,
+}
+
+impl Verifier {
+    /// A verifier for `config`; `docker`, when given, comes first on the scripts' `PATH`.
+    pub fn new(
+        config: &Config,
+        build_args: &[(String, String)],
+        docker: Option<DockerShim>,
+    ) -> Verifier {
+        let mut env = passed_through();
+        let mut path: Vec<PathBuf> = docker.iter().map(DockerShim::dir).collect();
+        if let Some(inherited) = std::env::var_os("PATH") {
+            path.extend(std::env::split_paths(&inherited));
+        }
+        if let Ok(joined) = std::env::join_paths(path) {
+            env.push(("PATH".into(), joined));
+        }
+        env.extend(build_args.iter().map(|(k, v)| (k.into(), v.into())));
+        Verifier {
+            command: config.verify_command.clone(),
+            args: config.verify_args.clone(),
+            env,
+            _docker: docker,
+        }
+    }
+
+    /// Runs the test of the image in `dir`, labelled `label`; each line it prints goes to
+    /// `on_line`.
+    pub fn verify(
+        &self,
+        dir: &Path,
+        label: &ImageLabel,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<Verification, VerifyError> {
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+        let dir_text = dir.display().to_string();
+        if let Some(missing) = self.missing_file(&dir_text) {
+            return Ok(Verification::Skipped { missing });
+        }
+        let program = find_program(&self.command)
+            .ok_or_else(|| VerifyError::CommandNotFound(self.command.clone()))?;
+        let label = label.to_string();
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|arg| arg.replace("{image}", &label).replace("{path}", &dir_text))
+            .collect();
+        let command = std::iter::once(self.command.as_str())
+            .chain(args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let spawn_error = |source| VerifyError::Spawn {
+            command: command.clone(),
+            source,
+        };
+        let reader = duct::cmd(program, &args)
+            .full_env(self.env.iter().cloned())
+            .stdin_null()
+            .stderr_to_stdout()
+            .unchecked()
+            .reader()
+            .map_err(spawn_error)?;
+        let mut lines = BufReader::new(&reader);
+        let mut buffer = Vec::new();
+        while lines.read_until(b'\n', &mut buffer).map_err(spawn_error)? > 0 {
+            on_line(String::from_utf8_lossy(&buffer).trim_end_matches(['\n', '\r']));
+            buffer.clear();
+        }
+        let status = reader
+            .try_wait()
+            .map_err(spawn_error)?
+            .map(|output| output.status);
+        match status {
+            Some(status) if !status.success() => Err(VerifyError::Failed {
+                command,
+                status: status.to_string(),
+            }),
+            _ => Ok(Verification::Passed),
+        }
+    }
+
+    /// The first file an argument names under the image's folder that does not exist.
+    fn missing_file(&self, dir: &str) -> Option<PathBuf> {
+        self.args
+            .iter()
+            .flat_map(|arg| shlex::split(arg).unwrap_or_else(|| vec![arg.clone()]))
+            .filter(|part| part.contains("{path}"))
+            .map(|part| PathBuf::from(part.replace("{path}", dir)))
+            .find(|path| !path.exists())
+    }
+}
+
+/// What the container tools need from this process's environment: the rest is left out, as
+/// 4.0.4 does.
+fn passed_through() -> Vec<(OsString, OsString)> {
+    const NAMES: [&str; 4] = ["HOME", "XDG_RUNTIME_DIR", "TMPDIR", "REGISTRY_AUTH_FILE"];
+    const PREFIXES: [&str; 3] = ["CONTAINERS_", "BUILDAH_", "DOCKER_"];
+    std::env::vars_os()
+        .filter(|(key, _)| {
+            let key = key.to_string_lossy();
+            NAMES.contains(&key.as_ref()) || PREFIXES.iter().any(|p| key.starts_with(p))
+        })
+        .collect()
+}
+
+/// `command` when it is a path, else the first executable of that name on `PATH`.
+fn find_program(command: &str) -> Option<PathBuf> {
+    if command.contains('/') {
+        let path = PathBuf::from(command);
+        return path.is_file().then_some(path);
+    }
+    crate::engine::find_program(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verifier(args: &[&str]) -> Verifier {
+        let mut config = Config::from_values(crate::config::defaults()).unwrap();
+        config.verify_args = args.iter().map(|a| a.to_string()).collect();
+        Verifier::new(&config, &[], None)
+    }
+
+    fn label() -> ImageLabel {
+        ImageLabel::parse("r.example.org/app:1.0").unwrap()
+    }
+
+    #[test]
+    fn missing_test_file_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let verification = verifier(&["-c", "{path}/test.sh {image}"])
+            .verify(dir.path(), &label(), &mut |_| {})
+            .unwrap();
+        assert_eq!(
+            verification,
+            Verification::Skipped {
+                missing: dir.path().join("test.sh")
+            }
+        );
+    }
+
+    #[test]
+    fn runs_the_test_with_path_and_image() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("test.sh"),
+            "echo \"testing $1 in $(dirname $0)\"\n",
+        )
+        .unwrap();
+        let mut lines = Vec::new();
+        let verification = verifier(&["{path}/test.sh", "{image}"])
+            .verify(dir.path(), &label(), &mut |line| {
+                lines.push(line.to_owned())
+            })
+            .unwrap();
+        assert_eq!(verification, Verification::Passed);
+        assert_eq!(
+            lines,
+            [format!(
+                "testing r.example.org/app:1.0 in {}",
+                dir.path().display()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_failing_test_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("test.sh"), "echo broken >&2; exit 3\n").unwrap();
+        let mut lines = Vec::new();
+        let err = verifier(&["{path}/test.sh", "{image}"])
+            .verify(dir.path(), &label(), &mut |line| {
+                lines.push(line.to_owned())
+            })
+            .unwrap_err();
+        assert!(
+            err.to_string().ends_with("exited with exit status: 3"),
+            "{err}"
+        );
+        assert_eq!(lines, ["broken"]);
+    }
+}

@@ -1,0 +1,401 @@
+//! `docker-pkg build` end to end: real buildah, real podman for Docker-style tests, and a
+//! registry with TLS and a password, all private to each test.
+
+mod harness;
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use docker_pkg::engine::EngineKind;
+use docker_pkg::label::ImageLabel;
+use docker_pkg::registry::Registry;
+use harness::{Output, Test};
+use support::{RecordingTool, Storage, TestRegistry};
+
+const IMAGES: [&str; 10] = [
+    "base-a", "base-b", "tool-1", "tool-2", "tool-3", "lib", "app-1", "app-2", "app-3", "app-4",
+];
+
+/// A registry, a storage holding the busybox base image (published too), and a scratch copy
+/// of fixtures/build with a config for them.
+struct Setup {
+    registry: TestRegistry,
+    storage: Storage,
+}
+
+impl Setup {
+    /// `None` (the test is skipped) when a tool is missing outside CI.
+    fn new() -> Option<Setup> {
+        let ready = support::registry_tools_available(EngineKind::Buildah)
+            && support::tools_available(&["podman"]);
+        if !ready {
+            return None;
+        }
+        let setup = Setup {
+            registry: TestRegistry::start(),
+            storage: Storage::new(),
+        };
+        let base = setup.label("busybox", "1.0");
+        setup.storage.busybox_image(&base.to_string());
+        let engine = setup
+            .storage
+            .engine(EngineKind::Buildah, setup.registry.settings());
+        engine.push(&base).expect("the base image is published");
+        Some(setup)
+    }
+
+    fn label(&self, name: &str, tag: &str) -> ImageLabel {
+        ImageLabel {
+            name: format!("{}/ns/{name}", self.registry.address),
+            tag: tag.to_owned(),
+        }
+    }
+
+    fn config(&self) -> String {
+        format!(
+            "registry: {}\nnamespace: ns\nusername: {}\npassword: {}\nca_bundle: {}\n\
+             base_images: [\"{}\"]\n",
+            self.registry.address,
+            self.registry.username,
+            self.registry.password,
+            self.registry.ca_file.display(),
+            self.label("busybox", "1.0"),
+        )
+    }
+
+    /// A scratch folder with the fixture tree and the config, running on this storage.
+    fn test(&self) -> Test {
+        let mut test = copy_tree(Test::new(), &fixture("images"), "images").config(&self.config());
+        for (key, value) in self.storage.env() {
+            test = test.env(&key, &value);
+        }
+        test
+    }
+
+    /// Which of `labels` the registry holds.
+    fn published(&self, labels: &[ImageLabel]) -> Vec<bool> {
+        let registry = Registry::new(&self.registry.settings()).unwrap();
+        registry
+            .published(labels)
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
+    fn version_labels(&self) -> Vec<ImageLabel> {
+        let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/build/images");
+        IMAGES
+            .iter()
+            .map(|name| self.label(name, &version_of(&tree, name)))
+            .collect()
+    }
+}
+
+fn fixture(relative: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/build")
+        .join(relative)
+}
+
+/// The version in the changelog of the image called `name`, wherever it sits below `tree`.
+fn version_of(tree: &Path, name: &str) -> String {
+    let changelog = walk(tree)
+        .into_iter()
+        .find(|p| p.ends_with(format!("{name}/changelog")))
+        .unwrap_or_else(|| panic!("no changelog for {name}"));
+    let text = std::fs::read_to_string(changelog).unwrap();
+    let start = text.find('(').unwrap() + 1;
+    let end = text.find(')').unwrap();
+    text[start..end].to_owned()
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// `test` with every file of `from` copied below `to`, permissions kept.
+fn copy_tree(mut test: Test, from: &Path, to: &str) -> Test {
+    for file in walk(from) {
+        let relative = file.strip_prefix(from).unwrap().display().to_string();
+        test = test.file(
+            &format!("{to}/{relative}"),
+            &std::fs::read_to_string(&file).unwrap(),
+        );
+        let mode = std::fs::metadata(&file).unwrap().permissions();
+        std::fs::set_permissions(test.path().join(to).join(&relative), mode).unwrap();
+    }
+    test
+}
+
+fn summary_line(output: &Output) -> &str {
+    output
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Built "))
+        .unwrap_or_else(|| panic!("no summary\n{output:#?}"))
+}
+
+#[test]
+fn builds_verifies_and_publishes_a_tree_then_does_nothing() {
+    let Some(setup) = Setup::new() else { return };
+    let test = setup.test().args(["build", "images"]);
+    let output = test.run().success().no_panic();
+    assert_eq!(
+        summary_line(&output),
+        "Built 10, verified 10, published 10, failed 0, skipped 0; 0 already published."
+    );
+    let versions = setup.version_labels();
+    let latest: Vec<ImageLabel> = versions.iter().map(|l| l.with_tag("latest")).collect();
+    assert_eq!(setup.published(&versions), [true; 10]);
+    assert_eq!(setup.published(&latest), [true; 10]);
+
+    let recorder = RecordingTool::new("buildah", "exec buildah \"$@\"");
+    let again = test
+        .env(
+            "DOCKER_PKG_ENGINE_PATH",
+            &recorder.path.display().to_string(),
+        )
+        .run()
+        .success();
+    assert_eq!(
+        summary_line(&again),
+        "Built 0, verified 0, published 0, failed 0, skipped 0; 10 already published."
+    );
+    assert_eq!(
+        recorder.calls(),
+        Vec::<Vec<String>>::new(),
+        "the second run needs no tool"
+    );
+}
+
+#[test]
+fn a_failing_image_skips_only_the_images_built_on_it() {
+    let Some(setup) = Setup::new() else { return };
+    let test = setup
+        .test()
+        .file(
+            "images/tools/tool-2/Dockerfile.template",
+            "FROM {{ \"base-a\" | image_tag }}\nRUN false\n",
+        )
+        .args(["build", "images"]);
+    let output = test.run().code(1).no_panic();
+    assert_eq!(
+        summary_line(&output),
+        "Built 8, verified 8, published 8, failed 1, skipped 1; 0 already published."
+    );
+    let tool_2 = setup.label("tool-2", "0.2-s1");
+    let app_2 = setup.label("app-2", "2.0");
+    let row = |label: &ImageLabel| {
+        let label = label.to_string();
+        let summary = output
+            .stdout
+            .split("== Summary ==")
+            .nth(1)
+            .unwrap_or_default();
+        let row = summary
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(&label));
+        row.unwrap_or_else(|| panic!("no row for {label}\n{output:#?}"))
+            .to_owned()
+    };
+    let failed = row(&tool_2);
+    assert!(failed.starts_with("failed "), "{failed}");
+    assert!(
+        failed.contains("build failed (exit status: 1): "),
+        "{failed}"
+    );
+    let skipped = row(&app_2);
+    assert!(skipped.starts_with("skipped "), "{skipped}");
+    assert!(skipped.ends_with("  dependency tool-2 failed"), "{skipped}");
+    let versions = setup.version_labels();
+    let published = setup.published(&versions);
+    for (label, published) in versions.iter().zip(published) {
+        let expected = *label != tool_2 && *label != app_2;
+        assert_eq!(published, expected, "{label}");
+    }
+}
+
+#[test]
+fn select_builds_the_selection_and_the_missing_images_it_needs() {
+    let Some(setup) = Setup::new() else { return };
+    let output = setup
+        .test()
+        .args(["build", "--select", "*/ns/app-1:*", "images"])
+        .run()
+        .success();
+    assert_eq!(
+        summary_line(&output),
+        "Built 3, verified 3, published 3, failed 0, skipped 0; 0 already published."
+    );
+    let versions = setup.version_labels();
+    let expected: Vec<bool> = IMAGES
+        .iter()
+        .map(|name| ["base-a", "tool-1", "app-1"].contains(name))
+        .collect();
+    assert_eq!(setup.published(&versions), expected);
+}
+
+#[test]
+fn nightly_tags_are_built_and_published() {
+    let Some(setup) = Setup::new() else { return };
+    let today = chrono::Local::now().format("%Y%m%d").to_string();
+    let output = setup
+        .test()
+        .args(["build", "--nightly", "--select", "*base-b*", "images"])
+        .run()
+        .success();
+    let nightly = setup.label("base-b", &format!("2.1-1-{today}"));
+    assert!(
+        output
+            .stdout
+            .contains(&format!("* {nightly}: built, verified, published"))
+    );
+    assert_eq!(
+        setup.published(&[
+            nightly.clone(),
+            nightly.with_tag("latest"),
+            setup.label("base-b", "2.1-1")
+        ]),
+        [true, true, false]
+    );
+}
+
+#[test]
+fn no_pull_builds_what_local_storage_lacks() {
+    let Some(setup) = Setup::new() else { return };
+    setup.test().args(["build", "images"]).run().success();
+
+    let elsewhere = Storage::new();
+    elsewhere.busybox_image(&setup.label("busybox", "1.0").to_string());
+    let mut test = copy_tree(Test::new(), &fixture("images"), "images").config(&setup.config());
+    for (key, value) in elsewhere.env() {
+        test = test.env(&key, &value);
+    }
+    let test = test.args(["build", "images"]);
+    let pulling = test.run().success();
+    assert_eq!(
+        summary_line(&pulling),
+        "Built 0, verified 0, published 0, failed 0, skipped 0; 10 already published."
+    );
+    let not_pulling = test.args(["--no-pull"]).run().success();
+    assert!(
+        summary_line(&not_pulling).starts_with("Built 10, verified 10, published 10,"),
+        "{not_pulling:#?}"
+    );
+}
+
+#[test]
+fn the_cache_is_used_only_when_asked() {
+    let Some(setup) = Setup::new() else { return };
+    let recorder = RecordingTool::new("buildah", "exec buildah \"$@\"");
+    let run = |args: &[&str]| {
+        setup
+            .test()
+            .env(
+                "DOCKER_PKG_ENGINE_PATH",
+                &recorder.path.display().to_string(),
+            )
+            .args(args.iter().copied())
+            .run()
+            .success()
+    };
+    let build_calls = || -> Vec<Vec<String>> {
+        recorder
+            .calls()
+            .into_iter()
+            .filter(|call| call.first().map(String::as_str) == Some("build"))
+            .collect()
+    };
+    run(&["build", "--no-publish", "--select", "*base-a*", "images"]);
+    run(&[
+        "build",
+        "--no-publish",
+        "--use-cache",
+        "--select",
+        "*base-b*",
+        "images",
+    ]);
+    let calls = build_calls();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls[0].iter().any(|a| a == "--no-cache"), "{:?}", calls[0]);
+    assert!(
+        !calls[1].iter().any(|a| a == "--no-cache"),
+        "{:?}",
+        calls[1]
+    );
+}
+
+#[test]
+fn one_job_gives_the_same_result_as_eight() {
+    let results: Vec<(String, Vec<bool>)> = ["1", "8"]
+        .into_iter()
+        .filter_map(|jobs| {
+            let setup = Setup::new()?;
+            let output = setup
+                .test()
+                .args(["build", "--jobs", jobs, "--select", "*app-2*", "images"])
+                .run()
+                .success();
+            let summary = summary_line(&output).to_owned();
+            Some((summary, setup.published(&setup.version_labels())))
+        })
+        .collect();
+    if results.len() == 2 {
+        assert_eq!(results[0], results[1]);
+        assert!(
+            results[0]
+                .0
+                .starts_with("Built 5, verified 5, published 5,"),
+            "{:?}",
+            results[0]
+        );
+    }
+}
+
+/// The tests of `left` and `right` each wait until the other has started: the run can only
+/// succeed if the two independent images are worked on at the same time.
+#[test]
+fn independent_images_build_at_the_same_time() {
+    let Some(setup) = Setup::new() else { return };
+    let meeting = tempfile::tempdir().unwrap();
+    let rendezvous = |me: &str, other: &str| {
+        format!(
+            "#!/bin/sh\ntouch '{dir}/{me}'\nfor i in $(seq 600); do\n  \
+             [ -e '{dir}/{other}' ] && exit 0\n  sleep 0.1\ndone\n\
+             echo '{other} never started' >&2\nexit 1\n",
+            dir = meeting.path().display()
+        )
+    };
+    let template = "FROM {{ 'busybox' | image_tag }}\nRUN true\n";
+    let mut test = Test::new()
+        .config(&setup.config())
+        .image("left", "left", "1.0", &["busybox"], template)
+        .image("right", "right", "1.0", &["busybox"], template)
+        .file("images/left/test.sh", &rendezvous("left", "right"))
+        .file("images/right/test.sh", &rendezvous("right", "left"));
+    for (key, value) in setup.storage.env() {
+        test = test.env(&key, &value);
+    }
+    for side in ["left", "right"] {
+        let script = test.path().join(format!("images/{side}/test.sh"));
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let output = test
+        .args(["build", "--jobs", "2", "images"])
+        .run()
+        .success();
+    assert_eq!(
+        summary_line(&output),
+        "Built 2, verified 2, published 2, failed 0, skipped 0; 0 already published."
+    );
+}
