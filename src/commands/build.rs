@@ -40,6 +40,9 @@ pub fn build(
     for &image in &chain {
         println!("* {}", loaded.tree.get(image).label);
     }
+    if chain.is_empty() {
+        println!("(none: every selected image is up to date)");
+    }
 
     println!("== Step 1: building images ==");
     if !publish {
