@@ -158,6 +158,15 @@ fn builds_verifies_and_publishes_a_tree_then_does_nothing() {
     let latest: Vec<ImageLabel> = versions.iter().map(|l| l.with_tag("latest")).collect();
     assert_eq!(setup.published(&versions), [true; 10]);
     assert_eq!(setup.published(&latest), [true; 10]);
+    let log = output.read("docker-pkg-build.log");
+    assert!(
+        log.contains("[base-a] STEP 1/2: FROM "),
+        "the engine's output is logged"
+    );
+    assert!(
+        !log.contains(&setup.registry.password),
+        "the password is not logged"
+    );
 
     let recorder = RecordingTool::new("buildah", "exec buildah \"$@\"");
     let again = test
@@ -398,4 +407,79 @@ fn independent_images_build_at_the_same_time() {
         summary_line(&output),
         "Built 2, verified 2, published 2, failed 0, skipped 0; 0 already published."
     );
+}
+
+/// Each bad environment gives exit code 2 and one clear message before anything is built.
+fn assert_refused(test: Test, message: &str) {
+    let output = test.args(["build", "images"]).run().code(2).no_panic();
+    let errors: Vec<&str> = output
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("docker-pkg: error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{output:#?}");
+    assert!(errors[0].contains(message), "{output:#?}");
+    assert!(!output.stdout.contains("Step 1"), "{output:#?}");
+}
+
+#[test]
+fn an_engine_that_is_not_installed() {
+    let test = Test::new()
+        .config("engine: podman\nengine_path: /nowhere/podman\n")
+        .image("a", "a", "1.0", &[], "FROM scratch\n");
+    assert_refused(
+        test,
+        "/nowhere/podman is not installed (install the `podman` package, or set engine_path)",
+    );
+}
+
+#[test]
+fn a_registry_that_is_down() {
+    if !support::build_tools_available(EngineKind::Buildah) {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let storage = Storage::new();
+    let mut test = Test::new()
+        .config(&format!("registry: 127.0.0.1:{port}\n"))
+        .image("a", "a", "1.0", &[], "FROM scratch\n");
+    for (key, value) in storage.env() {
+        test = test.env(&key, &value);
+    }
+    assert_refused(test, &format!("cannot reach registry 127.0.0.1:{port}"));
+}
+
+#[test]
+fn a_registry_that_refuses_the_credentials_or_is_not_trusted() {
+    let Some(setup) = Setup::new() else { return };
+    let wrong = setup
+        .config()
+        .replace(&setup.registry.password, "not-the-password");
+    let mut test = copy_tree(Test::new(), &fixture("images"), "images").config(&wrong);
+    for (key, value) in setup.storage.env() {
+        test = test.env(&key, &value);
+    }
+    assert_refused(
+        test,
+        &format!(
+            "registry {} refused the credentials",
+            setup.registry.address
+        ),
+    );
+
+    let untrusted: String = setup
+        .config()
+        .lines()
+        .filter(|l| !l.starts_with("ca_bundle:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut test = copy_tree(Test::new(), &fixture("images"), "images").config(&untrusted);
+    for (key, value) in setup.storage.env() {
+        test = test.env(&key, &value);
+    }
+    assert_refused(test, "TLS certificate verification failed");
 }
