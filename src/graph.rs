@@ -199,21 +199,7 @@ fn find_cycle(dependencies: &[Vec<usize>], waiting: &[usize]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::definition::ImageDefinition;
-    use crate::label::{Repository, TagSuffix};
-
-    fn tree(images: &[(&str, &[&str])]) -> ImageTree {
-        let definitions = images
-            .iter()
-            .map(|(name, deps)| ImageDefinition {
-                dir: name.into(),
-                name: name.to_string(),
-                version: "1.0".into(),
-                depends: deps.iter().map(|d| d.to_string()).collect(),
-            })
-            .collect();
-        ImageTree::new(definitions, &Repository::default(), &TagSuffix::None).unwrap()
-    }
+    use crate::tree::test_tree as tree;
 
     fn names(tree: &ImageTree, indices: &[usize]) -> Vec<String> {
         indices

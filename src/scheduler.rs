@@ -206,21 +206,10 @@ mod tests {
     use std::sync::{Condvar, Mutex};
 
     use super::*;
-    use crate::definition::ImageDefinition;
-    use crate::label::{Repository, TagSuffix};
-    use crate::tree::ImageTree;
+    use crate::tree::{ImageTree, test_tree};
 
     fn graph(images: &[(&str, &[&str])]) -> (ImageTree, DependencyGraph) {
-        let definitions = images
-            .iter()
-            .map(|(name, deps)| ImageDefinition {
-                dir: name.into(),
-                name: name.to_string(),
-                version: "1.0".into(),
-                depends: deps.iter().map(|d| d.to_string()).collect(),
-            })
-            .collect();
-        let tree = ImageTree::new(definitions, &Repository::default(), &TagSuffix::None).unwrap();
+        let tree = test_tree(images);
         let graph = DependencyGraph::new(&tree, &[]).unwrap();
         (tree, graph)
     }

@@ -98,6 +98,23 @@ impl ImageTree {
     }
 }
 
+/// A tree of images named after their folders, version 1.0, each with its dependencies:
+/// `[("app", &["base"]), ("base", &[])]`.
+#[cfg(test)]
+pub fn test_tree(images: &[(&str, &[&str])]) -> ImageTree {
+    let definitions = images
+        .iter()
+        .map(|(name, deps)| ImageDefinition {
+            dir: name.into(),
+            name: name.to_string(),
+            version: "1.0".into(),
+            depends: deps.iter().map(|d| d.to_string()).collect(),
+        })
+        .collect();
+    ImageTree::new(definitions, &Repository::default(), &TagSuffix::None)
+        .expect("a test tree is valid")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
