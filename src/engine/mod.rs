@@ -12,6 +12,7 @@ mod containers_cli;
 mod docker;
 mod docker_shim;
 mod local_names;
+mod local_repositories;
 mod podman;
 mod process;
 mod settings;
@@ -29,6 +30,7 @@ use crate::registry::reference::same_name;
 
 pub use docker_shim::DockerShim;
 pub use local_names::LocalNames;
+pub use local_repositories::{LocalRepositories, RepositoryImage};
 pub use process::search_path as find_program;
 pub use settings::{ENGINE_PATH_VARIABLE, EngineSettings};
 
