@@ -57,6 +57,16 @@ pub enum Command {
     Render(RenderArgs),
     /// Print the dependency graph of the images (edges go from an image to those built on it).
     Graph(GraphArgs),
+    /// Remove from local storage the old versions of the images of a tree.
+    ///
+    /// For each selected image (an image before those it is built on), every local image of
+    /// its repository (`REGISTRY/NAMESPACE/NAME`) that is not known by the image's current
+    /// label loses its names in that repository, and leaves local storage with its last name.
+    /// The current image keeps all its names, `latest` included; a `latest` that names an old
+    /// version goes with it. Names in other repositories, images of other names and base
+    /// images are never touched. With --nightly ID the current label is `NAME:VERSION-ID`.
+    /// Needs the container tool, not the registry.
+    Prune(PruneArgs),
     /// Add a changelog entry to an image and to every image built on it, directly or not.
     ///
     /// The image named NAME gets the entry `REASON` and version `--version` (or its version
@@ -145,6 +155,33 @@ pub enum GraphFormat {
 
 fn parse_engine(name: &str) -> Result<EngineKind, String> {
     name.parse()
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Only images whose full label (`REGISTRY/NAMESPACE/NAME:TAG`) matches this shell glob;
+    /// `*` matches `/` too.
+    #[arg(long, value_name = "GLOB")]
+    pub select: Option<String>,
+    /// Keep the nightly build `VERSION-ID` of each image (the plain `VERSION` goes).
+    #[arg(long, value_name = "ID", value_parser = parse_nightly_id)]
+    pub nightly: Option<String>,
+    /// The directory to scan for image definitions.
+    #[arg(value_name = "DIRECTORY")]
+    pub directory: PathBuf,
+}
+
+/// An ID that makes `VERSION-ID` a valid tag.
+fn parse_nightly_id(id: &str) -> Result<String, String> {
+    let valid = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if valid {
+        Ok(id.to_owned())
+    } else {
+        Err("an image tag suffix takes only letters, digits, `_`, `.` and `-`".to_owned())
+    }
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
         }
         Command::Render(args) => commands::render(&config, args, &suffix(args.suffix)),
         Command::Graph(args) => commands::graph(&config, args),
+        Command::Prune(args) => commands::prune(&config, args),
         Command::Update(args) => commands::update(&config, args),
     }
 }

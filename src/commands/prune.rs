@@ -1,0 +1,252 @@
+use std::collections::{HashMap, HashSet};
+
+use super::Loaded;
+use crate::cli::PruneArgs;
+use crate::config::Config;
+use crate::engine::{
+    self, Engine, EngineError, EngineSettings, LocalRepositories, RepositoryImage,
+};
+use crate::error::{Error, Outcome};
+use crate::label::{ImageLabel, TagSuffix};
+use crate::registry::reference::qualified;
+use crate::select::Selection;
+
+/// What a run took out of local storage.
+#[derive(Debug, Default)]
+struct Removals {
+    /// Every name removed, in the order removed.
+    references: Vec<String>,
+    /// The images that lost names, by id, with their sizes.
+    images: HashMap<String, u64>,
+    failures: usize,
+}
+
+/// Removes from local storage, for each selected image (those built on others first), every
+/// local image of its repository that is not known as its current label: by its names in
+/// that repository only, so that the current image keeps all its names and a name in another
+/// repository keeps its image. Base images are never touched. Reports each name removed and
+/// the space freed; a removal that fails is reported and the others go on.
+pub fn prune(config: &Config, args: &PruneArgs) -> Result<Outcome, Error> {
+    let selection = Selection::new(args.select.as_deref())?;
+    let suffix = args
+        .nightly
+        .clone()
+        .map_or(TagSuffix::None, TagSuffix::Nightly);
+    println!("== Step 0: scanning {} ==", args.directory.display());
+    let loaded = super::load(config, &args.directory, &suffix)?;
+    let engine = engine::connect(EngineSettings::from_config(config))?;
+    let chain = prune_chain(&loaded, &selection);
+    println!("Will prune old versions of the following images:");
+    for &image in &chain {
+        println!("* {}", loaded.tree.get(image).label);
+    }
+    let repositories = LocalRepositories::new(&engine.local_images()?);
+    let bases = base_references(&config.base_images);
+
+    println!("== Step 1: pruning images");
+    let mut removals = Removals::default();
+    for &image in &chain {
+        let label = &loaded.tree.get(image).label;
+        println!("* Pruning old versions of {label}");
+        let mut failed = false;
+        for old in repositories.old_versions(label) {
+            failed |= !remove(engine.as_ref(), old, &bases, &mut removals);
+        }
+        if failed {
+            println!("* Errors pruning old images for {label}");
+        }
+    }
+
+    println!("== Summary ==");
+    print_summary(engine.as_ref(), &removals);
+    Ok(if removals.failures == 0 {
+        Outcome::Success
+    } else {
+        Outcome::ImagesFailed
+    })
+}
+
+/// The selected images, each before the images it is built on, so that an old version goes
+/// before the old version of the image it was built on.
+fn prune_chain(loaded: &Loaded, selection: &Selection) -> Vec<usize> {
+    loaded
+        .graph
+        .order()
+        .iter()
+        .rev()
+        .copied()
+        .filter(|&i| selection.matches(&loaded.tree.get(i).label.to_string()))
+        .collect()
+}
+
+/// The configured base images as local storage names them (a name without a tag is
+/// `:latest`).
+fn base_references(base_images: &[String]) -> HashSet<String> {
+    base_images
+        .iter()
+        .map(|base| match ImageLabel::parse(base) {
+            Some(_) => qualified(base).into_owned(),
+            None => qualified(&format!("{base}:latest")).into_owned(),
+        })
+        .collect()
+}
+
+/// Removes the names of `old` in its repository, but those of base images; whether it went
+/// well.
+fn remove(
+    engine: &dyn Engine,
+    old: &RepositoryImage,
+    bases: &HashSet<String>,
+    removals: &mut Removals,
+) -> bool {
+    let references: Vec<String> = old
+        .references
+        .iter()
+        .filter(|r| !bases.contains(qualified(r).as_ref()))
+        .cloned()
+        .collect();
+    if references.is_empty() {
+        return true;
+    }
+    let names = references.join(", ");
+    let id = short_id(&old.id);
+    log::info!("Removing image {names} (Id: {})", old.id);
+    match engine.remove(&references) {
+        Ok(()) => {
+            removals.images.insert(old.id.clone(), old.size);
+            removals.references.extend(references);
+            true
+        }
+        Err(error) => {
+            log::error!("Error removing image {names} (Id: {}): {error}", old.id);
+            println!(
+                " ERROR: cannot remove {names} (image {id}): {}",
+                tool_message(&error)
+            );
+            removals.failures += 1;
+            false
+        }
+    }
+}
+
+/// Every name removed, the space freed and the failures.
+fn print_summary(engine: &dyn Engine, removals: &Removals) {
+    if removals.references.is_empty() {
+        println!("Nothing removed: no old versions in local storage.");
+    } else {
+        println!("Removed {}:", count(removals.references.len(), "name"));
+        for reference in &removals.references {
+            println!("* {reference}");
+        }
+        println!("{}", freed(engine, removals));
+    }
+    if removals.failures > 0 {
+        println!(
+            "Failed to remove {}; see the errors above.",
+            count(removals.failures, "old version")
+        );
+    }
+}
+
+/// The space the removed images held. Measured against a second listing of local storage
+/// rather than worked out from which images lost their last name: the tool has the last
+/// word on whether an image goes (docker keeps one that other images are built on).
+fn freed(engine: &dyn Engine, removals: &Removals) -> String {
+    let remaining: HashSet<String> = match engine.local_images() {
+        Ok(images) => images.into_iter().map(|image| image.id).collect(),
+        Err(error) => {
+            log::warn!("cannot list local storage after pruning: {error}");
+            return format!("Space freed unknown: cannot list local storage ({error}).");
+        }
+    };
+    let (gone, bytes) = removals
+        .images
+        .iter()
+        .filter(|(id, _)| !remaining.contains(*id))
+        .fold((0, 0), |(images, total), (_, size)| {
+            (images + 1, total + size)
+        });
+    format!(
+        "Freed {} ({} gone from local storage).",
+        human_size(bytes),
+        count(gone, "image")
+    )
+}
+
+/// The tool's own words: the last line it printed on stderr.
+fn tool_message(error: &EngineError) -> String {
+    match error {
+        EngineError::Failed { stderr_tail, .. } => stderr_tail
+            .lines()
+            .rev()
+            .map(|line| line.trim().trim_start_matches("* "))
+            .find(|line| !line.is_empty())
+            .unwrap_or("no output")
+            .to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// `1 name`, `2 names`.
+fn count(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
+fn short_id(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+/// Bytes in decimal units with three significant digits, as buildah prints sizes.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let decimals = if unit == 0 || value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{value:.decimals$} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(1_990_000), "1.99 MB");
+        assert_eq!(human_size(3_980_000), "3.98 MB");
+        assert_eq!(human_size(25_400), "25.4 kB");
+        assert_eq!(human_size(512_000_000), "512 MB");
+    }
+
+    #[test]
+    fn base_images_as_local_storage_names_them() {
+        let bases = base_references(&["busybox:1".into(), "r.org:5000/debian".into()]);
+        assert!(bases.contains("localhost/busybox:1"));
+        assert!(bases.contains("r.org:5000/debian:latest"));
+    }
+
+    #[test]
+    fn the_tool_message_is_its_last_line() {
+        let error = EngineError::Failed {
+            command: "buildah rmi foo:1".into(),
+            status: "exit status: 125".into(),
+            stderr_tail: "Error: 1 error occurred:\n\t* image is in use by a container\n\n".into(),
+        };
+        assert_eq!(tool_message(&error), "image is in use by a container");
+    }
+}
