@@ -26,7 +26,7 @@ impl Selection {
         let Some(pattern) = pattern else {
             return Ok(Selection::all());
         };
-        let glob = GlobBuilder::new(&collapse_stars(pattern))
+        let glob = GlobBuilder::new(&to_globset(pattern))
             .literal_separator(false)
             .backslash_escape(false)
             .allow_unclosed_class(true)
@@ -45,16 +45,43 @@ impl Selection {
     }
 }
 
-/// `**` means what `*` means in fnmatch; globset gives it a path meaning of its own, so runs
-/// of stars become one.
-fn collapse_stars(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    for c in pattern.chars() {
-        if !(c == '*' && out.ends_with('*')) {
-            out.push(c);
+/// The globset spelling of an fnmatch pattern. Outside character classes, a run of stars is
+/// one star (globset gives `**` a path meaning of its own) and braces are literal (globset
+/// reads `{a,b}` as alternatives); classes are copied as they are.
+fn to_globset(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '[' => match class_end(&chars, i) {
+                Some(end) => {
+                    out.extend(&chars[i..=end]);
+                    i = end;
+                }
+                None => out.push_str("[[]"),
+            },
+            '*' if out.ends_with('*') => {}
+            '{' => out.push_str("[{]"),
+            '}' => out.push_str("[}]"),
+            c => out.push(c),
         }
+        i += 1;
     }
     out
+}
+
+/// Where the class opened at `start` ends, as fnmatch reads it: a `!` and then a `]` right
+/// after the opening are part of the class; no closing `]` means a literal `[`.
+fn class_end(chars: &[char], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    if chars.get(i) == Some(&'!') {
+        i += 1;
+    }
+    if chars.get(i) == Some(&']') {
+        i += 1;
+    }
+    (i..chars.len()).find(|&j| chars[j] == ']')
 }
 
 #[cfg(test)]
@@ -80,6 +107,14 @@ mod tests {
         assert!(matches("foo:[0-9].0", "foo:1.0"));
         assert!(!matches("foo:[!0-9].0", "foo:1.0"));
         assert!(matches("foo[:1", "foo[:1"));
+        assert!(matches("foo:[]1]", "foo:1"));
+    }
+
+    #[test]
+    fn braces_are_literal() {
+        assert!(matches("foo{:1", "foo{:1"));
+        assert!(matches("a{b,c}", "a{b,c}"));
+        assert!(!matches("a{b,c}", "ab"));
     }
 
     #[test]
