@@ -143,11 +143,16 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
-    /// Pulls every published image this one is built on (4.0.4 does the same, so that a
-    /// build never uses a stale local copy).
+    /// Pulls every image this one is built on that was published before the run (4.0.4
+    /// does the same, so that a build never uses a stale local copy); an image built in
+    /// this run is already local.
     fn pull_dependencies(&self, image: usize) -> Result<(), String> {
         for &dependency in self.loaded.graph.dependencies(image) {
-            if self.state(dependency) != ImageState::Published {
+            let published_before = {
+                let record = self.record(dependency);
+                record.state == ImageState::Published && !record.published
+            };
+            if !published_before {
                 continue;
             }
             let label = &self.loaded.tree.get(dependency).label;

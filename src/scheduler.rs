@@ -144,11 +144,15 @@ impl Progress {
     fn handle(&mut self, message: Message, graph: &DependencyGraph) -> Vec<Event> {
         match message {
             Message::Released(image) => {
+                // What comes after the release (a push, say) does not hold a slot.
+                self.running -= 1;
                 self.release(image, graph);
                 vec![Event::Released(image)]
             }
             Message::Finished(image, result) => {
-                self.running -= 1;
+                if !self.released.contains(&image) {
+                    self.running -= 1;
+                }
                 let outcome = match result {
                     Ok(()) => JobOutcome::Succeeded,
                     Err(reason) => JobOutcome::Failed(reason),
