@@ -61,7 +61,7 @@ pub fn run(
                 let sender = sender.clone();
                 scope.spawn(move || run_one(job, image, &sender));
             }
-            if state.running == 0 {
+            if state.in_flight == 0 {
                 break;
             }
             let Ok(message) = receiver.recv() else { break };
@@ -102,7 +102,10 @@ struct Progress {
     waiting: HashMap<usize, usize>,
     ready: BTreeSet<(usize, usize)>,
     released: BTreeSet<usize>,
+    /// Started and not released: each holds one of the `jobs` slots.
     running: usize,
+    /// Started and not finished.
+    in_flight: usize,
     outcomes: HashMap<usize, JobOutcome>,
 }
 
@@ -131,6 +134,7 @@ impl Progress {
             ready,
             released: BTreeSet::new(),
             running: 0,
+            in_flight: 0,
             outcomes: HashMap::new(),
         }
     }
@@ -138,6 +142,7 @@ impl Progress {
     fn next_ready(&mut self) -> Option<usize> {
         let (_, image) = self.ready.pop_first()?;
         self.running += 1;
+        self.in_flight += 1;
         Some(image)
     }
 
@@ -150,6 +155,7 @@ impl Progress {
                 vec![Event::Released(image)]
             }
             Message::Finished(image, result) => {
+                self.in_flight -= 1;
                 if !self.released.contains(&image) {
                     self.running -= 1;
                 }
@@ -348,6 +354,47 @@ mod tests {
         assert!(outcomes.iter().all(|(_, o)| *o == JobOutcome::Succeeded));
         let events = events.into_inner().unwrap();
         assert_eq!(&events[..2], [Event::Started(0), Event::Started(1)]);
+    }
+
+    /// With one slot, the first image releases it and then waits, inside its job, for the
+    /// second to start: that only happens if a release frees the slot.
+    #[test]
+    fn a_released_image_frees_its_slot() {
+        struct Handover {
+            second_started: Mutex<bool>,
+            started: Condvar,
+        }
+        impl Job for Handover {
+            fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), String> {
+                let mut second_started = self.second_started.lock().unwrap();
+                if image == 1 {
+                    *second_started = true;
+                    self.started.notify_all();
+                    return Ok(());
+                }
+                release();
+                let deadline = std::time::Duration::from_secs(30);
+                let (started, _) = self
+                    .started
+                    .wait_timeout_while(second_started, deadline, |started| !*started)
+                    .unwrap();
+                if *started {
+                    Ok(())
+                } else {
+                    Err("the second image never started".into())
+                }
+            }
+        }
+        let (_, graph) = graph(&[("first", &[]), ("second", &[])]);
+        let job = Handover {
+            second_started: Mutex::new(false),
+            started: Condvar::new(),
+        };
+        let outcomes = run(graph.order(), &graph, 1, &job, &|_| {});
+        assert_eq!(
+            outcomes,
+            [(0, JobOutcome::Succeeded), (1, JobOutcome::Succeeded)]
+        );
     }
 
     #[test]
