@@ -1,15 +1,103 @@
-"""The benchmark scenarios behind scripts/bench. Each prints medians over several runs."""
+"""The benchmark scenarios behind scripts/bench: this tool against docker-pkg 4.0.4 on the same
+generated trees, the same storage and the same registry, the two tools taking turns.
 
+    bench.py BINARY [--runs N] [SCENARIO...]
+
+Scenarios (default: all): noop, full, slow, render. Each figure is the median over N runs
+(default 3; render: at least 5) of the wall time of the command alone: resetting the registry
+and the storage before a run is not timed. Peak memory is the largest resident set of the
+timed process and of the processes it waited for (GNU time's %M). The table is printed
+at the end and written, in Markdown, to target/bench/results.md.
+"""
+
+import argparse
+import datetime
 import json
+import os
+import platform
+import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_env import HOST, REFERENCE, BenchEnv  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / "target" / "bench"
+LOGS = WORK / "logs"
+SEED = 1
+OURS, THEIRS = "docker-pkg (this)", "docker-pkg 4.0.4"
+
+
+# ---- measuring -------------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    seconds: float
+    max_rss_mib: float
+    ok: bool
+    log: Path
+
+
+@dataclass
+class Series:
+    samples: list = field(default_factory=list)
+
+    def add(self, sample: Sample) -> None:
+        self.samples.append(sample)
+
+    @property
+    def good(self) -> list:
+        return [s for s in self.samples if s.ok]
+
+    @property
+    def failed(self) -> int:
+        return len(self.samples) - len(self.good)
+
+    def median(self) -> float | None:
+        good = self.good
+        return statistics.median(s.seconds for s in good) if good else None
+
+    def rss(self) -> float | None:
+        good = self.good
+        return statistics.median(s.max_rss_mib for s in good) if good else None
+
+    def spread(self) -> str:
+        good = self.good
+        if not good:
+            return "-"
+        return f"{min(s.seconds for s in good):.2f}–{max(s.seconds for s in good):.2f}"
+
+
+def timed(args: list, env: dict, cwd: Path, log: Path) -> Sample:
+    """Runs `args` once; its wall time, the peak RSS of it and its children, its success.
+
+    The peak comes from GNU time rather than from this process's wait4: a child forked from
+    this Python process starts out as large as it, and the kernel's high-water mark of its
+    resident set remembers that through exec."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    cwd.mkdir(parents=True, exist_ok=True)
+    peak = log.with_suffix(".rss")
+    with log.open("w") as out:
+        out.write(f"$ {' '.join(map(str, args))}\n")
+        out.flush()
+        start = time.perf_counter()
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", str(peak), *map(str, args)], env=env, cwd=cwd,
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+        )
+        seconds = time.perf_counter() - start
+    kib = int(peak.read_text().split()[-1])
+    peak.unlink()
+    return Sample(seconds, kib / 1024, result.returncode == 0, log)
 
 
 def hyperfine(command: str, runs: int, prepare: str = "", cwd: Path = WORK) -> float:
@@ -24,40 +112,362 @@ def hyperfine(command: str, runs: int, prepare: str = "", cwd: Path = WORK) -> f
     return statistics.median(result["times"])
 
 
+# ---- trees -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Tree:
+    name: str  # also the registry namespace of its images
+    count: int
+    sleep: float = 0
+
+    @property
+    def root(self) -> Path:
+        return WORK / f"tree-{self.name}"
+
+    @property
+    def images(self) -> Path:
+        return self.root / "images"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+
 def generate(count: int, out: Path, *extra: str) -> Path:
-    if not (out / "images").is_dir():
-        subprocess.run([str(REPO / "scripts" / "gen-tree"), str(count), str(out), *extra], check=True)
+    """The tree of `scripts/gen-tree count out extra…`, made again unless it is complete and
+    was made with the same arguments."""
+    stamp = out / ".generated"
+    wanted = " ".join([str(count), *extra])
+    if stamp.exists() and stamp.read_text() == wanted:
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    subprocess.run(
+        [str(REPO / "scripts" / "gen-tree"), str(count), str(out), "--seed", str(SEED), *extra],
+        check=True,
+    )
+    stamp.write_text(wanted)
     return out
 
 
-def render_scale(binary: str) -> None:
+def prepare_tree(tree: Tree, env: BenchEnv) -> Tree:
+    extra = ["--base", env.base_label(tree.name)]
+    if tree.sleep:
+        extra += ["--sleep", f"{tree.sleep:g}"]
+    generate(tree.count, tree.root, *extra)
+    # One configuration for both tools. 4.0.4 publishes only with username and password set
+    # (and logs in with them); the registry is open, so any will do, and this tool then uses
+    # them too rather than an ambient login. (A password that is a common word would be
+    # masked wherever it shows in this tool's log, host names included.)
+    tree.config.write_text(
+        f"registry: {HOST}\n"
+        f"namespace: {tree.name}\n"
+        "username: bench\n"
+        "password: not-checked\n"
+        f"ca_bundle: {env.cert}\n"
+        f'base_images: ["{env.base_label(tree.name)}"]\n'
+    )
+    return tree
+
+
+def tree_depth(images: Path) -> int:
+    """The number of images on the longest dependency chain, from the control files."""
+    parents = {}
+    for control in images.glob("*/control"):
+        fields = dict(
+            line.split(":", 1) for line in control.read_text().splitlines() if ":" in line
+        )
+        name = fields["Package"].strip()
+        depends = [d.strip() for d in fields.get("Depends", "").split(",") if d.strip()]
+        parents[name] = [d for d in depends]
+    depth = {}
+
+    def of(name: str) -> int:
+        if name not in depth:
+            known = [p for p in parents[name] if p in parents]
+            depth[name] = 1 + max((of(p) for p in known), default=0)
+        return depth[name]
+
+    return max(of(name) for name in parents)
+
+
+# ---- the two tools ---------------------------------------------------------------------------
+
+
+class Tools:
+    def __init__(self, binary: str, env: BenchEnv) -> None:
+        self.binary = binary
+        self.env = env
+
+    def ours(self, tree: Tree, log: Path, *flags: str) -> Sample:
+        args = [self.binary, "-c", tree.config, "build", *flags, tree.images]
+        return timed(args, self.env.tool_env(), LOGS / "cwd-ours", log)
+
+    def theirs(self, tree: Tree, log: Path) -> Sample:
+        args = [REFERENCE, "-c", tree.config, "build", tree.images]
+        return timed(args, self.env.reference_env(), LOGS / "cwd-reference", log)
+
+    def complete(self, tree: Tree) -> bool:
+        """Whether every image of `tree` is published with its version tag and `latest`."""
+        versions = tree_versions(tree)
+        published = self.env.published(tree.name, list(versions))
+        return all({tag, "latest"} <= published[name] for name, tag in versions.items())
+
+
+def tree_versions(tree: Tree) -> dict:
+    """The tag of each image of `tree`, from its changelog."""
+    return {
+        folder.name: re.match(r"\S+ \(([^)]+)\)", (folder / "changelog").read_text()).group(1)
+        for folder in sorted(tree.images.iterdir())
+    }
+
+
+def check(sample: Sample, tools: Tools, tree: Tree, label: str) -> Sample:
+    """A build run counts only if it exited 0 and left every image published."""
+    if sample.ok and not tools.complete(tree):
+        sample.ok = False
+        with sample.log.open("a") as out:
+            out.write("\n[bench] not every image is published after this run\n")
+    status = "ok" if sample.ok else f"FAILED (see {sample.log.relative_to(REPO)})"
+    print(f"    {label:<22} {sample.seconds:8.2f} s  {sample.max_rss_mib:6.1f} MiB  {status}",
+          flush=True)
+    return sample
+
+
+# ---- scenarios -------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    scenario: str
+    ours: str
+    theirs: str = "-"
+    ratio: str = "-"
+    rss_ours: str = "-"
+    rss_theirs: str = "-"
+    goal: str = "-"
+    met: str = "-"
+
+
+def seconds(value: float | None) -> str:
+    return "failed" if value is None else f"{value:.2f} s"
+
+
+def mib(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} MiB"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a / b
+
+
+def verdict(value: float | None, limit: float) -> str:
+    return "?" if value is None else ("yes" if value <= limit else "NO")
+
+
+def big_tree(env: BenchEnv) -> Tree:
+    return prepare_tree(Tree("noop136", 136), env)
+
+
+def noop(ctx) -> list:
+    """136 images, all built and published: a build run has nothing to do."""
+    tree = big_tree(ctx.env)
+    print(f"noop: {tree.count} images, everything built and published")
+    # Published by 4.0.4, so in the Docker format its own check can see (see
+    # BenchEnv.visible_to_reference); this tool sees either format.
+    if not (ctx.tools.complete(tree)
+            and ctx.env.visible_to_reference(tree.name, tree_versions(tree).items())):
+        print("  building and publishing the tree with 4.0.4 (not timed)")
+        ctx.env.reset(tree.name)
+        check(ctx.tools.theirs(tree, LOGS / "noop-setup.log"), ctx.tools, tree, "set-up build")
+    ours, theirs = Series(), Series()
+    for run in alternate(ctx.runs):
+        for who in run:
+            if who == "ours":
+                ours.add(check(ctx.tools.ours(tree, LOGS / f"noop-ours-{len(ours.samples)}.log"),
+                               ctx.tools, tree, OURS))
+            else:
+                theirs.add(check(
+                    ctx.tools.theirs(tree, LOGS / f"noop-reference-{len(theirs.samples)}.log"),
+                    ctx.tools, tree, THEIRS))
+    r = ratio(ours.median(), theirs.median())
+    return [
+        Row("noop, 136 images: time", seconds(ours.median()), seconds(theirs.median()),
+            fmt_ratio(r), mib(ours.rss()), mib(theirs.rss()), "ratio ≤ 0.06", verdict(r, 0.06)),
+        Row("noop, 136 images: peak memory", mib(ours.rss()), mib(theirs.rss()),
+            fmt_ratio(ratio(ours.rss(), theirs.rss())), goal="≤ 25 MiB",
+            met=verdict(ours.rss(), 25)),
+    ]
+
+
+def full(ctx) -> list:
+    """The same 136 images from an empty storage and an empty registry."""
+    tree = big_tree(ctx.env)
+    print(f"full: {tree.count} images built, verified and published from scratch")
+    ours, theirs = paired(ctx, tree, "full")
+    r = ratio(ours.median(), theirs.median())
+    return [Row("full build, 136 images", seconds(ours.median()), seconds(theirs.median()),
+                fmt_ratio(r), mib(ours.rss()), mib(theirs.rss()), "ratio ≤ 0.5",
+                verdict(r, 0.5))]
+
+
+def slow(ctx) -> list:
+    """40 images whose RUN step sleeps 1 s, this tool with --jobs 8; and the critical path."""
+    sleepy = prepare_tree(Tree("slow40", 40, sleep=1), ctx.env)
+    quick = prepare_tree(Tree("quick40", 40), ctx.env)
+    depth = tree_depth(sleepy.images)
+    print(f"slow: {sleepy.count} images sleeping {sleepy.sleep:g} s each, tree depth {depth}; "
+          "this tool with --jobs 8")
+    ours, theirs = paired(ctx, sleepy, "slow", "--jobs", "8")
+    print(f"  the same tree without sleeps, this tool with --jobs 8")
+    fast = Series()
+    for index in range(ctx.runs):
+        ctx.env.reset(quick.name)
+        fast.add(check(ctx.tools.ours(quick, LOGS / f"quick-ours-{index}.log", "--jobs", "8"),
+                       ctx.tools, quick, OURS))
+    r = ratio(ours.median(), theirs.median())
+    bound = None if fast.median() is None else depth * sleepy.sleep + fast.median()
+    to_bound = ratio(ours.median(), bound)
+    return [
+        Row("slow steps, 40 × 1 s, --jobs 8", seconds(ours.median()), seconds(theirs.median()),
+            fmt_ratio(r), mib(ours.rss()), mib(theirs.rss()), "ratio ≤ 0.25", verdict(r, 0.25)),
+        Row(f"slow steps vs critical path (depth {depth} × 1 s + "
+            f"{seconds(fast.median())} without sleeps = {seconds(bound)})",
+            seconds(ours.median()), "-", fmt_ratio(to_bound, "× bound"), goal="≤ 1.5× bound",
+            met=verdict(to_bound, 1.5)),
+    ]
+
+
+def paired(ctx, tree: Tree, name: str, *flags: str):
+    """Both tools on `tree`, each run from an empty registry and storage, taking turns."""
+    ours, theirs = Series(), Series()
+    for run in alternate(ctx.runs):
+        for who in run:
+            ctx.env.reset(tree.name)
+            if who == "ours":
+                log = LOGS / f"{name}-ours-{len(ours.samples)}.log"
+                ours.add(check(ctx.tools.ours(tree, log, *flags), ctx.tools, tree, OURS))
+            else:
+                log = LOGS / f"{name}-reference-{len(theirs.samples)}.log"
+                theirs.add(check(ctx.tools.theirs(tree, log), ctx.tools, tree, THEIRS))
+    return ours, theirs
+
+
+def alternate(runs: int):
+    """Run i: this tool then 4.0.4 for even i, the other way round for odd i."""
+    for index in range(runs):
+        yield ("ours", "theirs") if index % 2 == 0 else ("theirs", "ours")
+
+
+def render(ctx) -> list:
     """Render of generated trees of 5,000 and 10,000 images, on the disk and on tmpfs."""
-    print("render scale (median of 5 runs, fresh output folder each run)")
+    runs = max(ctx.runs, 5)
+    print(f"render: 5,000 and 10,000 images, this tool only (median of {runs} runs, fresh "
+          "output folder each run)")
+    rows = []
     for place, root in (("disk", WORK), ("tmpfs", Path("/dev/shm/docker-pkg-bench"))):
         times = {}
         for count in (5000, 10000):
             tree = generate(count, root / f"tree-{count}")
             times[count] = hyperfine(
-                f"{binary} render --output out images", runs=5, prepare="rm -rf out", cwd=tree
+                f"{ctx.binary} render --output out images", runs=runs, prepare="rm -rf out",
+                cwd=tree,
             )
-            print(f"  {place:5}  {count:>6} images: {times[count]:.3f} s")
-        print(f"  {place:5}  10,000 / 5,000: {times[10000] / times[5000]:.2f}x")
+            print(f"    {place:5}  {count:>6} images: {times[count]:.3f} s", flush=True)
+        growth = times[10000] / times[5000]
+        rows += [
+            Row(f"render 5,000 images ({place})", seconds(times[5000]), goal="≤ 1 s",
+                met=verdict(times[5000], 1.0)),
+            Row(f"render 10,000 images ({place})", seconds(times[10000]),
+                ratio=fmt_ratio(growth, "× 5,000"), goal="≤ 2.3× 5,000",
+                met=verdict(growth, 2.3)),
+        ]
     shutil.rmtree("/dev/shm/docker-pkg-bench", ignore_errors=True)
+    return rows
 
 
-SCENARIOS = {"render": render_scale}
+def fmt_ratio(value: float | None, unit: str = "") -> str:
+    return "-" if value is None else f"{value:.3f}{' ' + unit if unit else ''}"
+
+
+SCENARIOS = {"noop": noop, "full": full, "slow": slow, "render": render}
+NEEDS_ENV = {"noop", "full", "slow"}
+
+
+# ---- the report ------------------------------------------------------------------------------
+
+
+def table(rows: list) -> str:
+    header = ["scenario", OURS, THEIRS, "ratio", "peak RSS (this)", "peak RSS (4.0.4)",
+              "goal", "met"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [row.scenario, row.ours, row.theirs, row.ratio, row.rss_ours, row.rss_theirs,
+                 row.goal, row.met]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def context_lines(binary: str, runs: int) -> list:
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
+                           capture_output=True, text=True).stdout.strip()
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
+    return [
+        f"{datetime.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs, "
+        f"kernel {platform.release()}; {version.strip()} at commit {commit}"
+        f"{' (src/ modified)' if dirty else ''}; medians of {runs} runs "
+        "(render: at least 5).",
+    ]
+
+
+class Context:
+    def __init__(self, binary: str, runs: int, env: BenchEnv | None) -> None:
+        self.binary = binary
+        self.runs = runs
+        self.env = env
+        self.tools = Tools(binary, env) if env else None
 
 
 def main() -> int:
-    binary, *names = sys.argv[1:]
-    names = names or list(SCENARIOS)
+    parser = argparse.ArgumentParser(description="docker-pkg benchmarks")
+    parser.add_argument("binary")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO")
+    args = parser.parse_intermixed_args()
+    names = args.scenarios or list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
-    if unknown:
-        print(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
+    if unknown or args.runs < 1:
+        print(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}"
+              if unknown else "--runs must be at least 1")
         return 2
     WORK.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        SCENARIOS[name](binary)
+    # A TERM or HUP ends the run like Ctrl-C does, through the `finally` that stops the
+    # registry and the podman service.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
+    env = BenchEnv() if NEEDS_ENV & set(names) else None
+    rows = []
+    try:
+        if env:
+            print("set-up: storage, registry, podman service, docker-pkg 4.0.4", flush=True)
+            env.start()
+        ctx = Context(args.binary, args.runs, env)
+        for name in names:
+            try:
+                rows += SCENARIOS[name](ctx)
+            except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+                print(f"  {name}: {e}", file=sys.stderr)
+                rows.append(Row(name, f"not measured: {e}"))
+    finally:
+        if env:
+            env.stop()
+    report = "\n".join(context_lines(args.binary, args.runs) + ["", table(rows), ""])
+    print()
+    print(report)
+    (WORK / "results.md").write_text(report)
+    print(f"(also in {(WORK / 'results.md').relative_to(REPO)})")
     return 0
 
 

@@ -1,0 +1,392 @@
+"""The machinery the build benchmarks share: one containers storage, a TLS registry on port 443
+under a host name, podman's Docker API for docker-pkg 4.0.4, and a busybox base image.
+
+Everything lives below target/bench/env (kept between runs, so a second run sets up in
+seconds); the registry and the podman service are started by `BenchEnv.start` and stopped by
+`BenchEnv.stop`, which `python3 bench_env.py stop` also runs (scripts/bench calls it from its
+exit trap, in case this process dies before its own `finally`).
+
+Both tools see the same storage: docker-pkg 4.0.4 builds through the podman service, which uses
+the storage it was started with, and this project's buildah is pointed at the same one. The
+registry is open (no auth): 4.0.4 checks what is published without credentials.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+WORK = REPO / "target" / "bench"
+ENV = WORK / "env"
+RUN = ENV / "run"
+VENV = WORK / "venv"
+REFERENCE = VENV / "bin" / "docker-pkg"
+REFERENCE_VERSION = "4.0.4"
+
+HOST = "registry.bench.test"
+ADDRESS = ("127.0.0.1", 443)
+HOSTS_LINE = f"127.0.0.1 {HOST}"
+# podman's Docker API pulls and pushes for 4.0.4 and cannot be given a cert dir: it trusts the
+# registry through the system-wide certs.d of the containers tools.
+SYSTEM_CERTS_D = Path("/etc/containers/certs.d") / HOST
+BASE_LOCAL = f"{HOST}/base/busybox:1.0"
+BUSYBOX_LINKS = ["sh", "echo", "cat", "ls", "test", "sleep", "true", "false"]
+
+
+def log(message: str) -> None:
+    print(f"  [setup] {message}", flush=True)
+
+
+def run(args, env=None, quiet=True, check=True, **kwargs) -> subprocess.CompletedProcess:
+    out = subprocess.DEVNULL if quiet else None
+    result = subprocess.run(
+        [str(a) for a in args], env=env, stdout=kwargs.pop("stdout", out),
+        stderr=subprocess.PIPE, text=True, **kwargs,
+    )
+    if check and result.returncode != 0:
+        raise RuntimeError(f"`{' '.join(map(str, args))}` failed: {result.stderr.strip()}")
+    return result
+
+
+class BenchEnv:
+    def __init__(self) -> None:
+        self.storage_conf = ENV / "storage.conf"
+        self.containers_conf = ENV / "containers.conf"
+        self.auth_file = ENV / "auth.json"
+        self.cert = ENV / "cert.pem"
+        self.key = ENV / "key.pem"
+        self.cert_dir = ENV / "certs"
+        self.registry_conf = ENV / "registry.yml"
+        self.registry_data = ENV / "registry-data"
+        self.socket = RUN / "podman.sock"
+        self.shim_dir = ENV / "reference-bin"
+        self.children: dict[str, subprocess.Popen] = {}
+
+    # ---- the environments of the tools -------------------------------------------------------
+
+    def tool_env(self) -> dict:
+        """What both tools (and every container tool started here) run with."""
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"),
+            "HOME": os.environ.get("HOME", "/root"),
+            "LANG": "C.UTF-8",
+            "CONTAINERS_CONF": str(self.containers_conf),
+            "CONTAINERS_STORAGE_CONF": str(self.storage_conf),
+            "REGISTRY_AUTH_FILE": str(self.auth_file),
+            # Neither tool reads the machine's own docker-pkg.yaml or docker login.
+            "XDG_CONFIG_HOME": str(ENV / "xdg"),
+            "DOCKER_CONFIG": str(ENV / "docker-config"),
+        }
+        for name in ("TMPDIR", "XDG_RUNTIME_DIR"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        return env
+
+    def reference_env(self) -> dict:
+        """4.0.4's: the Docker API of the podman service, and a `docker` for test.sh."""
+        env = self.tool_env()
+        env["DOCKER_HOST"] = f"unix://{self.socket}"
+        env["PATH"] = f"{self.shim_dir}:{env['PATH']}"
+        return env
+
+    def buildah(self, *args, check=True, capture=False) -> subprocess.CompletedProcess:
+        return run(
+            ["buildah", *args], env=self.tool_env(), check=check,
+            stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+        )
+
+    # ---- set-up ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for folder in (ENV, RUN, ENV / "xdg", ENV / "docker-config", self.shim_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        stop_leftovers()
+        self.install_reference()
+        self.hosts_entry()
+        self.certificate()
+        self.write_configs()
+        self.start_registry()
+        self.start_podman_service()
+        self.base_image()
+
+    def install_reference(self) -> None:
+        if REFERENCE.exists():
+            version = run([VENV / "bin" / "pip", "show", "docker-pkg"], stdout=subprocess.PIPE)
+            if f"Version: {REFERENCE_VERSION}" in version.stdout:
+                return
+        log(f"installing docker-pkg {REFERENCE_VERSION} in {VENV}")
+        run([sys.executable, "-m", "venv", VENV])
+        run([VENV / "bin" / "pip", "install", "-q", f"docker-pkg=={REFERENCE_VERSION}"])
+
+    def hosts_entry(self) -> None:
+        hosts = Path("/etc/hosts")
+        lines = hosts.read_text().splitlines()
+        if any(line.split()[1:2] == [HOST] for line in lines if not line.startswith("#")):
+            return
+        log(f"adding `{HOSTS_LINE}` to /etc/hosts")
+        with hosts.open("a") as f:
+            f.write(f"{HOSTS_LINE}\n")
+
+    def certificate(self) -> None:
+        if not (self.cert.exists() and self.key.exists()):
+            log(f"making a self-signed certificate for {HOST}")
+            run([
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", self.key, "-out", self.cert,
+                "-days", "3650", "-subj", f"/CN={HOST}",
+                "-addext", f"subjectAltName=DNS:{HOST},IP:127.0.0.1",
+            ])
+        self.cert_dir.mkdir(exist_ok=True)
+        for folder in (self.cert_dir, SYSTEM_CERTS_D):
+            target = folder / "ca.crt"
+            if not target.exists() or target.read_bytes() != self.cert.read_bytes():
+                folder.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(self.cert, target)
+
+    def write_configs(self) -> None:
+        graph, runroot = ENV / "storage", RUN / "storage"
+        write(self.storage_conf, (
+            f'[storage]\ndriver = "overlay"\ngraphroot = "{graph}"\nrunroot = "{runroot}"\n'
+        ))
+        # runc (crun fails on this kernel's hybrid cgroups) and rlimits podman may set.
+        write(self.containers_conf, (
+            '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]\n'
+            f'[engine]\nruntime = "runc"\ntmp_dir = "{RUN / "libpod"}"\n'
+            'events_logger = "none"\n'
+        ))
+        if not self.auth_file.exists():
+            write(self.auth_file, '{"auths": {}}\n')
+        write(self.registry_conf, (
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
+            f"storage:\n  filesystem:\n    rootdirectory: {self.registry_data}\n"
+            "  delete:\n    enabled: true\n"
+            f"http:\n  addr: {ADDRESS[0]}:{ADDRESS[1]}\n  secret: bench-secret\n"
+            f"  tls:\n    certificate: {self.cert}\n    key: {self.key}\n"
+        ))
+        # 4.0.4 runs test.sh with PATH alone in its environment: the `docker` its scripts call
+        # carries the storage settings itself, and runs podman on that storage, as the
+        # `docker` this project gives verify scripts does.
+        env = self.tool_env()
+        exports = "".join(
+            f"export {k}='{env[k]}'\n"
+            for k in ("HOME", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "REGISTRY_AUTH_FILE")
+        )
+        shim = self.shim_dir / "docker"
+        write(shim, f"#!/bin/sh\n{exports}exec podman \"$@\"\n")
+        shim.chmod(0o755)
+
+    def start_registry(self) -> None:
+        if port_open(ADDRESS):
+            raise RuntimeError(
+                f"something already listens on {ADDRESS[0]}:{ADDRESS[1]}; the benchmark's "
+                "registry needs that port (docker-pkg 4.0.4 cannot use a registry with a port)"
+            )
+        self.registry_data.mkdir(exist_ok=True)
+        # A clean environment: the registry reads REGISTRY_* variables as configuration, and
+        # REGISTRY_AUTH_FILE, set for the containers tools, is not one of its keys.
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        self.spawn("registry", ["docker-registry", "serve", self.registry_conf], env)
+        wait_for(lambda: port_open(ADDRESS), "the registry", self.children["registry"])
+
+    def start_podman_service(self) -> None:
+        self.socket.unlink(missing_ok=True)
+        self.spawn(
+            "podman",
+            ["podman", "system", "service", "--time=0", f"unix://{self.socket}"],
+            self.tool_env(),
+        )
+        wait_for(lambda: socket_answers(self.socket), "the podman service",
+                 self.children["podman"])
+
+    def spawn(self, name: str, args, env: dict) -> None:
+        logfile = (ENV / f"{name}.log").open("w")
+        child = subprocess.Popen(
+            [str(a) for a in args], env=env, stdin=subprocess.DEVNULL, stdout=logfile,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.children[name] = child
+        write(RUN / f"{name}.pid", f"{child.pid}\n")
+
+    def base_image(self) -> None:
+        """A busybox image, made without any network; pushed per namespace by `reset`."""
+        listed = self.buildah("images", "--format", "{{.Name}}:{{.Tag}}", capture=True).stdout
+        if BASE_LOCAL in listed.split():
+            return
+        log(f"making the base image {BASE_LOCAL}")
+        rootfs = ENV / "busybox-rootfs"
+        (rootfs / "bin").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile("/bin/busybox", rootfs / "bin" / "busybox")
+        (rootfs / "bin" / "busybox").chmod(0o755)
+        for link in BUSYBOX_LINKS:
+            path = rootfs / "bin" / link
+            if not path.is_symlink():
+                path.symlink_to("busybox")
+        container = self.buildah("from", "scratch", capture=True).stdout.strip()
+        self.buildah("copy", container, rootfs, "/")
+        self.buildah("config", "--cmd", "/bin/sh", container)
+        self.buildah("commit", "--quiet", container, BASE_LOCAL)
+        self.buildah("rm", container)
+
+    # ---- between runs ------------------------------------------------------------------------
+
+    def reset(self, namespace: str) -> None:
+        """An empty registry holding only the base image of `namespace`, and a local storage
+        without any image of `namespace` but that base: the state of a first build."""
+        self.remove_local(namespace)
+        self.empty_registry()
+        self.push_base(namespace)
+
+    def remove_local(self, namespace: str) -> None:
+        prefix = f"{HOST}/{namespace}/"
+        listed = self.buildah("images", "--format", "{{.Name}}:{{.Tag}}", capture=True).stdout
+        names = [n for n in listed.split() if n.startswith(prefix) and "/busybox:" not in n]
+        # Containers left by an interrupted build or test would keep their images.
+        self.buildah("rm", "--all", check=False)
+        run(["podman", "rm", "--all", "--force"], env=self.tool_env(), check=False)
+        if names:
+            self.buildah("rmi", "--force", *names)
+        self.buildah("rmi", "--prune", check=False)
+
+    def empty_registry(self) -> None:
+        self.stop_child("registry")
+        shutil.rmtree(self.registry_data, ignore_errors=True)
+        self.start_registry()
+
+    def push_base(self, namespace: str) -> None:
+        label = self.base_label(namespace)
+        self.buildah("tag", BASE_LOCAL, label)
+        self.buildah("push", "--quiet", f"--cert-dir={self.cert_dir}", label)
+
+    def base_label(self, namespace: str) -> str:
+        return f"{HOST}/{namespace}/busybox:1.0"
+
+    def published(self, namespace: str, names) -> dict:
+        """The tags in the registry of each image `NAMESPACE/NAME` of `names`."""
+        tags = {}
+        for name, (status, body) in zip(names, self.get_all(
+            f"/v2/{namespace}/{name}/tags/list" for name in names
+        )):
+            found = json.loads(body).get("tags") if status == 200 else None
+            tags[name] = set(found or [])
+        return tags
+
+    def visible_to_reference(self, namespace: str, labels) -> bool:
+        """Whether 4.0.4's published check sees every `(NAME, TAG)` of `labels`: it asks for
+        the manifest without an Accept header, and the registry answers 404 for an OCI
+        manifest (what buildah pushes by default) and 200 for a Docker one."""
+        paths = (f"/v2/{namespace}/{name}/manifests/{tag}" for name, tag in labels)
+        return all(status == 200 for status, _ in self.get_all(paths))
+
+    def get_all(self, paths):
+        """GET of each path from the registry, over one connection: (status, body) each."""
+        context = ssl.create_default_context(cafile=str(self.cert))
+        connection = http.client.HTTPSConnection(HOST, ADDRESS[1], context=context, timeout=30)
+        try:
+            for path in paths:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                yield response.status, response.read()
+        finally:
+            connection.close()
+
+    # ---- tear-down ---------------------------------------------------------------------------
+
+    def stop_child(self, name: str) -> None:
+        child = self.children.pop(name, None)
+        if child is not None:
+            terminate(child.pid)
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(child.pid, signal.SIGKILL)
+                child.wait()
+        (RUN / f"{name}.pid").unlink(missing_ok=True)
+
+    def stop(self) -> None:
+        for name in list(self.children):
+            self.stop_child(name)
+        self.socket.unlink(missing_ok=True)
+
+
+def write(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def port_open(address) -> bool:
+    try:
+        with socket.create_connection(address, timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def socket_answers(path: Path) -> bool:
+    if not path.exists():
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(2)
+            s.connect(str(path))
+            s.sendall(b"GET /_ping HTTP/1.0\r\n\r\n")
+            return b"OK" in s.recv(4096)
+    except OSError:
+        return False
+
+
+def wait_for(ready, what: str, child: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        if child.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start; see {ENV}/*.log")
+
+
+def terminate(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def stop_leftovers() -> None:
+    """Stops the registry and podman service a previous run left (killed before it could
+    stop them), as recorded in their pid files, if the pid is still theirs."""
+    markers = {"registry": "docker-registry", "podman": "podman"}
+    for name, marker in markers.items():
+        pidfile = RUN / f"{name}.pid"
+        if not pidfile.exists():
+            continue
+        pid = int(pidfile.read_text().strip() or 0)
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            cmdline = ""
+        if pid and marker in cmdline and str(ENV) in cmdline:
+            terminate(pid)
+            for _ in range(150):
+                if not Path(f"/proc/{pid}").exists():
+                    break
+                time.sleep(0.1)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        pidfile.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["stop"]:
+        stop_leftovers()
+    else:
+        print("usage: bench_env.py stop", file=sys.stderr)
+        sys.exit(2)
