@@ -70,11 +70,10 @@ class Series:
         good = self.good
         return statistics.median(s.max_rss_mib for s in good) if good else None
 
-    def spread(self) -> str:
-        good = self.good
-        if not good:
-            return "-"
-        return f"{min(s.seconds for s in good):.2f}–{max(s.seconds for s in good):.2f}"
+    def text(self) -> str:
+        """The median, and how many runs failed if any did."""
+        failed = f" ({self.failed} of {len(self.samples)} runs failed)" if self.failed else ""
+        return seconds(self.median()) + failed
 
 
 def timed(args: list, env: dict, cwd: Path, log: Path) -> Sample:
@@ -292,7 +291,7 @@ def noop(ctx) -> list:
                     ctx.tools, tree, THEIRS))
     r = ratio(ours.median(), theirs.median())
     return [
-        Row("noop, 136 images: time", seconds(ours.median()), seconds(theirs.median()),
+        Row("noop, 136 images: time", ours.text(), theirs.text(),
             fmt_ratio(r), mib(ours.rss()), mib(theirs.rss()), "ratio ≤ 0.06", verdict(r, 0.06)),
         Row("noop, 136 images: peak memory", mib(ours.rss()), mib(theirs.rss()),
             fmt_ratio(ratio(ours.rss(), theirs.rss())), goal="≤ 25 MiB",
@@ -306,7 +305,7 @@ def full(ctx) -> list:
     print(f"full: {tree.count} images built, verified and published from scratch")
     ours, theirs = paired(ctx, tree, "full")
     r = ratio(ours.median(), theirs.median())
-    return [Row("full build, 136 images", seconds(ours.median()), seconds(theirs.median()),
+    return [Row("full build, 136 images", ours.text(), theirs.text(),
                 fmt_ratio(r), mib(ours.rss()), mib(theirs.rss()), "ratio ≤ 0.5",
                 verdict(r, 0.5))]
 
@@ -319,7 +318,7 @@ def slow(ctx) -> list:
     print(f"slow: {sleepy.count} images sleeping {sleepy.sleep:g} s each, tree depth {depth}; "
           "this tool with --jobs 8")
     ours, theirs = paired(ctx, sleepy, "slow", "--jobs", "8")
-    print(f"  the same tree without sleeps, this tool with --jobs 8")
+    print("  the same tree without sleeps, this tool with --jobs 8")
     fast = Series()
     for index in range(ctx.runs):
         ctx.env.reset(quick.name)
@@ -329,11 +328,11 @@ def slow(ctx) -> list:
     bound = None if fast.median() is None else depth * sleepy.sleep + fast.median()
     to_bound = ratio(ours.median(), bound)
     return [
-        Row("slow steps, 40 × 1 s, --jobs 8", seconds(ours.median()), seconds(theirs.median()),
+        Row("slow steps, 40 × 1 s, --jobs 8", ours.text(), theirs.text(),
             fmt_ratio(r), mib(ours.rss()), mib(theirs.rss()), "ratio ≤ 0.25", verdict(r, 0.25)),
         Row(f"slow steps vs critical path (depth {depth} × 1 s + "
             f"{seconds(fast.median())} without sleeps = {seconds(bound)})",
-            seconds(ours.median()), "-", fmt_ratio(to_bound, "× bound"), goal="≤ 1.5× bound",
+            ours.text(), "-", fmt_ratio(to_bound, "× bound"), goal="≤ 1.5× bound",
             met=verdict(to_bound, 1.5)),
     ]
 
