@@ -8,6 +8,8 @@ use crate::commands::Loaded;
 use crate::container_limits::ContainerLimits;
 use crate::engine::{BuildRequest, Engine, EngineError};
 use crate::image_state::{ImageState, InvalidTransition};
+use crate::label::ImageLabel;
+use crate::registry::Registry;
 use crate::scheduler::Job;
 use crate::template::Renderer;
 use crate::verify::{Verification, Verifier};
@@ -37,6 +39,7 @@ pub struct Pipeline<'a> {
     loaded: &'a Loaded,
     renderer: &'a Renderer,
     engine: &'a dyn Engine,
+    registry: &'a Registry,
     verifier: &'a Verifier,
     options: &'a BuildOptions,
     records: Vec<Mutex<Record>>,
@@ -50,6 +53,7 @@ impl<'a> Pipeline<'a> {
         states: Vec<ImageState>,
         renderer: &'a Renderer,
         engine: &'a dyn Engine,
+        registry: &'a Registry,
         verifier: &'a Verifier,
         options: &'a BuildOptions,
     ) -> Pipeline<'a> {
@@ -68,6 +72,7 @@ impl<'a> Pipeline<'a> {
             loaded,
             renderer,
             engine,
+            registry,
             verifier,
             options,
             records,
@@ -175,9 +180,13 @@ impl<'a> Pipeline<'a> {
         let context = BuildContext::create(&entry.definition.dir, entry.name(), &dockerfile)
             .map_err(|e| e.to_string())?;
         log::info!("{} - building the image", entry.label);
+        // When publishing, `latest` is named at build time: no tag process afterwards.
+        let latest = [entry.label.with_tag("latest")];
+        let also_tagged: &[ImageLabel] = if self.options.publish { &latest } else { &[] };
         let request = BuildRequest {
             context: context.path(),
             label: &entry.label,
+            also_tagged,
             use_cache: self.options.use_cache,
             build_args: &self.options.build_args,
             limits: &self.options.limits,
@@ -207,15 +216,22 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
-    /// Pushes the version tag and `latest`.
+    /// Pushes the version tag, then gives it `latest` in the registry: the manifest is the
+    /// same, so a second push would only cost a process. An image built before the run gets
+    /// its local `latest` here, one built now got it at build time.
     fn publish(&self, image: usize) -> Result<(), String> {
         let label = &self.loaded.tree.get(image).label;
-        let latest = label.with_tag("latest");
+        if !self.record(image).built {
+            self.engine
+                .tag(label, &label.with_tag("latest"))
+                .map_err(|e| brief("publishing failed", &e))?;
+        }
         self.engine
-            .tag(label, &latest)
-            .and_then(|()| self.engine.push(label))
-            .and_then(|()| self.engine.push(&latest))
-            .map_err(|e| brief("publishing failed", &e))
+            .push(label)
+            .map_err(|e| brief("publishing failed", &e))?;
+        self.registry
+            .tag(label, "latest")
+            .map_err(|e| format!("publishing failed: cannot tag {label} as latest: {e}"))
     }
 
     fn name(&self, image: usize) -> &str {

@@ -56,6 +56,7 @@ fn build_both_ways(engine: &dyn Engine, context: &Path) {
         let request = BuildRequest {
             context,
             label: &label,
+            also_tagged: &[],
             use_cache,
             build_args: &build_args,
             limits: &limits,

@@ -24,6 +24,7 @@ fn build(engine: &dyn Engine, storage: &Storage, label: &ImageLabel) -> Vec<Stri
     let request = BuildRequest {
         context: &context,
         label,
+        also_tagged: &[],
         use_cache: false,
         build_args: &build_args,
         limits: &ContainerLimits::default(),
@@ -127,6 +128,7 @@ fn failures_name_the_command() {
     let request = BuildRequest {
         context: &context,
         label: &label,
+        also_tagged: &[],
         use_cache: false,
         build_args: &[],
         limits: &ContainerLimits::default(),
@@ -170,6 +172,7 @@ fn limits_and_failing_steps() {
     let request = BuildRequest {
         context: &context,
         label: &label,
+        also_tagged: &[],
         use_cache: false,
         build_args: &[],
         limits: &limits,

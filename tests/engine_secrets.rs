@@ -47,6 +47,7 @@ fn password_is_on_no_command_line_nor_in_any_output() {
     let request = BuildRequest {
         context: &context,
         label: &label,
+        also_tagged: &[],
         use_cache: false,
         build_args: &[],
         limits: &ContainerLimits::default(),

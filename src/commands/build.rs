@@ -69,6 +69,7 @@ pub fn build(
         states,
         &renderer,
         engine.as_ref(),
+        &registry,
         &verifier,
         &options,
     );

@@ -4,10 +4,14 @@
 use crate::container_limits::ContainerLimits;
 use crate::engine::BuildRequest;
 
-/// `-t LABEL --build-arg K=V … LIMITS -f CONTEXT/Dockerfile CONTEXT`; the caller puts the
+/// `-t LABEL [-t OTHER…] --build-arg K=V … LIMITS -f CONTEXT/Dockerfile CONTEXT`; the caller puts the
 /// tool's pull and cache flags before these.
 pub fn common_build_flags(request: &BuildRequest<'_>) -> Vec<String> {
-    let mut flags = vec!["-t".to_owned(), request.label.to_string()];
+    let mut flags = Vec::new();
+    for label in std::iter::once(request.label).chain(request.also_tagged) {
+        flags.push("-t".to_owned());
+        flags.push(label.to_string());
+    }
     for (name, value) in request.build_args {
         flags.push("--build-arg".to_owned());
         flags.push(format!("{name}={value}"));
@@ -51,13 +55,15 @@ mod tests {
         let request = BuildRequest {
             context: Path::new("/tmp/ctx"),
             label: &label,
+            also_tagged: &[label.with_tag("latest")],
             use_cache: false,
             build_args: &[("http_proxy".into(), "http://p:8080".into())],
             limits: &limits,
         };
         assert_eq!(
             common_build_flags(&request).join(" "),
-            "-t r.org:5000/foo:1.0 --build-arg http_proxy=http://p:8080 --memory 1g \
+            "-t r.org:5000/foo:1.0 -t r.org:5000/foo:latest --build-arg http_proxy=http://p:8080 \
+             --memory 1g \
              --cpuset-cpus 0-1 -f /tmp/ctx/Dockerfile /tmp/ctx"
         );
     }

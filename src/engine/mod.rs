@@ -117,6 +117,8 @@ pub struct BuildRequest<'a> {
     /// The build context, holding the rendered `Dockerfile`.
     pub context: &'a Path,
     pub label: &'a ImageLabel,
+    /// More names for the built image (`latest`, say).
+    pub also_tagged: &'a [ImageLabel],
     pub use_cache: bool,
     pub build_args: &'a [(String, String)],
     pub limits: &'a ContainerLimits,

@@ -93,6 +93,17 @@ impl Registry {
             .await
     }
 
+    /// Gives the manifest of `label` in its registry the extra tag `tag` (`latest`, after a
+    /// push), with one manifest request instead of a second push.
+    pub fn tag(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError> {
+        self.runtime.block_on(async {
+            let host = registry_host(&label.name).ok_or_else(|| RegistryError::NoRegistry {
+                reference: label.to_string(),
+            })?;
+            self.open(host).await?.copy_manifest(label, tag).await
+        })
+    }
+
     async fn open(&self, host: &str) -> Result<HostSession<'_>, RegistryError> {
         let insecure = self.settings.is_insecure(host);
         let client = match (&self.trusting, insecure) {

@@ -28,6 +28,8 @@ pub enum RegistryError {
     CaBundle { path: PathBuf, message: String },
     #[error("cannot read the auth file {path}: {message}")]
     AuthFile { path: PathBuf, message: String },
+    #[error("{reference} names no registry")]
+    NoRegistry { reference: String },
     #[error("cannot start the registry client: {0}")]
     Client(String),
 }

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use reqwest::header::{ACCEPT, AUTHORIZATION, WWW_AUTHENTICATE};
-use reqwest::{Client, Response, StatusCode, Url};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
 
 use crate::config::Credentials;
 use crate::label::ImageLabel;
@@ -24,6 +24,22 @@ const MANIFEST_TYPES: &str = "application/vnd.oci.image.manifest.v1+json, \
     application/vnd.docker.distribution.manifest.v1+prettyjws";
 
 type TokenCell = tokio::sync::OnceCell<String>;
+
+/// What a request needs to do in a repository, as a token scope says it.
+#[derive(Debug, Clone, Copy)]
+enum Access {
+    Pull,
+    PullPush,
+}
+
+impl Access {
+    fn actions(self) -> &'static str {
+        match self {
+            Access::Pull => "pull",
+            Access::PullPush => "pull,push",
+        }
+    }
+}
 
 /// A registry that answered its `/v2/` ping.
 pub struct HostSession<'a> {
@@ -76,27 +92,83 @@ impl<'a> HostSession<'a> {
     /// Whether the registry holds a manifest for `label`: 404 is `false`; a refused login,
     /// like any other answer, is an error.
     pub async fn has_manifest(&self, label: &ImageLabel) -> Result<bool, RegistryError> {
-        let path = repository_path(&label.name);
-        let url = format!("{}/v2/{}/manifests/{}", self.base, path, label.tag);
+        let url = self.manifest_url(label, &label.tag);
+        let request = |client: &Client| client.head(&url).header(ACCEPT, MANIFEST_TYPES);
+        let response = self
+            .send(label, Access::Pull, &[StatusCode::NOT_FOUND], request)
+            .await?;
+        Ok(response.status() != StatusCode::NOT_FOUND)
+    }
+
+    /// Gives the manifest of `label` a second tag, `tag`, in the registry: the same bytes
+    /// under another name, so no layer moves.
+    pub async fn copy_manifest(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError> {
+        let source = self.manifest_url(label, &label.tag);
+        let get = |client: &Client| client.get(&source).header(ACCEPT, MANIFEST_TYPES);
+        let response = self.send(label, Access::PullPush, &[], get).await?;
+        let media_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .cloned()
+            .ok_or_else(|| {
+                self.unreachable(format!("it sent the manifest of {label} without a type"))
+            })?;
+        let manifest = response
+            .bytes()
+            .await
+            .map_err(|e| classify(&self.host, &e))?;
+        let target = self.manifest_url(label, tag);
+        let put = |client: &Client| {
+            client
+                .put(&target)
+                .header(CONTENT_TYPE, media_type.clone())
+                .body(manifest.clone())
+        };
+        self.send(label, Access::PullPush, &[], put).await.map(drop)
+    }
+
+    fn manifest_url(&self, label: &ImageLabel, tag: &str) -> String {
+        format!(
+            "{}/v2/{}/manifests/{tag}",
+            self.base,
+            repository_path(&label.name)
+        )
+    }
+
+    /// Sends the request `build` makes for the repository of `label`, authenticated as the
+    /// registry asks (once more with a fresh token after a 401). A success, or a status in
+    /// `accepted`, is the answer; anything else is an error.
+    async fn send(
+        &self,
+        label: &ImageLabel,
+        access: Access,
+        accepted: &[StatusCode],
+        build: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Response, RegistryError> {
         let mut authorization = match &self.challenge {
-            Some(challenge) => Some(self.authorize(challenge, &label.name, false).await?),
+            Some(challenge) => Some(
+                self.authorize(challenge, &label.name, access, false)
+                    .await?,
+            ),
             None => None,
         };
         let mut retried = false;
         loop {
-            let mut request = self.client.head(&url).header(ACCEPT, MANIFEST_TYPES);
+            let mut request = build(self.client);
             if let Some(value) = &authorization {
                 request = request.header(AUTHORIZATION, value);
             }
             let response = request.send().await.map_err(|e| classify(&self.host, &e))?;
             match response.status() {
-                status if status.is_success() => return Ok(true),
-                StatusCode::NOT_FOUND => return Ok(false),
+                status if status.is_success() || accepted.contains(&status) => return Ok(response),
                 StatusCode::UNAUTHORIZED if !retried => {
                     let challenge = challenge_of(&response)
                         .filter(|c| authorization.is_none() || *c != Challenge::Basic)
                         .ok_or_else(|| self.refused(label, StatusCode::UNAUTHORIZED))?;
-                    authorization = Some(self.authorize(&challenge, &label.name, true).await?);
+                    authorization = Some(
+                        self.authorize(&challenge, &label.name, access, true)
+                            .await?,
+                    );
                     retried = true;
                 }
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
@@ -119,6 +191,7 @@ impl<'a> HostSession<'a> {
         &self,
         challenge: &Challenge,
         name: &str,
+        access: Access,
         fresh: bool,
     ) -> Result<String, RegistryError> {
         let login = self.logins.for_name(name)?;
@@ -130,7 +203,7 @@ impl<'a> HostSession<'a> {
                 Ok(format!("Basic {}", basic_token(&login)))
             }
             Challenge::Bearer { realm, service } => {
-                let scope = format!("repository:{}:pull", repository_path(name));
+                let scope = format!("repository:{}:{}", repository_path(name), access.actions());
                 let cell = self.token_cell(&scope, fresh);
                 let token = cell
                     .get_or_try_init(|| {
@@ -151,7 +224,7 @@ impl<'a> HostSession<'a> {
         tokens.entry(scope.to_owned()).or_default().clone()
     }
 
-    /// Asks the token service for a pull token of `scope`, with the login when there is one.
+    /// Asks the token service for a token of `scope`, with the login when there is one.
     async fn fetch_token(
         &self,
         realm: &str,
