@@ -360,3 +360,28 @@ fn unknown_dependency_warns_naming_both() {
         .stderr_has("image a (")
         .stderr_has("depends on ghost, which is neither an image of the tree nor a base image");
 }
+
+#[test]
+fn rendering_again_rewrites_only_what_changed() {
+    let test = Test::new()
+        .config("")
+        .image("a", "a", "1.0", &[], "FROM scratch\n")
+        .image("b", "b", "1.0", &[], "FROM scratch\n")
+        .args(["render", "--output", "out", "images"]);
+    test.run().success();
+    let mtime = |name: &str| {
+        let path = test.path().join(format!("out/{name}/Dockerfile"));
+        std::fs::metadata(path).unwrap().modified().unwrap()
+    };
+    let (a, b) = (mtime("a"), mtime("b"));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(
+        test.path().join("images/b/Dockerfile.template"),
+        "FROM busybox\n",
+    )
+    .unwrap();
+    let output = test.run().success();
+    assert_eq!(mtime("a"), a, "an unchanged Dockerfile is left alone");
+    assert!(mtime("b") > b, "a changed Dockerfile is rewritten");
+    assert_eq!(output.read("out/b/Dockerfile"), "FROM busybox");
+}

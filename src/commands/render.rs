@@ -63,12 +63,24 @@ pub fn render(config: &Config, args: &RenderArgs, suffix: &TagSuffix) -> Result<
 
 /// Writes `dir/file` unless it already holds `text`: an unchanged Dockerfile keeps its
 /// modification time, and rewriting thousands of files in place is slow on some file systems.
+/// A folder made just now holds nothing to compare with.
 fn write(dir: &Path, file: &str, text: &str) -> Result<(), Error> {
     let path = dir.join(file);
-    if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+    let error = |source| Error::Write {
+        path: path.clone(),
+        source,
+    };
+    let is_new = match std::fs::create_dir(dir) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).map_err(error)?;
+            true
+        }
+        Err(e) => return Err(error(e)),
+    };
+    if !is_new && std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(());
     }
-    std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&path, text))
-        .map_err(|source| Error::Write { path, source })
+    std::fs::write(&path, text).map_err(error)
 }
