@@ -35,6 +35,18 @@ pub struct Record {
     pub published: bool,
 }
 
+impl Record {
+    /// An image in `state` at scan time, nothing done yet.
+    pub fn new(state: ImageState) -> Record {
+        Record {
+            state,
+            built: false,
+            verified: false,
+            published: false,
+        }
+    }
+}
+
 pub struct Pipeline<'a> {
     loaded: &'a Loaded,
     renderer: &'a Renderer,
@@ -59,14 +71,7 @@ impl<'a> Pipeline<'a> {
     ) -> Pipeline<'a> {
         let records = states
             .into_iter()
-            .map(|state| {
-                Mutex::new(Record {
-                    state,
-                    built: false,
-                    verified: false,
-                    published: false,
-                })
-            })
+            .map(|state| Mutex::new(Record::new(state)))
             .collect();
         Pipeline {
             loaded,

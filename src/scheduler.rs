@@ -28,6 +28,9 @@ pub enum JobOutcome {
     },
 }
 
+/// Each image of a chain with its outcome, in chain order.
+pub type Outcomes = Vec<(usize, JobOutcome)>;
+
 /// What the scheduler tells an observer (a progress display, a test), in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -49,7 +52,7 @@ pub fn run(
     jobs: usize,
     job: &dyn Job,
     observe: &(dyn Fn(&Event) + Sync),
-) -> Vec<(usize, JobOutcome)> {
+) -> Outcomes {
     let mut state = Progress::new(chain, graph);
     let (sender, receiver) = mpsc::channel();
     std::thread::scope(|scope| {

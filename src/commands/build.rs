@@ -3,7 +3,7 @@ use std::io::IsTerminal;
 use super::Loaded;
 use crate::cli::BuildArgs;
 use crate::config::Config;
-use crate::engine::{self, DockerShim, Engine, EngineSettings, LocalNames};
+use crate::engine::{DockerShim, Engine, EngineSettings, LazyEngine, LocalNames};
 use crate::error::{Error, Outcome};
 use crate::image_state::ImageState;
 use crate::label::{ImageLabel, TagSuffix};
@@ -11,7 +11,7 @@ use crate::logging::{LOG_FILE, Verbosity};
 use crate::pipeline::{BuildOptions, Pipeline, Record};
 use crate::progress::Progress;
 use crate::registry::{Registry, RegistrySettings};
-use crate::scheduler::{self, Event, JobOutcome};
+use crate::scheduler::{self, Event, JobOutcome, Outcomes};
 use crate::select::Selection;
 use crate::summary::{Summary, skipped_reason};
 use crate::template::Renderer;
@@ -29,13 +29,17 @@ pub fn build(
     let selection = Selection::new(args.select.as_deref())?;
     println!("== Step 0: scanning {} ==", args.directory.display());
     let loaded = super::load(config, &args.directory, suffix)?;
-    let settings = EngineSettings::from_config(config);
-    let engine = engine::connect(settings.clone())?;
+    let engine = LazyEngine::new(EngineSettings::from_config(config));
     let registry = Registry::new(&RegistrySettings::from_config(config))?;
-    let pull = !args.no_pull;
-    let publish = publishing(config, args);
-    let states = initial_states(&loaded, engine.as_ref(), &registry, pull)?;
-    let chain = chain(&loaded, &states, &selection, publish);
+    let options = BuildOptions {
+        use_cache: args.use_cache,
+        pull: !args.no_pull,
+        publish: publishing(config, args),
+        build_args: build_args(config),
+        limits: config.container_limits.clone(),
+    };
+    let states = initial_states(&loaded, &engine, &registry, options.pull)?;
+    let chain = chain(&loaded, &states, &selection, options.publish);
     println!("Will build the following images:");
     for &image in &chain {
         println!("* {}", loaded.tree.get(image).label);
@@ -45,47 +49,25 @@ pub fn build(
     }
 
     println!("== Step 1: building images ==");
-    if !publish {
-        println!(
-            "NOT publishing images: {}",
-            why_not_publishing(config, args)
-        );
+    if !options.publish {
+        let why = why_not_publishing(config, args);
+        println!("NOT publishing images: {why}");
     }
-    let options = BuildOptions {
-        use_cache: args.use_cache,
-        pull,
-        publish,
-        build_args: build_args(config),
-        limits: config.container_limits.clone(),
+    let (records, outcomes) = if chain.is_empty() {
+        (untouched(states), Vec::new())
+    } else {
+        let run = Run {
+            config,
+            loaded: &loaded,
+            engine: engine.get()?,
+            docker_program: engine.settings().program.as_deref(),
+            registry: &registry,
+            options: &options,
+        };
+        let live = verbosity == Verbosity::Quiet && std::io::stderr().is_terminal();
+        let jobs = args.jobs.map(|j| j as usize).or(config.jobs);
+        run.chain(states, &chain, jobs.unwrap_or_else(default_jobs), live)?
     };
-    if pull && chain.iter().any(|&i| states[i] == ImageState::ToBuild) {
-        refresh_base_images(config, engine.as_ref());
-    }
-    let docker = DockerShim::for_engine(config.engine, settings.program.as_deref())?;
-    let verifier = Verifier::new(config, &options.build_args, docker);
-    let renderer = Renderer::new(config, &loaded.tree);
-    let pipeline = Pipeline::new(
-        &loaded,
-        states,
-        &renderer,
-        engine.as_ref(),
-        &registry,
-        &verifier,
-        &options,
-    );
-    let live = verbosity == Verbosity::Quiet && std::io::stderr().is_terminal();
-    let progress = Progress::new(chain.len(), live);
-    let jobs = args
-        .jobs
-        .map(|j| j as usize)
-        .or(config.jobs)
-        .unwrap_or_else(default_jobs);
-    let outcomes = scheduler::run(&chain, &loaded.graph, jobs, &pipeline, &|event| {
-        report(&loaded, &pipeline, &progress, event)
-    });
-    drop(progress);
-    let mut records = pipeline.into_records();
-    mark_skipped(&loaded, &outcomes, &mut records);
 
     let summary = Summary::new(&loaded.tree, &records, &outcomes);
     println!("== Summary ==");
@@ -99,6 +81,58 @@ pub fn build(
     } else {
         Outcome::Success
     })
+}
+
+/// What working on a chain of images needs.
+struct Run<'a> {
+    config: &'a Config,
+    loaded: &'a Loaded,
+    engine: &'a dyn Engine,
+    docker_program: Option<&'a std::path::Path>,
+    registry: &'a Registry,
+    options: &'a BuildOptions,
+}
+
+impl Run<'_> {
+    /// Refreshes the base images when something is to be built, then builds, verifies and
+    /// publishes `chain`, `jobs` images at a time; `live` shows the progress line.
+    fn chain(
+        &self,
+        states: Vec<ImageState>,
+        chain: &[usize],
+        jobs: usize,
+        live: bool,
+    ) -> Result<(Vec<Record>, Outcomes), Error> {
+        if self.options.pull && chain.iter().any(|&i| states[i] == ImageState::ToBuild) {
+            refresh_base_images(self.config, self.engine);
+        }
+        let kind = self.config.engine;
+        let docker = DockerShim::for_engine(kind, self.docker_program)?;
+        let verifier = Verifier::new(self.config, &self.options.build_args, docker);
+        let renderer = Renderer::new(self.config, &self.loaded.tree);
+        let pipeline = Pipeline::new(
+            self.loaded,
+            states,
+            &renderer,
+            self.engine,
+            self.registry,
+            &verifier,
+            self.options,
+        );
+        let progress = Progress::new(chain.len(), live);
+        let outcomes = scheduler::run(chain, &self.loaded.graph, jobs, &pipeline, &|event| {
+            report(self.loaded, &pipeline, &progress, event)
+        });
+        drop(progress);
+        let mut records = pipeline.into_records();
+        mark_skipped(self.loaded, &outcomes, &mut records);
+        Ok((records, outcomes))
+    }
+}
+
+/// The records of a run that worked on no image.
+fn untouched(states: Vec<ImageState>) -> Vec<Record> {
+    states.into_iter().map(Record::new).collect()
 }
 
 /// Publishing needs a registry, and credentials or `--publish`; `--no-publish` wins.
@@ -122,7 +156,7 @@ fn why_not_publishing(config: &Config, args: &BuildArgs) -> &'static str {
 /// storage only when some image is not published; with `--no-pull`, the other way round.
 fn initial_states(
     loaded: &Loaded,
-    engine: &dyn Engine,
+    engine: &LazyEngine,
     registry: &Registry,
     pull: bool,
 ) -> Result<Vec<ImageState>, Error> {
@@ -133,7 +167,7 @@ fn initial_states(
         .map(|i| i.label.clone())
         .collect();
     let local = |labels: &[ImageLabel]| -> Result<Vec<bool>, Error> {
-        let names = LocalNames::new(&engine.local_images()?);
+        let names = LocalNames::new(&engine.get()?.local_images()?);
         Ok(labels.iter().map(|l| names.contains(l)).collect())
     };
     let (published, local) = if pull {

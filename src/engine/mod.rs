@@ -11,6 +11,7 @@ mod buildah;
 mod containers_cli;
 mod docker;
 mod docker_shim;
+mod lazy_engine;
 mod local_names;
 mod local_repositories;
 mod podman;
@@ -29,6 +30,7 @@ use crate::label::ImageLabel;
 use crate::registry::reference::same_name;
 
 pub use docker_shim::DockerShim;
+pub use lazy_engine::LazyEngine;
 pub use local_names::LocalNames;
 pub use local_repositories::{LocalRepositories, RepositoryImage};
 pub use process::search_path as find_program;

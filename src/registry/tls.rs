@@ -57,6 +57,8 @@ struct PinnedOrPlatform {
 }
 
 impl ServerCertVerifier for PinnedOrPlatform {
+    /// A certificate of the bundle that names the host is accepted first: the system's roots
+    /// (a whole directory to read) are only needed for the others.
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -65,26 +67,19 @@ impl ServerCertVerifier for PinnedOrPlatform {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self.platform.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
-        match verdict {
-            Err(error)
-                if self
-                    .pinned
-                    .iter()
-                    .any(|c| c.as_ref() == end_entity.as_ref()) =>
-            {
-                let names_host = webpki::EndEntityCert::try_from(end_entity)
-                    .is_ok_and(|cert| cert.verify_is_valid_for_subject_name(server_name).is_ok());
-                names_host.then(ServerCertVerified::assertion).ok_or(error)
-            }
-            verdict => verdict,
+        let pinned = self
+            .pinned
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref());
+        let names_host = || {
+            webpki::EndEntityCert::try_from(end_entity)
+                .is_ok_and(|cert| cert.verify_is_valid_for_subject_name(server_name).is_ok())
+        };
+        if pinned && names_host() {
+            return Ok(ServerCertVerified::assertion());
         }
+        self.platform
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
     }
 
     fn verify_tls12_signature(
