@@ -28,7 +28,7 @@ impl Setup {
     /// `None` (the test is skipped) when a tool is missing outside CI.
     fn new() -> Option<Setup> {
         let ready = support::registry_tools_available(EngineKind::Buildah)
-            && support::tools_available(&["podman"]);
+            && support::tools_available(&["podman", "skopeo"]);
         if !ready {
             return None;
         }
@@ -158,6 +158,23 @@ fn builds_verifies_and_publishes_a_tree_then_does_nothing() {
     let latest: Vec<ImageLabel> = versions.iter().map(|l| l.with_tag("latest")).collect();
     assert_eq!(setup.published(&versions), [true; 10]);
     assert_eq!(setup.published(&latest), [true; 10]);
+    let creds = format!("{}:{}", setup.registry.username, setup.registry.password);
+    let manifest = support::run(
+        "skopeo",
+        &[
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--creds",
+            &creds,
+            &format!("docker://{}", versions[0]),
+        ],
+        &[],
+    );
+    assert!(
+        manifest.contains("application/vnd.docker.distribution.manifest.v2+json"),
+        "images are pushed in the format docker-pkg 4.0.4 can see: {manifest}"
+    );
     let log = output.read("docker-pkg-build.log");
     assert!(
         log.contains("[base-a] STEP 1/2: FROM "),

@@ -215,8 +215,14 @@ fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
     assert_eq!(
         calls,
         [
-            words(&["build", "--pull=never", "--no-cache"], &tail),
-            words(&["build", "--pull=never", "--layers"], &tail),
+            words(
+                &["build", "--pull=never", "--format", "docker", "--no-cache"],
+                &tail
+            ),
+            words(
+                &["build", "--pull=never", "--format", "docker", "--layers"],
+                &tail
+            ),
             words(listing, &[]),
             words(
                 &["push", "--quiet", &auth, &certs, "r.org:5000/ns/foo:1.0"],

@@ -20,7 +20,9 @@ impl ContainersCli {
     }
 
     /// `build --pull=never`: the default pulls a missing or newer base. `--layers` is the
-    /// cache, off unless asked for.
+    /// cache, off unless asked for. `--format docker`: the images Docker builds, which
+    /// registries answer for without an `Accept` header, as docker-pkg 4.0.4 asks (an OCI
+    /// image is a 404 to it, and it would build and push it again).
     pub fn build(
         &self,
         request: &BuildRequest<'_>,
@@ -31,7 +33,7 @@ impl ContainersCli {
         } else {
             "--no-cache"
         };
-        let mut args = words(&["build", "--pull=never", cache]);
+        let mut args = words(&["build", "--pull=never", "--format", "docker", cache]);
         args.extend(common_build_flags(request));
         self.tool.stream(&args, on_line)
     }
