@@ -20,12 +20,14 @@ const DOCKER_IMAGES: &str = concat!(
     r#"{"ID":"sha256:aa","Repository":"r.org:5000/ns/foo","Tag":"latest","Size":"2MB"}"#,
 );
 
+/// Settings that run `tool`; `BUILDAH_ISOLATION` is set empty (as good as unset) so that
+/// this process's environment does not decide the build flags.
 fn settings(kind: EngineKind, tool: &RecordingTool, registry: RegistrySettings) -> EngineSettings {
     EngineSettings {
         kind,
         program: Some(tool.path.clone()),
         registry,
-        extra_env: Vec::new(),
+        extra_env: vec![("BUILDAH_ISOLATION".into(), String::new())],
     }
 }
 
@@ -188,6 +190,25 @@ fn docker_command_lines() {
     );
 }
 
+/// An isolation the environment chooses is left to the tool.
+#[test]
+fn buildah_isolation_from_the_environment() {
+    let tool = RecordingTool::new("buildah", "exit 0");
+    let context = tempfile::tempdir().unwrap();
+    let mut settings = settings(EngineKind::Buildah, &tool, RegistrySettings::default());
+    settings.extra_env = vec![("BUILDAH_ISOLATION".into(), "oci".into())];
+    let engine = engine::connect(settings).unwrap();
+    build_both_ways(engine.as_ref(), context.path());
+    let calls = tool.calls();
+    assert_eq!(calls.len(), 2);
+    assert!(
+        calls
+            .iter()
+            .all(|call| !call.iter().any(|a| a == "--isolation")),
+        "{calls:?}"
+    );
+}
+
 /// buildah and podman spell build, push and pull alike; only the listing differs.
 fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
     let tool = RecordingTool::new(kind.name(), "if [ \"$1\" = images ]; then echo '[]'; fi");
@@ -216,11 +237,27 @@ fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
         calls,
         [
             words(
-                &["build", "--pull=never", "--format", "docker", "--no-cache"],
+                &[
+                    "build",
+                    "--pull=never",
+                    "--format",
+                    "docker",
+                    "--no-cache",
+                    "--isolation",
+                    "chroot"
+                ],
                 &tail
             ),
             words(
-                &["build", "--pull=never", "--format", "docker", "--layers"],
+                &[
+                    "build",
+                    "--pull=never",
+                    "--format",
+                    "docker",
+                    "--layers",
+                    "--isolation",
+                    "chroot"
+                ],
                 &tail
             ),
             words(listing, &[]),

@@ -142,10 +142,8 @@ fn failures_name_the_command() {
     else {
         panic!("{err:?}")
     };
-    assert!(
-        command.contains("build --pull=never --no-cache -t nobase:1.0"),
-        "{command}"
-    );
+    assert!(command.contains("buildah build --pull=never "), "{command}");
+    assert!(command.contains(" -t nobase:1.0 "), "{command}");
     assert!(
         stderr_tail.contains("example.org/nobase:1.0"),
         "{stderr_tail}"

@@ -50,6 +50,13 @@ impl Tool {
         self
     }
 
+    /// The value of `name` in the tool's environment: its own variables, then this process's.
+    pub fn env_var(&self, name: &str) -> Option<String> {
+        let own = self.env.iter().rev().find(|(key, _)| key == name);
+        own.map(|(_, value)| value.clone())
+            .or_else(|| std::env::var(name).ok())
+    }
+
     /// Strings to replace by `***` wherever the tool's output or command line is shown.
     pub fn with_secrets(mut self, secrets: Vec<String>) -> Tool {
         self.secrets
