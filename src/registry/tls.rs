@@ -7,9 +7,10 @@
 //! byte for byte in the bundle is accepted when it names the host (its dates are not
 //! checked: the user pinned it).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::DigitallySignedStruct;
+use rustls::crypto::CryptoProvider;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 
@@ -21,14 +22,9 @@ pub fn client_config(
 ) -> Result<rustls::ClientConfig, RegistryError> {
     let error = |e: rustls::Error| RegistryError::Client(e.to_string());
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let platform = if bundle.is_empty() {
-        rustls_platform_verifier::Verifier::new(provider.clone())
-    } else {
-        rustls_platform_verifier::Verifier::new_with_extra_roots(bundle.clone(), provider.clone())
-    }
-    .map_err(error)?;
     let verifier = PinnedOrPlatform {
-        platform: Arc::new(platform),
+        platform: OnceLock::new(),
+        provider: provider.clone(),
         pinned: bundle,
     };
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
@@ -49,11 +45,33 @@ pub fn parse_bundle(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> 
         .map_err(|e| e.to_string())
 }
 
-/// The platform's verdict, unless the server's certificate is one of the bundle's.
+/// The platform's verdict, unless the server's certificate is one of the bundle's. The
+/// platform verifier, which reads the system's whole certificate directory, is made the first
+/// time a certificate outside the bundle is seen; signatures are checked by the crypto
+/// provider itself.
 #[derive(Debug)]
 struct PinnedOrPlatform {
-    platform: Arc<rustls_platform_verifier::Verifier>,
+    platform: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, rustls::Error>>,
+    provider: Arc<CryptoProvider>,
     pinned: Vec<CertificateDer<'static>>,
+}
+
+impl PinnedOrPlatform {
+    fn platform(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
+        let made = self.platform.get_or_init(|| {
+            let provider = self.provider.clone();
+            let verifier = if self.pinned.is_empty() {
+                rustls_platform_verifier::Verifier::new(provider)
+            } else {
+                rustls_platform_verifier::Verifier::new_with_extra_roots(
+                    self.pinned.clone(),
+                    provider,
+                )
+            };
+            verifier.map(Arc::new)
+        });
+        made.as_deref().map_err(Clone::clone)
+    }
 }
 
 impl ServerCertVerifier for PinnedOrPlatform {
@@ -78,7 +96,7 @@ impl ServerCertVerifier for PinnedOrPlatform {
         if pinned && names_host() {
             return Ok(ServerCertVerified::assertion());
         }
-        self.platform
+        self.platform()?
             .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
     }
 
@@ -88,7 +106,8 @@ impl ServerCertVerifier for PinnedOrPlatform {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.platform.verify_tls12_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
     }
 
     fn verify_tls13_signature(
@@ -97,10 +116,13 @@ impl ServerCertVerifier for PinnedOrPlatform {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.platform.verify_tls13_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.platform.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
