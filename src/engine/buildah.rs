@@ -2,60 +2,16 @@
 
 use serde::Deserialize;
 
-use crate::engine::containers_cli::ContainersCli;
+use crate::engine::LocalImage;
+use crate::engine::containers_cli::Listing;
 use crate::engine::size::parse_size;
-use crate::engine::{BuildRequest, Engine, EngineError, EngineKind, LocalImage};
-use crate::label::ImageLabel;
 
-/// buildah, through its command line.
-#[derive(Debug)]
-pub struct Buildah {
-    cli: ContainersCli,
-}
-
-impl Buildah {
-    pub fn new(cli: ContainersCli) -> Buildah {
-        Buildah { cli }
-    }
-}
-
-impl Engine for Buildah {
-    fn kind(&self) -> EngineKind {
-        EngineKind::Buildah
-    }
-
-    fn build(
-        &self,
-        request: &BuildRequest<'_>,
-        on_line: &mut dyn FnMut(&str),
-    ) -> Result<(), EngineError> {
-        self.cli.build(request, on_line)
-    }
-
-    fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
-        let (output, args) = self.cli.list_images(&["--json", "--no-trunc"])?;
-        parse_images(&output).map_err(|message| EngineError::Output {
-            command: self.cli.tool.command_line(&args),
-            message,
-        })
-    }
-
-    fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
-        self.cli.tag(image, target)
-    }
-
-    fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
-        self.cli.push(image)
-    }
-
-    fn pull(&self, reference: &str) -> Result<(), EngineError> {
-        self.cli.pull(reference)
-    }
-
-    fn remove(&self, references: &[String]) -> Result<(), EngineError> {
-        self.cli.remove(references)
-    }
-}
+/// How buildah lists its images; everything else it spells as podman does
+/// ([`ContainersCli`](crate::engine::containers_cli::ContainersCli)).
+pub const LISTING: Listing = Listing {
+    flags: &["--json", "--no-trunc"],
+    parse: parse_images,
+};
 
 /// One image of `buildah images --json`.
 #[derive(Deserialize)]

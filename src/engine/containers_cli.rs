@@ -1,85 +1,45 @@
-//! The command line that buildah and podman share (podman builds with buildah's code): the
-//! flags of build, tag, push, pull and rmi, spelt the same by both.
+//! The engine of buildah and podman: they share their command line (podman builds with
+//! buildah's code), the flags of build, tag, push, pull and rmi spelt the same by both; only
+//! their image listings differ (`buildah.rs`, `podman.rs`).
 
 use crate::engine::access::RegistryAccess;
 use crate::engine::build_flags::common_build_flags;
 use crate::engine::process::Tool;
-use crate::engine::{BuildRequest, EngineError};
+use crate::engine::{BuildRequest, Engine, EngineError, EngineKind, LocalImage};
 use crate::label::ImageLabel;
 
 /// The variable through which buildah and podman take a build isolation.
 const ISOLATION_VARIABLE: &str = "BUILDAH_ISOLATION";
 
-/// buildah or podman, for the operations they spell alike.
+/// How a tool lists its local images: the flags of `images`, and how to read what it prints.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing {
+    pub flags: &'static [&'static str],
+    pub parse: fn(&str) -> Result<Vec<LocalImage>, String>,
+}
+
+/// buildah or podman, through its command line.
 #[derive(Debug)]
 pub struct ContainersCli {
-    pub tool: Tool,
+    kind: EngineKind,
+    tool: Tool,
     access: RegistryAccess,
+    listing: Listing,
 }
 
 impl ContainersCli {
-    pub fn new(tool: Tool, access: RegistryAccess) -> ContainersCli {
-        ContainersCli { tool, access }
-    }
-
-    /// `build --pull=never`: the default pulls a missing or newer base. `--layers` is the
-    /// cache, off unless asked for. `--format docker`: the images Docker builds, which
-    /// registries answer for without an `Accept` header, as docker-pkg 4.0.4 asks (an OCI
-    /// image is a 404 to it, and it would build and push it again).
-    ///
-    /// `--isolation chroot` unless `BUILDAH_ISOLATION` chooses: it runs steps where the
-    /// default OCI runtime cannot (rootless runners, hosts whose crun refuses their
-    /// cgroups), and costs a third less per step than runc.
-    pub fn build(
-        &self,
-        request: &BuildRequest<'_>,
-        on_line: &mut dyn FnMut(&str),
-    ) -> Result<(), EngineError> {
-        let cache = if request.use_cache {
-            "--layers"
-        } else {
-            "--no-cache"
-        };
-        let mut args = words(&["build", "--pull=never", "--format", "docker", cache]);
-        if self
-            .tool
-            .env_var(ISOLATION_VARIABLE)
-            .is_none_or(|v| v.is_empty())
-        {
-            args.extend(words(&["--isolation", "chroot"]));
+    pub fn new(
+        kind: EngineKind,
+        tool: Tool,
+        access: RegistryAccess,
+        listing: Listing,
+    ) -> ContainersCli {
+        ContainersCli {
+            kind,
+            tool,
+            access,
+            listing,
         }
-        args.extend(common_build_flags(request));
-        self.tool.stream(&args, on_line)
-    }
-
-    /// The standard output of `images` with `flags`.
-    pub fn list_images(&self, flags: &[&str]) -> Result<(String, Vec<String>), EngineError> {
-        let mut args = words(&["images"]);
-        args.extend(words(flags));
-        Ok((self.tool.run(&args)?, args))
-    }
-
-    pub fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
-        let args = vec!["tag".to_owned(), image.to_string(), target.to_string()];
-        self.tool.run(&args).map(drop)
-    }
-
-    pub fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
-        self.transfer("push", &image.to_string())
-    }
-
-    pub fn pull(&self, reference: &str) -> Result<(), EngineError> {
-        self.transfer("pull", reference)
-    }
-
-    /// `rmi` of every reference at once: a reference of an image with other names untags it.
-    pub fn remove(&self, references: &[String]) -> Result<(), EngineError> {
-        if references.is_empty() {
-            return Ok(());
-        }
-        let mut args = vec!["rmi".to_owned()];
-        args.extend_from_slice(references);
-        self.tool.run(&args).map(drop)
     }
 
     /// A push or pull of `reference`, quiet so that a failure's last lines are its reason.
@@ -104,6 +64,75 @@ impl ContainersCli {
             flags.push("--tls-verify=false".to_owned());
         }
         flags
+    }
+}
+
+impl Engine for ContainersCli {
+    fn kind(&self) -> EngineKind {
+        self.kind
+    }
+
+    /// `build --pull=never`: the default pulls a missing or newer base. `--layers` is the
+    /// cache, off unless asked for. `--format docker`: the images Docker builds, which
+    /// registries answer for without an `Accept` header, as docker-pkg 4.0.4 asks (an OCI
+    /// image is a 404 to it, and it would build and push it again).
+    ///
+    /// `--isolation chroot` unless `BUILDAH_ISOLATION` chooses: it runs steps where the
+    /// default OCI runtime cannot (rootless runners, hosts whose crun refuses their
+    /// cgroups), and costs a third less per step than runc.
+    fn build(
+        &self,
+        request: &BuildRequest<'_>,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<(), EngineError> {
+        let cache = if request.use_cache {
+            "--layers"
+        } else {
+            "--no-cache"
+        };
+        let mut args = words(&["build", "--pull=never", "--format", "docker", cache]);
+        if self
+            .tool
+            .env_var(ISOLATION_VARIABLE)
+            .is_none_or(|v| v.is_empty())
+        {
+            args.extend(words(&["--isolation", "chroot"]));
+        }
+        args.extend(common_build_flags(request));
+        self.tool.stream(&args, on_line)
+    }
+
+    fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
+        let mut args = words(&["images"]);
+        args.extend(words(self.listing.flags));
+        let output = self.tool.run(&args)?;
+        (self.listing.parse)(&output).map_err(|message| EngineError::Output {
+            command: self.tool.command_line(&args),
+            message,
+        })
+    }
+
+    fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
+        let args = vec!["tag".to_owned(), image.to_string(), target.to_string()];
+        self.tool.run(&args).map(drop)
+    }
+
+    fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
+        self.transfer("push", &image.to_string())
+    }
+
+    fn pull(&self, reference: &str) -> Result<(), EngineError> {
+        self.transfer("pull", reference)
+    }
+
+    /// `rmi` of every reference at once: a reference of an image with other names untags it.
+    fn remove(&self, references: &[String]) -> Result<(), EngineError> {
+        if references.is_empty() {
+            return Ok(());
+        }
+        let mut args = vec!["rmi".to_owned()];
+        args.extend_from_slice(references);
+        self.tool.run(&args).map(drop)
     }
 }
 

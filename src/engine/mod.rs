@@ -29,6 +29,7 @@ use crate::container_limits::ContainerLimits;
 use crate::label::ImageLabel;
 use crate::registry::reference::same_name;
 
+use containers_cli::ContainersCli;
 pub use docker_shim::DockerShim;
 pub use lazy_engine::LazyEngine;
 pub use local_names::LocalNames;
@@ -43,12 +44,18 @@ pub fn connect(settings: EngineSettings) -> Result<Box<dyn Engine>, EngineError>
         .with_secrets(secrets(&settings));
     let access = access::RegistryAccess::prepare(&settings.registry)?;
     Ok(match settings.kind {
-        EngineKind::Buildah => Box::new(buildah::Buildah::new(containers_cli::ContainersCli::new(
-            tool, access,
-        ))),
-        EngineKind::Podman => Box::new(podman::Podman::new(containers_cli::ContainersCli::new(
-            tool, access,
-        ))),
+        EngineKind::Buildah => Box::new(ContainersCli::new(
+            EngineKind::Buildah,
+            tool,
+            access,
+            buildah::LISTING,
+        )),
+        EngineKind::Podman => Box::new(ContainersCli::new(
+            EngineKind::Podman,
+            tool,
+            access,
+            podman::LISTING,
+        )),
         EngineKind::Docker => {
             let registry = &settings.registry;
             if registry.ca_bundle.is_some() || !registry.insecure_registries.is_empty() {

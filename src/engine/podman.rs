@@ -2,59 +2,16 @@
 
 use serde::Deserialize;
 
-use crate::engine::containers_cli::ContainersCli;
-use crate::engine::{BuildRequest, Engine, EngineError, EngineKind, LocalImage};
-use crate::label::ImageLabel;
+use crate::engine::LocalImage;
+use crate::engine::containers_cli::Listing;
 
-/// podman, through its command line (no API service needed).
-#[derive(Debug)]
-pub struct Podman {
-    cli: ContainersCli,
-}
-
-impl Podman {
-    pub fn new(cli: ContainersCli) -> Podman {
-        Podman { cli }
-    }
-}
-
-impl Engine for Podman {
-    fn kind(&self) -> EngineKind {
-        EngineKind::Podman
-    }
-
-    fn build(
-        &self,
-        request: &BuildRequest<'_>,
-        on_line: &mut dyn FnMut(&str),
-    ) -> Result<(), EngineError> {
-        self.cli.build(request, on_line)
-    }
-
-    fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
-        let (output, args) = self.cli.list_images(&["--format", "json"])?;
-        parse_images(&output).map_err(|message| EngineError::Output {
-            command: self.cli.tool.command_line(&args),
-            message,
-        })
-    }
-
-    fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
-        self.cli.tag(image, target)
-    }
-
-    fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
-        self.cli.push(image)
-    }
-
-    fn pull(&self, reference: &str) -> Result<(), EngineError> {
-        self.cli.pull(reference)
-    }
-
-    fn remove(&self, references: &[String]) -> Result<(), EngineError> {
-        self.cli.remove(references)
-    }
-}
+/// How podman lists its images, in its own JSON; everything else it spells as buildah does
+/// ([`ContainersCli`](crate::engine::containers_cli::ContainersCli)). No API service is
+/// needed.
+pub const LISTING: Listing = Listing {
+    flags: &["--format", "json"],
+    parse: parse_images,
+};
 
 /// One image of `podman images --format json`.
 #[derive(Deserialize)]
