@@ -13,7 +13,13 @@ use crate::engine::EngineKind;
 /// (the newest entry gives the image's name and tag) and optionally a `control` file whose
 /// `Depends:` names the images it is built on.
 #[derive(Debug, Parser)]
-#[command(name = "docker-pkg", version, max_term_width = 100)]
+#[command(
+    name = "docker-pkg",
+    version,
+    max_term_width = 100,
+    after_help = "Exit codes: 0 all went well; 1 some image failed (the others were done); \
+                  2 bad input, configuration or environment (nothing was done)."
+)]
 pub struct Cli {
     /// The configuration file.
     #[arg(
