@@ -2,6 +2,7 @@
 //! time, at most `jobs` at once. When an image fails before the images built on it could
 //! start, they are skipped and every other image goes on.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -97,13 +98,42 @@ fn run_one(job: &dyn Job, image: usize, sender: &mpsc::Sender<Message>) {
     let _ = sender.send(Message::Finished(image, result));
 }
 
+/// The order in which ready images start: the longest chain of images waiting on it first
+/// (what is left of the critical path), then chain order.
+type Rank = (Reverse<usize>, usize);
+
+/// Each image's rank: the number of images on the longest chain from it to the end (it
+/// included), computed from the last image of `chain` back.
+fn ranks(
+    chain: &[usize],
+    graph: &DependencyGraph,
+    position: &HashMap<usize, usize>,
+) -> HashMap<usize, Rank> {
+    let mut height: HashMap<usize, usize> = HashMap::with_capacity(chain.len());
+    for &image in chain.iter().rev() {
+        let below = graph
+            .dependents(image)
+            .iter()
+            .filter_map(|d| height.get(d))
+            .max()
+            .copied()
+            .unwrap_or(0);
+        height.insert(image, below + 1);
+    }
+    height
+        .into_iter()
+        .map(|(image, h)| (image, (Reverse(h), position[&image])))
+        .collect()
+}
+
 /// The scheduler's book-keeping, kept apart from the threads.
 struct Progress {
-    /// Position of each image in the chain: ready images start in chain order.
+    /// Position of each image in the chain.
     position: HashMap<usize, usize>,
+    rank: HashMap<usize, Rank>,
     /// Dependencies in the chain not yet released, per image.
     waiting: HashMap<usize, usize>,
-    ready: BTreeSet<(usize, usize)>,
+    ready: BTreeSet<(Rank, usize)>,
     released: BTreeSet<usize>,
     /// Started and not released: each holds one of the `jobs` slots.
     running: usize,
@@ -126,13 +156,15 @@ impl Progress {
                 )
             })
             .collect();
+        let rank = ranks(chain, graph, &position);
         let ready = waiting
             .iter()
             .filter(|&(_, &n)| n == 0)
-            .map(|(&image, _)| (position[&image], image))
+            .map(|(&image, _)| (rank[&image], image))
             .collect();
         Progress {
             position,
+            rank,
             waiting,
             ready,
             released: BTreeSet::new(),
@@ -190,7 +222,7 @@ impl Progress {
             };
             *waiting -= 1;
             if *waiting == 0 {
-                self.ready.insert((self.position[&dependent], dependent));
+                self.ready.insert((self.rank[&dependent], dependent));
             }
         }
     }
@@ -397,6 +429,29 @@ mod tests {
         assert_eq!(
             outcomes,
             [(0, JobOutcome::Succeeded), (1, JobOutcome::Succeeded)]
+        );
+    }
+
+    /// With one slot, of two ready images the one with the longer chain waiting on it goes
+    /// first, whatever the chain order.
+    #[test]
+    fn the_longest_chain_starts_first() {
+        let (tree, graph) = graph(&[
+            ("short", &[]),
+            ("long", &[]),
+            ("long-2", &["long"]),
+            ("long-3", &["long-2"]),
+        ]);
+        let job = Scripted {
+            tree: &tree,
+            failing: &[],
+            release_early: false,
+            ran: Mutex::new(Vec::new()),
+        };
+        run(graph.order(), &graph, 1, &job, &|_| {});
+        assert_eq!(
+            job.ran.into_inner().unwrap(),
+            ["long", "long-2", "short", "long-3"]
         );
     }
 
