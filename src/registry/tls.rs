@@ -10,8 +10,8 @@
 use std::sync::{Arc, OnceLock};
 
 use rustls::DigitallySignedStruct;
-use rustls::crypto::CryptoProvider;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::registry::RegistryError;
@@ -96,8 +96,13 @@ impl ServerCertVerifier for PinnedOrPlatform {
         if pinned && names_host() {
             return Ok(ServerCertVerified::assertion());
         }
-        self.platform()?
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        self.platform()?.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
     }
 
     fn verify_tls12_signature(
