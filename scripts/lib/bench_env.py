@@ -245,6 +245,9 @@ class BenchEnv:
         self.remove_local()
         self.empty_registry()
         self.push_base(namespace)
+        # The previous run's writes, and the removals above, still on their way to the disk
+        # would slow down the next run's fsyncs: flush them before the clock starts.
+        os.sync()
 
     def remove_local(self) -> None:
         listed = self.buildah("images", "--format", "{{.Name}}:{{.Tag}}", capture=True).stdout
