@@ -105,11 +105,7 @@ impl Engine for ContainersCli {
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
         let mut args = words(&["images"]);
         args.extend(words(self.listing.flags));
-        let output = self.tool.run(&args)?;
-        (self.listing.parse)(&output).map_err(|message| EngineError::Output {
-            command: self.tool.command_line(&args),
-            message,
-        })
+        self.tool.run_parsed(&args, self.listing.parse)
     }
 
     fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {

@@ -66,11 +66,7 @@ impl Engine for Docker {
 
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
         let args = words(&["images", "--no-trunc", "--format", "{{json .}}"]);
-        let output = self.tool.run(&args)?;
-        parse_images(&output).map_err(|message| EngineError::Output {
-            command: self.tool.command_line(&args),
-            message,
-        })
+        self.tool.run_parsed(&args, parse_images)
     }
 
     fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {

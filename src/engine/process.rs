@@ -90,6 +90,20 @@ impl Tool {
         ))
     }
 
+    /// Runs the tool and reads its standard output with `parse`; output that `parse` refuses
+    /// is an error naming the command.
+    pub fn run_parsed<T>(
+        &self,
+        args: &[String],
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, EngineError> {
+        let output = self.run(args)?;
+        parse(&output).map_err(|message| EngineError::Output {
+            command: self.command_line(args),
+            message,
+        })
+    }
+
     /// Runs the tool with standard error merged into standard output, handing each line to
     /// `on_line` as it comes.
     pub fn stream(
@@ -228,6 +242,23 @@ mod tests {
     fn output_and_environment() {
         let out = sh().run(&args(&["-c", "echo $GREETING"])).unwrap();
         assert_eq!(out, "hi\n");
+    }
+
+    #[test]
+    fn output_that_cannot_be_read_names_the_command() {
+        let number = |out: &str| out.trim().parse::<u32>().map_err(|e| e.to_string());
+        assert_eq!(
+            sh().run_parsed(&args(&["-c", "echo 42"]), number).unwrap(),
+            42
+        );
+        let err = sh()
+            .run_parsed(&args(&["-c", "echo forty-two"]), number)
+            .unwrap_err();
+        let EngineError::Output { command, message } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(command, "/bin/sh -c 'echo forty-two'");
+        assert!(message.contains("invalid digit"), "{message}");
     }
 
     #[test]
