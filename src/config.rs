@@ -155,7 +155,7 @@ impl Config {
             distribution: field(&values, "distribution")?,
             update_id: field::<Option<String>>(&values, "update_id")?.unwrap_or_default(),
             ca_bundle: field(&values, "ca_bundle")?,
-            force_numeric_user: field(&values, "force_numeric_user")?,
+            force_numeric_user: yaml11_bool(&values, "force_numeric_user")?,
             known_uid_mappings: uid_mappings(&values)?,
             verify_command: field(&values, "verify_command")?,
             verify_args: field(&values, "verify_args")?,
@@ -225,6 +225,22 @@ fn read_mapping(path: &Path) -> Result<Mapping, ConfigError> {
 fn field<T: DeserializeOwned>(values: &Mapping, key: &str) -> Result<T, ConfigError> {
     let value = values.get(key).cloned().unwrap_or(Value::Null);
     serde_yaml::from_value(value).map_err(|e| invalid(key, e.to_string()))
+}
+
+/// A boolean as docker-pkg 4.0.4 reads it: its YAML parser (YAML 1.1) also takes `yes`, `no`,
+/// `on`, `off`, `y` and `n`, in any of their usual capitalisations, which YAML 1.2 leaves as
+/// strings. Absent or null is false.
+fn yaml11_bool(values: &Mapping, key: &str) -> Result<bool, ConfigError> {
+    match values.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(word)) => match word.as_str() {
+            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Ok(true),
+            "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Ok(false),
+            _ => Err(invalid(key, format!("`{word}` is not true or false"))),
+        },
+        Some(_) => Err(invalid(key, "must be true or false".into())),
+    }
 }
 
 fn invalid(key: &str, message: String) -> ConfigError {
@@ -303,6 +319,21 @@ mod tests {
         assert!(err.starts_with("config key `scan_workers`:"), "{err}");
         let err = config("engine: dockerd").unwrap_err().to_string();
         assert!(err.contains("`engine`") && err.contains("dockerd"), "{err}");
+    }
+
+    #[test]
+    fn booleans_read_as_yaml_1_1() {
+        for (text, expected) in [("yes", true), ("On", true), ("NO", false), ("true", true)] {
+            let c = config(&format!("force_numeric_user: {text}")).unwrap();
+            assert_eq!(c.force_numeric_user, expected, "{text}");
+        }
+        assert!(!config("{}").unwrap().force_numeric_user);
+        let err = config("force_numeric_user: maybe").unwrap_err().to_string();
+        assert!(
+            err.starts_with("config key `force_numeric_user`: `maybe`"),
+            "{err}"
+        );
+        assert!(config("force_numeric_user: 1").is_err());
     }
 
     #[test]
