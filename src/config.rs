@@ -227,16 +227,17 @@ fn field<T: DeserializeOwned>(values: &Mapping, key: &str) -> Result<T, ConfigEr
     serde_yaml::from_value(value).map_err(|e| invalid(key, e.to_string()))
 }
 
-/// A boolean as docker-pkg 4.0.4 reads it: its YAML parser (YAML 1.1) also takes `yes`, `no`,
-/// `on`, `off`, `y` and `n`, in any of their usual capitalisations, which YAML 1.2 leaves as
-/// strings. Absent or null is false.
+/// A boolean as docker-pkg 4.0.4 reads it: its YAML parser (PyYAML, YAML 1.1) also takes
+/// `yes`, `no`, `on` and `off`, in lower, title or upper case, which YAML 1.2 leaves as
+/// strings. (PyYAML leaves `y` and `n` strings, which 4.0.4 then took as true, both of them:
+/// refused here.) Absent or null is false.
 fn yaml11_bool(values: &Mapping, key: &str) -> Result<bool, ConfigError> {
     match values.get(key) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
         Some(Value::String(word)) => match word.as_str() {
-            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Ok(true),
-            "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Ok(false),
+            "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Ok(true),
+            "no" | "No" | "NO" | "off" | "Off" | "OFF" => Ok(false),
             _ => Err(invalid(key, format!("`{word}` is not true or false"))),
         },
         Some(_) => Err(invalid(key, "must be true or false".into())),
@@ -333,6 +334,7 @@ mod tests {
             err.starts_with("config key `force_numeric_user`: `maybe`"),
             "{err}"
         );
+        assert!(config("force_numeric_user: n").is_err());
         assert!(config("force_numeric_user: 1").is_err());
     }
 
