@@ -3,11 +3,10 @@
 //! {image}"`). An image whose test file does not exist passes.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::engine::DockerShim;
+use crate::engine::{DockerShim, quote_command, stream_lines};
 use crate::label::ImageLabel;
 
 #[derive(Debug, thiserror::Error)]
@@ -86,31 +85,14 @@ impl Verifier {
             .iter()
             .map(|arg| arg.replace("{image}", &label).replace("{path}", &dir_text))
             .collect();
-        let command = std::iter::once(self.command.as_str())
-            .chain(args.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let spawn_error = |source| VerifyError::Spawn {
+        let command = quote_command(&self.command, &args);
+        let expression = duct::cmd(program, &args)
+            .full_env(self.env.iter().cloned())
+            .stdin_null();
+        let status = stream_lines(expression, on_line).map_err(|source| VerifyError::Spawn {
             command: command.clone(),
             source,
-        };
-        let reader = duct::cmd(program, &args)
-            .full_env(self.env.iter().cloned())
-            .stdin_null()
-            .stderr_to_stdout()
-            .unchecked()
-            .reader()
-            .map_err(spawn_error)?;
-        let mut lines = BufReader::new(&reader);
-        let mut buffer = Vec::new();
-        while lines.read_until(b'\n', &mut buffer).map_err(spawn_error)? > 0 {
-            on_line(String::from_utf8_lossy(&buffer).trim_end_matches(['\n', '\r']));
-            buffer.clear();
-        }
-        let status = reader
-            .try_wait()
-            .map_err(spawn_error)?
-            .map(|output| output.status);
+        })?;
         match status {
             Some(status) if !status.success() => Err(VerifyError::Failed {
                 command,

@@ -34,7 +34,7 @@ pub use docker_shim::DockerShim;
 pub use lazy_engine::LazyEngine;
 pub use local_names::LocalNames;
 pub use local_repositories::{LocalRepositories, RepositoryImage};
-pub use process::search_path as find_program;
+pub use process::{quote_command, search_path as find_program, stream_lines};
 pub use settings::{ENGINE_PATH_VARIABLE, EngineSettings};
 
 /// The engine `settings` describe, its binary found and its registry access prepared.

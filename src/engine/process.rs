@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
 
 use crate::engine::{EngineError, EngineKind};
 
@@ -111,48 +112,29 @@ impl Tool {
         args: &[String],
         on_line: &mut dyn FnMut(&str),
     ) -> Result<(), EngineError> {
-        let reader = self
-            .expression(args)
-            .stderr_to_stdout()
-            .reader()
-            .map_err(|source| self.spawn_error(args, source))?;
-        let mut lines = BufReader::new(&reader);
         let mut tail = VecDeque::with_capacity(TAIL_LINES);
-        let mut buffer = Vec::new();
-        loop {
-            buffer.clear();
-            match lines.read_until(b'\n', &mut buffer) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(source) => return Err(self.spawn_error(args, source)),
-            }
-            let text = String::from_utf8_lossy(&buffer);
-            let line = self.redact(text.trim_end_matches(['\n', '\r']));
+        let status = stream_lines(self.expression(args), &mut |text| {
+            let line = self.redact(text);
             on_line(&line);
             if tail.len() == TAIL_LINES {
                 tail.pop_front();
             }
             tail.push_back(line);
+        })
+        .map_err(|source| self.spawn_error(args, source))?;
+        match status {
+            Some(status) if !status.success() => {
+                let tail: Vec<&str> = tail.iter().map(String::as_str).collect();
+                Err(self.failure(args, status, &tail))
+            }
+            _ => Ok(()),
         }
-        let status = match reader.try_wait() {
-            Ok(Some(output)) => output.status,
-            Ok(None) => return Ok(()),
-            Err(source) => return Err(self.spawn_error(args, source)),
-        };
-        if status.success() {
-            return Ok(());
-        }
-        let tail: Vec<&str> = tail.iter().map(String::as_str).collect();
-        Err(self.failure(args, status, &tail))
     }
 
     /// The command line, quoted for a shell and with the secrets replaced.
     pub fn command_line(&self, args: &[String]) -> String {
-        let words = std::iter::once(self.program().display().to_string())
-            .chain(args.iter().cloned())
-            .map(|word| shell_quote(&word))
-            .collect::<Vec<_>>();
-        self.redact(&words.join(" "))
+        let program = self.program().display().to_string();
+        self.redact(&quote_command(&program, args))
     }
 
     fn expression(&self, args: &[String]) -> duct::Expression {
@@ -188,6 +170,31 @@ impl Tool {
             stderr_tail: self.redact(tail.join("\n").trim()),
         }
     }
+}
+
+/// Runs `expression` with standard error merged into standard output, handing each line (its
+/// line ending removed) to `on_line` as it comes; the exit status, once the output has ended.
+pub fn stream_lines(
+    expression: duct::Expression,
+    on_line: &mut dyn FnMut(&str),
+) -> std::io::Result<Option<ExitStatus>> {
+    let reader = expression.stderr_to_stdout().unchecked().reader()?;
+    let mut lines = BufReader::new(&reader);
+    let mut buffer = Vec::new();
+    while lines.read_until(b'\n', &mut buffer)? > 0 {
+        on_line(String::from_utf8_lossy(&buffer).trim_end_matches(['\n', '\r']));
+        buffer.clear();
+    }
+    Ok(reader.try_wait()?.map(|output| output.status))
+}
+
+/// `program` and `args` as one line a shell would run as they are.
+pub fn quote_command(program: &str, args: &[String]) -> String {
+    std::iter::once(program)
+        .chain(args.iter().map(String::as_str))
+        .map(shell_quote)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The Debian package that installs the tool.
