@@ -249,13 +249,8 @@ impl<'a> Pipeline<'a> {
 fn brief(what: &str, error: &EngineError) -> String {
     log::error!("{what}: {error}");
     match error {
-        EngineError::Failed {
-            status,
-            stderr_tail,
-            ..
-        } => {
-            let last = stderr_tail.lines().rev().find(|l| !l.trim().is_empty());
-            format!("{what} ({status}): {}", last.unwrap_or("no output"))
+        EngineError::Failed { status, .. } => {
+            format!("{what} ({status}): {}", error.last_words())
         }
         other => format!("{what}: {other}"),
     }

@@ -3,9 +3,7 @@ use std::collections::{HashMap, HashSet};
 use super::Loaded;
 use crate::cli::PruneArgs;
 use crate::config::Config;
-use crate::engine::{
-    self, Engine, EngineError, EngineSettings, LocalRepositories, RepositoryImage,
-};
+use crate::engine::{self, Engine, EngineSettings, LocalRepositories, RepositoryImage};
 use crate::error::{Error, Outcome};
 use crate::label::{ImageLabel, TagSuffix};
 use crate::registry::reference::qualified;
@@ -121,7 +119,7 @@ fn remove(
             log::error!("Error removing image {names} (Id: {}): {error}", old.id);
             println!(
                 " ERROR: cannot remove {names} (image {id}): {}",
-                tool_message(&error)
+                error.last_words()
             );
             removals.failures += 1;
             false
@@ -171,20 +169,6 @@ fn freed(engine: &dyn Engine, removals: &Removals) -> String {
         human_size(bytes),
         count(gone, "image")
     )
-}
-
-/// The tool's own words: the last line it printed on stderr.
-fn tool_message(error: &EngineError) -> String {
-    match error {
-        EngineError::Failed { stderr_tail, .. } => stderr_tail
-            .lines()
-            .rev()
-            .map(|line| line.trim().trim_start_matches("* "))
-            .find(|line| !line.is_empty())
-            .unwrap_or("no output")
-            .to_owned(),
-        other => other.to_string(),
-    }
 }
 
 /// `1 name`, `2 names`.
@@ -238,15 +222,5 @@ mod tests {
         let bases = base_references(&["busybox:1".into(), "r.org:5000/debian".into()]);
         assert!(bases.contains("localhost/busybox:1"));
         assert!(bases.contains("r.org:5000/debian:latest"));
-    }
-
-    #[test]
-    fn the_tool_message_is_its_last_line() {
-        let error = EngineError::Failed {
-            command: "buildah rmi foo:1".into(),
-            status: "exit status: 125".into(),
-            stderr_tail: "Error: 1 error occurred:\n\t* image is in use by a container\n\n".into(),
-        };
-        assert_eq!(tool_message(&error), "image is in use by a container");
     }
 }

@@ -214,3 +214,43 @@ pub enum EngineError {
         source: std::io::Error,
     },
 }
+
+impl EngineError {
+    /// The tool's own last words when it failed (the last line it printed, without the `* `
+    /// of a list item), else the whole error: a reason that fits on one line.
+    pub fn last_words(&self) -> String {
+        match self {
+            EngineError::Failed { stderr_tail, .. } => stderr_tail
+                .lines()
+                .rev()
+                .map(|line| line.trim().trim_start_matches("* "))
+                .find(|line| !line.is_empty())
+                .unwrap_or("no output")
+                .to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_words_are_the_tools_last_line() {
+        let error = EngineError::Failed {
+            command: "buildah rmi foo:1".into(),
+            status: "exit status: 125".into(),
+            stderr_tail: "Error: 1 error occurred:\n\t* image is in use by a container\n\n".into(),
+        };
+        assert_eq!(error.last_words(), "image is in use by a container");
+        let error = EngineError::Output {
+            command: "buildah images".into(),
+            message: "not JSON".into(),
+        };
+        assert_eq!(
+            error.last_words(),
+            "cannot understand the output of `buildah images`: not JSON"
+        );
+    }
+}
