@@ -3,7 +3,9 @@ use std::collections::{HashMap, HashSet};
 use super::Loaded;
 use crate::cli::PruneArgs;
 use crate::config::Config;
-use crate::engine::{self, Engine, EngineSettings, LocalRepositories, RepositoryImage};
+use crate::engine::{
+    self, Engine, EngineSettings, LocalRepositories, RepositoryImage, format_size,
+};
 use crate::error::{Error, Outcome};
 use crate::label::{ImageLabel, TagSuffix};
 use crate::registry::reference::qualified;
@@ -166,7 +168,7 @@ fn freed(engine: &dyn Engine, removals: &Removals) -> String {
         });
     format!(
         "Freed {} ({} gone from local storage).",
-        human_size(bytes),
+        format_size(bytes),
         count(gone, "image")
     )
 }
@@ -184,38 +186,9 @@ fn short_id(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
 }
 
-/// Bytes in decimal units with three significant digits, as buildah prints sizes.
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    let decimals = if unit == 0 || value >= 100.0 {
-        0
-    } else if value >= 10.0 {
-        1
-    } else {
-        2
-    };
-    format!("{value:.decimals$} {}", UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(999), "999 B");
-        assert_eq!(human_size(1_990_000), "1.99 MB");
-        assert_eq!(human_size(3_980_000), "3.98 MB");
-        assert_eq!(human_size(25_400), "25.4 kB");
-        assert_eq!(human_size(512_000_000), "512 MB");
-    }
 
     #[test]
     fn base_images_as_local_storage_names_them() {

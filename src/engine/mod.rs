@@ -36,6 +36,7 @@ pub use local_names::LocalNames;
 pub use local_repositories::{LocalRepositories, RepositoryImage};
 pub use process::{quote_command, search_path as find_program, stream_lines};
 pub use settings::{ENGINE_PATH_VARIABLE, EngineSettings};
+pub use size::format_size;
 
 /// The engine `settings` describe, its binary found and its registry access prepared.
 pub fn connect(settings: EngineSettings) -> Result<Box<dyn Engine>, EngineError> {
