@@ -23,7 +23,7 @@ pub enum ImageState {
 #[error("internal error: an image cannot go from {from} to {to}")]
 pub struct InvalidTransition {
     pub from: String,
-    pub to: &'static str,
+    pub to: String,
 }
 
 impl ImageState {
@@ -41,24 +41,15 @@ impl ImageState {
     }
 
     pub fn built(&mut self) -> Result<(), InvalidTransition> {
-        self.go(
-            matches!(self, ImageState::ToBuild),
-            ImageState::Built,
-            "built",
-        )
+        self.go(ImageState::ToBuild, ImageState::Built)
     }
 
     pub fn verified(&mut self) -> Result<(), InvalidTransition> {
-        self.go(
-            matches!(self, ImageState::Built),
-            ImageState::Verified,
-            "verified",
-        )
+        self.go(ImageState::Built, ImageState::Verified)
     }
 
     pub fn published(&mut self) -> Result<(), InvalidTransition> {
-        let allowed = matches!(self, ImageState::Verified);
-        self.go(allowed, ImageState::Published, "published")
+        self.go(ImageState::Verified, ImageState::Published)
     }
 
     /// Any state may fail.
@@ -70,19 +61,15 @@ impl ImageState {
         matches!(self, ImageState::Error(_))
     }
 
-    fn go(
-        &mut self,
-        allowed: bool,
-        next: ImageState,
-        name: &'static str,
-    ) -> Result<(), InvalidTransition> {
-        if !allowed {
+    /// Moves to `to` when in `from`.
+    fn go(&mut self, from: ImageState, to: ImageState) -> Result<(), InvalidTransition> {
+        if *self != from {
             return Err(InvalidTransition {
                 from: self.to_string(),
-                to: name,
+                to: to.to_string(),
             });
         }
-        *self = next;
+        *self = to;
         Ok(())
     }
 }
