@@ -54,7 +54,7 @@ pub fn run(
     job: &dyn Job,
     observe: &(dyn Fn(&Event) + Sync),
 ) -> Outcomes {
-    let mut state = Progress::new(chain, graph);
+    let mut state = Schedule::new(chain, graph);
     let (sender, receiver) = mpsc::channel();
     std::thread::scope(|scope| {
         loop {
@@ -127,7 +127,7 @@ fn ranks(
 }
 
 /// The scheduler's book-keeping, kept apart from the threads.
-struct Progress {
+struct Schedule {
     /// Position of each image in the chain.
     position: HashMap<usize, usize>,
     rank: HashMap<usize, Rank>,
@@ -142,8 +142,8 @@ struct Progress {
     outcomes: HashMap<usize, JobOutcome>,
 }
 
-impl Progress {
-    fn new(chain: &[usize], graph: &DependencyGraph) -> Progress {
+impl Schedule {
+    fn new(chain: &[usize], graph: &DependencyGraph) -> Schedule {
         let position: HashMap<usize, usize> =
             chain.iter().enumerate().map(|(p, &i)| (i, p)).collect();
         let waiting: HashMap<usize, usize> = chain
@@ -162,7 +162,7 @@ impl Progress {
             .filter(|&(_, &n)| n == 0)
             .map(|(&image, _)| (rank[&image], image))
             .collect();
-        Progress {
+        Schedule {
             position,
             rank,
             waiting,
@@ -191,15 +191,14 @@ impl Progress {
             }
             Message::Finished(image, result) => {
                 self.in_flight -= 1;
-                if !self.released.contains(&image) {
-                    self.running -= 1;
-                }
+                let held_a_slot = !self.released.contains(&image);
                 let outcome = match result {
                     Ok(()) => JobOutcome::Succeeded,
                     Err(reason) => JobOutcome::Failed(reason),
                 };
                 let mut events = Vec::new();
-                if !self.released.contains(&image) {
+                if held_a_slot {
+                    self.running -= 1;
                     if outcome == JobOutcome::Succeeded {
                         self.release(image, graph);
                         events.push(Event::Released(image));
@@ -267,6 +266,17 @@ mod tests {
         ran: Mutex<Vec<String>>,
     }
 
+    impl<'a> Scripted<'a> {
+        fn new(tree: &'a ImageTree, failing: &'a [&'a str], release_early: bool) -> Self {
+            Scripted {
+                tree,
+                failing,
+                release_early,
+                ran: Mutex::new(Vec::new()),
+            }
+        }
+    }
+
     impl Job for Scripted<'_> {
         fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), String> {
             let name = self.tree.get(image).name().to_owned();
@@ -297,12 +307,7 @@ mod tests {
             ("grandchild", &["child"]),
             ("sibling", &["base"]),
         ]);
-        let job = Scripted {
-            tree: &tree,
-            failing: &["broken"],
-            release_early: false,
-            ran: Mutex::new(Vec::new()),
-        };
+        let job = Scripted::new(&tree, &["broken"], false);
         let outcomes = run(graph.order(), &graph, 2, &job, &|_| {});
         let broken = tree.find("broken").unwrap();
         assert_eq!(
@@ -338,12 +343,7 @@ mod tests {
         let (tree, graph) = graph(&[("a", &[]), ("b", &["a"]), ("c", &["a"]), ("d", &["b", "c"])]);
         for jobs in [1, 2, 8] {
             let events = Mutex::new(Vec::new());
-            let job = Scripted {
-                tree: &tree,
-                failing: &[],
-                release_early: true,
-                ran: Mutex::new(Vec::new()),
-            };
+            let job = Scripted::new(&tree, &[], true);
             let outcomes = run(graph.order(), &graph, jobs, &job, &|e| {
                 events.lock().unwrap().push(e.clone())
             });
@@ -442,12 +442,7 @@ mod tests {
             ("long-2", &["long"]),
             ("long-3", &["long-2"]),
         ]);
-        let job = Scripted {
-            tree: &tree,
-            failing: &[],
-            release_early: false,
-            ran: Mutex::new(Vec::new()),
-        };
+        let job = Scripted::new(&tree, &[], false);
         run(graph.order(), &graph, 1, &job, &|_| {});
         assert_eq!(
             job.ran.into_inner().unwrap(),
@@ -459,12 +454,7 @@ mod tests {
     fn images_outside_the_chain_are_not_waited_for() {
         let (tree, graph) = graph(&[("published", &[]), ("app", &["published"])]);
         let app = tree.find("app").unwrap();
-        let job = Scripted {
-            tree: &tree,
-            failing: &[],
-            release_early: false,
-            ran: Mutex::new(Vec::new()),
-        };
+        let job = Scripted::new(&tree, &[], false);
         let outcomes = run(&[app], &graph, 1, &job, &|_| {});
         assert_eq!(outcomes, [(app, JobOutcome::Succeeded)]);
     }
