@@ -12,9 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
 fn active() -> MutexGuard<'static, Option<ProgressBar>> {
-    ACTIVE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    lock(&ACTIVE)
 }
 
 /// Prints a line on standard error, above the progress bar when one is shown.

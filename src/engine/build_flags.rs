@@ -4,8 +4,8 @@
 use crate::container_limits::ContainerLimits;
 use crate::engine::BuildRequest;
 
-/// `-t LABEL [-t OTHER…] --build-arg K=V … LIMITS -f CONTEXT/Dockerfile CONTEXT`; the caller puts the
-/// tool's pull and cache flags before these.
+/// `-t LABEL [-t OTHER…] --build-arg K=V … LIMITS -f CONTEXT/Dockerfile CONTEXT`; the caller
+/// puts the tool's pull and cache flags before these.
 pub fn common_build_flags(request: &BuildRequest<'_>) -> Vec<String> {
     let mut flags = Vec::new();
     for label in std::iter::once(request.label).chain(request.also_tagged) {
