@@ -10,7 +10,7 @@ use std::path::Path;
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::Registry;
-use harness::{Output, Test};
+use harness::{Output, Test, files_below};
 use support::{RecordingTool, Storage, TestRegistry};
 
 const IMAGES: [&str; 10] = [
@@ -66,7 +66,9 @@ impl Setup {
 
     /// A scratch folder with the fixture tree and the config, running on this storage.
     fn test(&self) -> Test {
-        let mut test = copy_tree(Test::new(), &fixture("images"), "images").config(&self.config());
+        let mut test = Test::new()
+            .copy_dir(&fixture("images"), "images")
+            .config(&self.config());
         for (key, value) in self.storage.env() {
             test = test.env(&key, &value);
         }
@@ -100,41 +102,14 @@ fn fixture(relative: &str) -> std::path::PathBuf {
 
 /// The version in the changelog of the image called `name`, wherever it sits below `tree`.
 fn version_of(tree: &Path, name: &str) -> String {
-    let changelog = walk(tree)
+    let text = files_below(tree)
         .into_iter()
-        .find(|p| p.ends_with(format!("{name}/changelog")))
+        .find(|(path, _)| Path::new(path).ends_with(format!("{name}/changelog")))
+        .map(|(_, text)| text)
         .unwrap_or_else(|| panic!("no changelog for {name}"));
-    let text = std::fs::read_to_string(changelog).unwrap();
     let start = text.find('(').unwrap() + 1;
     let end = text.find(')').unwrap();
     text[start..end].to_owned()
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
-}
-
-/// `test` with every file of `from` copied below `to`, permissions kept.
-fn copy_tree(mut test: Test, from: &Path, to: &str) -> Test {
-    for file in walk(from) {
-        let relative = file.strip_prefix(from).unwrap().display().to_string();
-        test = test.file(
-            &format!("{to}/{relative}"),
-            &std::fs::read_to_string(&file).unwrap(),
-        );
-        let mode = std::fs::metadata(&file).unwrap().permissions();
-        std::fs::set_permissions(test.path().join(to).join(&relative), mode).unwrap();
-    }
-    test
 }
 
 fn summary_line(output: &Output) -> &str {
@@ -303,7 +278,9 @@ fn no_pull_builds_what_local_storage_lacks() {
 
     let elsewhere = Storage::new();
     elsewhere.busybox_image(&setup.label("busybox", "1.0").to_string());
-    let mut test = copy_tree(Test::new(), &fixture("images"), "images").config(&setup.config());
+    let mut test = Test::new()
+        .copy_dir(&fixture("images"), "images")
+        .config(&setup.config());
     for (key, value) in elsewhere.env() {
         test = test.env(&key, &value);
     }
@@ -476,7 +453,9 @@ fn a_registry_that_refuses_the_credentials_or_is_not_trusted() {
     let wrong = setup
         .config()
         .replace(&setup.registry.password, "not-the-password");
-    let mut test = copy_tree(Test::new(), &fixture("images"), "images").config(&wrong);
+    let mut test = Test::new()
+        .copy_dir(&fixture("images"), "images")
+        .config(&wrong);
     for (key, value) in setup.storage.env() {
         test = test.env(&key, &value);
     }
@@ -494,7 +473,9 @@ fn a_registry_that_refuses_the_credentials_or_is_not_trusted() {
         .filter(|l| !l.starts_with("ca_bundle:"))
         .map(|l| format!("{l}\n"))
         .collect();
-    let mut test = copy_tree(Test::new(), &fixture("images"), "images").config(&untrusted);
+    let mut test = Test::new()
+        .copy_dir(&fixture("images"), "images")
+        .config(&untrusted);
     for (key, value) in setup.storage.env() {
         test = test.env(&key, &value);
     }

@@ -3,43 +3,21 @@
 
 mod harness;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use harness::Test;
+use harness::{Test, files_below};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/update")
 }
 
-/// Every file below `root`, by relative path.
-fn snapshot(root: &Path) -> BTreeMap<String, String> {
-    let mut files = BTreeMap::new();
-    let mut dirs = vec![root.to_owned()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                let relative = path.strip_prefix(root).unwrap().display().to_string();
-                files.insert(relative, std::fs::read_to_string(&path).unwrap_or_default());
-            }
-        }
-    }
-    files
-}
-
 /// A scratch copy of fixtures/update/images, with an empty config and a known author.
 fn fixture_tree() -> Test {
-    let mut test = Test::new()
+    Test::new()
         .config("")
         .env("DEBFULLNAME", "Release Engineer")
-        .env("DEBEMAIL", "releng@example.org");
-    for (relative, text) in snapshot(&fixtures().join("images")) {
-        test = test.file(&format!("images/{relative}"), &text);
-    }
-    test
+        .env("DEBEMAIL", "releng@example.org")
+        .copy_dir(&fixtures().join("images"), "images")
 }
 
 /// The date of the new signature lines is the only part not compared.
@@ -54,8 +32,8 @@ fn without_dates(text: &str) -> String {
 }
 
 fn assert_matches_golden(scenario: &str, test: &Test) {
-    let golden = snapshot(&fixtures().join("golden").join(scenario));
-    let actual = snapshot(&test.path().join("images"));
+    let golden = files_below(&fixtures().join("golden").join(scenario));
+    let actual = files_below(&test.path().join("images"));
     assert!(!golden.is_empty());
     for (relative, expected) in golden {
         assert_eq!(
@@ -146,13 +124,13 @@ fn a_problem_in_any_changelog_changes_nothing() {
             "x",
         )
         .args(["update", "base", "images"]);
-    let before = snapshot(test.path());
+    let before = files_below(test.path());
     test.run()
         .code(2)
         .no_panic()
         .stderr_has("images/late/changelog: cannot bump version `1.0-s18446744073709551615`")
         .stderr_has("no changelog was changed");
-    let mut after = snapshot(test.path());
+    let mut after = files_below(test.path());
     after.remove("docker-pkg-build.log");
     assert_eq!(before, after);
 }
@@ -162,12 +140,12 @@ fn a_malformed_changelog_changes_nothing() {
     let test = fixture_tree()
         .file("images/child-b/changelog", "child-b: not a heading\n")
         .args(["update", "base", "images"]);
-    let before = snapshot(test.path());
+    let before = files_below(test.path());
     test.run()
         .code(2)
         .no_panic()
         .stderr_has("images/child-b/changelog: line 1: expected an entry heading");
-    let mut after = snapshot(test.path());
+    let mut after = files_below(test.path());
     after.remove("docker-pkg-build.log");
     assert_eq!(before, after);
 }
@@ -175,11 +153,11 @@ fn a_malformed_changelog_changes_nothing() {
 #[test]
 fn an_invalid_version_changes_nothing() {
     let test = fixture_tree().args(["update", "base", "--version", "2:1.0", "images"]);
-    let before = snapshot(test.path());
+    let before = files_below(test.path());
     test.run()
         .code(2)
         .stderr_has("images/base/changelog: `2:1.0` is not a valid image tag");
-    let mut after = snapshot(test.path());
+    let mut after = files_below(test.path());
     after.remove("docker-pkg-build.log");
     assert_eq!(before, after);
 }
@@ -198,11 +176,11 @@ fn unknown_dependency_is_an_error() {
     let test = fixture_tree()
         .image("orphan", "orphan", "1.0", &["ghost"], "x")
         .args(["update", "base", "images"]);
-    let before = snapshot(test.path());
+    let before = files_below(test.path());
     test.run()
         .code(2)
         .stderr_has("image orphan (images/orphan) depends on ghost, which is neither");
-    let mut after = snapshot(test.path());
+    let mut after = files_below(test.path());
     after.remove("docker-pkg-build.log");
     assert_eq!(before, after);
 }

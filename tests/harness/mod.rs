@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -36,6 +37,20 @@ impl Test {
         let path = self.path().join(relative);
         std::fs::create_dir_all(path.parent().expect("a file has a folder")).expect("folders");
         std::fs::write(&path, text).expect("the file is written");
+        self
+    }
+
+    /// Every file below `from` copied below `to` in the scratch directory, with its
+    /// permissions (test scripts stay executable).
+    pub fn copy_dir(mut self, from: &Path, to: &str) -> Test {
+        for (relative, text) in files_below(from) {
+            let target = format!("{to}/{relative}");
+            self = self.file(&target, &text);
+            let mode = std::fs::metadata(from.join(&relative))
+                .expect("the file was just read")
+                .permissions();
+            std::fs::set_permissions(self.path().join(&target), mode).expect("permissions");
+        }
         self
     }
 
@@ -100,6 +115,24 @@ impl Test {
             dir: Arc::clone(&self.dir),
         }
     }
+}
+
+/// Every file below `root` with its text, by path relative to `root`.
+pub fn files_below(root: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let mut dirs = vec![root.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a readable folder") {
+            let path = entry.expect("a folder entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let relative = path.strip_prefix(root).unwrap().display().to_string();
+                files.insert(relative, std::fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+    }
+    files
 }
 
 pub fn changelog_entry(name: &str, version: &str) -> String {
