@@ -66,13 +66,10 @@ impl Setup {
 
     /// A scratch folder with the fixture tree and the config, running on this storage.
     fn test(&self) -> Test {
-        let mut test = Test::new()
+        Test::new()
             .copy_dir(&fixture("images"), "images")
-            .config(&self.config());
-        for (key, value) in self.storage.env() {
-            test = test.env(&key, &value);
-        }
-        test
+            .config(&self.config())
+            .envs(self.storage.env())
     }
 
     /// Which of `labels` the registry holds.
@@ -278,12 +275,10 @@ fn no_pull_builds_what_local_storage_lacks() {
 
     let elsewhere = Storage::new();
     elsewhere.busybox_image(&setup.label("busybox", "1.0").to_string());
-    let mut test = Test::new()
+    let test = Test::new()
         .copy_dir(&fixture("images"), "images")
-        .config(&setup.config());
-    for (key, value) in elsewhere.env() {
-        test = test.env(&key, &value);
-    }
+        .config(&setup.config())
+        .envs(elsewhere.env());
     let test = test.args(["build", "images"]);
     let pulling = test.run().success();
     assert_eq!(
@@ -380,15 +375,13 @@ fn independent_images_build_at_the_same_time() {
         )
     };
     let template = "FROM {{ 'busybox' | image_tag }}\nRUN true\n";
-    let mut test = Test::new()
+    let test = Test::new()
         .config(&setup.config())
         .image("left", "left", "1.0", &["busybox"], template)
         .image("right", "right", "1.0", &["busybox"], template)
         .file("images/left/test.sh", &rendezvous("left", "right"))
-        .file("images/right/test.sh", &rendezvous("right", "left"));
-    for (key, value) in setup.storage.env() {
-        test = test.env(&key, &value);
-    }
+        .file("images/right/test.sh", &rendezvous("right", "left"))
+        .envs(setup.storage.env());
     for side in ["left", "right"] {
         let script = test.path().join(format!("images/{side}/test.sh"));
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -438,12 +431,10 @@ fn a_registry_that_is_down() {
         .unwrap()
         .port();
     let storage = Storage::new();
-    let mut test = Test::new()
+    let test = Test::new()
         .config(&format!("registry: 127.0.0.1:{port}\n"))
-        .image("a", "a", "1.0", &[], "FROM scratch\n");
-    for (key, value) in storage.env() {
-        test = test.env(&key, &value);
-    }
+        .image("a", "a", "1.0", &[], "FROM scratch\n")
+        .envs(storage.env());
     assert_refused(test, &format!("cannot reach registry 127.0.0.1:{port}"));
 }
 
@@ -453,12 +444,10 @@ fn a_registry_that_refuses_the_credentials_or_is_not_trusted() {
     let wrong = setup
         .config()
         .replace(&setup.registry.password, "not-the-password");
-    let mut test = Test::new()
+    let test = Test::new()
         .copy_dir(&fixture("images"), "images")
-        .config(&wrong);
-    for (key, value) in setup.storage.env() {
-        test = test.env(&key, &value);
-    }
+        .config(&wrong)
+        .envs(setup.storage.env());
     assert_refused(
         test,
         &format!(
@@ -473,11 +462,9 @@ fn a_registry_that_refuses_the_credentials_or_is_not_trusted() {
         .filter(|l| !l.starts_with("ca_bundle:"))
         .map(|l| format!("{l}\n"))
         .collect();
-    let mut test = Test::new()
+    let test = Test::new()
         .copy_dir(&fixture("images"), "images")
-        .config(&untrusted);
-    for (key, value) in setup.storage.env() {
-        test = test.env(&key, &value);
-    }
+        .config(&untrusted)
+        .envs(setup.storage.env());
     assert_refused(test, "TLS certificate verification failed");
 }

@@ -50,7 +50,7 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 
 /// A tree where foo 1.0 is built on the base image and bar 2.0 on foo, run on `storage`.
 fn tree(storage: &Storage, config: &str) -> Test {
-    let mut test = Test::new()
+    Test::new()
         .config(config)
         .image("foo", "foo", "1.0", &["base"], "FROM base:1\n")
         .image(
@@ -59,11 +59,8 @@ fn tree(storage: &Storage, config: &str) -> Test {
             "2.0",
             &["foo"],
             "FROM {{ 'foo' | image_tag }}\n",
-        );
-    for (key, value) in storage.env() {
-        test = test.env(&key, &value);
-    }
-    test
+        )
+        .envs(storage.env())
 }
 
 const LOCAL_CONFIG: &str = "base_images: [\"base:1\"]\n";

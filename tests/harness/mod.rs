@@ -99,6 +99,13 @@ impl Test {
         self
     }
 
+    /// `env` for each pair: a container storage's variables, say.
+    pub fn envs(self, pairs: impl IntoIterator<Item = (String, String)>) -> Test {
+        pairs
+            .into_iter()
+            .fold(self, |test, (key, value)| test.env(&key, &value))
+    }
+
     /// Runs `docker-pkg` with the arguments given, in the scratch directory.
     pub fn run(&self) -> Output {
         let output = Command::new(env!("CARGO_BIN_EXE_docker-pkg"))
