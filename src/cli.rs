@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::engine::EngineKind;
+use crate::engine_kind::EngineKind;
 
 /// Build trees of container images from Dockerfile templates, Debian changelogs and control
 /// files, without a Docker daemon.

@@ -5,14 +5,14 @@
 //! are also parsed into typed fields, so that a wrong type is reported once, with its key.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
 use crate::container_limits::ContainerLimits;
-use crate::engine::EngineKind;
+use crate::credentials::{Credentials, Secret};
+use crate::engine_kind::EngineKind;
 use crate::label::Repository;
 
 /// The name of the user's own configuration file, below `$XDG_CONFIG_HOME` or `~/.config`.
@@ -36,33 +36,6 @@ pub enum ConfigError {
     NotAMapping { path: PathBuf },
     #[error("config key `{key}`: {message}")]
     Invalid { key: String, message: String },
-}
-
-/// A value that must never be printed: `Debug` shows stars.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"***\"")
-    }
-}
-
-/// Registry credentials from the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credentials {
-    pub username: String,
-    pub password: Secret,
 }
 
 #[derive(Debug, Clone)]
@@ -120,7 +93,7 @@ impl Config {
             (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => {
                 Some(Credentials {
                     username,
-                    password: Secret(password),
+                    password: Secret::new(password),
                 })
             }
             _ => None,
@@ -336,10 +309,5 @@ mod tests {
         );
         assert!(config("force_numeric_user: n").is_err());
         assert!(config("force_numeric_user: 1").is_err());
-    }
-
-    #[test]
-    fn secrets_do_not_print() {
-        assert_eq!(format!("{:?}", Secret::new("hunter2")), "\"***\"");
     }
 }

@@ -4,7 +4,6 @@
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use crate::build_context::BuildContext;
-use crate::commands::Loaded;
 use crate::container_limits::ContainerLimits;
 use crate::engine::{BuildRequest, Engine, EngineError};
 use crate::image_state::{ImageState, InvalidTransition};
@@ -13,6 +12,7 @@ use crate::registry::Registry;
 use crate::scheduler::Job;
 use crate::template::Renderer;
 use crate::verify::{Verification, Verifier};
+use crate::workspace::Workspace;
 
 /// How images are built and what happens after.
 #[derive(Debug, Clone, Default)]
@@ -48,7 +48,7 @@ impl Record {
 }
 
 pub struct Pipeline<'a> {
-    loaded: &'a Loaded,
+    workspace: &'a Workspace,
     renderer: &'a Renderer,
     engine: &'a dyn Engine,
     registry: &'a Registry,
@@ -61,7 +61,7 @@ pub struct Pipeline<'a> {
 
 impl<'a> Pipeline<'a> {
     pub fn new(
-        loaded: &'a Loaded,
+        workspace: &'a Workspace,
         states: Vec<ImageState>,
         renderer: &'a Renderer,
         engine: &'a dyn Engine,
@@ -74,14 +74,14 @@ impl<'a> Pipeline<'a> {
             .map(|state| Mutex::new(Record::new(state)))
             .collect();
         Pipeline {
-            loaded,
+            workspace,
             renderer,
             engine,
             registry,
             verifier,
             options,
             records,
-            pulls: (0..loaded.tree.len()).map(|_| OnceLock::new()).collect(),
+            pulls: (0..workspace.tree.len()).map(|_| OnceLock::new()).collect(),
         }
     }
 
@@ -157,7 +157,7 @@ impl<'a> Pipeline<'a> {
     /// does the same, so that a build never uses a stale local copy); an image built in
     /// this run is already local.
     fn pull_dependencies(&self, image: usize) -> Result<(), String> {
-        for &dependency in self.loaded.graph.dependencies(image) {
+        for &dependency in self.workspace.graph.dependencies(image) {
             let published_before = {
                 let record = self.record(dependency);
                 record.state == ImageState::Published && !record.published
@@ -165,7 +165,7 @@ impl<'a> Pipeline<'a> {
             if !published_before {
                 continue;
             }
-            let label = &self.loaded.tree.get(dependency).label;
+            let label = &self.workspace.tree.get(dependency).label;
             self.pulls[dependency]
                 .get_or_init(|| {
                     log::info!("Pulling image {label}, dependency of {}", self.name(image));
@@ -179,7 +179,7 @@ impl<'a> Pipeline<'a> {
     }
 
     fn build(&self, image: usize) -> Result<(), String> {
-        let entry = self.loaded.tree.get(image);
+        let entry = self.workspace.tree.get(image);
         let dockerfile = self.renderer.render(image).map_err(|e| e.to_string())?;
         log::info!("Generated dockerfile for {}:\n{dockerfile}", entry.label);
         let context = BuildContext::create(&entry.definition.dir, entry.name(), &dockerfile)
@@ -203,7 +203,7 @@ impl<'a> Pipeline<'a> {
     }
 
     fn verify(&self, image: usize) -> Result<(), String> {
-        let entry = self.loaded.tree.get(image);
+        let entry = self.workspace.tree.get(image);
         let name = entry.name();
         let verification = self
             .verifier
@@ -225,7 +225,7 @@ impl<'a> Pipeline<'a> {
     /// same, so a second push would only cost a process. An image built before the run gets
     /// its local `latest` here, one built now got it at build time.
     fn publish(&self, image: usize) -> Result<(), String> {
-        let label = &self.loaded.tree.get(image).label;
+        let label = &self.workspace.tree.get(image).label;
         if !self.record(image).built {
             self.engine
                 .tag(label, &label.with_tag("latest"))
@@ -240,7 +240,7 @@ impl<'a> Pipeline<'a> {
     }
 
     fn name(&self, image: usize) -> &str {
-        self.loaded.tree.get(image).name()
+        self.workspace.tree.get(image).name()
     }
 }
 
@@ -259,7 +259,7 @@ fn brief(what: &str, error: &EngineError) -> String {
 impl Job for Pipeline<'_> {
     fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), String> {
         self.steps(image, release).inspect_err(|reason| {
-            log::error!("{}: {reason}", self.loaded.tree.get(image).label);
+            log::error!("{}: {reason}", self.workspace.tree.get(image).label);
             self.record(image).state.fail(reason.clone());
         })
     }

@@ -11,6 +11,9 @@ use crate::label::{ImageLabel, Repository, TagSuffix, is_valid_tag};
 pub struct Image {
     pub definition: ImageDefinition,
     pub label: ImageLabel,
+    /// What makes this image fail on its own, the others going on: a version that is not a
+    /// valid tag.
+    pub defect: Option<TreeError>,
 }
 
 impl Image {
@@ -19,7 +22,7 @@ impl Image {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum TreeError {
     #[error("two images are named {name}: {} and {}", .first.display(), .second.display())]
     DuplicateName {
@@ -39,7 +42,8 @@ pub struct ImageTree {
 }
 
 impl ImageTree {
-    /// Labels every definition; duplicate names and tags that are not valid are all reported.
+    /// Labels every definition. Duplicate names are all reported, as errors of the tree; a
+    /// tag that is not valid is the [`Image::defect`] of its image.
     pub fn new(
         definitions: Vec<ImageDefinition>,
         repository: &Repository,
@@ -49,13 +53,10 @@ impl ImageTree {
         let mut tree = ImageTree::default();
         for definition in definitions {
             let tag = suffix.apply(&definition.version);
-            if !is_valid_tag(&tag) {
-                errors.push(TreeError::InvalidTag {
-                    changelog: definition.changelog_path(),
-                    tag,
-                });
-                continue;
-            }
+            let defect = (!is_valid_tag(&tag)).then(|| TreeError::InvalidTag {
+                changelog: definition.changelog_path(),
+                tag: tag.clone(),
+            });
             if let Some(&other) = tree.by_name.get(&definition.name) {
                 errors.push(TreeError::DuplicateName {
                     name: definition.name.clone(),
@@ -67,7 +68,11 @@ impl ImageTree {
             let label = repository.label(&definition.name, &tag);
             tree.by_name
                 .insert(definition.name.clone(), tree.images.len());
-            tree.images.push(Image { definition, label });
+            tree.images.push(Image {
+                definition,
+                label,
+                defect,
+            });
         }
         if errors.is_empty() {
             Ok(tree)
@@ -153,19 +158,41 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_and_bad_tags_are_all_reported() {
+    fn duplicates_are_all_reported() {
         let errors = ImageTree::new(
             vec![
                 definition("a", "foo", "1.0"),
                 definition("b", "foo", "1.1"),
-                definition("c", "bar", "1:1.0"),
+                definition("c", "bar", "1.0"),
+                definition("d", "bar", "1.1"),
             ],
             &Repository::default(),
             &TagSuffix::None,
         )
         .unwrap_err();
         let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        assert_eq!(messages[0], "two images are named foo: a and b");
-        assert!(messages[1].starts_with("c/changelog: `1:1.0` is not a valid image tag"));
+        assert_eq!(
+            messages,
+            [
+                "two images are named foo: a and b",
+                "two images are named bar: c and d"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_tag_is_a_defect_of_its_image_alone() {
+        let tree = ImageTree::new(
+            vec![
+                definition("a", "foo", "1.0"),
+                definition("c", "bar", "1:1.0"),
+            ],
+            &Repository::default(),
+            &TagSuffix::None,
+        )
+        .unwrap();
+        assert!(tree.get(0).defect.is_none());
+        let defect = tree.get(1).defect.as_ref().unwrap().to_string();
+        assert!(defect.starts_with("c/changelog: `1:1.0` is not a valid image tag"));
     }
 }

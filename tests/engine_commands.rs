@@ -7,8 +7,8 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use docker_pkg::config::{Credentials, Secret};
 use docker_pkg::container_limits::ContainerLimits;
+use docker_pkg::credentials::{Credentials, Secret};
 use docker_pkg::engine::{self, BuildRequest, Engine, EngineKind, EngineSettings, LocalImage};
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::RegistrySettings;

@@ -3,8 +3,8 @@
 
 mod support;
 
-use docker_pkg::config::Secret;
 use docker_pkg::container_limits::ContainerLimits;
+use docker_pkg::credentials::Secret;
 use docker_pkg::engine::{BuildRequest, EngineKind, EngineSettings};
 use docker_pkg::label::ImageLabel;
 use support::{RecordingTool, Storage, TestRegistry};

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Instant;
 
-use docker_pkg::config::{Credentials, Secret};
+use docker_pkg::credentials::{Credentials, Secret};
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::{Registry, RegistryError, RegistrySettings};

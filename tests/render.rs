@@ -242,12 +242,19 @@ fn changelog_without_entries() {
 }
 
 #[test]
-fn tag_that_is_not_an_oci_tag() {
-    assert_bad_input(
-        Test::new().config("").image("a", "a", "1:1.0-1", &[], "x"),
-        2,
-        "images/a/changelog: `1:1.0-1` is not a valid image tag",
-    );
+fn a_tag_that_is_not_an_oci_tag_fails_that_image_alone() {
+    for version in ["1:1.0-1", "1.0~rc1", "1.0+dfsg"] {
+        let test = Test::new()
+            .config("")
+            .image("a", "a", version, &[], "FROM scratch\n")
+            .image("b", "b", "1.0", &[], "FROM scratch\n")
+            .args(["render", "--output", "out", "images"]);
+        test.run().code(1).no_panic().stderr_has(&format!(
+            "images/a/changelog: `{version}` is not a valid image tag"
+        ));
+        assert!(test.path().join("out/b/Dockerfile").is_file());
+        assert!(!test.path().join("out/a").exists());
+    }
 }
 
 #[test]

@@ -1,21 +1,22 @@
 use std::io::IsTerminal;
 
-use super::Loaded;
 use crate::cli::BuildArgs;
 use crate::config::Config;
-use crate::engine::{DockerShim, Engine, EngineSettings, LazyEngine, LocalNames};
+use crate::engine::{DockerShim, Engine, LazyEngine, LocalNames};
 use crate::error::{Error, Outcome};
 use crate::image_state::ImageState;
 use crate::label::{ImageLabel, TagSuffix};
 use crate::logging::{LOG_FILE, Verbosity};
 use crate::pipeline::{BuildOptions, Pipeline, Record};
 use crate::progress::Progress;
-use crate::registry::{Registry, RegistrySettings};
+use crate::registry::Registry;
 use crate::scheduler::{self, Event, JobOutcome, Outcomes};
 use crate::select::Selection;
+use crate::settings;
 use crate::summary::{Summary, skipped_reason};
 use crate::template::Renderer;
 use crate::verify::Verifier;
+use crate::workspace::{UnknownDependencies, Workspace};
 
 /// Builds every selected image that is neither in the registry nor in local storage, with the
 /// images it needs, in dependency order and independent images at the same time; verifies
@@ -28,9 +29,9 @@ pub fn build(
 ) -> Result<Outcome, Error> {
     let selection = Selection::new(args.select.as_deref())?;
     println!("== Step 0: scanning {} ==", args.directory.display());
-    let loaded = super::load(config, &args.directory, suffix)?;
-    let engine = LazyEngine::new(EngineSettings::from_config(config));
-    let registry = Registry::new(&RegistrySettings::from_config(config))?;
+    let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Warn)?;
+    let engine = LazyEngine::new(settings::engine_settings(config));
+    let registry = Registry::new(&settings::registry_settings(config))?;
     let options = BuildOptions {
         use_cache: args.use_cache,
         pull: !args.no_pull,
@@ -38,11 +39,11 @@ pub fn build(
         build_args: build_args(config),
         limits: config.container_limits.clone(),
     };
-    let states = initial_states(&loaded, &engine, &registry, options.pull)?;
-    let chain = chain(&loaded, &states, &selection, options.publish);
+    let states = initial_states(&workspace, &engine, &registry, options.pull)?;
+    let chain = chain(&workspace, &states, &selection, options.publish);
     println!("Will build the following images:");
     for &image in &chain {
-        println!("* {}", loaded.tree.get(image).label);
+        println!("* {}", workspace.tree.get(image).label);
     }
     if chain.is_empty() {
         println!("(none: every selected image is up to date)");
@@ -58,7 +59,7 @@ pub fn build(
     } else {
         let run = Run {
             config,
-            loaded: &loaded,
+            workspace: &workspace,
             engine: engine.get()?,
             docker_program: engine.settings().program.as_deref(),
             registry: &registry,
@@ -69,7 +70,7 @@ pub fn build(
         run.chain(states, &chain, jobs.unwrap_or_else(default_jobs), live)?
     };
 
-    let summary = Summary::new(&loaded.tree, &records, &outcomes);
+    let summary = Summary::new(&workspace.tree, &records, &outcomes);
     println!("== Summary ==");
     print!("{summary}");
     println!("== Build done! ==");
@@ -86,7 +87,7 @@ pub fn build(
 /// What working on a chain of images needs.
 struct Run<'a> {
     config: &'a Config,
-    loaded: &'a Loaded,
+    workspace: &'a Workspace,
     engine: &'a dyn Engine,
     docker_program: Option<&'a std::path::Path>,
     registry: &'a Registry,
@@ -109,9 +110,9 @@ impl Run<'_> {
         let kind = self.config.engine;
         let docker = DockerShim::for_engine(kind, self.docker_program)?;
         let verifier = Verifier::new(self.config, &self.options.build_args, docker);
-        let renderer = Renderer::new(self.config, &self.loaded.tree);
+        let renderer = Renderer::new(self.config, &self.workspace.tree);
         let pipeline = Pipeline::new(
-            self.loaded,
+            self.workspace,
             states,
             &renderer,
             self.engine,
@@ -120,12 +121,12 @@ impl Run<'_> {
             self.options,
         );
         let progress = Progress::new(chain.len(), live);
-        let outcomes = scheduler::run(chain, &self.loaded.graph, jobs, &pipeline, &|event| {
-            report(self.loaded, &pipeline, &progress, event)
+        let outcomes = scheduler::run(chain, &self.workspace.graph, jobs, &pipeline, &|event| {
+            report(self.workspace, &pipeline, &progress, event)
         });
         drop(progress);
         let mut records = pipeline.into_records();
-        mark_skipped(self.loaded, &outcomes, &mut records);
+        mark_skipped(self.workspace, &outcomes, &mut records);
         Ok((records, outcomes))
     }
 }
@@ -155,12 +156,12 @@ fn why_not_publishing(config: &Config, args: &BuildArgs) -> &'static str {
 /// Each image's state at scan time. With pull on, the registry is asked first and local
 /// storage only when some image is not published; with `--no-pull`, the other way round.
 fn initial_states(
-    loaded: &Loaded,
+    workspace: &Workspace,
     engine: &LazyEngine,
     registry: &Registry,
     pull: bool,
 ) -> Result<Vec<ImageState>, Error> {
-    let labels: Vec<ImageLabel> = loaded
+    let labels: Vec<ImageLabel> = workspace
         .tree
         .images()
         .iter()
@@ -211,17 +212,17 @@ fn published(registry: &Registry, labels: &[ImageLabel]) -> Result<Vec<bool>, Er
 /// What this run works on: every selected image to build, with the images to build that it
 /// needs, and, when publishing, every selected image built earlier but not published.
 fn chain(
-    loaded: &Loaded,
+    workspace: &Workspace,
     states: &[ImageState],
     selection: &Selection,
     publish: bool,
 ) -> Vec<usize> {
-    let selected = |i: usize| selection.matches(&loaded.tree.get(i).label.to_string());
+    let selected = |i: usize| workspace.is_selected(i, selection);
     let roots = (0..states.len()).filter(|&i| {
         selected(i)
             && (states[i] == ImageState::ToBuild || (publish && states[i] == ImageState::Built))
     });
-    loaded
+    workspace
         .graph
         .with_dependencies(roots, |i| states[i] == ImageState::ToBuild)
 }
@@ -253,12 +254,12 @@ fn default_jobs() -> usize {
 }
 
 /// The live display and the result line of each image.
-fn report(loaded: &Loaded, pipeline: &Pipeline, progress: &Progress, event: &Event) {
+fn report(workspace: &Workspace, pipeline: &Pipeline, progress: &Progress, event: &Event) {
     match event {
-        Event::Started(image) => progress.started(loaded.tree.get(*image).name()),
+        Event::Started(image) => progress.started(workspace.tree.get(*image).name()),
         Event::Released(_) => {}
         Event::Finished(image, outcome) => {
-            let entry = loaded.tree.get(*image);
+            let entry = workspace.tree.get(*image);
             let label = &entry.label;
             let (line, failed) = match outcome {
                 JobOutcome::Succeeded => {
@@ -272,7 +273,7 @@ fn report(loaded: &Loaded, pipeline: &Pipeline, progress: &Progress, event: &Eve
                     true,
                 ),
                 JobOutcome::Skipped { failed_dependency } => {
-                    let dependency = loaded.tree.get(*failed_dependency).name();
+                    let dependency = workspace.tree.get(*failed_dependency).name();
                     (
                         format!(" SKIPPED: image {label}: {}", skipped_reason(dependency)),
                         true,
@@ -285,10 +286,10 @@ fn report(loaded: &Loaded, pipeline: &Pipeline, progress: &Progress, event: &Eve
 }
 
 /// Images never started because an image they are built on failed end in `error` too.
-fn mark_skipped(loaded: &Loaded, outcomes: &[(usize, JobOutcome)], records: &mut [Record]) {
+fn mark_skipped(workspace: &Workspace, outcomes: &[(usize, JobOutcome)], records: &mut [Record]) {
     for (image, outcome) in outcomes {
         if let JobOutcome::Skipped { failed_dependency } = outcome {
-            let dependency = loaded.tree.get(*failed_dependency).name();
+            let dependency = workspace.tree.get(*failed_dependency).name();
             records[*image].state.fail(skipped_reason(dependency));
         }
     }

@@ -2,20 +2,25 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::Loaded;
 use crate::cli::{GraphArgs, GraphFormat};
 use crate::config::Config;
 use crate::error::{Error, Outcome};
 use crate::label::TagSuffix;
+use crate::workspace::{UnknownDependencies, Workspace};
 
 /// Prints the dependency graph: every image with its label, the configured base images
 /// (marked as such), and an edge from each dependency to each image built on it.
 pub fn graph(config: &Config, args: &GraphArgs) -> Result<Outcome, Error> {
-    let loaded = super::load(config, &args.directory, &TagSuffix::None)?;
+    let workspace = Workspace::load(
+        config,
+        &args.directory,
+        &TagSuffix::None,
+        UnknownDependencies::Warn,
+    )?;
     let text = match args.format {
-        GraphFormat::Dot => dot(&loaded, &config.base_images),
-        GraphFormat::Mermaid => mermaid(&loaded, &config.base_images),
-        GraphFormat::Json => json(&loaded, &config.base_images),
+        GraphFormat::Dot => dot(&workspace, &config.base_images),
+        GraphFormat::Mermaid => mermaid(&workspace, &config.base_images),
+        GraphFormat::Json => json(&workspace, &config.base_images),
     };
     print!("{text}");
     Ok(Outcome::Success)
@@ -28,12 +33,12 @@ enum Node {
     Base(usize),
 }
 
-fn edges(loaded: &Loaded) -> Vec<(Node, Node)> {
+fn edges(workspace: &Workspace) -> Vec<(Node, Node)> {
     let mut edges = Vec::new();
-    for &image in loaded.graph.order() {
-        let bases = loaded.graph.base_dependencies(image).iter();
+    for &image in workspace.graph.order() {
+        let bases = workspace.graph.base_dependencies(image).iter();
         edges.extend(bases.map(|&b| (Node::Base(b), Node::Image(image))));
-        let deps = loaded.graph.dependencies(image).iter();
+        let deps = workspace.graph.dependencies(image).iter();
         edges.extend(deps.map(|&d| (Node::Image(d), Node::Image(image))));
     }
     edges
@@ -47,9 +52,9 @@ fn node_id(node: Node) -> String {
 }
 
 /// Graphviz: images by name, base images by label and drawn dashed.
-fn dot(loaded: &Loaded, base_images: &[String]) -> String {
+fn dot(workspace: &Workspace, base_images: &[String]) -> String {
     let dot_id = |node: Node| match node {
-        Node::Image(i) => format!("{:?}", loaded.tree.get(i).name()),
+        Node::Image(i) => format!("{:?}", workspace.tree.get(i).name()),
         Node::Base(b) => format!("{:?}", base_images[b]),
     };
     let mut out = String::from("digraph images {\n  rankdir=LR;\n");
@@ -60,27 +65,27 @@ fn dot(loaded: &Loaded, base_images: &[String]) -> String {
             "  {id} [shape=box, style=dashed, tooltip=\"base image\"];"
         );
     }
-    for &index in loaded.graph.order() {
-        let label = loaded.tree.get(index).label.to_string();
+    for &index in workspace.graph.order() {
+        let label = workspace.tree.get(index).label.to_string();
         let _ = writeln!(out, "  {} [label={label:?}];", dot_id(Node::Image(index)));
     }
-    for (from, to) in edges(loaded) {
+    for (from, to) in edges(workspace) {
         let _ = writeln!(out, "  {} -> {};", dot_id(from), dot_id(to));
     }
     out.push_str("}\n");
     out
 }
 
-fn mermaid(loaded: &Loaded, base_images: &[String]) -> String {
+fn mermaid(workspace: &Workspace, base_images: &[String]) -> String {
     let mut out = String::from("flowchart LR\n");
     for (index, label) in base_images.iter().enumerate() {
         let _ = writeln!(out, "  b{index}[(\"{}\")]:::base", mermaid_text(label));
     }
-    for &index in loaded.graph.order() {
-        let label = loaded.tree.get(index).label.to_string();
+    for &index in workspace.graph.order() {
+        let label = workspace.tree.get(index).label.to_string();
         let _ = writeln!(out, "  i{index}[\"{}\"]", mermaid_text(&label));
     }
-    for (from, to) in edges(loaded) {
+    for (from, to) in edges(workspace) {
         let _ = writeln!(out, "  {} --> {}", node_id(from), node_id(to));
     }
     out.push_str("  classDef base stroke-dasharray: 5 5\n");
@@ -114,18 +119,18 @@ struct JsonEdge<'a> {
     to: &'a str,
 }
 
-fn json(loaded: &Loaded, base_images: &[String]) -> String {
+fn json(workspace: &Workspace, base_images: &[String]) -> String {
     let name = |node: Node| match node {
-        Node::Image(i) => loaded.tree.get(i).name(),
+        Node::Image(i) => workspace.tree.get(i).name(),
         Node::Base(b) => crate::graph::base_short_name(&base_images[b]),
     };
     let graph = JsonGraph {
-        images: loaded
+        images: workspace
             .graph
             .order()
             .iter()
             .map(|&i| {
-                let image = loaded.tree.get(i);
+                let image = workspace.tree.get(i);
                 JsonImage {
                     name: image.name(),
                     label: image.label.to_string(),
@@ -143,7 +148,7 @@ fn json(loaded: &Loaded, base_images: &[String]) -> String {
                 base: true,
             })
             .collect(),
-        edges: edges(loaded)
+        edges: edges(workspace)
             .into_iter()
             .map(|(from, to)| JsonEdge {
                 from: name(from),

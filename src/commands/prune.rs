@@ -1,15 +1,13 @@
 use std::collections::{HashMap, HashSet};
 
-use super::Loaded;
 use crate::cli::PruneArgs;
 use crate::config::Config;
-use crate::engine::{
-    self, Engine, EngineSettings, LocalRepositories, RepositoryImage, format_size,
-};
+use crate::engine::{self, Engine, LocalRepositories, RepositoryImage, format_size};
 use crate::error::{Error, Outcome};
-use crate::label::{ImageLabel, TagSuffix};
-use crate::registry::reference::qualified;
+use crate::label::{ImageLabel, TagSuffix, qualified};
 use crate::select::Selection;
+use crate::settings;
+use crate::workspace::{UnknownDependencies, Workspace};
 
 /// What a run took out of local storage.
 #[derive(Debug, Default)]
@@ -33,12 +31,12 @@ pub fn prune(config: &Config, args: &PruneArgs) -> Result<Outcome, Error> {
         .clone()
         .map_or(TagSuffix::None, TagSuffix::Nightly);
     println!("== Step 0: scanning {} ==", args.directory.display());
-    let loaded = super::load(config, &args.directory, &suffix)?;
-    let engine = engine::connect(EngineSettings::from_config(config))?;
-    let chain = prune_chain(&loaded, &selection);
+    let workspace = Workspace::load(config, &args.directory, &suffix, UnknownDependencies::Warn)?;
+    let engine = engine::connect(settings::engine_settings(config))?;
+    let chain = prune_chain(&workspace, &selection);
     println!("Will prune old versions of the following images:");
     for &image in &chain {
-        println!("* {}", loaded.tree.get(image).label);
+        println!("* {}", workspace.tree.get(image).label);
     }
     let repositories = LocalRepositories::new(&engine.local_images()?);
     let bases = base_references(&config.base_images);
@@ -46,7 +44,7 @@ pub fn prune(config: &Config, args: &PruneArgs) -> Result<Outcome, Error> {
     println!("== Step 1: pruning images");
     let mut removals = Removals::default();
     for &image in &chain {
-        let label = &loaded.tree.get(image).label;
+        let label = &workspace.tree.get(image).label;
         println!("* Pruning old versions of {label}");
         let mut failed = false;
         for old in repositories.old_versions(label) {
@@ -68,15 +66,10 @@ pub fn prune(config: &Config, args: &PruneArgs) -> Result<Outcome, Error> {
 
 /// The selected images, each before the images it is built on, so that an old version goes
 /// before the old version of the image it was built on.
-fn prune_chain(loaded: &Loaded, selection: &Selection) -> Vec<usize> {
-    loaded
-        .graph
-        .order()
-        .iter()
-        .rev()
-        .copied()
-        .filter(|&i| selection.matches(&loaded.tree.get(i).label.to_string()))
-        .collect()
+fn prune_chain(workspace: &Workspace, selection: &Selection) -> Vec<usize> {
+    let mut chain = workspace.selected(selection);
+    chain.reverse();
+    chain
 }
 
 /// The configured base images as local storage names them (a name without a tag is

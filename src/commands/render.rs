@@ -7,33 +7,31 @@ use crate::config::Config;
 use crate::error::{Error, Outcome};
 use crate::label::TagSuffix;
 use crate::select::Selection;
-use crate::template::{RenderError, Renderer};
+use crate::template::Renderer;
+use crate::workspace::{UnknownDependencies, Workspace};
 
 /// Renders the Dockerfile of every selected image into `OUT/<name>/Dockerfile`, and writes
-/// their labels in a valid build order to `OUT/chain.txt`. An image that fails to render is
-/// reported and the others are still written.
+/// their labels in a valid build order to `OUT/chain.txt`. An image that fails to render, or
+/// whose version is not a valid tag, is reported and the others are still written.
 pub fn render(config: &Config, args: &RenderArgs, suffix: &TagSuffix) -> Result<Outcome, Error> {
     let selection = Selection::new(args.select.as_deref())?;
-    let loaded = super::load(config, &args.directory, suffix)?;
-    let tree = &loaded.tree;
-    let chain: Vec<usize> = loaded
-        .graph
-        .order()
-        .iter()
-        .copied()
-        .filter(|&i| selection.matches(&tree.get(i).label.to_string()))
-        .collect();
+    let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Warn)?;
+    let tree = &workspace.tree;
+    let chain = workspace.selected(&selection);
     let renderer = Renderer::new(config, tree);
-    let failures: Vec<RenderError> = chain
+    let failures: Vec<String> = chain
         .par_iter()
-        .map(|&index| -> Result<Option<RenderError>, Error> {
+        .map(|&index| -> Result<Option<String>, Error> {
+            if let Some(defect) = &tree.get(index).defect {
+                return Ok(Some(defect.to_string()));
+            }
             match renderer.render(index) {
                 Ok(dockerfile) => {
                     let dir = args.output.join(tree.get(index).name());
                     write(&dir, "Dockerfile", &dockerfile)?;
                     Ok(None)
                 }
-                Err(error) => Ok(Some(error)),
+                Err(error) => Ok(Some(error.to_string())),
             }
         })
         .collect::<Result<Vec<_>, Error>>()?

@@ -2,18 +2,15 @@ use std::path::PathBuf;
 
 use tempfile::NamedTempFile;
 
-use super::Loaded;
 use crate::author::author;
 use crate::changelog::{self, Entry};
 use crate::cli::UpdateArgs;
 use crate::config::Config;
 use crate::error::{Error, Outcome};
-use crate::graph::DependencyGraph;
-use crate::label::is_valid_tag;
-use crate::scan::scan;
+use crate::label::{TagSuffix, is_valid_tag};
 use crate::select::Selection;
-use crate::tree::ImageTree;
 use crate::version_bump::bump;
+use crate::workspace::{UnknownDependencies, Workspace};
 
 /// One changelog to rewrite.
 struct Change {
@@ -29,18 +26,23 @@ struct Change {
 /// atomically: on any problem nothing changes.
 pub fn update(config: &Config, args: &UpdateArgs) -> Result<Outcome, Error> {
     println!("== Step 0: scanning {}", args.directory.display());
-    let loaded = load_strict(config, args)?;
+    let workspace = Workspace::load(
+        config,
+        &args.directory,
+        &TagSuffix::None,
+        UnknownDependencies::Refuse,
+    )?;
     let selection = Selection::new(Some(&args.name))?;
-    let roots: Vec<usize> = (0..loaded.tree.len())
-        .filter(|&i| selection.matches(loaded.tree.get(i).name()))
+    let roots: Vec<usize> = (0..workspace.tree.len())
+        .filter(|&i| selection.matches(workspace.tree.get(i).name()))
         .collect();
     if roots.is_empty() {
         return Err(Error::NoSuchImage(args.name.clone()));
     }
-    let affected = loaded.graph.with_dependents(roots.iter().copied());
+    let affected = workspace.graph.with_dependents(roots.iter().copied());
     println!("Will update the following images: ");
     for &index in &affected {
-        println!("* {}", loaded.tree.get(index).label.name);
+        println!("* {}", workspace.tree.get(index).label.name);
     }
     let date = chrono::Local::now()
         .format("%a, %e %b %Y %H:%M:%S %z")
@@ -58,7 +60,7 @@ pub fn update(config: &Config, args: &UpdateArgs) -> Result<Outcome, Error> {
             } else {
                 (dependent_reason.as_str(), None)
             };
-            plan(&loaded, index, config, reason, version, &author, &date)
+            plan(&workspace, index, config, reason, version, &author, &date)
         })
         .collect::<Result<Vec<_>, Error>>()?;
     println!("== Step 1: adding updates");
@@ -72,30 +74,9 @@ pub fn update(config: &Config, args: &UpdateArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
-/// The tree, with an unknown dependency as an error: the update could miss images built on
-/// the one named.
-fn load_strict(config: &Config, args: &UpdateArgs) -> Result<Loaded, Error> {
-    let definitions = scan(&args.directory)?;
-    let tree = ImageTree::new(definitions, &config.repository, &Default::default())
-        .map_err(Error::Tree)?;
-    let graph = DependencyGraph::new(&tree, &config.base_images)?;
-    let loaded = Loaded { tree, graph };
-    let unknown: Vec<String> = loaded
-        .graph
-        .unknown()
-        .iter()
-        .map(|u| loaded.describe_unknown(u))
-        .collect();
-    if unknown.is_empty() {
-        Ok(loaded)
-    } else {
-        Err(Error::UnknownDependencies(unknown))
-    }
-}
-
 /// The new text of one changelog, read afresh and checked.
 fn plan(
-    loaded: &Loaded,
+    workspace: &Workspace,
     index: usize,
     config: &Config,
     reason: &str,
@@ -103,7 +84,7 @@ fn plan(
     author: &str,
     date: &str,
 ) -> Result<Change, Error> {
-    let image = loaded.tree.get(index);
+    let image = workspace.tree.get(index);
     let path = image.definition.changelog_path();
     let problem = |message: String| Error::Update {
         path: path.clone(),

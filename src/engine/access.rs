@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use crate::engine::EngineError;
+use crate::label::registry_host;
 use crate::registry::RegistrySettings;
 use crate::registry::auth_file::AuthFile;
-use crate::registry::reference::registry_host;
 
 /// The name docker wants for its client configuration inside `--config DIR`; the containers
 /// tools read the same format from any path.

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use crate::engine::LocalImage;
 use crate::label::ImageLabel;
-use crate::registry::reference::qualified;
+use crate::label::qualified;
 
 /// Every `NAME:TAG` of the local images, spelt as buildah and podman spell them, so that a
 /// label is looked up in constant time however large the store.

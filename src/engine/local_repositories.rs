@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::engine::LocalImage;
 use crate::label::ImageLabel;
-use crate::registry::reference::qualified;
+use crate::label::qualified;
 
 /// One local image as one repository knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

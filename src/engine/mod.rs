@@ -19,23 +19,20 @@ mod process;
 mod settings;
 mod size;
 
-use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
-
-use base64::Engine as _;
 
 use crate::container_limits::ContainerLimits;
 use crate::label::ImageLabel;
-use crate::registry::reference::same_name;
+use crate::label::same_name;
 
+pub use crate::engine_kind::EngineKind;
 use containers_cli::ContainersCli;
 pub use docker_shim::DockerShim;
 pub use lazy_engine::LazyEngine;
 pub use local_names::LocalNames;
 pub use local_repositories::{LocalRepositories, RepositoryImage};
 pub use process::{quote_command, search_path as find_program, stream_lines};
-pub use settings::{ENGINE_PATH_VARIABLE, EngineSettings};
+pub use settings::EngineSettings;
 pub use size::format_size;
 
 /// The engine `settings` describe, its binary found and its registry access prepared.
@@ -75,50 +72,10 @@ fn secrets(settings: &EngineSettings) -> Vec<String> {
     let Some(credentials) = &settings.registry.credentials else {
         return Vec::new();
     };
-    let password = credentials.password.expose();
-    let pair = format!("{}:{password}", credentials.username);
     vec![
-        password.to_owned(),
-        base64::engine::general_purpose::STANDARD.encode(pair),
+        credentials.password.expose().to_owned(),
+        credentials.basic_token(),
     ]
-}
-
-/// Which tool builds, tags, pushes and pulls.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum EngineKind {
-    #[default]
-    Buildah,
-    Podman,
-    Docker,
-}
-
-impl EngineKind {
-    pub const ALL: [EngineKind; 3] = [EngineKind::Buildah, EngineKind::Podman, EngineKind::Docker];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            EngineKind::Buildah => "buildah",
-            EngineKind::Podman => "podman",
-            EngineKind::Docker => "docker",
-        }
-    }
-}
-
-impl fmt::Display for EngineKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for EngineKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<EngineKind, String> {
-        EngineKind::ALL
-            .into_iter()
-            .find(|kind| kind.name() == s)
-            .ok_or_else(|| format!("unknown engine `{s}`; choose buildah, podman or docker"))
-    }
 }
 
 /// One image build.

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Credentials, Secret};
+use crate::credentials::{Credentials, Secret};
 
 /// The logins of one auth file.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -28,9 +28,8 @@ struct AuthEntry {
 impl AuthFile {
     /// A file holding one login.
     pub fn single(host: &str, credentials: &Credentials) -> AuthFile {
-        let pair = format!("{}:{}", credentials.username, credentials.password.expose());
         let entry = AuthEntry {
-            auth: STANDARD.encode(pair),
+            auth: credentials.basic_token(),
         };
         AuthFile {
             auths: BTreeMap::from([(host.to_owned(), entry)]),

@@ -11,9 +11,9 @@ use reqwest::Client;
 use rustls::pki_types::CertificateDer;
 
 use crate::label::ImageLabel;
+use crate::label::registry_host;
 use crate::registry::RegistryError;
 use crate::registry::logins::Logins;
-use crate::registry::reference::registry_host;
 use crate::registry::session::HostSession;
 use crate::registry::settings::RegistrySettings;
 use crate::registry::tls;

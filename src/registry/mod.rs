@@ -7,7 +7,6 @@ mod challenge;
 mod check;
 mod error;
 mod logins;
-pub mod reference;
 mod session;
 mod settings;
 mod tls;

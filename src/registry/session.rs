@@ -4,17 +4,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
 
-use crate::config::Credentials;
+use crate::credentials::Credentials;
 use crate::label::ImageLabel;
+use crate::label::repository_path;
 use crate::registry::RegistryError;
 use crate::registry::challenge::Challenge;
 use crate::registry::logins::Logins;
-use crate::registry::reference::repository_path;
 
 /// Every manifest kind an image may be pushed as, so that the registry answers 200 for any.
 const MANIFEST_TYPES: &str = "application/vnd.oci.image.manifest.v1+json, \
@@ -200,7 +198,7 @@ impl<'a> HostSession<'a> {
                 let login = login.ok_or_else(|| RegistryError::LoginRequired {
                     registry: self.host.clone(),
                 })?;
-                Ok(format!("Basic {}", basic_token(&login)))
+                Ok(format!("Basic {}", login.basic_token()))
             }
             Challenge::Bearer { realm, service } => {
                 let scope = format!("repository:{}:{}", repository_path(name), access.actions());
@@ -276,10 +274,6 @@ fn challenge_of(response: &Response) -> Option<Challenge> {
         .iter()
         .filter_map(|value| value.to_str().ok())
         .find_map(Challenge::parse)
-}
-
-fn basic_token(login: &Credentials) -> String {
-    STANDARD.encode(format!("{}:{}", login.username, login.password.expose()))
 }
 
 /// The token of a token service's JSON answer: `token`, or OAuth's `access_token`.

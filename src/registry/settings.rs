@@ -2,9 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{Config, Credentials};
-use crate::registry::auth_file;
-use crate::registry::reference::registry_host;
+use crate::credentials::Credentials;
 
 /// The registry access of a run, shared by the engine and the published check.
 #[derive(Debug, Clone, Default)]
@@ -22,17 +20,6 @@ pub struct RegistrySettings {
 }
 
 impl RegistrySettings {
-    /// The settings the configuration gives, with the ambient auth files of this environment.
-    pub fn from_config(config: &Config) -> RegistrySettings {
-        RegistrySettings {
-            registry: registry_host(&format!("{}/", config.repository.registry)).map(str::to_owned),
-            credentials: config.credentials.clone(),
-            ca_bundle: config.ca_bundle.clone(),
-            insecure_registries: config.insecure_registries.clone(),
-            ambient_auth_files: auth_file::ambient_auth_files(),
-        }
-    }
-
     /// Whether TLS verification is off for `host`, because the configuration says so.
     pub fn is_insecure(&self, host: &str) -> bool {
         self.insecure_registries.iter().any(|h| h == host)

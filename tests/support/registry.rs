@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use docker_pkg::config::{Credentials, Secret};
+use docker_pkg::credentials::{Credentials, Secret};
 use docker_pkg::registry::RegistrySettings;
 use tempfile::TempDir;
 

@@ -1,0 +1,42 @@
+//! Which container tool drives the builds.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Which tool builds, tags, pushes and pulls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum EngineKind {
+    #[default]
+    Buildah,
+    Podman,
+    Docker,
+}
+
+impl EngineKind {
+    pub const ALL: [EngineKind; 3] = [EngineKind::Buildah, EngineKind::Podman, EngineKind::Docker];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Buildah => "buildah",
+            EngineKind::Podman => "podman",
+            EngineKind::Docker => "docker",
+        }
+    }
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for EngineKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<EngineKind, String> {
+        EngineKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == s)
+            .ok_or_else(|| format!("unknown engine `{s}`; choose buildah, podman or docker"))
+    }
+}
