@@ -1,6 +1,6 @@
 //! Who signs the changelog entries of `update`.
 
-use std::process::Command;
+use crate::process::{Command, find_program};
 
 /// `NAME <EMAIL>`: `DEBFULLNAME` and `DEBEMAIL`, else git's `user.name` and `user.email`,
 /// else the configured fallbacks; each part on its own.
@@ -20,10 +20,8 @@ fn from_env(key: &str) -> Option<String> {
 
 /// A value of git's configuration; none when git is missing or the key is not set.
 fn from_git(key: &str) -> Option<String> {
-    let output = Command::new("git")
-        .args(["config", "--get", key])
-        .output()
-        .ok()?;
-    let value = String::from_utf8(output.stdout).ok()?.trim_end().to_owned();
-    (output.status.success() && !value.is_empty()).then_some(value)
+    let git = find_program("git".as_ref())?;
+    let output = Command::new(git).args(["config", "--get", key]).output();
+    let value = output.ok()?.trim_end().to_owned();
+    (!value.is_empty()).then_some(value)
 }

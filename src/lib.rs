@@ -24,6 +24,7 @@ pub mod image_state;
 pub mod label;
 pub mod logging;
 pub mod pipeline;
+pub mod process;
 pub mod progress;
 pub mod registry;
 pub mod scan;

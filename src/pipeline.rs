@@ -8,6 +8,7 @@ use crate::container_limits::ContainerLimits;
 use crate::engine::{BuildRequest, Engine, EngineError};
 use crate::image_state::{ImageState, InvalidTransition};
 use crate::label::ImageLabel;
+use crate::process::ProcessError;
 use crate::registry::Registry;
 use crate::scheduler::Job;
 use crate::template::Renderer;
@@ -249,7 +250,7 @@ impl<'a> Pipeline<'a> {
 fn brief(what: &str, error: &EngineError) -> String {
     log::error!("{what}: {error}");
     match error {
-        EngineError::Failed { status, .. } => {
+        EngineError::Process(ProcessError::Failed { status, .. }) => {
             format!("{what} ({status}): {}", error.last_words())
         }
         other => format!("{what}: {other}"),

@@ -6,20 +6,16 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::engine::{DockerShim, quote_command, stream_lines};
+use crate::engine::DockerShim;
 use crate::label::ImageLabel;
+use crate::process::{Command, ProcessError, find_program};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     #[error("verify_command {0} not found")]
     CommandNotFound(String),
-    #[error("cannot run {command}: {source}")]
-    Spawn {
-        command: String,
-        source: std::io::Error,
-    },
-    #[error("`{command}` exited with {status}")]
-    Failed { command: String, status: String },
+    #[error(transparent)]
+    Process(#[from] ProcessError),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,29 +73,19 @@ impl Verifier {
         if let Some(missing) = self.missing_file(&dir_text) {
             return Ok(Verification::Skipped { missing });
         }
-        let program = find_program(&self.command)
+        let program = find_program(Path::new(&self.command))
             .ok_or_else(|| VerifyError::CommandNotFound(self.command.clone()))?;
         let label = label.to_string();
-        let args: Vec<String> = self
+        let args = self
             .args
             .iter()
-            .map(|arg| arg.replace("{image}", &label).replace("{path}", &dir_text))
-            .collect();
-        let command = quote_command(&self.command, &args);
-        let expression = duct::cmd(program, &args)
-            .full_env(self.env.iter().cloned())
-            .stdin_null();
-        let status = stream_lines(expression, on_line).map_err(|source| VerifyError::Spawn {
-            command: command.clone(),
-            source,
-        })?;
-        match status {
-            Some(status) if !status.success() => Err(VerifyError::Failed {
-                command,
-                status: status.to_string(),
-            }),
-            _ => Ok(Verification::Passed),
-        }
+            .map(|arg| arg.replace("{image}", &label).replace("{path}", &dir_text));
+        Command::new(program)
+            .args(args)
+            .clear_env()
+            .envs(self.env.iter().cloned())
+            .stream(on_line)?;
+        Ok(Verification::Passed)
     }
 
     /// The first file an argument names under the image's folder that does not exist.
@@ -124,15 +110,6 @@ fn passed_through() -> Vec<(OsString, OsString)> {
             NAMES.contains(&key.as_ref()) || PREFIXES.iter().any(|p| key.starts_with(p))
         })
         .collect()
-}
-
-/// `command` when it is a path, else the first executable of that name on `PATH`.
-fn find_program(command: &str) -> Option<PathBuf> {
-    if command.contains('/') {
-        let path = PathBuf::from(command);
-        return path.is_file().then_some(path);
-    }
-    crate::engine::find_program(command)
 }
 
 #[cfg(test)]
@@ -198,7 +175,8 @@ mod tests {
             })
             .unwrap_err();
         assert!(
-            err.to_string().ends_with("exited with exit status: 3"),
+            err.to_string()
+                .ends_with("failed with exit status: 3: broken"),
             "{err}"
         );
         assert_eq!(lines, ["broken"]);

@@ -6,6 +6,7 @@ mod support;
 use docker_pkg::container_limits::ContainerLimits;
 use docker_pkg::engine::{BuildRequest, Engine, EngineError, EngineKind};
 use docker_pkg::label::ImageLabel;
+use docker_pkg::process::ProcessError;
 use docker_pkg::registry::Registry;
 use support::{Storage, TestRegistry};
 
@@ -134,20 +135,12 @@ fn failures_name_the_command() {
         limits: &ContainerLimits::default(),
     };
     let err = engine.build(&request, &mut |_| {}).unwrap_err();
-    let EngineError::Failed {
-        command,
-        stderr_tail,
-        ..
-    } = &err
-    else {
+    let EngineError::Process(ProcessError::Failed { command, tail, .. }) = &err else {
         panic!("{err:?}")
     };
     assert!(command.contains("buildah build --pull=never "), "{command}");
     assert!(command.contains(" -t nobase:1.0 "), "{command}");
-    assert!(
-        stderr_tail.contains("example.org/nobase:1.0"),
-        "{stderr_tail}"
-    );
+    assert!(tail.contains("example.org/nobase:1.0"), "{tail}");
 }
 
 /// The RUN step of a build gets the limits; with a step that fails, the error carries the

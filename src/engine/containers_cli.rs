@@ -4,7 +4,7 @@
 
 use crate::engine::access::RegistryAccess;
 use crate::engine::build_flags::common_build_flags;
-use crate::engine::process::Tool;
+use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, EngineKind, LocalImage};
 use crate::label::ImageLabel;
 

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use crate::engine::access::RegistryAccess;
 use crate::engine::build_flags::common_build_flags;
 use crate::engine::containers_cli::words;
-use crate::engine::process::Tool;
 use crate::engine::size::parse_size;
+use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, EngineKind, LocalImage};
 use crate::label::ImageLabel;
 

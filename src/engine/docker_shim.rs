@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use crate::engine::process::Tool;
+use crate::engine::tool::Tool;
 use crate::engine::{EngineError, EngineKind};
 
 /// A private folder holding an executable `docker` that runs podman with its arguments.

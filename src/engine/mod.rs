@@ -15,15 +15,16 @@ mod lazy_engine;
 mod local_names;
 mod local_repositories;
 mod podman;
-mod process;
 mod settings;
 mod size;
+mod tool;
 
 use std::path::Path;
 
 use crate::container_limits::ContainerLimits;
 use crate::label::ImageLabel;
 use crate::label::same_name;
+use crate::process::{ProcessError, Secrets};
 
 pub use crate::engine_kind::EngineKind;
 use containers_cli::ContainersCli;
@@ -31,13 +32,12 @@ pub use docker_shim::DockerShim;
 pub use lazy_engine::LazyEngine;
 pub use local_names::LocalNames;
 pub use local_repositories::{LocalRepositories, RepositoryImage};
-pub use process::{quote_command, search_path as find_program, stream_lines};
 pub use settings::EngineSettings;
 pub use size::format_size;
 
 /// The engine `settings` describe, its binary found and its registry access prepared.
 pub fn connect(settings: EngineSettings) -> Result<Box<dyn Engine>, EngineError> {
-    let tool = process::Tool::locate(settings.kind, settings.program.as_deref())?
+    let tool = tool::Tool::locate(settings.kind, settings.program.as_deref())?
         .with_env(&settings.extra_env)
         .with_secrets(secrets(&settings));
     let access = access::RegistryAccess::prepare(&settings.registry)?;
@@ -68,14 +68,14 @@ pub fn connect(settings: EngineSettings) -> Result<Box<dyn Engine>, EngineError>
 }
 
 /// The configured password, plainly and as it stands in an auth file.
-fn secrets(settings: &EngineSettings) -> Vec<String> {
+fn secrets(settings: &EngineSettings) -> Secrets {
     let Some(credentials) = &settings.registry.credentials else {
-        return Vec::new();
+        return Secrets::default();
     };
-    vec![
+    Secrets::new([
         credentials.password.expose().to_owned(),
         credentials.basic_token(),
-    ]
+    ])
 }
 
 /// One image build.
@@ -151,19 +151,8 @@ pub enum EngineError {
         program: String,
         package: &'static str,
     },
-    #[error("`{command}` failed with {status}: {stderr_tail}")]
-    Failed {
-        /// The command line, credentials redacted.
-        command: String,
-        status: String,
-        /// The last lines the tool printed on stderr.
-        stderr_tail: String,
-    },
-    #[error("cannot run `{command}`: {source}")]
-    Spawn {
-        command: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Process(#[from] ProcessError),
     #[error("cannot understand the output of `{command}`: {message}")]
     Output { command: String, message: String },
     #[error("cannot prepare {what}: {source}")]
@@ -174,41 +163,12 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    /// The tool's own last words when it failed (the last line it printed, without the `* `
-    /// of a list item), else the whole error: a reason that fits on one line.
+    /// The tool's own last words when it failed, else the whole error: a reason that fits on
+    /// one line.
     pub fn last_words(&self) -> String {
         match self {
-            EngineError::Failed { stderr_tail, .. } => stderr_tail
-                .lines()
-                .rev()
-                .map(|line| line.trim().trim_start_matches("* "))
-                .find(|line| !line.is_empty())
-                .unwrap_or("no output")
-                .to_owned(),
+            EngineError::Process(error) => error.last_words(),
             other => other.to_string(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_last_words_are_the_tools_last_line() {
-        let error = EngineError::Failed {
-            command: "buildah rmi foo:1".into(),
-            status: "exit status: 125".into(),
-            stderr_tail: "Error: 1 error occurred:\n\t* image is in use by a container\n\n".into(),
-        };
-        assert_eq!(error.last_words(), "image is in use by a container");
-        let error = EngineError::Output {
-            command: "buildah images".into(),
-            message: "not JSON".into(),
-        };
-        assert_eq!(
-            error.last_words(),
-            "cannot understand the output of `buildah images`: not JSON"
-        );
     }
 }

@@ -1,0 +1,19 @@
+//! Running other programs: the container tools, verify scripts and git. Every child runs in a
+//! process group of its own, which a time-out or an interruption stops whole; what it prints
+//! reaches messages bounded in size and with the run's secrets masked.
+
+mod command;
+mod error;
+mod groups;
+mod lines;
+mod program;
+mod secrets;
+mod tail;
+
+pub use command::Command;
+pub use error::ProcessError;
+pub use groups::{is_stopping, stop_all};
+pub use lines::MAX_LINE;
+pub use program::find_program;
+pub use secrets::Secrets;
+pub use tail::Tail;
