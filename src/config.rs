@@ -45,8 +45,6 @@ pub struct Config {
     pub credentials: Option<Credentials>,
     pub base_images: Vec<String>,
     pub http_proxy: Option<String>,
-    pub apt_only_proxy: Option<String>,
-    pub scan_workers: usize,
     pub fallback_author: String,
     pub fallback_email: String,
     pub distribution: String,
@@ -110,6 +108,8 @@ impl Config {
             None => EngineKind::default(),
         };
         let jobs: Option<usize> = field(&values, "jobs")?;
+        // Read for its type only: scanning uses every core.
+        field::<usize>(&values, "scan_workers")?;
         if jobs == Some(0) {
             return Err(invalid("jobs", "must be at least 1".into()));
         }
@@ -121,8 +121,6 @@ impl Config {
             credentials,
             base_images: field::<Option<Vec<String>>>(&values, "base_images")?.unwrap_or_default(),
             http_proxy,
-            apt_only_proxy: field(&values, "apt_only_proxy")?,
-            scan_workers: field(&values, "scan_workers")?,
             fallback_author: field(&values, "fallback_author")?,
             fallback_email: field(&values, "fallback_email")?,
             distribution: field(&values, "distribution")?,
@@ -255,7 +253,6 @@ mod tests {
         let c = config("{}").unwrap();
         assert_eq!(c.repository, Repository::default());
         assert_eq!(c.credentials, None);
-        assert_eq!(c.scan_workers, 8);
         assert_eq!(c.known_uid_mappings["www-data"], "33");
         assert_eq!(c.verify_args, ["-c", "{path}/test.sh {image}"]);
         assert_eq!(c.engine, EngineKind::Buildah);
@@ -265,13 +262,15 @@ mod tests {
     #[test]
     fn http_proxy_fills_apt_only_proxy() {
         let c = config("http_proxy: http://p:8080").unwrap();
-        assert_eq!(c.apt_only_proxy.as_deref(), Some("http://p:8080"));
         assert_eq!(
             c.values.get("apt_only_proxy"),
             Some(&Value::from("http://p:8080"))
         );
         let c = config("http_proxy: http://p:8080\napt_only_proxy: http://a").unwrap();
-        assert_eq!(c.apt_only_proxy.as_deref(), Some("http://a"));
+        assert_eq!(
+            c.values.get("apt_only_proxy"),
+            Some(&Value::from("http://a"))
+        );
     }
 
     #[test]

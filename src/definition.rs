@@ -71,10 +71,6 @@ impl ImageDefinition {
         })
     }
 
-    pub fn template_path(&self) -> PathBuf {
-        self.dir.join(TEMPLATE_FILE)
-    }
-
     pub fn changelog_path(&self) -> PathBuf {
         self.dir.join(CHANGELOG_FILE)
     }

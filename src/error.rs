@@ -4,11 +4,10 @@ use std::path::PathBuf;
 
 use crate::config::ConfigError;
 use crate::engine::EngineError;
-use crate::graph::GraphError;
+use crate::plan::PlanError;
 use crate::registry::RegistryError;
-use crate::scan::ScanError;
 use crate::select::SelectError;
-use crate::tree::TreeError;
+use crate::workspace::WorkspaceError;
 
 /// Something that stops a command before or outside the work on single images.
 #[derive(Debug, thiserror::Error)]
@@ -18,19 +17,15 @@ pub enum Error {
     #[error(transparent)]
     Select(#[from] SelectError),
     #[error(transparent)]
-    Scan(#[from] ScanError),
-    #[error("{} problems in the image definitions", .0.len())]
-    Tree(Vec<TreeError>),
-    #[error(transparent)]
-    Graph(#[from] GraphError),
+    Workspace(#[from] WorkspaceError),
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
     #[error("no image is named {0}")]
     NoSuchImage(String),
-    #[error("{} unknown dependencies", .0.len())]
-    UnknownDependencies(Vec<String>),
     #[error("{}: {message}; no changelog was changed", .path.display())]
     Update { path: PathBuf, message: String },
     #[error("cannot write {path}: {source}")]
@@ -49,11 +44,7 @@ impl Error {
     /// One line per problem: a scan or a tree can hold several.
     pub fn lines(&self) -> Vec<String> {
         match self {
-            Error::Scan(ScanError::Definitions(errors)) => {
-                errors.iter().map(ToString::to_string).collect()
-            }
-            Error::Tree(errors) => errors.iter().map(ToString::to_string).collect(),
-            Error::UnknownDependencies(lines) => lines.clone(),
+            Error::Workspace(error) => error.lines(),
             other => vec![other.to_string()],
         }
     }

@@ -1,9 +1,10 @@
-//! The state machine of one image during a build run (4.0.4's `ImageFSM`).
+//! The state machine of one image during a build run (4.0.4's `ImageFSM`, but for its `error`
+//! state: a failure is the outcome the scheduler records, with the step that failed).
 
 use std::fmt;
 
 /// Where an image stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageState {
     /// Neither in the registry nor in local storage.
     ToBuild,
@@ -13,8 +14,6 @@ pub enum ImageState {
     Verified,
     /// Its tag is in the registry.
     Published,
-    /// Something failed; the reason says what.
-    Error(String),
 }
 
 /// A transition the state machine does not allow: a bug in the caller, reported as an error
@@ -52,15 +51,6 @@ impl ImageState {
         self.go(ImageState::Verified, ImageState::Published)
     }
 
-    /// Any state may fail.
-    pub fn fail(&mut self, reason: impl Into<String>) {
-        *self = ImageState::Error(reason.into());
-    }
-
-    pub fn is_error(&self) -> bool {
-        matches!(self, ImageState::Error(_))
-    }
-
     /// Moves to `to` when in `from`.
     fn go(&mut self, from: ImageState, to: ImageState) -> Result<(), InvalidTransition> {
         if *self != from {
@@ -81,7 +71,6 @@ impl fmt::Display for ImageState {
             ImageState::Built => "built",
             ImageState::Verified => "verified",
             ImageState::Published => "published",
-            ImageState::Error(_) => "error",
         })
     }
 }
@@ -133,13 +122,5 @@ mod tests {
         assert_eq!(state, ImageState::ToBuild);
         let mut state = ImageState::Published;
         assert!(state.built().is_err());
-    }
-
-    #[test]
-    fn anything_can_fail() {
-        let mut state = ImageState::Verified;
-        state.fail("push refused");
-        assert!(state.is_error());
-        assert_eq!(state.to_string(), "error");
     }
 }

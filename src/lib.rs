@@ -5,38 +5,43 @@
 //! planned into a [`graph::DependencyGraph`], and their templates rendered by
 //! [`template::Renderer`]; every container tool is behind [`engine`].
 
-pub mod author;
-pub mod build_context;
-pub mod changelog;
+mod author;
+mod build_context;
+mod changelog;
 pub mod cli;
-pub mod commands;
-pub mod config;
+mod commands;
+mod config;
 pub mod container_limits;
-pub mod control;
+mod control;
 pub mod credentials;
-pub mod definition;
-pub mod dockerignore;
+mod definition;
+mod dockerignore;
 pub mod engine;
-pub mod engine_kind;
+mod engine_kind;
 pub mod error;
-pub mod graph;
-pub mod image_state;
+#[cfg(test)]
+mod fakes;
+mod graph;
+mod image_state;
 pub mod label;
-pub mod logging;
-pub mod pipeline;
+mod logging;
+mod pipeline;
+mod plan;
 pub mod process;
-pub mod progress;
+mod progress;
+mod record;
 pub mod registry;
-pub mod scan;
-pub mod scheduler;
-pub mod select;
-pub mod settings;
-pub mod summary;
-pub mod template;
-pub mod tree;
-pub mod verify;
-pub mod version_bump;
-pub mod workspace;
+mod scan;
+mod scheduler;
+mod select;
+mod settings;
+mod step;
+mod summary;
+mod template;
+mod tree;
+mod verify;
+mod version_bump;
+mod workspace;
 
 use cli::{Cli, Command, SuffixArgs};
 use config::Config;

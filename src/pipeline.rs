@@ -1,217 +1,243 @@
 //! The work of one image in a build run: pull what it is built on, build, verify, publish;
-//! each step moves the image's state.
+//! each step timed and recorded, each moving the image's state, the first failure ending it.
 
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Instant, SystemTime};
 
 use crate::build_context::BuildContext;
 use crate::container_limits::ContainerLimits;
 use crate::engine::{BuildRequest, Engine, EngineError};
 use crate::image_state::{ImageState, InvalidTransition};
 use crate::label::ImageLabel;
-use crate::process::ProcessError;
-use crate::registry::Registry;
-use crate::scheduler::Job;
+use crate::plan::Plan;
+use crate::process;
+use crate::record::{ImageRecord, StepRun};
+use crate::registry::RegistryClient;
+use crate::scheduler::{Job, Outcomes};
+use crate::step::{Failure, Step, StepError};
 use crate::template::Renderer;
 use crate::verify::{Verification, Verifier};
 use crate::workspace::Workspace;
 
-/// How images are built and what happens after.
+/// How images are built.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     pub use_cache: bool,
-    /// Pull the published images an image is built on before building it.
-    pub pull: bool,
-    /// Push verified images (version tag and `latest`).
-    pub publish: bool,
     pub build_args: Vec<(String, String)>,
     pub limits: ContainerLimits,
 }
 
-/// What happened to one image during the run.
-#[derive(Debug, Clone)]
-pub struct Record {
-    pub state: ImageState,
-    pub built: bool,
-    pub verified: bool,
-    pub published: bool,
+/// What the pipeline works with.
+pub struct Tools<'a> {
+    pub renderer: &'a Renderer,
+    pub engine: &'a dyn Engine,
+    pub registry: &'a dyn RegistryClient,
+    pub verifier: &'a Verifier,
 }
 
-impl Record {
-    /// An image in `state` at scan time, nothing done yet.
-    pub fn new(state: ImageState) -> Record {
-        Record {
-            state,
-            built: false,
-            verified: false,
-            published: false,
-        }
-    }
+/// Where one image stands during the run.
+#[derive(Debug)]
+struct Progress {
+    state: Option<ImageState>,
+    /// The step under way, for the record of a panic.
+    current: Option<Step>,
+    steps: Vec<StepRun>,
 }
 
 pub struct Pipeline<'a> {
     workspace: &'a Workspace,
-    renderer: &'a Renderer,
-    engine: &'a dyn Engine,
-    registry: &'a Registry,
-    verifier: &'a Verifier,
+    plan: &'a Plan,
+    tools: Tools<'a>,
     options: &'a BuildOptions,
-    records: Vec<Mutex<Record>>,
+    progress: Vec<Mutex<Progress>>,
     /// Each published image is pulled once, however many images are built on it.
-    pulls: Vec<OnceLock<Result<(), String>>>,
+    pulls: Vec<OnceLock<Result<(), Arc<EngineError>>>>,
 }
 
 impl<'a> Pipeline<'a> {
     pub fn new(
         workspace: &'a Workspace,
-        states: Vec<ImageState>,
-        renderer: &'a Renderer,
-        engine: &'a dyn Engine,
-        registry: &'a Registry,
-        verifier: &'a Verifier,
+        plan: &'a Plan,
+        tools: Tools<'a>,
         options: &'a BuildOptions,
     ) -> Pipeline<'a> {
-        let records = states
-            .into_iter()
-            .map(|state| Mutex::new(Record::new(state)))
-            .collect();
+        let images = workspace.tree.len();
         Pipeline {
             workspace,
-            renderer,
-            engine,
-            registry,
-            verifier,
+            plan,
+            tools,
             options,
-            records,
-            pulls: (0..workspace.tree.len()).map(|_| OnceLock::new()).collect(),
+            progress: (0..images)
+                .map(|image| {
+                    Mutex::new(Progress {
+                        state: plan.initial(image),
+                        current: None,
+                        steps: Vec::new(),
+                    })
+                })
+                .collect(),
+            pulls: (0..images).map(|_| OnceLock::new()).collect(),
         }
     }
 
-    /// What happened to every image, in tree order.
-    pub fn into_records(self) -> Vec<Record> {
-        self.records
+    /// What happened to every image, in tree order, with the outcomes of the chain's.
+    pub fn into_records(self, outcomes: Outcomes<StepError>) -> Vec<ImageRecord> {
+        let mut records: Vec<ImageRecord> = self
+            .progress
             .into_iter()
-            .map(|r| r.into_inner().unwrap_or_else(|p| p.into_inner()))
-            .collect()
-    }
-
-    /// What the run did to `image` so far: `built, verified, published`, say.
-    pub fn steps_done(&self, image: usize) -> String {
-        let record = self.record(image);
-        let steps: Vec<&str> = [
-            (record.built, "built"),
-            (record.verified, "verified"),
-            (record.published, "published"),
-        ]
-        .into_iter()
-        .filter_map(|(done, step)| done.then_some(step))
-        .collect();
-        if steps.is_empty() {
-            "nothing to do".to_owned()
-        } else {
-            steps.join(", ")
+            .enumerate()
+            .map(|(image, progress)| ImageRecord {
+                initial: self.plan.initial(image),
+                steps: progress
+                    .into_inner()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .steps,
+                outcome: None,
+            })
+            .collect();
+        for (image, outcome) in outcomes {
+            records[image].outcome = Some(outcome);
         }
+        records
     }
 
-    fn record(&self, image: usize) -> MutexGuard<'_, Record> {
-        self.records[image]
+    /// The work steps of `image` that went well so far: `built, verified`, say.
+    pub fn steps_done(&self, image: usize) -> Vec<&'static str> {
+        let record = ImageRecord {
+            initial: None,
+            steps: self.progress(image).steps.clone(),
+            outcome: None,
+        };
+        record.done()
+    }
+
+    fn progress(&self, image: usize) -> MutexGuard<'_, Progress> {
+        self.progress[image]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn state(&self, image: usize) -> ImageState {
-        self.record(image).state.clone()
+    fn state(&self, image: usize) -> Option<ImageState> {
+        self.progress(image).state
     }
 
-    fn steps(&self, image: usize, release: &dyn Fn()) -> Result<(), String> {
-        if self.state(image) == ImageState::ToBuild {
-            if self.options.pull {
-                self.pull_dependencies(image)?;
-            }
-            self.build(image)?;
-            self.advance(image, ImageState::built, |r| r.built = true)?;
+    fn label(&self, image: usize) -> &ImageLabel {
+        &self.workspace.tree.get(image).label
+    }
+
+    fn work(&self, image: usize, release: &dyn Fn()) -> Result<(), StepError> {
+        if let Some(blocker) = self.plan.blocker(image) {
+            return self.step(image, Step::Check, || Err(blocker.clone().into()));
         }
-        if self.state(image) == ImageState::Built {
-            self.verify(image)?;
-            self.advance(image, ImageState::verified, |r| r.verified = true)?;
+        if self.state(image) == Some(ImageState::ToBuild) {
+            if !self.plan.pulls(self.workspace, image).is_empty() {
+                self.step(image, Step::Pull, || self.pull_dependencies(image))?;
+            }
+            self.step(image, Step::Build, || self.build(image))?;
+        }
+        if self.state(image) == Some(ImageState::Built) {
+            self.step(image, Step::Verify, || self.verify(image))?;
         }
         release();
-        if self.options.publish && self.state(image) == ImageState::Verified {
-            self.publish(image)?;
-            self.advance(image, ImageState::published, |r| r.published = true)?;
+        if self.plan.options.publish && self.state(image) == Some(ImageState::Verified) {
+            self.step(image, Step::Publish, || self.publish(image))?;
         }
         Ok(())
     }
 
-    fn advance(
+    /// Runs one step of `image`, records it, and moves the image's state when it went well.
+    fn step(
         &self,
         image: usize,
-        transition: fn(&mut ImageState) -> Result<(), InvalidTransition>,
-        note: fn(&mut Record),
-    ) -> Result<(), String> {
-        let mut record = self.record(image);
-        transition(&mut record.state).map_err(|e| e.to_string())?;
-        note(&mut record);
-        Ok(())
+        step: Step,
+        work: impl FnOnce() -> Result<(), Failure>,
+    ) -> Result<(), StepError> {
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        self.progress(image).current = Some(step);
+        let result = work().and_then(|()| self.advance(image, step).map_err(Failure::from));
+        let mut progress = self.progress(image);
+        progress.current = None;
+        progress.steps.push(StepRun {
+            step,
+            started,
+            duration: clock.elapsed(),
+            succeeded: result.is_ok(),
+        });
+        result.map_err(|failure| StepError {
+            step,
+            image: self.label(image).to_string(),
+            failure,
+        })
     }
 
-    /// Pulls every image this one is built on that was published before the run (4.0.4
-    /// does the same, so that a build never uses a stale local copy); an image built in
-    /// this run is already local.
-    fn pull_dependencies(&self, image: usize) -> Result<(), String> {
-        for &dependency in self.workspace.graph.dependencies(image) {
-            let published_before = {
-                let record = self.record(dependency);
-                record.state == ImageState::Published && !record.published
-            };
-            if !published_before {
-                continue;
+    fn advance(&self, image: usize, step: Step) -> Result<(), InvalidTransition> {
+        let transition = match step {
+            Step::Build => ImageState::built,
+            Step::Verify => ImageState::verified,
+            Step::Publish => ImageState::published,
+            Step::Check | Step::Pull => return Ok(()),
+        };
+        let mut progress = self.progress(image);
+        let Some(state) = progress.state.as_mut() else {
+            return Err(InvalidTransition {
+                from: "an unknown state".into(),
+                to: step.to_string(),
+            });
+        };
+        transition(state)
+    }
+
+    fn pull_dependencies(&self, image: usize) -> Result<(), Failure> {
+        for dependency in self.plan.pulls(self.workspace, image) {
+            let label = self.label(dependency);
+            let pulled = self.pulls[dependency].get_or_init(|| {
+                log::info!("Pulling image {label}, dependency of {}", self.name(image));
+                self.tools.engine.pull(&label.to_string()).map_err(Arc::new)
+            });
+            if let Err(error) = pulled {
+                return Err(Failure::Dependency {
+                    dependency: label.to_string(),
+                    source: Arc::clone(error),
+                });
             }
-            let label = &self.workspace.tree.get(dependency).label;
-            self.pulls[dependency]
-                .get_or_init(|| {
-                    log::info!("Pulling image {label}, dependency of {}", self.name(image));
-                    self.engine
-                        .pull(&label.to_string())
-                        .map_err(|e| brief(&format!("cannot pull dependency {label}"), &e))
-                })
-                .clone()?;
         }
         Ok(())
     }
 
-    fn build(&self, image: usize) -> Result<(), String> {
+    fn build(&self, image: usize) -> Result<(), Failure> {
         let entry = self.workspace.tree.get(image);
-        let dockerfile = self.renderer.render(image).map_err(|e| e.to_string())?;
+        let dockerfile = self.tools.renderer.render(image)?;
         log::info!("Generated dockerfile for {}:\n{dockerfile}", entry.label);
-        let context = BuildContext::create(&entry.definition.dir, entry.name(), &dockerfile)
-            .map_err(|e| e.to_string())?;
+        let context = BuildContext::create(&entry.definition.dir, entry.name(), &dockerfile)?;
         log::info!("{} - building the image", entry.label);
         // When publishing, `latest` is named at build time: no tag process afterwards.
         let latest = [entry.label.with_tag("latest")];
-        let also_tagged: &[ImageLabel] = if self.options.publish { &latest } else { &[] };
+        let publish = self.plan.options.publish;
         let request = BuildRequest {
             context: context.path(),
             label: &entry.label,
-            also_tagged,
+            also_tagged: if publish { &latest } else { &[] },
             use_cache: self.options.use_cache,
             build_args: &self.options.build_args,
             limits: &self.options.limits,
         };
         let name = entry.name();
-        self.engine
-            .build(&request, &mut |line| log::info!("[{name}] {line}"))
-            .map_err(|e| brief("build failed", &e))
+        self.tools
+            .engine
+            .build(&request, &mut |line| log::info!("[{name}] {line}"))?;
+        Ok(())
     }
 
-    fn verify(&self, image: usize) -> Result<(), String> {
+    fn verify(&self, image: usize) -> Result<(), Failure> {
         let entry = self.workspace.tree.get(image);
         let name = entry.name();
-        let verification = self
-            .verifier
-            .verify(&entry.definition.dir, &entry.label, &mut |line| {
-                log::info!("[{name}] {line}")
-            })
-            .map_err(|e| format!("verification failed: {e}"))?;
+        let verification =
+            self.tools
+                .verifier
+                .verify(&entry.definition.dir, &entry.label, &mut |line| {
+                    log::info!("[{name}] {line}")
+                })?;
         if let Verification::Skipped { missing } = verification {
             log::info!(
                 "Could not find path {}, skipping verification of {}",
@@ -225,19 +251,15 @@ impl<'a> Pipeline<'a> {
     /// Pushes the version tag, then gives it `latest` in the registry: the manifest is the
     /// same, so a second push would only cost a process. An image built before the run gets
     /// its local `latest` here, one built now got it at build time.
-    fn publish(&self, image: usize) -> Result<(), String> {
-        let label = &self.workspace.tree.get(image).label;
-        if !self.record(image).built {
-            self.engine
-                .tag(label, &label.with_tag("latest"))
-                .map_err(|e| brief("publishing failed", &e))?;
+    fn publish(&self, image: usize) -> Result<(), Failure> {
+        let label = self.label(image);
+        let engine = self.tools.engine;
+        if self.plan.initial(image) != Some(ImageState::ToBuild) {
+            engine.tag(label, &label.with_tag("latest"))?;
         }
-        self.engine
-            .push(label)
-            .map_err(|e| brief("publishing failed", &e))?;
-        self.registry
-            .tag(label, "latest")
-            .map_err(|e| format!("publishing failed: cannot tag {label} as latest: {e}"))
+        engine.push(label)?;
+        self.tools.registry.tag(label, "latest")?;
+        Ok(())
     }
 
     fn name(&self, image: usize) -> &str {
@@ -245,23 +267,29 @@ impl<'a> Pipeline<'a> {
     }
 }
 
-/// One line for the summary: what failed, how, and the tool's last words; the whole error,
-/// with the command line, goes to the log.
-fn brief(what: &str, error: &EngineError) -> String {
-    log::error!("{what}: {error}");
-    match error {
-        EngineError::Process(ProcessError::Failed { status, .. }) => {
-            format!("{what} ({status}): {}", error.last_words())
-        }
-        other => format!("{what}: {other}"),
+impl Job for Pipeline<'_> {
+    type Error = StepError;
+
+    fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), StepError> {
+        self.work(image, release)
+            .inspect_err(|error| log::error!("{error}"))
+    }
+
+    fn panicked(&self, image: usize, message: String) -> StepError {
+        let step = self.progress(image).current.unwrap_or(Step::Check);
+        let error = StepError {
+            step,
+            image: self.label(image).to_string(),
+            failure: Failure::Panic(message),
+        };
+        log::error!("{error}");
+        error
+    }
+
+    fn stopping(&self) -> bool {
+        process::is_stopping()
     }
 }
 
-impl Job for Pipeline<'_> {
-    fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), String> {
-        self.steps(image, release).inspect_err(|reason| {
-            log::error!("{}: {reason}", self.workspace.tree.get(image).label);
-            self.record(image).state.fail(reason.clone());
-        })
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,9 +1,11 @@
 //! Runs the work of a chain of images in dependency order, independent images at the same
 //! time, at most `jobs` at once. When an image fails before the images built on it could
-//! start, they are skipped and every other image goes on.
+//! start, they are skipped and every other image goes on; a job that panics fails its image
+//! alone.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
@@ -11,54 +13,67 @@ use crate::graph::DependencyGraph;
 
 /// The work of one image.
 pub trait Job: Sync {
+    type Error: Send;
+
     /// Does everything for `image`. Calls `release` once the images built on it may start
     /// (after it is built and verified, say, while it is still being pushed); if it never
     /// does, they start when `run` returns `Ok`.
-    fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), String>;
+    fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), Self::Error>;
+
+    /// The failure of an image whose work panicked with `message`.
+    fn panicked(&self, image: usize, message: String) -> Self::Error;
+
+    /// Whether images not yet started should stay so (the run is being interrupted).
+    fn stopping(&self) -> bool {
+        false
+    }
 }
 
 /// What happened to one image of the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobOutcome {
+pub enum JobOutcome<E> {
     Succeeded,
-    Failed(String),
+    Failed(E),
     /// Not started because `failed_dependency`, an image it is built on (directly or not),
     /// failed.
     Skipped {
         failed_dependency: usize,
     },
+    /// Not started because the run was interrupted.
+    NotStarted,
 }
 
 /// Each image of a chain with its outcome, in chain order.
-pub type Outcomes = Vec<(usize, JobOutcome)>;
+pub type Outcomes<E> = Vec<(usize, JobOutcome<E>)>;
 
 /// What the scheduler tells an observer (a progress display, a test), in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
+pub enum Event<'a, E> {
     Started(usize),
     Released(usize),
-    Finished(usize, JobOutcome),
+    Finished(usize, &'a JobOutcome<E>),
 }
 
-enum Message {
+enum Message<E> {
     Released(usize),
-    Finished(usize, Result<(), String>),
+    Finished(usize, Result<(), E>),
 }
 
 /// Runs `job` for every image of `chain` (which lists each image after its dependencies)
 /// and returns each image's outcome, in chain order.
-pub fn run(
+pub fn run<J: Job>(
     chain: &[usize],
     graph: &DependencyGraph,
     jobs: usize,
-    job: &dyn Job,
-    observe: &(dyn Fn(&Event) + Sync),
-) -> Outcomes {
+    job: &J,
+    observe: &(dyn Fn(&Event<'_, J::Error>) + Sync),
+) -> Outcomes<J::Error> {
     let mut state = Schedule::new(chain, graph);
     let (sender, receiver) = mpsc::channel();
     std::thread::scope(|scope| {
         loop {
-            while state.running < jobs.max(1)
+            while !job.stopping()
+                && state.running < jobs.max(1)
                 && let Some(image) = state.next_ready()
             {
                 observe(&Event::Started(image));
@@ -69,33 +84,37 @@ pub fn run(
                 break;
             }
             let Ok(message) = receiver.recv() else { break };
-            for event in state.handle(message, graph) {
-                observe(&event);
-            }
+            state.handle(message, graph, observe);
         }
     });
     chain
         .iter()
         .map(|&image| {
-            (
-                image,
-                state.outcomes.remove(&image).unwrap_or_else(|| {
-                    JobOutcome::Failed("internal error: the image was never scheduled".into())
-                }),
-            )
+            let outcome = state.outcomes.remove(&image);
+            (image, outcome.unwrap_or(JobOutcome::NotStarted))
         })
         .collect()
 }
 
-fn run_one(job: &dyn Job, image: usize, sender: &mpsc::Sender<Message>) {
+fn run_one<J: Job>(job: &J, image: usize, sender: &mpsc::Sender<Message<J::Error>>) {
     let released = AtomicBool::new(false);
     let release = || {
         if !released.swap(true, Ordering::SeqCst) {
             let _ = sender.send(Message::Released(image));
         }
     };
-    let result = job.run(image, &release);
+    let result = catch_unwind(AssertUnwindSafe(|| job.run(image, &release)))
+        .unwrap_or_else(|panic| Err(job.panicked(image, panic_message(panic.as_ref()))));
     let _ = sender.send(Message::Finished(image, result));
+}
+
+/// The text a panic was raised with.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 /// The order in which ready images start: the longest chain of images waiting on it first
@@ -127,7 +146,7 @@ fn ranks(
 }
 
 /// The scheduler's book-keeping, kept apart from the threads.
-struct Schedule {
+struct Schedule<E> {
     /// Position of each image in the chain.
     position: HashMap<usize, usize>,
     rank: HashMap<usize, Rank>,
@@ -139,11 +158,11 @@ struct Schedule {
     running: usize,
     /// Started and not finished.
     in_flight: usize,
-    outcomes: HashMap<usize, JobOutcome>,
+    outcomes: HashMap<usize, JobOutcome<E>>,
 }
 
-impl Schedule {
-    fn new(chain: &[usize], graph: &DependencyGraph) -> Schedule {
+impl<E> Schedule<E> {
+    fn new(chain: &[usize], graph: &DependencyGraph) -> Schedule<E> {
         let position: HashMap<usize, usize> =
             chain.iter().enumerate().map(|(p, &i)| (i, p)).collect();
         let waiting: HashMap<usize, usize> = chain
@@ -181,34 +200,39 @@ impl Schedule {
         Some(image)
     }
 
-    fn handle(&mut self, message: Message, graph: &DependencyGraph) -> Vec<Event> {
+    /// Books `message` and tells `observe` what it means.
+    fn handle(
+        &mut self,
+        message: Message<E>,
+        graph: &DependencyGraph,
+        observe: &(dyn Fn(&Event<'_, E>) + Sync),
+    ) {
         match message {
             Message::Released(image) => {
                 // What comes after the release (a push, say) does not hold a slot.
                 self.running -= 1;
                 self.release(image, graph);
-                vec![Event::Released(image)]
+                observe(&Event::Released(image));
             }
             Message::Finished(image, result) => {
                 self.in_flight -= 1;
                 let held_a_slot = !self.released.contains(&image);
                 let outcome = match result {
                     Ok(()) => JobOutcome::Succeeded,
-                    Err(reason) => JobOutcome::Failed(reason),
+                    Err(error) => JobOutcome::Failed(error),
                 };
-                let mut events = Vec::new();
+                let succeeded = matches!(outcome, JobOutcome::Succeeded);
+                observe(&Event::Finished(image, &outcome));
+                self.outcomes.insert(image, outcome);
                 if held_a_slot {
                     self.running -= 1;
-                    if outcome == JobOutcome::Succeeded {
+                    if succeeded {
                         self.release(image, graph);
-                        events.push(Event::Released(image));
+                        observe(&Event::Released(image));
                     } else {
-                        events.extend(self.skip_dependents(image, graph));
+                        self.skip_dependents(image, graph, observe);
                     }
                 }
-                self.outcomes.insert(image, outcome.clone());
-                events.insert(0, Event::Finished(image, outcome));
-                events
             }
         }
     }
@@ -227,8 +251,12 @@ impl Schedule {
     }
 
     /// Every image of the chain built on `failed`, directly or not.
-    fn skip_dependents(&mut self, failed: usize, graph: &DependencyGraph) -> Vec<Event> {
-        let mut events = Vec::new();
+    fn skip_dependents(
+        &mut self,
+        failed: usize,
+        graph: &DependencyGraph,
+        observe: &(dyn Fn(&Event<'_, E>) + Sync),
+    ) {
         let mut stack = graph.dependents(failed).to_vec();
         while let Some(image) = stack.pop() {
             if !self.position.contains_key(&image) || self.outcomes.contains_key(&image) {
@@ -237,11 +265,10 @@ impl Schedule {
             let outcome = JobOutcome::Skipped {
                 failed_dependency: failed,
             };
-            self.outcomes.insert(image, outcome.clone());
-            events.push(Event::Finished(image, outcome));
+            observe(&Event::Finished(image, &outcome));
+            self.outcomes.insert(image, outcome);
             stack.extend_from_slice(graph.dependents(image));
         }
-        events
     }
 }
 
@@ -262,6 +289,7 @@ mod tests {
     struct Scripted<'a> {
         tree: &'a ImageTree,
         failing: &'a [&'a str],
+        panicking: &'a [&'a str],
         release_early: bool,
         ran: Mutex<Vec<String>>,
     }
@@ -271,6 +299,7 @@ mod tests {
             Scripted {
                 tree,
                 failing,
+                panicking: &[],
                 release_early,
                 ran: Mutex::new(Vec::new()),
             }
@@ -278,11 +307,20 @@ mod tests {
     }
 
     impl Job for Scripted<'_> {
+        type Error = String;
+
+        fn panicked(&self, _: usize, message: String) -> String {
+            message
+        }
+
         fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), String> {
             let name = self.tree.get(image).name().to_owned();
             self.ran.lock().unwrap().push(name.clone());
             if self.failing.contains(&name.as_str()) {
                 return Err(format!("{name} broke"));
+            }
+            if self.panicking.contains(&name.as_str()) {
+                panic!("{name} panicked");
             }
             if self.release_early {
                 release();
@@ -291,7 +329,25 @@ mod tests {
         }
     }
 
-    fn names(tree: &ImageTree, outcomes: &[(usize, JobOutcome)]) -> Vec<(String, JobOutcome)> {
+    /// What an observer saw, without the outcomes.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Seen {
+        Started(usize),
+        Released(usize),
+        Finished(usize),
+    }
+
+    fn seen<E>(event: &Event<'_, E>) -> Seen {
+        match event {
+            Event::Started(i) => Seen::Started(*i),
+            Event::Released(i) => Seen::Released(*i),
+            Event::Finished(i, _) => Seen::Finished(*i),
+        }
+    }
+
+    type Named = (String, JobOutcome<String>);
+
+    fn names(tree: &ImageTree, outcomes: &[(usize, JobOutcome<String>)]) -> Vec<Named> {
         outcomes
             .iter()
             .map(|(i, o)| (tree.get(*i).name().to_owned(), o.clone()))
@@ -345,16 +401,16 @@ mod tests {
             let events = Mutex::new(Vec::new());
             let job = Scripted::new(&tree, &[], true);
             let outcomes = run(graph.order(), &graph, jobs, &job, &|e| {
-                events.lock().unwrap().push(e.clone())
+                events.lock().unwrap().push(seen(e))
             });
             assert!(outcomes.iter().all(|(_, o)| *o == JobOutcome::Succeeded));
             let events = events.into_inner().unwrap();
-            let at = |wanted: Event| events.iter().position(|e| *e == wanted).unwrap();
+            let at = |wanted: Seen| events.iter().position(|e| *e == wanted).unwrap();
             let (a, b, c, d) = (0, 1, 2, 3);
-            assert!(at(Event::Released(a)) < at(Event::Started(b)));
-            assert!(at(Event::Released(a)) < at(Event::Started(c)));
-            assert!(at(Event::Released(b)) < at(Event::Started(d)));
-            assert!(at(Event::Released(c)) < at(Event::Started(d)));
+            assert!(at(Seen::Released(a)) < at(Seen::Started(b)));
+            assert!(at(Seen::Released(a)) < at(Seen::Started(c)));
+            assert!(at(Seen::Released(b)) < at(Seen::Started(d)));
+            assert!(at(Seen::Released(c)) < at(Seen::Started(d)));
         }
     }
 
@@ -367,6 +423,12 @@ mod tests {
             both: Condvar,
         }
         impl Job for Rendezvous {
+            type Error = String;
+
+            fn panicked(&self, _: usize, message: String) -> String {
+                message
+            }
+
             fn run(&self, _: usize, _: &dyn Fn()) -> Result<(), String> {
                 let mut started = self.started.lock().unwrap();
                 *started += 1;
@@ -384,11 +446,11 @@ mod tests {
         };
         let events = Mutex::new(Vec::new());
         let outcomes = run(graph.order(), &graph, 2, &job, &|e| {
-            events.lock().unwrap().push(e.clone())
+            events.lock().unwrap().push(seen(e))
         });
         assert!(outcomes.iter().all(|(_, o)| *o == JobOutcome::Succeeded));
         let events = events.into_inner().unwrap();
-        assert_eq!(&events[..2], [Event::Started(0), Event::Started(1)]);
+        assert_eq!(&events[..2], [Seen::Started(0), Seen::Started(1)]);
     }
 
     /// With one slot, the first image releases it and then waits, inside its job, for the
@@ -400,6 +462,12 @@ mod tests {
             started: Condvar,
         }
         impl Job for Handover {
+            type Error = String;
+
+            fn panicked(&self, _: usize, message: String) -> String {
+                message
+            }
+
             fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), String> {
                 let mut second_started = self.second_started.lock().unwrap();
                 if image == 1 {
@@ -457,5 +525,71 @@ mod tests {
         let job = Scripted::new(&tree, &[], false);
         let outcomes = run(&[app], &graph, 1, &job, &|_| {});
         assert_eq!(outcomes, [(app, JobOutcome::Succeeded)]);
+    }
+
+    #[test]
+    fn a_panic_fails_its_image_alone() {
+        let (tree, graph) = graph(&[
+            ("base", &[]),
+            ("bad", &["base"]),
+            ("child", &["bad"]),
+            ("other", &[]),
+        ]);
+        let mut job = Scripted::new(&tree, &[], false);
+        job.panicking = &["bad"];
+        let outcomes = run(graph.order(), &graph, 2, &job, &|_| {});
+        let bad = tree.find("bad").unwrap();
+        assert_eq!(
+            names(&tree, &outcomes),
+            [
+                ("base".to_owned(), JobOutcome::Succeeded),
+                ("bad".to_owned(), JobOutcome::Failed("bad panicked".into())),
+                (
+                    "child".to_owned(),
+                    JobOutcome::Skipped {
+                        failed_dependency: bad
+                    }
+                ),
+                ("other".to_owned(), JobOutcome::Succeeded),
+            ]
+        );
+    }
+
+    /// Once the job says the run is stopping, nothing new starts; what ran ends as it ends.
+    #[test]
+    fn nothing_starts_once_stopping() {
+        struct StopAfterFirst(AtomicBool);
+        impl Job for StopAfterFirst {
+            type Error = String;
+
+            fn panicked(&self, _: usize, message: String) -> String {
+                message
+            }
+
+            fn run(&self, _: usize, _: &dyn Fn()) -> Result<(), String> {
+                self.0.store(true, Ordering::SeqCst);
+                Ok(())
+            }
+
+            fn stopping(&self) -> bool {
+                self.0.load(Ordering::SeqCst)
+            }
+        }
+        let (_, graph) = graph(&[("a", &[]), ("b", &["a"]), ("c", &[])]);
+        let outcomes = run(
+            graph.order(),
+            &graph,
+            1,
+            &StopAfterFirst(AtomicBool::new(false)),
+            &|_| {},
+        );
+        assert_eq!(
+            outcomes,
+            [
+                (0, JobOutcome::Succeeded),
+                (1, JobOutcome::NotStarted),
+                (2, JobOutcome::NotStarted)
+            ]
+        );
     }
 }

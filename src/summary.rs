@@ -1,18 +1,19 @@
 //! The end of a build run: a line per image of the chain (its result and, for failures, why)
-//! and the totals.
+//! and the totals, read from the run's records.
 
 use std::fmt;
 
 use crate::image_state::ImageState;
-use crate::pipeline::Record;
+use crate::record::ImageRecord;
 use crate::scheduler::JobOutcome;
-use crate::tree::ImageTree;
+use crate::step::Step;
+use crate::workspace::Workspace;
 
 /// How one image of the chain ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub label: String,
-    /// `published`, `verified`, `built`, `failed` or `skipped`.
+    /// `published`, `verified`, `built`, `failed`, `skipped` or `interrupted`.
     pub result: &'static str,
     pub reason: Option<String>,
 }
@@ -35,29 +36,38 @@ pub fn skipped_reason(dependency: &str) -> String {
 }
 
 impl Summary {
-    /// `records` of every image, in tree order; `outcomes` of the images the run worked on.
-    pub fn new(tree: &ImageTree, records: &[Record], outcomes: &[(usize, JobOutcome)]) -> Summary {
+    /// The summary of `records`, one per image of the workspace (in tree order), in build
+    /// order.
+    pub fn new(workspace: &Workspace, records: &[ImageRecord]) -> Summary {
+        let tree = &workspace.tree;
         let mut summary = Summary::default();
-        let mut in_chain = vec![false; records.len()];
-        for (image, outcome) in outcomes {
-            let image = *image;
-            in_chain[image] = true;
+        for &image in workspace.graph.order() {
             let record = &records[image];
-            summary.built += usize::from(record.built);
-            summary.verified += usize::from(record.verified);
-            summary.published += usize::from(record.published);
-            let (result, reason) = match &record.state {
-                ImageState::Error(reason) if matches!(outcome, JobOutcome::Skipped { .. }) => {
-                    summary.skipped += 1;
-                    ("skipped", Some(reason.clone()))
-                }
-                ImageState::Error(reason) => {
+            let Some(outcome) = &record.outcome else {
+                summary.up_to_date += usize::from(record.initial == Some(ImageState::Published));
+                continue;
+            };
+            summary.built += usize::from(record.did(Step::Build));
+            summary.verified += usize::from(record.did(Step::Verify));
+            summary.published += usize::from(record.did(Step::Publish));
+            let (result, reason) = match outcome {
+                JobOutcome::Succeeded => (record.done().last().copied().unwrap_or("done"), None),
+                JobOutcome::Failed(error) => {
                     summary.failed += 1;
-                    ("failed", Some(reason.clone()))
+                    ("failed", Some(error.brief()))
                 }
-                ImageState::Published => ("published", None),
-                ImageState::Verified => ("verified", None),
-                ImageState::Built | ImageState::ToBuild => ("built", None),
+                JobOutcome::Skipped { failed_dependency } => {
+                    summary.skipped += 1;
+                    let dependency = tree.get(*failed_dependency).name();
+                    ("skipped", Some(skipped_reason(dependency)))
+                }
+                JobOutcome::NotStarted => {
+                    summary.skipped += 1;
+                    (
+                        "interrupted",
+                        Some("not started: the run was interrupted".to_owned()),
+                    )
+                }
             };
             summary.rows.push(Row {
                 label: tree.get(image).label.to_string(),
@@ -65,11 +75,6 @@ impl Summary {
                 reason,
             });
         }
-        summary.up_to_date = records
-            .iter()
-            .enumerate()
-            .filter(|&(i, r)| r.state == ImageState::Published && !in_chain[i])
-            .count();
         summary
     }
 
@@ -83,14 +88,8 @@ impl fmt::Display for Summary {
         let width = self.rows.iter().map(|r| r.label.len()).max().unwrap_or(0);
         for row in &self.rows {
             match &row.reason {
-                Some(reason) => writeln!(
-                    f,
-                    "{:<9} {:<width$}  {}",
-                    row.result,
-                    row.label,
-                    first_line(reason)
-                )?,
-                None => writeln!(f, "{:<9} {}", row.result, row.label)?,
+                Some(reason) => writeln!(f, "{:<11} {:<width$}  {reason}", row.result, row.label)?,
+                None => writeln!(f, "{:<11} {}", row.result, row.label)?,
             }
         }
         writeln!(
@@ -98,13 +97,5 @@ impl fmt::Display for Summary {
             "Built {}, verified {}, published {}, failed {}, skipped {}; {} already published.",
             self.built, self.verified, self.published, self.failed, self.skipped, self.up_to_date
         )
-    }
-}
-
-/// The first line of a reason; the log has the rest.
-fn first_line(reason: &str) -> String {
-    match reason.split_once('\n') {
-        Some((first, _)) => format!("{first} (more in the log)"),
-        None => reason.to_owned(),
     }
 }

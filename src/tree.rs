@@ -89,10 +89,6 @@ impl ImageTree {
         self.images.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.images.is_empty()
-    }
-
     /// The index of the image whose changelog names it `name`.
     pub fn find(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()

@@ -4,12 +4,38 @@
 use std::path::Path;
 
 use crate::config::Config;
-use crate::error::Error;
-use crate::graph::{DependencyGraph, UnknownDependency};
+use crate::graph::{DependencyGraph, GraphError, UnknownDependency};
 use crate::label::TagSuffix;
-use crate::scan::scan;
+use crate::scan::{ScanError, scan};
 use crate::select::Selection;
-use crate::tree::ImageTree;
+use crate::tree::{ImageTree, TreeError};
+
+/// Why a tree cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+    #[error("{} problems in the image definitions", .0.len())]
+    Tree(Vec<TreeError>),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error("{} unknown dependencies", .0.len())]
+    UnknownDependencies(Vec<String>),
+}
+
+impl WorkspaceError {
+    /// One line per problem: a scan or a tree can hold several.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            WorkspaceError::Scan(ScanError::Definitions(errors)) => {
+                errors.iter().map(ToString::to_string).collect()
+            }
+            WorkspaceError::Tree(errors) => errors.iter().map(ToString::to_string).collect(),
+            WorkspaceError::UnknownDependencies(lines) => lines.clone(),
+            other => vec![other.to_string()],
+        }
+    }
+}
 
 /// What a `Depends:` entry naming neither an image of the tree nor a base image means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +59,10 @@ impl Workspace {
         directory: &Path,
         suffix: &TagSuffix,
         unknown: UnknownDependencies,
-    ) -> Result<Workspace, Error> {
+    ) -> Result<Workspace, WorkspaceError> {
         let definitions = scan(directory)?;
-        let tree = ImageTree::new(definitions, &config.repository, suffix).map_err(Error::Tree)?;
+        let tree = ImageTree::new(definitions, &config.repository, suffix)
+            .map_err(WorkspaceError::Tree)?;
         let graph = DependencyGraph::new(&tree, &config.base_images)?;
         let workspace = Workspace { tree, graph };
         let problems = workspace
@@ -52,7 +79,7 @@ impl Workspace {
             UnknownDependencies::Refuse => {
                 let problems: Vec<String> = problems.collect();
                 if !problems.is_empty() {
-                    return Err(Error::UnknownDependencies(problems));
+                    return Err(WorkspaceError::UnknownDependencies(problems));
                 }
             }
         }
@@ -84,4 +111,13 @@ impl Workspace {
             unknown.name
         )
     }
+}
+
+/// A workspace of images named after their folders, version 1.0, each with its dependencies:
+/// `[("base", &[]), ("app", &["base"])]`.
+#[cfg(test)]
+pub fn test_workspace(images: &[(&str, &[&str])]) -> Workspace {
+    let tree = crate::tree::test_tree(images);
+    let graph = DependencyGraph::new(&tree, &[]).expect("a test graph has no cycle");
+    Workspace { tree, graph }
 }

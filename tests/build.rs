@@ -420,8 +420,10 @@ fn an_engine_that_is_not_installed() {
     );
 }
 
+/// A registry that cannot be reached fails every image it holds, each with the reason, and
+/// nothing is built: whether an image is published cannot be told.
 #[test]
-fn a_registry_that_is_down() {
+fn a_registry_that_is_down_fails_each_image_and_builds_nothing() {
     if !support::build_tools_available(EngineKind::Buildah) {
         return;
     }
@@ -431,11 +433,26 @@ fn a_registry_that_is_down() {
         .unwrap()
         .port();
     let storage = Storage::new();
-    let test = Test::new()
+    let output = Test::new()
         .config(&format!("registry: 127.0.0.1:{port}\n"))
         .image("a", "a", "1.0", &[], "FROM scratch\n")
-        .envs(storage.env());
-    assert_refused(test, &format!("cannot reach registry 127.0.0.1:{port}"));
+        .image("b", "b", "1.0", &[], "FROM scratch\n")
+        .envs(storage.env())
+        .args(["build", "images"])
+        .run()
+        .code(1)
+        .no_panic();
+    assert_eq!(
+        summary_line(&output),
+        "Built 0, verified 0, published 0, failed 2, skipped 0; 0 already published."
+    );
+    let reason = format!(
+        "check failed: cannot tell whether it is published: cannot reach registry 127.0.0.1:{port}"
+    );
+    for image in ["a", "b"] {
+        let row = format!("127.0.0.1:{port}/{image}:1.0  {reason}");
+        assert!(output.stdout.contains(&row), "no row {row}\n{output:#?}");
+    }
 }
 
 #[test]

@@ -2,17 +2,19 @@ use std::io::IsTerminal;
 
 use crate::cli::BuildArgs;
 use crate::config::Config;
-use crate::engine::{DockerShim, Engine, LazyEngine, LocalNames};
+use crate::engine::{DockerShim, Engine, EngineError, LazyEngine, LocalNames};
 use crate::error::{Error, Outcome};
-use crate::image_state::ImageState;
 use crate::label::{ImageLabel, TagSuffix};
 use crate::logging::{LOG_FILE, Verbosity};
-use crate::pipeline::{BuildOptions, Pipeline, Record};
+use crate::pipeline::{BuildOptions, Pipeline, Tools};
+use crate::plan::{Blocker, LocalStorage, Plan, PlanOptions};
 use crate::progress::Progress;
+use crate::record::ImageRecord;
 use crate::registry::Registry;
-use crate::scheduler::{self, Event, JobOutcome, Outcomes};
+use crate::scheduler::{self, Event, JobOutcome};
 use crate::select::Selection;
 use crate::settings;
+use crate::step::{Step, StepError};
 use crate::summary::{Summary, skipped_reason};
 use crate::template::Renderer;
 use crate::verify::Verifier;
@@ -32,45 +34,42 @@ pub fn build(
     let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Warn)?;
     let engine = LazyEngine::new(settings::engine_settings(config));
     let registry = Registry::new(&settings::registry_settings(config))?;
-    let options = BuildOptions {
-        use_cache: args.use_cache,
+    let options = PlanOptions {
         pull: !args.no_pull,
         publish: publishing(config, args),
-        build_args: build_args(config),
-        limits: config.container_limits.clone(),
     };
-    let states = initial_states(&workspace, &engine, &registry, options.pull)?;
-    let chain = chain(&workspace, &states, &selection, options.publish);
-    println!("Will build the following images:");
-    for &image in &chain {
-        println!("* {}", workspace.tree.get(image).label);
-    }
-    if chain.is_empty() {
-        println!("(none: every selected image is up to date)");
-    }
+    let plan = Plan::make(
+        &workspace,
+        &selection,
+        options,
+        &registry,
+        &mut EngineStorage(&engine),
+    )?;
+    print_plan(&workspace, &plan, args.select.as_deref());
 
     println!("== Step 1: building images ==");
     if !options.publish {
         let why = why_not_publishing(config, args);
         println!("NOT publishing images: {why}");
     }
-    let (records, outcomes) = if chain.is_empty() {
-        (untouched(states), Vec::new())
+    let records = if plan.chain().is_empty() {
+        untouched(&plan, workspace.tree.len())
     } else {
         let run = Run {
             config,
             workspace: &workspace,
+            plan: &plan,
             engine: engine.get()?,
             docker_program: engine.settings().program.as_deref(),
             registry: &registry,
-            options: &options,
+            use_cache: args.use_cache,
         };
         let live = verbosity == Verbosity::Quiet && std::io::stderr().is_terminal();
         let jobs = args.jobs.map(|j| j as usize).or(config.jobs);
-        run.chain(states, &chain, jobs.unwrap_or_else(default_jobs), live)?
+        run.chain(jobs.unwrap_or_else(default_jobs), live)?
     };
 
-    let summary = Summary::new(&workspace.tree, &records, &outcomes);
+    let summary = Summary::new(&workspace, &records);
     println!("== Summary ==");
     print!("{summary}");
     println!("== Build done! ==");
@@ -84,56 +83,109 @@ pub fn build(
     })
 }
 
+/// What the run will do: the images it builds, then those it only verifies or publishes.
+fn print_plan(workspace: &Workspace, plan: &Plan, select: Option<&str>) {
+    let label = |image: usize| &workspace.tree.get(image).label;
+    let (builds, others): (Vec<usize>, Vec<usize>) = plan
+        .chain()
+        .iter()
+        .partition(|&&image| plan.steps(workspace, image).contains(&Step::Build));
+    println!("Will build the following images:");
+    for &image in &builds {
+        println!("* {}", label(image));
+    }
+    if builds.is_empty() {
+        println!("(none)");
+    }
+    if !others.is_empty() {
+        println!("Will also work on these images:");
+    }
+    for &image in &others {
+        let work = match plan.blocker(image) {
+            Some(Blocker::Defect(_)) => "fails: its version is not a valid tag".to_owned(),
+            Some(Blocker::Unchecked(_)) => {
+                "fails: the registry cannot say if it is published".to_owned()
+            }
+            None => {
+                let steps = plan.steps(workspace, image);
+                let steps: Vec<&str> = steps.iter().map(|step| step.name()).collect();
+                format!("{} (built earlier)", steps.join(", "))
+            }
+        };
+        println!("* {}: {work}", label(image));
+    }
+    match select {
+        Some(glob) if !plan.selected_any() => println!("No image matches --select {glob}"),
+        _ if plan.chain().is_empty() => println!("Every selected image is up to date."),
+        _ => {}
+    }
+}
+
+/// Local storage as the engine lists it, in one call.
+struct EngineStorage<'a>(&'a LazyEngine);
+
+impl LocalStorage for EngineStorage<'_> {
+    fn contains(&mut self, labels: &[&ImageLabel]) -> Result<Vec<bool>, EngineError> {
+        let names = LocalNames::new(&self.0.get()?.local_images()?);
+        Ok(labels.iter().map(|l| names.contains(l)).collect())
+    }
+}
+
 /// What working on a chain of images needs.
 struct Run<'a> {
     config: &'a Config,
     workspace: &'a Workspace,
+    plan: &'a Plan,
     engine: &'a dyn Engine,
     docker_program: Option<&'a std::path::Path>,
     registry: &'a Registry,
-    options: &'a BuildOptions,
+    use_cache: bool,
 }
 
 impl Run<'_> {
     /// Refreshes the base images when something is to be built, then builds, verifies and
-    /// publishes `chain`, `jobs` images at a time; `live` shows the progress line.
-    fn chain(
-        &self,
-        states: Vec<ImageState>,
-        chain: &[usize],
-        jobs: usize,
-        live: bool,
-    ) -> Result<(Vec<Record>, Outcomes), Error> {
-        if self.options.pull && chain.iter().any(|&i| states[i] == ImageState::ToBuild) {
+    /// publishes the chain, `jobs` images at a time; `live` shows the progress line.
+    fn chain(&self, jobs: usize, live: bool) -> Result<Vec<ImageRecord>, Error> {
+        if self.plan.refreshes_base_images() {
             refresh_base_images(self.config, self.engine);
         }
-        let kind = self.config.engine;
-        let docker = DockerShim::for_engine(kind, self.docker_program)?;
-        let verifier = Verifier::new(self.config, &self.options.build_args, docker);
+        let options = BuildOptions {
+            use_cache: self.use_cache,
+            build_args: build_args(self.config),
+            limits: self.config.container_limits.clone(),
+        };
+        let docker = DockerShim::for_engine(self.config.engine, self.docker_program)?;
+        let verifier = Verifier::new(self.config, &options.build_args, docker);
         let renderer = Renderer::new(self.config, &self.workspace.tree);
-        let pipeline = Pipeline::new(
-            self.workspace,
-            states,
-            &renderer,
-            self.engine,
-            self.registry,
-            &verifier,
-            self.options,
+        let tools = Tools {
+            renderer: &renderer,
+            engine: self.engine,
+            registry: self.registry,
+            verifier: &verifier,
+        };
+        let pipeline = Pipeline::new(self.workspace, self.plan, tools, &options);
+        let progress = Progress::new(self.plan.chain().len(), live);
+        let outcomes = scheduler::run(
+            self.plan.chain(),
+            &self.workspace.graph,
+            jobs,
+            &pipeline,
+            &|event| report(self.workspace, &pipeline, &progress, event),
         );
-        let progress = Progress::new(chain.len(), live);
-        let outcomes = scheduler::run(chain, &self.workspace.graph, jobs, &pipeline, &|event| {
-            report(self.workspace, &pipeline, &progress, event)
-        });
         drop(progress);
-        let mut records = pipeline.into_records();
-        mark_skipped(self.workspace, &outcomes, &mut records);
-        Ok((records, outcomes))
+        Ok(pipeline.into_records(outcomes))
     }
 }
 
 /// The records of a run that worked on no image.
-fn untouched(states: Vec<ImageState>) -> Vec<Record> {
-    states.into_iter().map(Record::new).collect()
+fn untouched(plan: &Plan, images: usize) -> Vec<ImageRecord> {
+    (0..images)
+        .map(|image| ImageRecord {
+            initial: plan.initial(image),
+            steps: Vec::new(),
+            outcome: None,
+        })
+        .collect()
 }
 
 /// Publishing needs a registry, and credentials or `--publish`; `--no-publish` wins.
@@ -151,80 +203,6 @@ fn why_not_publishing(config: &Config, args: &BuildArgs) -> &'static str {
     } else {
         "no credentials are configured (set username and password, or log in and pass --publish)"
     }
-}
-
-/// Each image's state at scan time. With pull on, the registry is asked first and local
-/// storage only when some image is not published; with `--no-pull`, the other way round.
-fn initial_states(
-    workspace: &Workspace,
-    engine: &LazyEngine,
-    registry: &Registry,
-    pull: bool,
-) -> Result<Vec<ImageState>, Error> {
-    let labels: Vec<ImageLabel> = workspace
-        .tree
-        .images()
-        .iter()
-        .map(|i| i.label.clone())
-        .collect();
-    let local = |labels: &[ImageLabel]| -> Result<Vec<bool>, Error> {
-        let names = LocalNames::new(&engine.get()?.local_images()?);
-        Ok(labels.iter().map(|l| names.contains(l)).collect())
-    };
-    let (published, local) = if pull {
-        let published = published(registry, &labels)?;
-        let local = if published.iter().all(|&p| p) {
-            vec![true; labels.len()]
-        } else {
-            local(&labels)?
-        };
-        (published, local)
-    } else {
-        let local = local(&labels)?;
-        let present: Vec<ImageLabel> = labels
-            .iter()
-            .zip(&local)
-            .filter(|&(_, &here)| here)
-            .map(|(label, _)| label.clone())
-            .collect();
-        let mut answers = published(registry, &present)?.into_iter();
-        let published = local
-            .iter()
-            .map(|&here| here && answers.next().unwrap_or(false))
-            .collect();
-        (published, local)
-    };
-    Ok(published
-        .iter()
-        .zip(&local)
-        .map(|(&published, &local)| ImageState::initial(published, local, pull))
-        .collect())
-}
-
-fn published(registry: &Registry, labels: &[ImageLabel]) -> Result<Vec<bool>, Error> {
-    registry
-        .published(labels)
-        .into_iter()
-        .map(|answer| answer.map_err(Error::from))
-        .collect()
-}
-
-/// What this run works on: every selected image to build, with the images to build that it
-/// needs, and, when publishing, every selected image built earlier but not published.
-fn chain(
-    workspace: &Workspace,
-    states: &[ImageState],
-    selection: &Selection,
-    publish: bool,
-) -> Vec<usize> {
-    let selected = |i: usize| workspace.is_selected(i, selection);
-    let roots = (0..states.len()).filter(|&i| {
-        selected(i)
-            && (states[i] == ImageState::ToBuild || (publish && states[i] == ImageState::Built))
-    });
-    workspace
-        .graph
-        .with_dependencies(roots, |i| states[i] == ImageState::ToBuild)
 }
 
 /// The proxies, as build arguments and as the environment of verify scripts.
@@ -254,7 +232,12 @@ fn default_jobs() -> usize {
 }
 
 /// The live display and the result line of each image.
-fn report(workspace: &Workspace, pipeline: &Pipeline, progress: &Progress, event: &Event) {
+fn report(
+    workspace: &Workspace,
+    pipeline: &Pipeline,
+    progress: &Progress,
+    event: &Event<'_, StepError>,
+) {
     match event {
         Event::Started(image) => progress.started(workspace.tree.get(*image).name()),
         Event::Released(_) => {}
@@ -263,13 +246,16 @@ fn report(workspace: &Workspace, pipeline: &Pipeline, progress: &Progress, event
             let label = &entry.label;
             let (line, failed) = match outcome {
                 JobOutcome::Succeeded => {
-                    (format!("* {label}: {}", pipeline.steps_done(*image)), false)
+                    let done = pipeline.steps_done(*image);
+                    let done = if done.is_empty() {
+                        "nothing to do".to_owned()
+                    } else {
+                        done.join(", ")
+                    };
+                    (format!("* {label}: {done}"), false)
                 }
-                JobOutcome::Failed(reason) => (
-                    format!(
-                        " ERROR: image {label} failed: {}",
-                        reason.lines().next().unwrap_or("")
-                    ),
+                JobOutcome::Failed(error) => (
+                    format!(" ERROR: image {label} failed: {}", error.brief()),
                     true,
                 ),
                 JobOutcome::Skipped { failed_dependency } => {
@@ -279,18 +265,9 @@ fn report(workspace: &Workspace, pipeline: &Pipeline, progress: &Progress, event
                         true,
                     )
                 }
+                JobOutcome::NotStarted => (format!(" INTERRUPTED: image {label}"), true),
             };
             progress.finished(entry.name(), &line, failed);
-        }
-    }
-}
-
-/// Images never started because an image they are built on failed end in `error` too.
-fn mark_skipped(workspace: &Workspace, outcomes: &[(usize, JobOutcome)], records: &mut [Record]) {
-    for (image, outcome) in outcomes {
-        if let JobOutcome::Skipped { failed_dependency } = outcome {
-            let dependency = workspace.tree.get(*failed_dependency).name();
-            records[*image].state.fail(skipped_reason(dependency));
         }
     }
 }

@@ -5,7 +5,7 @@
 use crate::engine::access::RegistryAccess;
 use crate::engine::build_flags::common_build_flags;
 use crate::engine::tool::Tool;
-use crate::engine::{BuildRequest, Engine, EngineError, EngineKind, LocalImage};
+use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
 use crate::label::ImageLabel;
 
 /// The variable through which buildah and podman take a build isolation.
@@ -21,21 +21,14 @@ pub struct Listing {
 /// buildah or podman, through its command line.
 #[derive(Debug)]
 pub struct ContainersCli {
-    kind: EngineKind,
     tool: Tool,
     access: RegistryAccess,
     listing: Listing,
 }
 
 impl ContainersCli {
-    pub fn new(
-        kind: EngineKind,
-        tool: Tool,
-        access: RegistryAccess,
-        listing: Listing,
-    ) -> ContainersCli {
+    pub fn new(tool: Tool, access: RegistryAccess, listing: Listing) -> ContainersCli {
         ContainersCli {
-            kind,
             tool,
             access,
             listing,
@@ -68,10 +61,6 @@ impl ContainersCli {
 }
 
 impl Engine for ContainersCli {
-    fn kind(&self) -> EngineKind {
-        self.kind
-    }
-
     /// `build --pull=never`: the default pulls a missing or newer base. `--layers` is the
     /// cache, off unless asked for. `--format docker`: the images Docker builds, which
     /// registries answer for without an `Accept` header, as docker-pkg 4.0.4 asks (an OCI

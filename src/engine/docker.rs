@@ -16,7 +16,7 @@ use crate::engine::build_flags::common_build_flags;
 use crate::engine::containers_cli::words;
 use crate::engine::size::parse_size;
 use crate::engine::tool::Tool;
-use crate::engine::{BuildRequest, Engine, EngineError, EngineKind, LocalImage};
+use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
 use crate::label::ImageLabel;
 
 /// The name docker gives to an untagged image's repository and tag.
@@ -47,10 +47,6 @@ impl Docker {
 }
 
 impl Engine for Docker {
-    fn kind(&self) -> EngineKind {
-        EngineKind::Docker
-    }
-
     fn build(
         &self,
         request: &BuildRequest<'_>,

@@ -42,18 +42,8 @@ pub fn connect(settings: EngineSettings) -> Result<Box<dyn Engine>, EngineError>
         .with_secrets(secrets(&settings));
     let access = access::RegistryAccess::prepare(&settings.registry)?;
     Ok(match settings.kind {
-        EngineKind::Buildah => Box::new(ContainersCli::new(
-            EngineKind::Buildah,
-            tool,
-            access,
-            buildah::LISTING,
-        )),
-        EngineKind::Podman => Box::new(ContainersCli::new(
-            EngineKind::Podman,
-            tool,
-            access,
-            podman::LISTING,
-        )),
+        EngineKind::Buildah => Box::new(ContainersCli::new(tool, access, buildah::LISTING)),
+        EngineKind::Podman => Box::new(ContainersCli::new(tool, access, podman::LISTING)),
         EngineKind::Docker => {
             let registry = &settings.registry;
             if registry.ca_bundle.is_some() || !registry.insecure_registries.is_empty() {
@@ -117,8 +107,6 @@ impl LocalImage {
 /// What every container tool does for docker-pkg. Implementations shell out to the tool; each
 /// method is one process (or one per reference where the tool takes only one).
 pub trait Engine: Send + Sync {
-    fn kind(&self) -> EngineKind;
-
     /// Builds `request.context` into `request.label`, never pulling implicitly; each line the
     /// tool prints goes to `on_line` as it comes.
     fn build(

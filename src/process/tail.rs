@@ -63,6 +63,9 @@ mod tests {
         let long = format!("start{}end", "é".repeat(10_000));
         let short = Tail::of(&long).text();
         assert_eq!(short.chars().count(), HEAD_CHARS + END_CHARS + 3);
-        assert!(short.starts_with("startéé") && short.ends_with("ééend"), "{short}");
+        assert!(
+            short.starts_with("startéé") && short.ends_with("ééend"),
+            "{short}"
+        );
     }
 }

@@ -33,3 +33,16 @@ pub enum RegistryError {
     #[error("cannot start the registry client: {0}")]
     Client(String),
 }
+
+impl RegistryError {
+    /// Whether the error comes from the configuration or the environment (credentials, trust,
+    /// auth files) rather than from one answer: every image would meet it alike.
+    pub fn is_configuration(&self) -> bool {
+        !matches!(
+            self,
+            RegistryError::Unreachable { .. }
+                | RegistryError::Unexpected { .. }
+                | RegistryError::NoRegistry { .. }
+        )
+    }
+}

@@ -14,3 +14,26 @@ mod tls;
 pub use check::Registry;
 pub use error::RegistryError;
 pub use settings::RegistrySettings;
+
+use crate::label::ImageLabel;
+
+/// What a build run asks of registries; [`Registry`] asks them over their HTTP API.
+pub trait RegistryClient: Sync {
+    /// Whether each label is in its registry, in the order given; a label that cannot be
+    /// checked gets its own error.
+    fn published(&self, labels: &[&ImageLabel]) -> Vec<Result<bool, RegistryError>>;
+
+    /// Gives the manifest of `label` in its registry the extra tag `tag`.
+    fn tag(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError>;
+}
+
+impl RegistryClient for Registry {
+    fn published(&self, labels: &[&ImageLabel]) -> Vec<Result<bool, RegistryError>> {
+        let labels: Vec<ImageLabel> = labels.iter().map(|&l| l.clone()).collect();
+        Registry::published(self, &labels)
+    }
+
+    fn tag(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError> {
+        Registry::tag(self, label, tag)
+    }
+}

@@ -1,0 +1,150 @@
+//! Stand-ins for the registry, local storage and the engine, for tests of planning and of the
+//! pipeline that need no container tool: each answers as told and records what it was asked.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
+use crate::label::ImageLabel;
+use crate::plan::LocalStorage;
+use crate::process::ProcessError;
+use crate::registry::{RegistryClient, RegistryError};
+
+/// A registry holding the labels given; labels in `failing` get an error.
+#[derive(Default)]
+pub struct FakeRegistry {
+    pub published: Mutex<HashSet<String>>,
+    pub failing: HashSet<String>,
+    pub asked: Mutex<Vec<String>>,
+    pub tagged: Mutex<Vec<String>>,
+}
+
+impl FakeRegistry {
+    pub fn holding(labels: &[&str]) -> FakeRegistry {
+        FakeRegistry {
+            published: Mutex::new(labels.iter().map(|l| l.to_string()).collect()),
+            ..FakeRegistry::default()
+        }
+    }
+}
+
+impl RegistryClient for FakeRegistry {
+    fn published(&self, labels: &[&ImageLabel]) -> Vec<Result<bool, RegistryError>> {
+        let published = self.published.lock().unwrap();
+        labels
+            .iter()
+            .map(|label| {
+                let label = label.to_string();
+                self.asked.lock().unwrap().push(label.clone());
+                if self.failing.contains(&label) {
+                    return Err(RegistryError::Unexpected {
+                        registry: "fake".into(),
+                        reference: label,
+                        status: 500,
+                    });
+                }
+                Ok(published.contains(&label))
+            })
+            .collect()
+    }
+
+    fn tag(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError> {
+        let target = label.with_tag(tag).to_string();
+        self.tagged.lock().unwrap().push(target.clone());
+        self.published.lock().unwrap().insert(target);
+        Ok(())
+    }
+}
+
+/// Local storage holding the labels given; counts how often it is listed.
+#[derive(Default)]
+pub struct FakeStorage {
+    pub local: HashSet<String>,
+    pub listings: usize,
+}
+
+impl FakeStorage {
+    pub fn holding(labels: &[&str]) -> FakeStorage {
+        FakeStorage {
+            local: labels.iter().map(|l| l.to_string()).collect(),
+            listings: 0,
+        }
+    }
+}
+
+impl LocalStorage for FakeStorage {
+    fn contains(&mut self, labels: &[&ImageLabel]) -> Result<Vec<bool>, EngineError> {
+        self.listings += 1;
+        Ok(labels
+            .iter()
+            .map(|l| self.local.contains(&l.to_string()))
+            .collect())
+    }
+}
+
+/// An engine that builds, pushes and pulls nothing, records each call as `verb reference`,
+/// and fails the builds of the labels in `failing_builds`.
+#[derive(Default)]
+pub struct FakeEngine {
+    pub calls: Mutex<Vec<String>>,
+    pub failing_builds: HashSet<String>,
+    /// Pushes also land in this registry, as a real push would.
+    pub pushes_to: Option<std::sync::Arc<FakeRegistry>>,
+}
+
+impl FakeEngine {
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn record(&self, call: String) {
+        self.calls.lock().unwrap().push(call);
+    }
+}
+
+impl Engine for FakeEngine {
+    fn build(
+        &self,
+        request: &BuildRequest<'_>,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<(), EngineError> {
+        let label = request.label.to_string();
+        self.record(format!("build {label}"));
+        on_line("STEP 1/1: FROM scratch");
+        if self.failing_builds.contains(&label) {
+            return Err(EngineError::Process(ProcessError::Failed {
+                command: format!("buildah build -t {label}"),
+                status: "exit status: 1".into(),
+                tail: "Error: building at STEP \"RUN false\": exit status 1".into(),
+            }));
+        }
+        Ok(())
+    }
+
+    fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
+        Ok(Vec::new())
+    }
+
+    fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
+        self.record(format!("tag {image} {target}"));
+        Ok(())
+    }
+
+    fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
+        self.record(format!("push {image}"));
+        if let Some(registry) = &self.pushes_to {
+            registry.published.lock().unwrap().insert(image.to_string());
+        }
+        Ok(())
+    }
+
+    fn pull(&self, reference: &str) -> Result<(), EngineError> {
+        self.record(format!("pull {reference}"));
+        Ok(())
+    }
+
+    fn remove(&self, references: &[String]) -> Result<(), EngineError> {
+        self.record(format!("remove {}", references.join(" ")));
+        Ok(())
+    }
+}

@@ -1,0 +1,361 @@
+//! The pipeline with a fake engine and a fake registry: what each plan makes it do.
+
+use std::sync::Arc;
+
+use tempfile::TempDir;
+
+use super::*;
+use crate::config::Config;
+use crate::fakes::{FakeEngine, FakeRegistry, FakeStorage};
+use crate::plan::PlanOptions;
+use crate::scheduler::{self, JobOutcome};
+use crate::select::Selection;
+use crate::workspace::UnknownDependencies;
+
+/// base ← lib ← app, base ← tool; `tool` has a test.sh that fails when `FAIL_TOOL` exists
+/// in its folder.
+struct Tree {
+    dir: TempDir,
+    config: Config,
+    workspace: Workspace,
+}
+
+impl Tree {
+    fn new() -> Tree {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, deps) in [
+            ("base", ""),
+            ("lib", "base"),
+            ("app", "lib"),
+            ("tool", "base"),
+        ] {
+            let folder = dir.path().join(name);
+            std::fs::create_dir(&folder).unwrap();
+            let changelog = format!(
+                "{name} (1.0) wikimedia; urgency=medium\n\n  * Release.\n\n \
+                 -- A <a@example.org>  Mon, 01 Jan 2024 10:00:00 +0000\n"
+            );
+            std::fs::write(folder.join("changelog"), changelog).unwrap();
+            let template = match deps {
+                "" => "FROM scratch\n".to_owned(),
+                dep => format!("FROM {{{{ \"{dep}\" | image_tag }}}}\n"),
+            };
+            std::fs::write(folder.join("Dockerfile.template"), template).unwrap();
+            if !deps.is_empty() {
+                let control = format!("Package: {name}\nDepends: {deps}\n");
+                std::fs::write(folder.join("control"), control).unwrap();
+            }
+        }
+        let test = "#!/bin/sh\ntest ! -e \"$(dirname \"$0\")/FAIL_TOOL\"\n";
+        let script = dir.path().join("tool/test.sh");
+        std::fs::write(&script, test).unwrap();
+        let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(&script, executable).unwrap();
+        let config = Config::from_values(crate::config::defaults()).unwrap();
+        let workspace = Workspace::load(
+            &config,
+            dir.path(),
+            &Default::default(),
+            UnknownDependencies::Refuse,
+        )
+        .unwrap();
+        Tree {
+            dir,
+            config,
+            workspace,
+        }
+    }
+
+    fn index(&self, name: &str) -> usize {
+        self.workspace.tree.find(name).unwrap()
+    }
+}
+
+/// What a run did: the engine's calls, the registry's tags, every record.
+struct Ran {
+    calls: Vec<String>,
+    tagged: Vec<String>,
+    records: Vec<ImageRecord>,
+}
+
+fn run(
+    tree: &Tree,
+    registry: Arc<FakeRegistry>,
+    engine: FakeEngine,
+    storage: &mut FakeStorage,
+    select: Option<&str>,
+    options: PlanOptions,
+) -> Ran {
+    let selection = Selection::new(select).unwrap();
+    let plan = Plan::make(
+        &tree.workspace,
+        &selection,
+        options,
+        registry.as_ref(),
+        storage,
+    )
+    .unwrap();
+    let engine = FakeEngine {
+        pushes_to: Some(Arc::clone(&registry)),
+        ..engine
+    };
+    let renderer = Renderer::new(&tree.config, &tree.workspace.tree);
+    let verifier = Verifier::new(&tree.config, &[], None);
+    let tools = Tools {
+        renderer: &renderer,
+        engine: &engine,
+        registry: registry.as_ref(),
+        verifier: &verifier,
+    };
+    let options = BuildOptions::default();
+    let pipeline = Pipeline::new(&tree.workspace, &plan, tools, &options);
+    let graph = &tree.workspace.graph;
+    let outcomes = scheduler::run(plan.chain(), graph, 1, &pipeline, &|_| {});
+    Ran {
+        calls: engine.calls(),
+        tagged: registry.tagged.lock().unwrap().clone(),
+        records: pipeline.into_records(outcomes),
+    }
+}
+
+const PUBLISH: PlanOptions = PlanOptions {
+    pull: true,
+    publish: true,
+};
+
+fn outcome<'r>(ran: &'r Ran, tree: &Tree, name: &str) -> &'r JobOutcome<StepError> {
+    ran.records[tree.index(name)].outcome.as_ref().unwrap()
+}
+
+#[test]
+fn everything_published_does_nothing() {
+    let tree = Tree::new();
+    let registry = FakeRegistry::holding(&["base:1.0", "lib:1.0", "app:1.0", "tool:1.0"]);
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        FakeEngine::default(),
+        &mut FakeStorage::default(),
+        None,
+        PUBLISH,
+    );
+    assert!(ran.calls.is_empty(), "{:?}", ran.calls);
+    assert!(ran.records.iter().all(|r| r.outcome.is_none()));
+}
+
+#[test]
+fn missing_images_are_pulled_for_built_verified_and_published() {
+    let tree = Tree::new();
+    let registry = FakeRegistry::holding(&["base:1.0", "tool:1.0"]);
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        FakeEngine::default(),
+        &mut FakeStorage::default(),
+        None,
+        PUBLISH,
+    );
+    // app may build while lib is pushed: only the order of dependent steps is fixed.
+    let at = |call: &str| ran.calls.iter().position(|c| c == call).unwrap();
+    assert_eq!(ran.calls.len(), 5, "{:?}", ran.calls);
+    assert!(at("pull base:1.0") < at("build lib:1.0"));
+    assert!(at("build lib:1.0") < at("build app:1.0"));
+    assert!(at("build lib:1.0") < at("push lib:1.0"));
+    assert!(at("build app:1.0") < at("push app:1.0"));
+    assert_eq!(ran.tagged, ["lib:latest", "app:latest"]);
+    let lib = &ran.records[tree.index("lib")];
+    let steps: Vec<Step> = lib.steps.iter().map(|s| s.step).collect();
+    assert_eq!(
+        steps,
+        [Step::Pull, Step::Build, Step::Verify, Step::Publish]
+    );
+    assert!(lib.steps.iter().all(|s| s.succeeded));
+    assert!(matches!(outcome(&ran, &tree, "app"), JobOutcome::Succeeded));
+}
+
+#[test]
+fn images_built_before_the_run_get_latest_locally_and_are_pushed() {
+    let tree = Tree::new();
+    let registry = FakeRegistry::holding(&["base:1.0", "lib:1.0", "tool:1.0"]);
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        FakeEngine::default(),
+        &mut FakeStorage::holding(&["app:1.0"]),
+        None,
+        PUBLISH,
+    );
+    assert_eq!(ran.calls, ["tag app:1.0 app:latest", "push app:1.0"]);
+    assert_eq!(
+        ran.records[tree.index("app")].done(),
+        ["verified", "published"]
+    );
+}
+
+#[test]
+fn a_failed_build_skips_what_is_built_on_it_and_the_rest_goes_on() {
+    let tree = Tree::new();
+    let registry = FakeRegistry::holding(&["base:1.0"]);
+    let engine = FakeEngine {
+        failing_builds: ["lib:1.0".to_owned()].into(),
+        ..FakeEngine::default()
+    };
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        engine,
+        &mut FakeStorage::default(),
+        None,
+        PUBLISH,
+    );
+    let JobOutcome::Failed(error) = outcome(&ran, &tree, "lib") else {
+        panic!("lib did not fail")
+    };
+    assert_eq!(error.step, Step::Build);
+    assert!(matches!(error.failure, Failure::Engine(_)));
+    let lib = tree.index("lib");
+    assert!(matches!(
+        outcome(&ran, &tree, "app"),
+        JobOutcome::Skipped { failed_dependency } if *failed_dependency == lib
+    ));
+    assert!(matches!(
+        outcome(&ran, &tree, "tool"),
+        JobOutcome::Succeeded
+    ));
+    assert!(
+        !ran.calls.iter().any(|c| c.contains("app")),
+        "{:?}",
+        ran.calls
+    );
+    assert!(ran.calls.contains(&"push tool:1.0".to_owned()));
+}
+
+#[test]
+fn a_failed_verification_is_the_verify_step_and_nothing_is_pushed() {
+    let tree = Tree::new();
+    std::fs::write(tree.dir.path().join("tool/FAIL_TOOL"), "").unwrap();
+    let registry = FakeRegistry::holding(&["base:1.0", "lib:1.0", "app:1.0"]);
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        FakeEngine::default(),
+        &mut FakeStorage::default(),
+        None,
+        PUBLISH,
+    );
+    let JobOutcome::Failed(error) = outcome(&ran, &tree, "tool") else {
+        panic!("tool did not fail")
+    };
+    assert_eq!(error.step, Step::Verify);
+    assert!(
+        error.brief().starts_with("verify failed (exit status: 1)"),
+        "{}",
+        error.brief()
+    );
+    assert_eq!(ran.calls, ["pull base:1.0", "build tool:1.0"]);
+}
+
+#[test]
+fn a_selection_works_on_what_it_needs_only() {
+    let tree = Tree::new();
+    let registry = FakeRegistry::holding(&["base:1.0"]);
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        FakeEngine::default(),
+        &mut FakeStorage::default(),
+        Some("lib:*"),
+        PUBLISH,
+    );
+    assert_eq!(
+        ran.calls,
+        ["pull base:1.0", "build lib:1.0", "push lib:1.0"]
+    );
+    assert!(ran.records[tree.index("app")].outcome.is_none());
+}
+
+#[test]
+fn without_pull_nothing_is_pulled() {
+    let tree = Tree::new();
+    let registry = FakeRegistry::holding(&["base:1.0", "lib:1.0", "app:1.0", "tool:1.0"]);
+    let options = PlanOptions {
+        pull: false,
+        publish: true,
+    };
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        FakeEngine::default(),
+        &mut FakeStorage::holding(&["base:1.0", "lib:1.0"]),
+        None,
+        options,
+    );
+    let mut calls = ran.calls.clone();
+    calls.sort();
+    assert_eq!(
+        calls,
+        [
+            "build app:1.0",
+            "build tool:1.0",
+            "push app:1.0",
+            "push tool:1.0"
+        ]
+    );
+}
+
+#[test]
+fn without_publishing_nothing_is_pushed_nor_tagged() {
+    let tree = Tree::new();
+    let registry = FakeRegistry::holding(&["base:1.0"]);
+    let options = PlanOptions {
+        pull: true,
+        publish: false,
+    };
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        FakeEngine::default(),
+        &mut FakeStorage::default(),
+        None,
+        options,
+    );
+    assert!(
+        ran.calls
+            .iter()
+            .all(|c| !c.starts_with("push") && !c.starts_with("tag"))
+    );
+    assert!(ran.tagged.is_empty());
+    assert_eq!(ran.records[tree.index("app")].done(), ["built", "verified"]);
+}
+
+#[test]
+fn an_image_the_registry_cannot_answer_for_fails_alone() {
+    let tree = Tree::new();
+    let mut registry = FakeRegistry::holding(&["base:1.0"]);
+    registry.failing.insert("lib:1.0".into());
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        FakeEngine::default(),
+        &mut FakeStorage::default(),
+        None,
+        PUBLISH,
+    );
+    let JobOutcome::Failed(error) = outcome(&ran, &tree, "lib") else {
+        panic!("lib did not fail")
+    };
+    assert_eq!(error.step, Step::Check);
+    assert!(
+        error
+            .brief()
+            .contains("cannot tell whether it is published")
+    );
+    assert!(matches!(
+        outcome(&ran, &tree, "app"),
+        JobOutcome::Skipped { .. }
+    ));
+    assert!(matches!(
+        outcome(&ran, &tree, "tool"),
+        JobOutcome::Succeeded
+    ));
+}
