@@ -42,6 +42,7 @@ mod tree;
 mod verify;
 mod version_bump;
 mod workspace;
+pub mod yaml;
 
 use cli::{Cli, Command, SuffixArgs};
 use config::Config;

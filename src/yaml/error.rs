@@ -1,0 +1,51 @@
+//! A YAML error: what is wrong and, when known, the line (counted from 1).
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    line: Option<usize>,
+    message: String,
+}
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Error {
+        Error {
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn at(line: usize, message: impl Into<String>) -> Error {
+        Error {
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+
+    /// The line of the problem, counted from 1.
+    pub fn line(&self) -> Option<usize> {
+        self.line
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl serde::de::Error for Error {
+    fn custom<T: fmt::Display>(message: T) -> Error {
+        Error::new(message.to_string())
+    }
+}
