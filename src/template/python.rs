@@ -8,6 +8,9 @@ use minijinja::value::{Value, ValueKind};
 
 /// `str(value)`.
 pub fn str(value: &Value) -> String {
+    if let Some(text) = super::python_objects::str(value) {
+        return text;
+    }
     match value.as_str() {
         Some(s) => s.to_owned(),
         None => repr(value),
@@ -35,6 +38,10 @@ pub fn truthy(value: &serde_yaml::Value) -> bool {
 }
 
 fn write_repr(out: &mut String, value: &Value) {
+    if let Some(text) = super::python_objects::repr(value) {
+        out.push_str(&text);
+        return;
+    }
     match value.kind() {
         ValueKind::None | ValueKind::Undefined => out.push_str("None"),
         ValueKind::Bool => out.push_str(if value.is_true() { "True" } else { "False" }),
@@ -96,13 +103,35 @@ fn string_repr(out: &mut String, s: &str) {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
+            c if !printable(c) => {
+                let _ = match c as u32 {
+                    code @ ..0x100 => write!(out, "\\x{code:02x}"),
+                    code @ ..0x10000 => write!(out, "\\u{code:04x}"),
+                    code => write!(out, "\\U{code:08x}"),
+                };
             }
             c => out.push(c),
         }
     }
     out.push(quote);
+}
+
+/// Python's `str.isprintable()` for one character: not a control, format, surrogate,
+/// private-use, unassigned or separator character, the space excepted.
+fn printable(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory as G, get_general_category};
+    c == ' '
+        || !matches!(
+            get_general_category(c),
+            G::Control
+                | G::Format
+                | G::Surrogate
+                | G::PrivateUse
+                | G::Unassigned
+                | G::LineSeparator
+                | G::ParagraphSeparator
+                | G::SpaceSeparator
+        )
 }
 
 /// `repr(float)`: the shortest digits that read back the same, in positional notation when
@@ -182,6 +211,10 @@ mod tests {
         assert_eq!(repr(&Value::from("say \"hi\"")), "'say \"hi\"'");
         assert_eq!(repr(&Value::from("both ' \"")), "'both \\' \"'");
         assert_eq!(repr(&Value::from("a\\b\n")), "'a\\\\b\\n'");
+        assert_eq!(
+            repr(&Value::from("\u{85}\u{a0}\u{2028}\u{e000}\u{10ffff} é")),
+            "'\\x85\\xa0\\u2028\\ue000\\U0010ffff é'"
+        );
     }
 
     #[test]
