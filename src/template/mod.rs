@@ -2,8 +2,10 @@
 //! context, undefined variables as errors, Jinja2's whitespace rules and docker-pkg's filters.
 
 mod apt;
+pub mod context;
 mod filters;
 pub mod python;
+mod python_objects;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, LazyLock};
