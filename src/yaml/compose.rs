@@ -38,8 +38,9 @@ impl Node {
     }
 }
 
-/// Python's recursion limit stops PyYAML between 400 and 500 levels of nesting.
-const MAX_DEPTH: usize = 450;
+/// Deeper documents are refused rather than risk the stack of a 2 MiB thread (PyYAML itself
+/// stops between 400 and 500 levels, at Python's recursion limit).
+const MAX_DEPTH: usize = 200;
 
 /// The root node of the one document in `text`, or `None` for a stream without documents.
 pub fn single_document(text: &str) -> Result<Option<Rc<Node>>, Error> {
