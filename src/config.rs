@@ -4,16 +4,15 @@
 //! configuration (users put `spark_version` and the like there). The keys the tool itself reads
 //! are also parsed into typed fields, so that a wrong type is reported once, with its key.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
-use serde_yaml::{Mapping, Value};
 
 use crate::container_limits::ContainerLimits;
 use crate::credentials::{Credentials, Secret};
 use crate::engine_kind::EngineKind;
 use crate::label::Repository;
+use crate::yaml::{self, Mapping, Value};
 
 /// The name of the user's own configuration file, below `$XDG_CONFIG_HOME` or `~/.config`.
 pub const USER_CONFIG_NAME: &str = "docker-pkg.yaml";
@@ -28,10 +27,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("config file {path} is not valid YAML: {source}")]
-    Yaml {
-        path: PathBuf,
-        source: serde_yaml::Error,
-    },
+    Yaml { path: PathBuf, source: yaml::Error },
     #[error("config file {path} must hold a mapping of keys to values")]
     NotAMapping { path: PathBuf },
     #[error("config key `{key}`: {message}")]
@@ -51,8 +47,8 @@ pub struct Config {
     pub update_id: String,
     pub ca_bundle: Option<PathBuf>,
     pub force_numeric_user: bool,
-    /// User name to uid, as the text the templates print.
-    pub known_uid_mappings: BTreeMap<String, String>,
+    /// User (any YAML key: `1000:` is the integer 1000) to uid, as the text templates print.
+    pub known_uid_mappings: Mapping,
     pub verify_command: String,
     pub verify_args: Vec<String>,
     pub container_limits: ContainerLimits,
@@ -82,7 +78,7 @@ impl Config {
     pub fn from_values(mut values: Mapping) -> Result<Config, ConfigError> {
         let http_proxy: Option<String> = field(&values, "http_proxy")?;
         if http_proxy.is_some() && field::<Option<String>>(&values, "apt_only_proxy")?.is_none() {
-            let proxy = values.get("http_proxy").cloned().unwrap_or_default();
+            let proxy = values.get("http_proxy").cloned().unwrap_or(Value::Null);
             values.insert("apt_only_proxy".into(), proxy);
         }
         let username: Option<String> = field(&values, "username")?;
@@ -126,7 +122,8 @@ impl Config {
             distribution: field(&values, "distribution")?,
             update_id: field::<Option<String>>(&values, "update_id")?.unwrap_or_default(),
             ca_bundle: field(&values, "ca_bundle")?,
-            force_numeric_user: yaml11_bool(&values, "force_numeric_user")?,
+            force_numeric_user: field::<Option<bool>>(&values, "force_numeric_user")?
+                .unwrap_or(false),
             known_uid_mappings: uid_mappings(&values)?,
             verify_command: field(&values, "verify_command")?,
             verify_args: field(&values, "verify_args")?,
@@ -163,7 +160,10 @@ known_uid_mappings: {root: 0, www-data: 33, nobody: 65534}
 verify_command: "/bin/bash"
 verify_args: ["-c", "{path}/test.sh {image}"]
 "#;
-    serde_yaml::from_str(text).expect("the built-in defaults are valid YAML")
+    yaml::load(text.as_bytes())
+        .ok()
+        .and_then(Value::into_mapping)
+        .expect("the built-in defaults are a YAML mapping")
 }
 
 /// `$XDG_CONFIG_HOME/docker-pkg.yaml`, else `~/.config/docker-pkg.yaml`.
@@ -176,17 +176,17 @@ fn user_config_path() -> Option<PathBuf> {
 }
 
 fn read_mapping(path: &Path) -> Result<Mapping, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
     })?;
-    let value: Value = serde_yaml::from_str(&text).map_err(|source| ConfigError::Yaml {
+    let value = yaml::load(&bytes).map_err(|source| ConfigError::Yaml {
         path: path.to_owned(),
         source,
     })?;
     match value {
         Value::Null => Ok(Mapping::new()),
-        Value::Mapping(mapping) => Ok(mapping),
+        Value::Map(mapping) => Ok(mapping),
         _ => Err(ConfigError::NotAMapping {
             path: path.to_owned(),
         }),
@@ -195,24 +195,7 @@ fn read_mapping(path: &Path) -> Result<Mapping, ConfigError> {
 
 fn field<T: DeserializeOwned>(values: &Mapping, key: &str) -> Result<T, ConfigError> {
     let value = values.get(key).cloned().unwrap_or(Value::Null);
-    serde_yaml::from_value(value).map_err(|e| invalid(key, e.to_string()))
-}
-
-/// A boolean as docker-pkg 4.0.4 reads it: its YAML parser (PyYAML, YAML 1.1) also takes
-/// `yes`, `no`, `on` and `off`, in lower, title or upper case, which YAML 1.2 leaves as
-/// strings. (PyYAML leaves `y` and `n` strings, which 4.0.4 then took as true, both of them:
-/// refused here.) Absent or null is false.
-fn yaml11_bool(values: &Mapping, key: &str) -> Result<bool, ConfigError> {
-    match values.get(key) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::String(word)) => match word.as_str() {
-            "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Ok(true),
-            "no" | "No" | "NO" | "off" | "Off" | "OFF" => Ok(false),
-            _ => Err(invalid(key, format!("`{word}` is not true or false"))),
-        },
-        Some(_) => Err(invalid(key, "must be true or false".into())),
-    }
+    yaml::from_value(value).map_err(|e| invalid(key, e.to_string()))
 }
 
 fn invalid(key: &str, message: String) -> ConfigError {
@@ -222,18 +205,31 @@ fn invalid(key: &str, message: String) -> ConfigError {
     }
 }
 
-/// `known_uid_mappings`, with each uid as the text a template prints for it.
-fn uid_mappings(values: &Mapping) -> Result<BTreeMap<String, String>, ConfigError> {
-    let raw: Option<BTreeMap<String, Value>> = field(values, "known_uid_mappings")?;
-    raw.unwrap_or_default()
-        .into_iter()
-        .map(|(user, uid)| match uid {
-            Value::Number(n) => Ok((user, n.to_string())),
-            Value::String(s) => Ok((user, s)),
-            other => Err(invalid(
+/// `known_uid_mappings`, with each uid as the text a template prints for it. The users stay
+/// YAML keys, compared as Python compares them.
+fn uid_mappings(values: &Mapping) -> Result<Mapping, ConfigError> {
+    let invalid_uid = |user: &Value| {
+        let message = match user.as_str() {
+            Some(name) => format!("the uid of {name} must be a number"),
+            None => "every uid must be a number".into(),
+        };
+        invalid("known_uid_mappings", message)
+    };
+    let raw = match values.get("known_uid_mappings") {
+        None | Some(Value::Null) => return Ok(Mapping::new()),
+        Some(Value::Map(raw)) => raw,
+        Some(_) => {
+            return Err(invalid(
                 "known_uid_mappings",
-                format!("the uid of {user} must be a number, not {other:?}"),
-            )),
+                "must map users to uids".into(),
+            ));
+        }
+    };
+    raw.iter()
+        .map(|(user, uid)| match uid {
+            Value::Int(n) => Ok((user.clone(), Value::Str(n.to_string()))),
+            Value::Str(s) => Ok((user.clone(), Value::Str(s.clone()))),
+            _ => Err(invalid_uid(user)),
         })
         .collect()
 }
@@ -244,7 +240,7 @@ mod tests {
 
     fn config(yaml: &str) -> Result<Config, ConfigError> {
         let mut values = defaults();
-        values.extend(serde_yaml::from_str::<Mapping>(yaml).unwrap());
+        values.extend(yaml::load(yaml.as_bytes()).unwrap().into_mapping().unwrap());
         Config::from_values(values)
     }
 
@@ -253,7 +249,10 @@ mod tests {
         let c = config("{}").unwrap();
         assert_eq!(c.repository, Repository::default());
         assert_eq!(c.credentials, None);
-        assert_eq!(c.known_uid_mappings["www-data"], "33");
+        assert_eq!(
+            c.known_uid_mappings.get("www-data"),
+            Some(&Value::from("33"))
+        );
         assert_eq!(c.verify_args, ["-c", "{path}/test.sh {image}"]);
         assert_eq!(c.engine, EngineKind::Buildah);
         assert_eq!(c.update_id, "s");
@@ -302,11 +301,64 @@ mod tests {
         }
         assert!(!config("{}").unwrap().force_numeric_user);
         let err = config("force_numeric_user: maybe").unwrap_err().to_string();
-        assert!(
-            err.starts_with("config key `force_numeric_user`: `maybe`"),
-            "{err}"
+        assert_eq!(
+            err,
+            "config key `force_numeric_user`: invalid type: string \"maybe\", expected a boolean"
         );
         assert!(config("force_numeric_user: n").is_err());
         assert!(config("force_numeric_user: 1").is_err());
+    }
+
+    #[test]
+    fn every_value_reads_as_yaml_1_1() {
+        let c = config(
+            "mode: 0755
+enabled: on
+since: 2024-01-01
+<<: {jobs: 3}",
+        )
+        .unwrap();
+        assert_eq!(c.values.get("mode"), Some(&Value::from(493)));
+        assert_eq!(c.values.get("enabled"), Some(&Value::Bool(true)));
+        assert!(matches!(c.values.get("since"), Some(Value::Date(_))));
+        assert_eq!(c.jobs, Some(3));
+    }
+
+    #[test]
+    fn uid_mappings_keep_their_keys() {
+        let c = config("known_uid_mappings: {1000: 1000, app: 0x3E8, jenkins: '0999'}").unwrap();
+        let uids = &c.known_uid_mappings;
+        assert_eq!(
+            uids.get_value(&Value::from(1000)),
+            Some(&Value::from("1000"))
+        );
+        assert_eq!(uids.get("1000"), None);
+        assert_eq!(uids.get("app"), Some(&Value::from("1000")));
+        assert_eq!(uids.get("jenkins"), Some(&Value::from("0999")));
+        let err = config("known_uid_mappings: {app: [1]}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the uid of app must be a number"), "{err}");
+    }
+
+    #[test]
+    fn malformed_files_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(
+            &path,
+            "registry: r
+namespace: a: b
+",
+        )
+        .unwrap();
+        let err = read_mapping(&path).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "config file {} is not valid YAML: line 2:",
+                path.display()
+            )),
+            "{err}"
+        );
     }
 }

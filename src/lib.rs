@@ -37,7 +37,7 @@ mod select;
 mod settings;
 mod step;
 mod summary;
-mod template;
+pub mod template;
 mod tree;
 mod verify;
 mod version_bump;

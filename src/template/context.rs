@@ -1,7 +1,8 @@
 //! The configuration as the templates see it: each YAML value as the Python object that
 //! docker-pkg 4.0.4's templates get from PyYAML.
 
-use minijinja::value::Value;
+use minijinja::value::{Value, ValueKind};
+use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
 use super::python_objects::{Scalar, Set, Tuple};
@@ -44,5 +45,25 @@ pub fn from_yaml(value: &yaml::Value) -> Value {
                 .map(|(k, v)| (from_yaml(k), from_yaml(v)))
                 .collect::<indexmap::IndexMap<Value, Value>>(),
         ),
+    }
+}
+
+/// The YAML scalar a template value stands for, to look it up among YAML keys; `None` for a
+/// list, a dict or anything else that cannot be a key.
+pub fn to_yaml(value: &Value) -> Option<yaml::Value> {
+    if let Some(scalar) = value.downcast_object_ref::<Scalar>() {
+        return Some(scalar.to_yaml());
+    }
+    match value.kind() {
+        ValueKind::None | ValueKind::Undefined => Some(yaml::Value::Null),
+        ValueKind::Bool => Some(yaml::Value::Bool(value.is_true())),
+        ValueKind::Number if value.is_integer() => i128::try_from(value.clone())
+            .map(BigInt::from)
+            .or_else(|_| u128::try_from(value.clone()).map(BigInt::from))
+            .ok()
+            .map(yaml::Value::Int),
+        ValueKind::Number => f64::try_from(value.clone()).ok().map(yaml::Value::Float),
+        ValueKind::String => Some(yaml::Value::from(value.as_str()?)),
+        _ => None,
     }
 }

@@ -1,11 +1,13 @@
 //! The filters docker-pkg adds to Jinja2: `image_tag`, `upstream_version`, `uid` and
 //! `add_user` (`apt_install` and `apt_remove` are in `apt.rs`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use minijinja::{Error, ErrorKind};
+use minijinja::{Error, ErrorKind, Value};
 
+use super::{context, python};
 use crate::label::{ImageLabel, Repository};
+use crate::yaml;
 
 /// Every image a template may name: the scanned images and the configured base images.
 #[derive(Debug, Default)]
@@ -72,30 +74,37 @@ pub fn upstream_version(label: &str) -> Result<String, Error> {
         })
 }
 
-/// User names and their uids, as `known_uid_mappings` gives them.
+/// User names and their uids, as `known_uid_mappings` gives them: the users are YAML keys,
+/// compared as Python compares them (`1000:` is the integer 1000, which `1000 | uid` finds),
+/// the uids the text a template prints.
 #[derive(Debug, Default)]
-pub struct UidMappings(pub BTreeMap<String, String>);
+pub struct UidMappings(pub yaml::Mapping);
 
 impl UidMappings {
-    /// `"user" | uid`: the uid of a known user; an unknown user comes back as is, with a
+    /// `user | uid`: the uid of a known user; an unknown user comes back as is, with a
     /// warning (and `force_numeric_user` will then refuse the Dockerfile).
-    pub fn uid(&self, user: &str) -> String {
-        match self.0.get(user) {
-            Some(uid) => uid.clone(),
+    pub fn uid(&self, user: &Value) -> Value {
+        let uid = context::to_yaml(user).and_then(|key| self.0.get_value(&key)?.as_str());
+        match uid {
+            Some(uid) => Value::from(uid),
             None => {
-                log::warn!("UID mapping for user {user} not found");
-                user.to_owned()
+                log::warn!("UID mapping for user {} not found", python::str(user));
+                user.clone()
             }
         }
     }
 
     /// `"user" | add_user`: the commands that create a known user with its uid.
     pub fn add_user(&self, user: &str) -> Result<String, Error> {
-        let uid = self.0.get(user).ok_or_else(|| {
-            invalid(format!(
-                "add_user: no uid is known for user '{user}' (add it to known_uid_mappings)"
-            ))
-        })?;
+        let uid = self
+            .0
+            .get(user)
+            .and_then(yaml::Value::as_str)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "add_user: no uid is known for user '{user}' (add it to known_uid_mappings)"
+                ))
+            })?;
         Ok(format!(
             "groupadd -o -g {uid} -r {user} && \
              useradd -l -o -r -m -d /var/lib/{user} -g {user} -u {uid} {user}"
@@ -157,9 +166,25 @@ mod tests {
 
     #[test]
     fn uids() {
-        let mappings = UidMappings([("www-data".to_owned(), "33".to_owned())].into());
-        assert_eq!(mappings.uid("www-data"), "33");
-        assert_eq!(mappings.uid("someone"), "someone");
+        let mappings = UidMappings(
+            [
+                (yaml::Value::from("www-data"), yaml::Value::from("33")),
+                (yaml::Value::from(1000), yaml::Value::from("1000")),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        assert_eq!(mappings.uid(&Value::from("www-data")), Value::from("33"));
+        assert_eq!(
+            mappings.uid(&Value::from("someone")),
+            Value::from("someone")
+        );
+        assert_eq!(mappings.uid(&Value::from(1000)), Value::from("1000"));
+        assert_eq!(
+            mappings.uid(&Value::from("1000")),
+            Value::from("1000").clone()
+        );
+        assert_eq!(mappings.uid(&Value::from(33)), Value::from(33));
         assert_eq!(
             mappings.add_user("www-data").unwrap(),
             "groupadd -o -g 33 -r www-data && useradd -l -o -r -m -d /var/lib/www-data -g \

@@ -10,7 +10,7 @@ mod python_objects;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
-use minijinja::value::{Serde, Value};
+use minijinja::value::Value;
 use minijinja::{Environment, UndefinedBehavior};
 use regex::Regex;
 
@@ -20,6 +20,7 @@ pub use filters::{KnownImages, UidMappings, upstream_version};
 use crate::config::Config;
 use crate::definition::TEMPLATE_FILE;
 use crate::tree::ImageTree;
+use crate::yaml::Value::Null;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -69,7 +70,7 @@ impl Renderer {
         add_filters(&mut env, config, tree);
         Renderer {
             env,
-            context: Value::from(Serde(&config.values)),
+            context: context::variables(&config.values),
             force_numeric_user: config.force_numeric_user,
             dirs,
         }
@@ -177,17 +178,17 @@ fn add_filters(env: &mut Environment<'static>, config: &Config, tree: &ImageTree
 
     let uids = Arc::new(UidMappings(config.known_uid_mappings.clone()));
     let add_user = Arc::clone(&uids);
-    env.add_filter("uid", move |user: &str| uids.uid(user));
+    env.add_filter("uid", move |user: &Value| uids.uid(user));
     env.add_filter("add_user", move |user: &str| add_user.add_user(user));
 }
 
 /// The apt stanzas print `apt_only_proxy` and `apt_options` as Python would.
 fn apt_settings(config: &Config) -> AptSettings {
-    let value = |key: &str| config.values.get(key).cloned().unwrap_or_default();
+    let value = |key: &str| context::from_yaml(config.values.get(key).unwrap_or(&Null));
     let proxy = value("apt_only_proxy");
     AptSettings {
-        proxy: python::truthy(&proxy).then(|| python::str(&Value::from(Serde(&proxy)))),
-        options: python::str(&Value::from(Serde(value("apt_options")))),
+        proxy: proxy.is_true().then(|| python::str(&proxy)),
+        options: python::str(&value("apt_options")),
     }
 }
 

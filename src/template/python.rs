@@ -24,19 +24,6 @@ pub fn repr(value: &Value) -> String {
     out
 }
 
-/// Python's truth value of a YAML configuration value.
-pub fn truthy(value: &serde_yaml::Value) -> bool {
-    match value {
-        serde_yaml::Value::Null => false,
-        serde_yaml::Value::Bool(b) => *b,
-        serde_yaml::Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        serde_yaml::Value::String(s) => !s.is_empty(),
-        serde_yaml::Value::Sequence(s) => !s.is_empty(),
-        serde_yaml::Value::Mapping(m) => !m.is_empty(),
-        serde_yaml::Value::Tagged(t) => truthy(&t.value),
-    }
-}
-
 fn write_repr(out: &mut String, value: &Value) {
     if let Some(text) = super::python_objects::repr(value) {
         out.push_str(&text);
@@ -167,9 +154,7 @@ mod tests {
     use super::*;
 
     fn yaml(text: &str) -> Value {
-        Value::from(minijinja::value::Serde(
-            serde_yaml::from_str::<serde_yaml::Value>(text).unwrap(),
-        ))
+        super::super::context::from_yaml(&crate::yaml::load(text.as_bytes()).unwrap())
     }
 
     #[test]
@@ -215,13 +200,5 @@ mod tests {
             repr(&Value::from("\u{85}\u{a0}\u{2028}\u{e000}\u{10ffff} é")),
             "'\\x85\\xa0\\u2028\\ue000\\U0010ffff é'"
         );
-    }
-
-    #[test]
-    fn truth() {
-        assert!(!truthy(&serde_yaml::Value::Null));
-        assert!(!truthy(&serde_yaml::Value::from("")));
-        assert!(truthy(&serde_yaml::Value::from("http://proxy")));
-        assert!(!truthy(&serde_yaml::Value::from(0)));
     }
 }

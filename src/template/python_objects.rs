@@ -13,7 +13,7 @@ use minijinja::{Error, ErrorKind, State};
 use num_bigint::BigInt;
 
 use super::python;
-use crate::yaml::{Date, DateTime};
+use crate::yaml::{self, Date, DateTime};
 
 /// A scalar of the configuration that minijinja has no type for.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +66,15 @@ fn join_reprs(values: &[Value]) -> String {
 }
 
 impl Scalar {
+    pub fn to_yaml(&self) -> yaml::Value {
+        match self {
+            Scalar::Date(d) => yaml::Value::Date(*d),
+            Scalar::DateTime(t) => yaml::Value::DateTime(*t),
+            Scalar::Bytes(b) => yaml::Value::Bytes(b.clone()),
+            Scalar::BigInt(i) => yaml::Value::Int(i.clone()),
+        }
+    }
+
     fn repr(&self) -> String {
         match self {
             Scalar::Date(d) => format!("datetime.date({}, {}, {})", d.year(), d.month(), d.day()),

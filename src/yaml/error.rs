@@ -27,10 +27,6 @@ impl Error {
     pub fn line(&self) -> Option<usize> {
         self.line
     }
-
-    pub fn message(&self) -> &str {
-        &self.message
-    }
 }
 
 impl fmt::Display for Error {

@@ -58,10 +58,6 @@ impl Mapping {
     pub fn iter(&self) -> impl Iterator<Item = (&Value, &Value)> {
         self.0.iter().map(|(k, v)| (&k.0, v))
     }
-
-    pub fn keys(&self) -> impl Iterator<Item = &Value> {
-        self.0.keys().map(|k| &k.0)
-    }
 }
 
 impl Extend<(Value, Value)> for Mapping {
@@ -91,14 +87,6 @@ impl IntoIterator for Mapping {
 }
 
 impl Set {
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = &Value> {
         self.0.iter().map(|k| &k.0)
     }

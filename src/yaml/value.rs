@@ -47,7 +47,7 @@ impl Value {
         }
     }
 
-    pub fn as_mapping(&self) -> Option<&Mapping> {
+    pub fn into_mapping(self) -> Option<Mapping> {
         match self {
             Value::Map(m) => Some(m),
             _ => None,
@@ -61,26 +61,8 @@ impl From<&str> for Value {
     }
 }
 
-impl From<String> for Value {
-    fn from(s: String) -> Value {
-        Value::Str(s)
-    }
-}
-
-impl From<bool> for Value {
-    fn from(b: bool) -> Value {
-        Value::Bool(b)
-    }
-}
-
 impl From<i64> for Value {
     fn from(i: i64) -> Value {
         Value::Int(BigInt::from(i))
-    }
-}
-
-impl From<Mapping> for Value {
-    fn from(m: Mapping) -> Value {
-        Value::Map(m)
     }
 }
