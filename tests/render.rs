@@ -392,3 +392,29 @@ fn rendering_again_rewrites_only_what_changed() {
     assert!(mtime("b") > b, "a changed Dockerfile is rewritten");
     assert_eq!(output.read("out/b/Dockerfile"), "FROM busybox");
 }
+
+/// A configuration's YAML 1.1 values (booleans, `0755` modes, base 60, dates, merge keys, big
+/// integers, integer keys in `known_uid_mappings`) reach the templates as in 4.0.4: every
+/// image of fixtures/templates/config-yaml11 renders as the golden 4.0.4 wrote.
+#[test]
+fn yaml_1_1_config_values_render_as_4_0_4() {
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/templates/config-yaml11");
+    let output = Test::new()
+        .args(["-c", &tree.join("config.yaml").display().to_string()])
+        .args(["render", "--output", "out"])
+        .arg_path(&tree.join("images"))
+        .run()
+        .success();
+    let mut goldens: Vec<PathBuf> = std::fs::read_dir(tree.join("golden"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    goldens.sort();
+    assert_eq!(goldens.len(), 12);
+    for golden in goldens {
+        let case = golden.file_stem().unwrap().to_string_lossy().into_owned();
+        let expected = std::fs::read_to_string(&golden).unwrap();
+        let actual = output.read(&format!("out/{case}/Dockerfile"));
+        assert_eq!(actual, expected, "{case}: differs from 4.0.4's");
+    }
+}
