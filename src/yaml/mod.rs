@@ -33,3 +33,34 @@ pub fn load(input: &[u8]) -> Result<Value, Error> {
         None => Ok(Value::Null),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_cannot_blow_up_memory() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..9 {
+            let previous = format!("*a{}", level - 1);
+            let items = [previous.as_str(); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+        }
+        let err = load(text.as_bytes()).unwrap_err();
+        assert!(
+            err.to_string().contains("more than 1000000 values"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let err = load(b"a: &x 1\nb: &x 2\n").unwrap_err();
+        assert_eq!(err.line(), Some(2));
+        assert_eq!(
+            err.to_string(),
+            "line 2: found duplicate anchor 'x' (first occurrence at line 1)"
+        );
+        assert_eq!(load(b"a: 1\nb: [\n").unwrap_err().line(), Some(3));
+    }
+}
