@@ -31,6 +31,7 @@ pub mod process;
 mod progress;
 mod record;
 pub mod registry;
+pub mod retry;
 mod scan;
 mod scheduler;
 mod select;
