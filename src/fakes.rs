@@ -39,8 +39,9 @@ impl RegistryClient for FakeRegistry {
                 if self.failing.contains(&label) {
                     return Err(RegistryError::Unexpected {
                         registry: "fake".into(),
-                        reference: label,
-                        status: 500,
+                        request: format!("HEAD {label}"),
+                        status: "500 Internal Server Error".into(),
+                        tries: 1,
                     });
                 }
                 Ok(published.contains(&label))

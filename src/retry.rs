@@ -3,6 +3,7 @@
 //! a random share so that clients that failed together do not come back together, and a
 //! server's `Retry-After` honoured up to a cap of its own.
 
+use std::fmt::Display;
 use std::time::{Duration, SystemTime};
 
 /// How many tries, and how long between them.
@@ -80,8 +81,8 @@ pub struct GaveUp<E> {
 
 impl RetryPolicy {
     /// Runs `operation` until it succeeds, fails for good, or has had every try; between
-    /// tries the thread sleeps.
-    pub fn run_blocking<T, E>(
+    /// tries the thread sleeps. Each failure that is tried again goes to the log.
+    pub fn run_blocking<T, E: Display>(
         &self,
         mut operation: impl FnMut() -> Result<T, Failure<E>>,
     ) -> Result<T, GaveUp<E>> {
@@ -93,14 +94,14 @@ impl RetryPolicy {
                 Err(failure) => failure,
             };
             match self.wait_after(tries, failure.retry) {
-                Some(wait) => std::thread::sleep(wait),
+                Some(wait) => std::thread::sleep(self.noted(&failure, tries, wait)),
                 None => return Err(self.gave_up(failure, tries)),
             }
         }
     }
 
     /// [`RetryPolicy::run_blocking`] for async code: the task sleeps between tries.
-    pub async fn run<T, E>(
+    pub async fn run<T, E: Display>(
         &self,
         mut operation: impl AsyncFnMut() -> Result<T, Failure<E>>,
     ) -> Result<T, GaveUp<E>> {
@@ -112,7 +113,7 @@ impl RetryPolicy {
                 Err(failure) => failure,
             };
             match self.wait_after(tries, failure.retry) {
-                Some(wait) => tokio::time::sleep(wait).await,
+                Some(wait) => tokio::time::sleep(self.noted(&failure, tries, wait)).await,
                 None => return Err(self.gave_up(failure, tries)),
             }
         }
@@ -136,6 +137,16 @@ impl RetryPolicy {
         let full = self.base.saturating_mul(1 << doublings).min(self.cap);
         let jitter = self.jitter.clamp(0.0, 1.0);
         full.mul_f64(1.0 - jitter * fastrand::f64())
+    }
+
+    /// Logs that `failure` is tried again after `wait`, and gives `wait`.
+    fn noted<E: Display>(&self, failure: &Failure<E>, tries: u32, wait: Duration) -> Duration {
+        log::info!(
+            "{}; trying again in {wait:.1?} ({tries} of {} tries made)",
+            failure.error,
+            self.attempts
+        );
+        wait
     }
 
     fn gave_up<E>(&self, failure: Failure<E>, tries: u32) -> GaveUp<E> {
@@ -193,7 +204,11 @@ mod tests {
             ..policy(9)
         };
         let waits: Vec<Duration> = (0..200).map(|_| jittery.backoff(2)).collect();
-        assert!(waits.iter().all(|w| w.as_millis() >= 100 && w.as_millis() <= 200));
+        assert!(
+            waits
+                .iter()
+                .all(|w| w.as_millis() >= 100 && w.as_millis() <= 200)
+        );
         assert!(waits.iter().any(|w| *w != waits[0]), "{waits:?}");
     }
 
@@ -202,8 +217,14 @@ mod tests {
         let after = |secs| Retry::Yes {
             after: Some(Duration::from_secs(secs)),
         };
-        assert_eq!(policy(3).wait_after(1, after(1)), Some(Duration::from_secs(1)));
-        assert_eq!(policy(3).wait_after(1, after(3600)), Some(Duration::from_secs(2)));
+        assert_eq!(
+            policy(3).wait_after(1, after(1)),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            policy(3).wait_after(1, after(3600)),
+            Some(Duration::from_secs(2))
+        );
         assert_eq!(policy(3).wait_after(3, after(1)), None);
         assert_eq!(policy(3).wait_after(1, Retry::No), None);
     }
@@ -217,7 +238,11 @@ mod tests {
             "Sunday, 06-Nov-94 08:50:07 GMT",
             "Sun Nov  6 08:50:07 1994",
         ] {
-            assert_eq!(retry_after(later, now), Some(Duration::from_secs(30)), "{later}");
+            assert_eq!(
+                retry_after(later, now),
+                Some(Duration::from_secs(30)),
+                "{later}"
+            );
         }
         assert_eq!(
             retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use crate::config::Config;
 use crate::engine::EngineSettings;
 use crate::label::registry_host;
-use crate::registry::RegistrySettings;
 use crate::registry::auth_file::ambient_auth_files;
+use crate::registry::{RegistrySettings, TrustSources};
 
 /// The environment variable that names the engine's binary, over config `engine_path`.
 pub const ENGINE_PATH_VARIABLE: &str = "DOCKER_PKG_ENGINE_PATH";
@@ -25,7 +25,8 @@ pub fn engine_settings(config: &Config) -> EngineSettings {
     }
 }
 
-/// The registry access `config` gives, with the ambient auth files of this environment.
+/// The registry access `config` gives, with the ambient auth files and trusted certificates
+/// of this environment.
 pub fn registry_settings(config: &Config) -> RegistrySettings {
     RegistrySettings {
         registry: registry_host(&format!("{}/", config.repository.registry)).map(str::to_owned),
@@ -33,6 +34,8 @@ pub fn registry_settings(config: &Config) -> RegistrySettings {
         ca_bundle: config.ca_bundle.clone(),
         insecure_registries: config.insecure_registries.clone(),
         ambient_auth_files: ambient_auth_files(),
+        trust: TrustSources::ambient(),
+        ..RegistrySettings::default()
     }
 }
 

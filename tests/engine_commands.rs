@@ -40,7 +40,7 @@ fn registry_with_login(ca_bundle: Option<PathBuf>) -> RegistrySettings {
         }),
         ca_bundle,
         insecure_registries: vec!["insecure.org:5000".into()],
-        ambient_auth_files: Vec::new(),
+        ..RegistrySettings::default()
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -13,24 +14,29 @@ use rustls::pki_types::CertificateDer;
 use crate::label::ImageLabel;
 use crate::label::registry_host;
 use crate::registry::RegistryError;
+use crate::registry::exchange::Exchange;
 use crate::registry::logins::Logins;
 use crate::registry::session::HostSession;
 use crate::registry::settings::RegistrySettings;
-use crate::registry::tls;
+use crate::registry::tls::{self, HostTrust};
+use crate::registry::trust::{SystemStore, pem_certificates};
 
 /// How many manifest requests are in flight at once.
 const CONCURRENCY: usize = 16;
+/// How long a connection may take to open, at most (a try may have less in all).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A client for the registries of a run.
 pub struct Registry {
     /// Its own runtime, so that sync code can call it and pooled connections outlive a call.
     runtime: tokio::runtime::Runtime,
-    /// Verifies certificates against the system's roots and the configured CA bundle.
-    verifying: Client,
+    /// A verifying client per registry address, since a registry's certs.d CAs are its own.
+    verifying: Mutex<HashMap<String, Client>>,
     /// For `insecure_registries` only: accepts any certificate.
     trusting: Option<Client>,
+    /// The certificates of `ca_bundle`.
+    bundle: Vec<CertificateDer<'static>>,
+    system: Arc<SystemStore>,
     settings: RegistrySettings,
     logins: Logins,
 }
@@ -46,27 +52,26 @@ impl Registry {
             Some(path) => ca_bundle(path)?,
             None => Vec::new(),
         };
-        let verifying = client_builder()
-            .tls_backend_preconfigured(tls::client_config(bundle)?)
-            .build()
-            .map_err(client_error)?;
         let trusting = if settings.insecure_registries.is_empty() {
             None
         } else {
-            let builder = client_builder().tls_danger_accept_invalid_certs(true);
+            let builder = client_builder(settings).tls_danger_accept_invalid_certs(true);
             Some(builder.build().map_err(client_error)?)
         };
         Ok(Registry {
             runtime,
-            verifying,
+            verifying: Mutex::new(HashMap::new()),
             trusting,
+            bundle,
+            system: Arc::new(SystemStore::new(settings.trust.system.clone())),
             settings: settings.clone(),
             logins: Logins::new(settings),
         })
     }
 
-    /// Whether each label is published, in the order given. A label without a registry
-    /// address is not (and costs no request).
+    /// Whether each label is published, in the order given: each label has its own answer,
+    /// after its own retries. A label without a registry address is not (and costs no
+    /// request).
     pub fn published(&self, labels: &[ImageLabel]) -> Vec<Result<bool, RegistryError>> {
         self.runtime.block_on(self.published_async(labels))
     }
@@ -107,17 +112,44 @@ impl Registry {
     async fn open(&self, host: &str) -> Result<HostSession<'_>, RegistryError> {
         let insecure = self.settings.is_insecure(host);
         let client = match (&self.trusting, insecure) {
-            (Some(trusting), true) => trusting,
-            _ => &self.verifying,
+            (Some(trusting), true) => trusting.clone(),
+            _ => self.verifying_client(host)?,
         };
-        HostSession::open(host, client, insecure, &self.logins).await
+        let exchange = Exchange {
+            client,
+            policy: &self.settings.retry,
+            registry: host.to_owned(),
+        };
+        HostSession::open(exchange, insecure, &self.logins).await
+    }
+
+    /// The client that verifies `host`'s certificate as the container tools would.
+    fn verifying_client(&self, host: &str) -> Result<Client, RegistryError> {
+        let mut clients = self.verifying.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(host) {
+            return Ok(client.clone());
+        }
+        let trust = &self.settings.trust;
+        let mut listed = self.bundle.clone();
+        listed.extend(trust.certs_d_certificates(host)?);
+        let host_trust = HostTrust {
+            listed,
+            system: self.system.clone(),
+            certs_d: trust.certs_d_hint(host),
+        };
+        let client = client_builder(&self.settings)
+            .tls_backend_preconfigured(tls::client_config(host_trust)?)
+            .build()
+            .map_err(client_error)?;
+        clients.insert(host.to_owned(), client.clone());
+        Ok(client)
     }
 }
 
-fn client_builder() -> reqwest::ClientBuilder {
+fn client_builder(settings: &RegistrySettings) -> reqwest::ClientBuilder {
     Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT.min(settings.request_timeout))
+        .timeout(settings.request_timeout)
         .user_agent(concat!("docker-pkg/", env!("CARGO_PKG_VERSION")))
 }
 
@@ -127,12 +159,11 @@ fn client_error(error: reqwest::Error) -> RegistryError {
 
 /// The certificates of the PEM file `path`.
 fn ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, RegistryError> {
-    let error = |message: String| RegistryError::CaBundle {
+    let error = |message: String| RegistryError::CaFile {
         path: path.to_owned(),
         message,
     };
-    let pem = std::fs::read(path).map_err(|e| error(e.to_string()))?;
-    let certificates = tls::parse_bundle(&pem).map_err(error)?;
+    let certificates = pem_certificates(path).map_err(error)?;
     if certificates.is_empty() {
         return Err(error("it holds no PEM certificate".into()));
     }

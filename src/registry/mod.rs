@@ -6,14 +6,17 @@ pub mod auth_file;
 mod challenge;
 mod check;
 mod error;
+mod exchange;
 mod logins;
 mod session;
 mod settings;
 mod tls;
+mod trust;
 
 pub use check::Registry;
 pub use error::RegistryError;
 pub use settings::RegistrySettings;
+pub use trust::TrustSources;
 
 use crate::label::ImageLabel;
 

@@ -1,17 +1,19 @@
 //! One registry during a published check: where it answers (https, or http for an insecure
-//! one that speaks no TLS), how it wants to be authenticated, and its manifest requests.
+//! one that speaks no TLS), how it wants to be authenticated, and its manifest requests,
+//! each tried again while its failure may pass.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
-use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, WWW_AUTHENTICATE};
+use reqwest::{Client, RequestBuilder, StatusCode, Url};
 
 use crate::credentials::Credentials;
 use crate::label::ImageLabel;
 use crate::label::repository_path;
 use crate::registry::RegistryError;
 use crate::registry::challenge::Challenge;
+use crate::registry::exchange::{Answer, Exchange};
 use crate::registry::logins::Logins;
 
 /// Every manifest kind an image may be pushed as, so that the registry answers 200 for any.
@@ -41,10 +43,10 @@ impl Access {
 
 /// A registry that answered its `/v2/` ping.
 pub struct HostSession<'a> {
-    host: String,
+    /// The requests to the registry, whose address it holds.
+    exchange: Exchange<'a>,
     /// `https://HOST`, or `http://HOST` for an insecure registry without TLS.
     base: String,
-    client: &'a Client,
     logins: &'a Logins,
     /// What the ping's 401 asked for; `None` when the registry is open.
     challenge: Option<Challenge>,
@@ -54,33 +56,21 @@ pub struct HostSession<'a> {
 }
 
 impl<'a> HostSession<'a> {
-    /// Pings `host`; an insecure one is tried over http when https fails.
+    /// Pings the registry of `exchange`; an insecure one is tried over http when https gets
+    /// no answer.
     pub async fn open(
-        host: &str,
-        client: &'a Client,
+        exchange: Exchange<'a>,
         insecure: bool,
         logins: &'a Logins,
     ) -> Result<HostSession<'a>, RegistryError> {
-        let https = format!("https://{host}");
-        let (base, response) = match client.get(format!("{https}/v2/")).send().await {
-            Ok(response) => (https, response),
-            Err(error) if insecure => {
-                let http = format!("http://{host}");
-                match client.get(format!("{http}/v2/")).send().await {
-                    Ok(response) => (http, response),
-                    Err(_) => return Err(classify(host, &error)),
-                }
-            }
-            Err(error) => return Err(classify(host, &error)),
-        };
-        let challenge = match response.status() {
-            StatusCode::UNAUTHORIZED => challenge_of(&response),
+        let (base, answer) = ping(&exchange, insecure).await?;
+        let challenge = match answer.status {
+            StatusCode::UNAUTHORIZED => challenge_of(&answer.headers),
             _ => None,
         };
         Ok(HostSession {
-            host: host.to_owned(),
+            exchange,
             base,
-            client,
             logins,
             challenge,
             tokens: Mutex::new(HashMap::new()),
@@ -92,10 +82,10 @@ impl<'a> HostSession<'a> {
     pub async fn has_manifest(&self, label: &ImageLabel) -> Result<bool, RegistryError> {
         let url = self.manifest_url(label, &label.tag);
         let request = |client: &Client| client.head(&url).header(ACCEPT, MANIFEST_TYPES);
-        let response = self
+        let answer = self
             .send(label, Access::Pull, &[StatusCode::NOT_FOUND], request)
             .await?;
-        Ok(response.status() != StatusCode::NOT_FOUND)
+        Ok(answer.status != StatusCode::NOT_FOUND)
     }
 
     /// Gives the manifest of `label` a second tag, `tag`, in the registry: the same bytes
@@ -103,24 +93,17 @@ impl<'a> HostSession<'a> {
     pub async fn copy_manifest(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError> {
         let source = self.manifest_url(label, &label.tag);
         let get = |client: &Client| client.get(&source).header(ACCEPT, MANIFEST_TYPES);
-        let response = self.send(label, Access::PullPush, &[], get).await?;
-        let media_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .cloned()
-            .ok_or_else(|| {
-                self.unreachable(format!("it sent the manifest of {label} without a type"))
+        let answer = self.send(label, Access::PullPush, &[], get).await?;
+        let media_type =
+            answer.headers.get(CONTENT_TYPE).cloned().ok_or_else(|| {
+                self.bad_answer(&answer.request, "a manifest without a media type")
             })?;
-        let manifest = response
-            .bytes()
-            .await
-            .map_err(|e| classify(&self.host, &e))?;
         let target = self.manifest_url(label, tag);
         let put = |client: &Client| {
             client
                 .put(&target)
                 .header(CONTENT_TYPE, media_type.clone())
-                .body(manifest.clone())
+                .body(answer.body.clone())
         };
         self.send(label, Access::PullPush, &[], put).await.map(drop)
     }
@@ -142,7 +125,7 @@ impl<'a> HostSession<'a> {
         access: Access,
         accepted: &[StatusCode],
         build: impl Fn(&Client) -> RequestBuilder,
-    ) -> Result<Response, RegistryError> {
+    ) -> Result<Answer, RegistryError> {
         let mut authorization = match &self.challenge {
             Some(challenge) => Some(
                 self.authorize(challenge, &label.name, access, false)
@@ -152,15 +135,15 @@ impl<'a> HostSession<'a> {
         };
         let mut retried = false;
         loop {
-            let mut request = build(self.client);
-            if let Some(value) = &authorization {
-                request = request.header(AUTHORIZATION, value);
-            }
-            let response = request.send().await.map_err(|e| classify(&self.host, &e))?;
-            match response.status() {
-                status if status.is_success() || accepted.contains(&status) => return Ok(response),
+            let authorized = |client: &Client| match &authorization {
+                Some(value) => build(client).header(AUTHORIZATION, value),
+                None => build(client),
+            };
+            let answer = self.exchange.send(authorized).await?;
+            match answer.status {
+                status if status.is_success() || accepted.contains(&status) => return Ok(answer),
                 StatusCode::UNAUTHORIZED if !retried => {
-                    let challenge = challenge_of(&response)
+                    let challenge = challenge_of(&answer.headers)
                         .filter(|c| authorization.is_none() || *c != Challenge::Basic)
                         .ok_or_else(|| self.refused(label, StatusCode::UNAUTHORIZED))?;
                     authorization = Some(
@@ -170,15 +153,9 @@ impl<'a> HostSession<'a> {
                     retried = true;
                 }
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                    return Err(self.refused(label, response.status()));
+                    return Err(self.refused(label, answer.status));
                 }
-                status => {
-                    return Err(RegistryError::Unexpected {
-                        registry: self.host.clone(),
-                        reference: label.to_string(),
-                        status: status.as_u16(),
-                    });
-                }
+                _ => return Err(self.unexpected(&answer)),
             }
         }
     }
@@ -196,7 +173,7 @@ impl<'a> HostSession<'a> {
         match challenge {
             Challenge::Basic => {
                 let login = login.ok_or_else(|| RegistryError::LoginRequired {
-                    registry: self.host.clone(),
+                    registry: self.exchange.registry.clone(),
                 })?;
                 Ok(format!("Basic {}", login.basic_token()))
             }
@@ -232,44 +209,80 @@ impl<'a> HostSession<'a> {
     ) -> Result<String, RegistryError> {
         let mut params = vec![("scope", scope)];
         params.extend(service.map(|s| ("service", s)));
-        let url = Url::parse_with_params(realm, &params).map_err(|e| self.unreachable(e))?;
-        let mut request = self.client.get(url);
-        if let Some(login) = login {
-            request = request.basic_auth(&login.username, Some(login.password.expose()));
-        }
-        let response = request.send().await.map_err(|e| classify(&self.host, &e))?;
-        match response.status() {
-            status if status.is_success() => {}
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                return Err(RegistryError::Credentials {
-                    registry: self.host.clone(),
-                    message: format!("its token service answered {}", response.status()),
-                });
+        let url = Url::parse_with_params(realm, &params).map_err(|e| {
+            let message = format!("a token realm that is not a URL ({realm}: {e})");
+            self.bad_answer("a request without a token", &message)
+        })?;
+        let request = |client: &Client| {
+            let request = client.get(url.clone());
+            match login {
+                Some(login) => request.basic_auth(&login.username, Some(login.password.expose())),
+                None => request,
             }
-            status => return Err(self.unreachable(format!("its token service answered {status}"))),
+        };
+        let answer = self.exchange.send(request).await?;
+        match answer.status {
+            status if status.is_success() => {
+                token_of(&answer.body).ok_or_else(|| self.bad_answer(&answer.request, "no token"))
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(RegistryError::Credentials {
+                registry: self.exchange.registry.clone(),
+                message: format!("its token service answered {}", answer.status),
+            }),
+            _ => Err(self.unexpected(&answer)),
         }
-        let body = response.bytes().await.map_err(|e| self.unreachable(e))?;
-        token_of(&body).ok_or_else(|| self.unreachable("its token service sent no token"))
     }
 
     fn refused(&self, label: &ImageLabel, status: StatusCode) -> RegistryError {
         RegistryError::Credentials {
-            registry: self.host.clone(),
+            registry: self.exchange.registry.clone(),
             message: format!("it answered {status} for {label}"),
         }
     }
 
-    fn unreachable(&self, message: impl ToString) -> RegistryError {
-        RegistryError::Unreachable {
-            registry: self.host.clone(),
-            message: message.to_string(),
+    /// An answer that is not retried and not the one wanted: it came at the first try.
+    fn unexpected(&self, answer: &Answer) -> RegistryError {
+        RegistryError::Unexpected {
+            registry: self.exchange.registry.clone(),
+            request: answer.request.clone(),
+            status: answer.status.to_string(),
+            tries: 1,
+        }
+    }
+
+    fn bad_answer(&self, request: &str, message: &str) -> RegistryError {
+        RegistryError::BadAnswer {
+            registry: self.exchange.registry.clone(),
+            request: request.to_owned(),
+            message: message.to_owned(),
         }
     }
 }
 
-fn challenge_of(response: &Response) -> Option<Challenge> {
-    response
-        .headers()
+/// The base URL the registry answers on and its answer to `GET /v2/`. An insecure registry
+/// that gets no answer over https is asked over http in the same try.
+async fn ping(exchange: &Exchange<'_>, insecure: bool) -> Result<(String, Answer), RegistryError> {
+    let https = format!("https://{}", exchange.registry);
+    let http = format!("http://{}", exchange.registry);
+    let ping = |base: &str| {
+        let url = format!("{base}/v2/");
+        move |client: &Client| client.get(&url)
+    };
+    exchange
+        .policy
+        .run(async || match exchange.try_request(ping(&https)).await {
+            Err(failure) if insecure && failure.error.is_transport() => {
+                let answer = exchange.try_request(ping(&http)).await;
+                answer.map(|a| (http.clone(), a)).map_err(|_| failure)
+            }
+            answer => answer.map(|a| (https.clone(), a)),
+        })
+        .await
+        .map_err(|gave_up| exchange.gave_up(gave_up))
+}
+
+fn challenge_of(headers: &HeaderMap) -> Option<Challenge> {
+    headers
         .get_all(WWW_AUTHENTICATE)
         .iter()
         .filter_map(|value| value.to_str().ok())
@@ -283,36 +296,6 @@ fn token_of(body: &[u8]) -> Option<String> {
         .iter()
         .find_map(|key| value.get(key)?.as_str().filter(|t| !t.is_empty()))
         .map(str::to_owned)
-}
-
-/// A failed request as the user needs to see it: a certificate problem says so.
-fn classify(host: &str, error: &reqwest::Error) -> RegistryError {
-    let message = error_chain(error);
-    if message.to_ascii_lowercase().contains("certificate") {
-        RegistryError::Certificate {
-            registry: host.to_owned(),
-            message,
-        }
-    } else {
-        RegistryError::Unreachable {
-            registry: host.to_owned(),
-            message,
-        }
-    }
-}
-
-/// The error and its causes, each said once.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

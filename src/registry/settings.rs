@@ -1,11 +1,17 @@
-//! How to reach the registries: the logins and the TLS trust of a run.
+//! How to reach the registries: the logins, the TLS trust and the patience of a run.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::credentials::Credentials;
+use crate::registry::trust::TrustSources;
+use crate::retry::RetryPolicy;
+
+/// How long one request to a registry may take, its answer included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The registry access of a run, shared by the engine and the published check.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RegistrySettings {
     /// The configured registry address (`host` or `host:port`); the credentials are for it.
     pub registry: Option<String>,
@@ -17,6 +23,28 @@ pub struct RegistrySettings {
     pub insecure_registries: Vec<String>,
     /// The auth files searched for an ambient login, in order.
     pub ambient_auth_files: Vec<PathBuf>,
+    /// Where the certificates the container tools trust are found, beside `ca_bundle`.
+    pub trust: TrustSources,
+    /// How each request to a registry is tried again when it fails for a moment.
+    pub retry: RetryPolicy,
+    /// How long one try of a request may take before it counts as failed.
+    pub request_timeout: Duration,
+}
+
+impl Default for RegistrySettings {
+    /// No registry, no login and no trust beyond what is set: nothing of the environment.
+    fn default() -> RegistrySettings {
+        RegistrySettings {
+            registry: None,
+            credentials: None,
+            ca_bundle: None,
+            insecure_registries: Vec::new(),
+            ambient_auth_files: Vec::new(),
+            trust: TrustSources::default(),
+            retry: RetryPolicy::default(),
+            request_timeout: REQUEST_TIMEOUT,
+        }
+    }
 }
 
 impl RegistrySettings {

@@ -1,31 +1,54 @@
-//! Certificate verification for the published check: the system's roots plus the configured
-//! CA bundle, and a certificate of the bundle trusted as it stands.
+//! Certificate verification for one registry, trusting what the container tools trust: the
+//! configured CA bundle, the registry's certs.d CAs and the system store.
 //!
-//! A registry's self-signed certificate made with `openssl req -x509` is marked as a CA. The
-//! container tools (Go) and docker-pkg 4.0.4 (OpenSSL) accept it when it is in the trusted
-//! bundle; webpki refuses a CA certificate as a server's. So a server certificate that is
-//! byte for byte in the bundle is accepted when it names the host (its dates are not
-//! checked: the user pinned it).
+//! A registry's self-signed certificate made with `openssl req -x509` is marked as a CA. Go
+//! (buildah, skopeo) and OpenSSL (curl, docker-pkg 4.0.4) accept a server certificate that is
+//! itself one of the trusted certificates; webpki refuses any CA certificate as a server's.
+//! So a server certificate found byte for byte among the trusted ones is accepted when it
+//! names the host and is in date, as Go accepts it; every other one must chain to a trusted
+//! certificate, checked by webpki.
 
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use rustls::DigitallySignedStruct;
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore};
+use x509_cert::der::Decode;
 
 use crate::registry::RegistryError;
+use crate::registry::trust::SystemStore;
 
-/// A rustls configuration that trusts the system's roots and `bundle`, speaking HTTP/2 or 1.1.
-pub fn client_config(
-    bundle: Vec<CertificateDer<'static>>,
-) -> Result<rustls::ClientConfig, RegistryError> {
+/// What one registry's certificate is checked against.
+#[derive(Debug)]
+pub struct HostTrust {
+    /// The CA bundle and the registry's certs.d CAs.
+    pub listed: Vec<CertificateDer<'static>>,
+    /// The system store, shared by every registry of a run.
+    pub system: Arc<SystemStore>,
+    /// The certs.d directory a CA for this registry would go in, for messages.
+    pub certs_d: PathBuf,
+}
+
+/// Why a server's certificate was refused when the missing piece is a trusted CA: which CA,
+/// and where it could be given.
+#[derive(Debug, thiserror::Error)]
+#[error("its certificate is issued by {issuer}, which no trusted certificate is or vouches for")]
+pub struct UntrustedIssuer {
+    pub issuer: String,
+    pub certs_d: PathBuf,
+}
+
+/// A rustls configuration that verifies as [`HostTrust`] says, speaking HTTP/2 or 1.1.
+pub fn client_config(trust: HostTrust) -> Result<rustls::ClientConfig, RegistryError> {
     let error = |e: rustls::Error| RegistryError::Client(e.to_string());
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = PinnedOrPlatform {
-        platform: OnceLock::new(),
+    let verifier = EngineLikeVerifier {
         provider: provider.clone(),
-        pinned: bundle,
+        trust,
+        chains: OnceLock::new(),
     };
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -37,46 +60,78 @@ pub fn client_config(
     Ok(config)
 }
 
-/// The certificates of a PEM bundle, in DER.
-pub fn parse_bundle(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
-    use rustls::pki_types::pem::PemObject;
-    CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())
-}
-
-/// The platform's verdict, unless the server's certificate is one of the bundle's. The
-/// platform verifier, which reads the system's whole certificate directory, is made the first
-/// time a certificate outside the bundle is seen; signatures are checked by the crypto
-/// provider itself.
 #[derive(Debug)]
-struct PinnedOrPlatform {
-    platform: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, rustls::Error>>,
+struct EngineLikeVerifier {
     provider: Arc<CryptoProvider>,
-    pinned: Vec<CertificateDer<'static>>,
+    trust: HostTrust,
+    /// webpki over every trusted certificate, made when a certificate that is not itself
+    /// trusted is first met (it needs the system store).
+    chains: OnceLock<Result<Option<Arc<WebPkiServerVerifier>>, rustls::Error>>,
 }
 
-impl PinnedOrPlatform {
-    fn platform(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
-        let made = self.platform.get_or_init(|| {
-            let provider = self.provider.clone();
-            let verifier = if self.pinned.is_empty() {
-                rustls_platform_verifier::Verifier::new(provider)
-            } else {
-                rustls_platform_verifier::Verifier::new_with_extra_roots(
-                    self.pinned.clone(),
-                    provider,
-                )
-            };
-            verifier.map(Arc::new)
+impl EngineLikeVerifier {
+    /// Whether `certificate` is one of the trusted ones; the listed ones are looked at
+    /// first, so that a registry with its own CA never costs a read of the system store.
+    fn is_trusted(&self, certificate: &CertificateDer<'_>) -> bool {
+        let same = |c: &CertificateDer<'_>| c.as_ref() == certificate.as_ref();
+        self.trust.listed.iter().any(same) || self.trust.system.certificates().iter().any(same)
+    }
+
+    /// webpki over every trusted certificate; `None` when nothing is trusted at all.
+    fn chains(&self) -> Result<Option<&WebPkiServerVerifier>, rustls::Error> {
+        let made = self.chains.get_or_init(|| {
+            let mut roots = RootCertStore::empty();
+            roots.add_parsable_certificates(self.trust.listed.iter().cloned());
+            roots.add_parsable_certificates(self.trust.system.certificates().iter().cloned());
+            if roots.is_empty() {
+                return Ok(None);
+            }
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), self.provider.clone())
+                .build()
+                .map(Some)
+                .map_err(|e| rustls::Error::General(e.to_string()))
         });
-        made.as_deref().map_err(Clone::clone)
+        made.as_ref()
+            .map(|verifier| verifier.as_deref())
+            .map_err(Clone::clone)
+    }
+
+    /// webpki's refusal, or, when what is missing is a trusted CA, which one.
+    fn explain(&self, error: rustls::Error, top: &CertificateDer<'_>) -> rustls::Error {
+        let rustls::Error::InvalidCertificate(problem) = &error else {
+            return error;
+        };
+        let unknown_issuer = match problem {
+            CertificateError::UnknownIssuer => true,
+            CertificateError::Other(other) => {
+                matches!(
+                    other.0.downcast_ref(),
+                    Some(webpki::Error::CaUsedAsEndEntity)
+                ) && is_self_issued(top)
+            }
+            _ => false,
+        };
+        if unknown_issuer {
+            self.untrusted(top).unwrap_or(error)
+        } else {
+            error
+        }
+    }
+
+    /// The refusal of a chain whose top, `top`, is issued by no trusted certificate.
+    fn untrusted(&self, top: &CertificateDer<'_>) -> Option<rustls::Error> {
+        let untrusted = UntrustedIssuer {
+            issuer: issuer_name(top)?,
+            certs_d: self.trust.certs_d.clone(),
+        };
+        let other = rustls::OtherError(Arc::new(untrusted));
+        Some(rustls::Error::InvalidCertificate(CertificateError::Other(
+            other,
+        )))
     }
 }
 
-impl ServerCertVerifier for PinnedOrPlatform {
-    /// A certificate of the bundle that names the host is accepted first: the system's roots
-    /// (a whole directory to read) are only needed for the others.
+impl ServerCertVerifier for EngineLikeVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -85,24 +140,18 @@ impl ServerCertVerifier for PinnedOrPlatform {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let pinned = self
-            .pinned
-            .iter()
-            .any(|c| c.as_ref() == end_entity.as_ref());
-        let names_host = || {
-            webpki::EndEntityCert::try_from(end_entity)
-                .is_ok_and(|cert| cert.verify_is_valid_for_subject_name(server_name).is_ok())
-        };
-        if pinned && names_host() {
-            return Ok(ServerCertVerified::assertion());
+        if self.is_trusted(end_entity) {
+            return trusted_as_it_stands(end_entity, server_name, now);
         }
-        self.platform()?.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        )
+        let top = intermediates.last().unwrap_or(end_entity);
+        let Some(chains) = self.chains()? else {
+            let nothing_trusted =
+                rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
+            return Err(self.untrusted(top).unwrap_or(nothing_trusted));
+        };
+        chains
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map_err(|error| self.explain(error, top))
     }
 
     fn verify_tls12_signature(
@@ -129,5 +178,175 @@ impl ServerCertVerifier for PinnedOrPlatform {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+/// A server certificate that is itself trusted: it must still name the host and be in date.
+/// (The handshake's signature, checked apart, proves the server holds its key.)
+fn trusted_as_it_stands(
+    certificate: &CertificateDer<'_>,
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> Result<ServerCertVerified, rustls::Error> {
+    let invalid = rustls::Error::InvalidCertificate;
+    let end_entity = webpki::EndEntityCert::try_from(certificate)
+        .map_err(|_| invalid(CertificateError::BadEncoding))?;
+    end_entity
+        .verify_is_valid_for_subject_name(server_name)
+        .map_err(|error| match error {
+            webpki::Error::CertNotValidForName(context) => {
+                invalid(CertificateError::NotValidForNameContext {
+                    expected: context.expected,
+                    presented: context.presented,
+                })
+            }
+            _ => invalid(CertificateError::NotValidForName),
+        })?;
+    let parsed = x509_cert::Certificate::from_der(certificate.as_ref())
+        .map_err(|_| invalid(CertificateError::BadEncoding))?;
+    let validity = parsed.tbs_certificate().validity();
+    let unix = |time: x509_cert::time::Time| UnixTime::since_unix_epoch(time.to_unix_duration());
+    let (not_before, not_after) = (unix(validity.not_before), unix(validity.not_after));
+    if now < not_before {
+        return Err(invalid(CertificateError::NotValidYetContext {
+            time: now,
+            not_before,
+        }));
+    }
+    if now > not_after {
+        return Err(invalid(CertificateError::ExpiredContext {
+            time: now,
+            not_after,
+        }));
+    }
+    Ok(ServerCertVerified::assertion())
+}
+
+/// The issuer of `certificate` as `CN=…,O=…`.
+fn issuer_name(certificate: &CertificateDer<'_>) -> Option<String> {
+    let parsed = x509_cert::Certificate::from_der(certificate.as_ref()).ok()?;
+    Some(parsed.tbs_certificate().issuer().to_string())
+}
+
+fn is_self_issued(certificate: &CertificateDer<'_>) -> bool {
+    x509_cert::Certificate::from_der(certificate.as_ref())
+        .is_ok_and(|c| c.tbs_certificate().issuer() == c.tbs_certificate().subject())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn pem(text: &str) -> CertificateDer<'static> {
+        use rustls::pki_types::pem::PemObject;
+        CertificateDer::from_pem_slice(text.as_bytes()).unwrap()
+    }
+
+    fn ca() -> CertificateDer<'static> {
+        pem(include_str!("../../fixtures/tls/ca.pem"))
+    }
+
+    fn leaf() -> CertificateDer<'static> {
+        pem(include_str!("../../fixtures/tls/leaf.pem"))
+    }
+
+    fn self_signed() -> CertificateDer<'static> {
+        pem(include_str!("../../fixtures/tls/self-signed.pem"))
+    }
+
+    fn verifier(listed: Vec<CertificateDer<'static>>) -> EngineLikeVerifier {
+        EngineLikeVerifier {
+            provider: Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+            trust: HostTrust {
+                listed,
+                system: Arc::new(SystemStore::default()),
+                certs_d: PathBuf::from("/certs.d/registry.test"),
+            },
+            chains: OnceLock::new(),
+        }
+    }
+
+    fn now() -> UnixTime {
+        UnixTime::now()
+    }
+
+    fn years(years: u64) -> UnixTime {
+        UnixTime::since_unix_epoch(Duration::from_secs(years * 365 * 24 * 3600))
+    }
+
+    fn verify(
+        verifier: &EngineLikeVerifier,
+        certificate: &CertificateDer<'_>,
+        host: &str,
+        at: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let name = ServerName::try_from(host.to_owned()).unwrap();
+        verifier.verify_server_cert(certificate, &[], &name, &[], at)
+    }
+
+    #[test]
+    fn a_trusted_self_signed_certificate_is_accepted_for_its_names() {
+        let verifier = verifier(vec![self_signed()]);
+        assert!(verify(&verifier, &self_signed(), "registry.test", now()).is_ok());
+        assert!(verify(&verifier, &self_signed(), "127.0.0.1", now()).is_ok());
+        let error = verify(&verifier, &self_signed(), "other.test", now()).unwrap_err();
+        assert!(error.to_string().contains("not valid for"), "{error}");
+    }
+
+    #[test]
+    fn a_trusted_self_signed_certificate_must_be_in_date() {
+        let verifier = verifier(vec![self_signed()]);
+        let expired = verify(&verifier, &self_signed(), "registry.test", years(300));
+        assert!(expired.unwrap_err().to_string().contains("expired"));
+        let early = verify(&verifier, &self_signed(), "registry.test", years(20));
+        assert!(early.unwrap_err().to_string().contains("not valid yet"));
+    }
+
+    #[test]
+    fn the_system_store_is_trusted_like_the_listed_certificates() {
+        let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls");
+        let mut verifier = verifier(Vec::new());
+        verifier.trust.system = Arc::new(SystemStore::new(vec![fixtures.join("self-signed.pem")]));
+        assert!(verify(&verifier, &self_signed(), "registry.test", now()).is_ok());
+        verifier.trust.system = Arc::new(SystemStore::new(vec![fixtures.join("ca.pem")]));
+        verifier.chains = OnceLock::new();
+        assert!(verify(&verifier, &leaf(), "registry.test", now()).is_ok());
+    }
+
+    #[test]
+    fn a_certificate_signed_by_a_trusted_ca_is_accepted() {
+        let verifier = verifier(vec![ca()]);
+        assert!(verify(&verifier, &leaf(), "registry.test", now()).is_ok());
+        assert!(verify(&verifier, &leaf(), "other.test", now()).is_err());
+        assert!(verify(&verifier, &leaf(), "registry.test", years(300)).is_err());
+    }
+
+    #[test]
+    fn an_untrusted_certificate_names_its_missing_ca() {
+        let verifier = verifier(Vec::new());
+        for (certificate, issuer) in [
+            (leaf(), "CN=Test CA,O=docker-pkg tests"),
+            (self_signed(), "CN=registry.test"),
+        ] {
+            let error = verify(&verifier, &certificate, "registry.test", now()).unwrap_err();
+            let rustls::Error::InvalidCertificate(CertificateError::Other(other)) = &error else {
+                panic!("{error:?}");
+            };
+            let untrusted: &UntrustedIssuer = other.0.downcast_ref().unwrap();
+            assert_eq!(untrusted.issuer, issuer);
+            assert_eq!(untrusted.certs_d, PathBuf::from("/certs.d/registry.test"));
+        }
+    }
+
+    #[test]
+    fn trusting_one_certificate_trusts_no_other() {
+        let verifier = verifier(vec![leaf()]);
+        assert!(verify(&verifier, &leaf(), "registry.test", now()).is_ok());
+        let error = verify(&verifier, &self_signed(), "registry.test", now()).unwrap_err();
+        assert!(
+            matches!(error, rustls::Error::InvalidCertificate(_)),
+            "{error}"
+        );
     }
 }

@@ -72,8 +72,7 @@ impl TestRegistry {
             registry: Some(self.address.clone()),
             credentials: Some(self.credentials()),
             ca_bundle: Some(self.ca_file.clone()),
-            insecure_registries: Vec::new(),
-            ambient_auth_files: Vec::new(),
+            ..RegistrySettings::default()
         }
     }
 
@@ -82,6 +81,11 @@ impl TestRegistry {
             username: self.username.clone(),
             password: Secret::new(self.password.clone()),
         }
+    }
+
+    /// The key of [`TestRegistry::ca_file`], for a server standing in for the registry.
+    pub fn key_file(&self) -> PathBuf {
+        self.dir.path().join("key.pem")
     }
 
     /// What the registry printed so far, to explain a failure.
