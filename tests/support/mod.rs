@@ -1,14 +1,17 @@
-//! What the tests that drive real container tools share: a registry with TLS and a password,
+//! What the tests that drive real container tools share: a registry with TLS and a password
+//! (and a proxy in front of it that fails on demand),
 //! a private containers storage with a busybox base image, and scripts that stand in for a
 //! tool and record how they were called. Everything lives in its own temporary directory, on
 //! its own port, so that tests run in parallel and again.
 
 #![allow(dead_code, unused_imports)]
 
+mod fault_proxy;
 mod recording_tool;
 mod registry;
 mod storage;
 
+pub use fault_proxy::{Fault, FaultProxy, Injection, Kind, Seen};
 pub use recording_tool::RecordingTool;
 pub use registry::TestRegistry;
 pub use storage::Storage;
@@ -26,6 +29,11 @@ const REGISTRY_TOOLS: [&str; 3] = ["docker-registry", "openssl", "htpasswd"];
 /// Whether `engine` can build here (see [`tools_available`]).
 pub fn build_tools_available(engine: EngineKind) -> bool {
     tools_available(&[&[engine.name()][..], &BUILD_TOOLS].concat())
+}
+
+/// Whether a [`TestRegistry`] can run here (see [`tools_available`]).
+pub fn registry_available() -> bool {
+    tools_available(&REGISTRY_TOOLS)
 }
 
 /// Whether `engine` can build and push to a [`TestRegistry`] here (see [`tools_available`]).
