@@ -323,3 +323,25 @@ fn a_time_out_is_tried_again() {
     );
     assert_eq!(proxy.count(Kind::ManifestHead), 2);
 }
+
+/// The proxy carries what buildah sends and fetches: a pull from a storage of its own goes
+/// through it too, so that builds can later be tested through a failing registry.
+#[test]
+fn buildah_pushes_and_pulls_through_the_proxy() {
+    if !support::registry_tools_available(EngineKind::Buildah) {
+        return;
+    }
+    let Some((_registry, proxy, settings)) = proxied(5) else {
+        return;
+    };
+    let labels = ten_images(&proxy, &settings);
+    assert_eq!(proxy.count(Kind::ManifestPut), 5);
+    let storage = Storage::new();
+    let engine = storage.engine(EngineKind::Buildah, settings.clone());
+    engine
+        .pull(&labels[3].to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(proxy.count(Kind::BlobGet) > 0, "{:?}", proxy.seen());
+    let pulled = storage.buildah(&["images", "--format", "{{.Name}}:{{.Tag}}"]);
+    assert!(pulled.contains(&labels[3].to_string()), "{pulled}");
+}
