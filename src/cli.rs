@@ -1,6 +1,7 @@
 //! The command line, as docker-pkg 4.0.4 takes it, plus this tool's additions.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -119,6 +120,14 @@ pub struct BuildArgs {
     /// Do not publish, even with credentials configured.
     #[arg(long)]
     pub no_publish: bool,
+    /// Stop an image's build, and fail the image, past this duration (`30m`, `1h 30m`)
+    /// [default: `build_timeout` of the config, else no limit].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub build_timeout: Option<Duration>,
+    /// Stop an image's test, and fail the image, past this duration (`90s`, `10m`)
+    /// [default: `verify_timeout` of the config, else no limit].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub verify_timeout: Option<Duration>,
     /// The directory to scan for image definitions.
     #[arg(value_name = "DIRECTORY")]
     pub directory: PathBuf,
@@ -161,6 +170,12 @@ pub enum GraphFormat {
 
 fn parse_engine(name: &str) -> Result<EngineKind, String> {
     name.parse()
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    crate::config::parse_duration(text)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| "a duration such as `90s`, `10m` or `1h 30m`".to_owned())
 }
 
 #[derive(Debug, Args)]

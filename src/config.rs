@@ -4,9 +4,15 @@
 //! configuration (users put `spark_version` and the like there). The keys the tool itself reads
 //! are also parsed into typed fields, so that a wrong type is reported once, with its key.
 
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+use std::time::Duration;
 
-use serde::de::DeserializeOwned;
+use num_traits::ToPrimitive;
+use regex::Regex;
+use serde::Deserialize;
+use serde::de::{Deserializer, Error as _};
 
 use crate::container_limits::ContainerLimits;
 use crate::credentials::{Credentials, Secret};
@@ -21,6 +27,8 @@ pub const USER_CONFIG_NAME: &str = "docker-pkg.yaml";
 pub enum ConfigError {
     #[error("Config file {0} does not exist")]
     Missing(PathBuf),
+    #[error("config file {0} is not a regular file")]
+    NotAFile(PathBuf),
     #[error("cannot read config file {path}: {source}")]
     Read {
         path: PathBuf,
@@ -56,6 +64,10 @@ pub struct Config {
     pub engine_path: Option<PathBuf>,
     pub jobs: Option<usize>,
     pub insecure_registries: Vec<String>,
+    /// How long one image's build may take; no limit by default, as 4.0.4.
+    pub build_timeout: Option<Duration>,
+    /// How long one image's verification may take; no limit by default.
+    pub verify_timeout: Option<Duration>,
     /// Every key of the merged configuration: the templates' context.
     pub values: Mapping,
 }
@@ -67,24 +79,35 @@ impl Config {
         if let Some(user_file) = user_config_path().filter(|p| p.is_file()) {
             values.extend(read_mapping(&user_file)?);
         }
-        if !path.exists() {
-            return Err(ConfigError::Missing(path.to_owned()));
+        match std::fs::metadata(path) {
+            Err(_) => return Err(ConfigError::Missing(path.to_owned())),
+            Ok(metadata) if !metadata.is_file() => {
+                return Err(ConfigError::NotAFile(path.to_owned()));
+            }
+            Ok(_) => {}
         }
         values.extend(read_mapping(path)?);
         Config::from_values(values)
     }
 
-    /// The configuration that `values` (defaults included) describe.
+    /// The configuration that `values` (defaults included) describe; every key the tool
+    /// reads is checked here, before anything runs.
     pub fn from_values(mut values: Mapping) -> Result<Config, ConfigError> {
-        let http_proxy: Option<String> = field(&values, "http_proxy")?;
-        if http_proxy.is_some() && field::<Option<String>>(&values, "apt_only_proxy")?.is_none() {
+        let keys: Keys =
+            serde_path_to_error::deserialize(Value::Map(values.clone())).map_err(|error| {
+                ConfigError::Invalid {
+                    key: error.path().to_string(),
+                    message: error.inner().to_string(),
+                }
+            })?;
+        if keys.http_proxy.is_some() && keys.apt_only_proxy.is_none() {
             let proxy = values.get("http_proxy").cloned().unwrap_or(Value::Null);
             values.insert("apt_only_proxy".into(), proxy);
         }
-        let username: Option<String> = field(&values, "username")?;
-        let password: Option<String> = field(&values, "password")?;
-        let credentials = match (username, password) {
-            (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => {
+        let credentials = match (keys.username, keys.password) {
+            (Some(Text(username)), Some(Text(password)))
+                if !username.is_empty() && !password.is_empty() =>
+            {
                 Some(Credentials {
                     username,
                     password: Secret::new(password),
@@ -92,50 +115,83 @@ impl Config {
             }
             _ => None,
         };
-        let container_limits = field::<Option<String>>(&values, "container_limits")?
-            .map(|text| ContainerLimits::parse(&text))
-            .transpose()
-            .map_err(|message| invalid("container_limits", message))?
-            .unwrap_or_default();
-        let engine = match field::<Option<String>>(&values, "engine")? {
-            Some(name) => name
-                .parse()
-                .map_err(|message: String| invalid("engine", message))?,
-            None => EngineKind::default(),
-        };
-        let jobs: Option<usize> = field(&values, "jobs")?;
-        // Read for its type only: scanning uses every core.
-        field::<usize>(&values, "scan_workers")?;
-        if jobs == Some(0) {
-            return Err(invalid("jobs", "must be at least 1".into()));
-        }
         Ok(Config {
             repository: Repository {
-                registry: field::<Option<String>>(&values, "registry")?.unwrap_or_default(),
-                namespace: field::<Option<String>>(&values, "namespace")?.unwrap_or_default(),
+                registry: keys.registry.map(|r| r.0).unwrap_or_default(),
+                namespace: keys.namespace.map(|n| n.0).unwrap_or_default(),
             },
             credentials,
-            base_images: field::<Option<Vec<String>>>(&values, "base_images")?.unwrap_or_default(),
-            http_proxy,
-            fallback_author: field(&values, "fallback_author")?,
-            fallback_email: field(&values, "fallback_email")?,
-            distribution: field(&values, "distribution")?,
-            update_id: field::<Option<String>>(&values, "update_id")?.unwrap_or_default(),
-            ca_bundle: field(&values, "ca_bundle")?,
-            force_numeric_user: field::<Option<bool>>(&values, "force_numeric_user")?
-                .unwrap_or(false),
-            known_uid_mappings: uid_mappings(&values)?,
-            verify_command: field(&values, "verify_command")?,
-            verify_args: field(&values, "verify_args")?,
-            container_limits,
-            engine,
-            engine_path: field(&values, "engine_path")?,
-            jobs,
-            insecure_registries: field::<Option<Vec<String>>>(&values, "insecure_registries")?
-                .unwrap_or_default(),
+            base_images: keys.base_images.unwrap_or_default(),
+            http_proxy: keys.http_proxy.map(|t| t.0),
+            fallback_author: keys.fallback_author.0,
+            fallback_email: keys.fallback_email.0,
+            distribution: keys.distribution.0,
+            update_id: keys.update_id.map(|t| t.0).unwrap_or_default(),
+            ca_bundle: keys.ca_bundle,
+            force_numeric_user: keys.force_numeric_user.unwrap_or(false),
+            known_uid_mappings: keys.known_uid_mappings.map(|m| m.0).unwrap_or_default(),
+            verify_command: keys.verify_command,
+            verify_args: keys.verify_args,
+            container_limits: keys.container_limits.unwrap_or_default(),
+            engine: keys.engine.unwrap_or_default(),
+            engine_path: keys.engine_path,
+            jobs: keys.jobs.map(NonZeroUsize::get),
+            insecure_registries: keys.insecure_registries.unwrap_or_default(),
+            build_timeout: keys.build_timeout.map(|t| t.0),
+            verify_timeout: keys.verify_timeout.map(|t| t.0),
             values,
         })
     }
+}
+
+/// The keys the tool itself reads, each with its type and syntax; any other key is only a
+/// template variable. A null value is the same as an absent key.
+#[derive(Deserialize)]
+struct Keys {
+    registry: Option<RegistryAddress>,
+    namespace: Option<Namespace>,
+    username: Option<Text>,
+    password: Option<Text>,
+    base_images: Option<Vec<String>>,
+    /// Only checked: the apt stanzas print the value as it is.
+    #[serde(
+        rename = "apt_options",
+        default,
+        deserialize_with = "checked::<_, Text>"
+    )]
+    _apt_options: (),
+    http_proxy: Option<Text>,
+    apt_only_proxy: Option<Text>,
+    /// Only checked: scanning uses every core.
+    #[serde(
+        rename = "scan_workers",
+        default,
+        deserialize_with = "checked::<_, usize>"
+    )]
+    _scan_workers: (),
+    fallback_author: Text,
+    fallback_email: Text,
+    distribution: Text,
+    update_id: Option<Text>,
+    ca_bundle: Option<PathBuf>,
+    force_numeric_user: Option<bool>,
+    known_uid_mappings: Option<UidMappings>,
+    verify_command: String,
+    verify_args: Vec<String>,
+    #[serde(default)]
+    container_limits: Option<ContainerLimits>,
+    #[serde(default)]
+    engine: Option<EngineKind>,
+    #[serde(default)]
+    engine_path: Option<PathBuf>,
+    #[serde(default)]
+    jobs: Option<NonZeroUsize>,
+    #[serde(default)]
+    insecure_registries: Option<Vec<String>>,
+    #[serde(default)]
+    build_timeout: Option<Timeout>,
+    #[serde(default)]
+    verify_timeout: Option<Timeout>,
 }
 
 /// The defaults of docker-pkg 4.0.4, which the templates see too.
@@ -193,45 +249,163 @@ fn read_mapping(path: &Path) -> Result<Mapping, ConfigError> {
     }
 }
 
-fn field<T: DeserializeOwned>(values: &Mapping, key: &str) -> Result<T, ConfigError> {
-    let value = values.get(key).cloned().unwrap_or(Value::Null);
-    yaml::from_value(value).map_err(|e| invalid(key, e.to_string()))
+/// Checks that a value, when there is one, reads as a `T`.
+fn checked<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<(), D::Error> {
+    Option::<T>::deserialize(deserializer).map(drop)
 }
 
-fn invalid(key: &str, message: String) -> ConfigError {
-    ConfigError::Invalid {
-        key: key.to_owned(),
-        message,
+/// A scalar read as text, as Python would format it into a string: `password: 123456` is
+/// the password `123456`.
+#[derive(Debug, Clone)]
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Str(text) => Ok(Text(text)),
+            Value::Int(n) => Ok(Text(n.to_string())),
+            Value::Float(_) | Value::Bool(_) | Value::Date(_) | Value::DateTime(_) => {
+                Err(D::Error::custom("must be a string (put it in quotes)"))
+            }
+            _ => Err(D::Error::custom("must be a string")),
+        }
     }
 }
 
-/// `known_uid_mappings`, with each uid as the text a template prints for it. The users stay
-/// YAML keys, compared as Python compares them.
-fn uid_mappings(values: &Mapping) -> Result<Mapping, ConfigError> {
-    let invalid_uid = |user: &Value| {
-        let message = match user.as_str() {
-            Some(name) => format!("the uid of {name} must be a number"),
-            None => "every uid must be a number".into(),
-        };
-        invalid("known_uid_mappings", message)
-    };
-    let raw = match values.get("known_uid_mappings") {
-        None | Some(Value::Null) => return Ok(Mapping::new()),
-        Some(Value::Map(raw)) => raw,
-        Some(_) => {
-            return Err(invalid(
-                "known_uid_mappings",
-                "must map users to uids".into(),
-            ));
+/// `registry`: `HOST[:PORT]`, optionally followed by a path, where the host is what container
+/// tools take for a registry (a `.` or a port in it, or `localhost`): any other first part
+/// would send the images to Docker Hub.
+#[derive(Debug, Clone)]
+struct RegistryAddress(String);
+
+impl<'de> Deserialize<'de> for RegistryAddress {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Text::deserialize(deserializer)?.0;
+        let trimmed = text.trim_end_matches('/');
+        if trimmed.is_empty() {
+            return Ok(RegistryAddress(String::new()));
         }
+        let (host, path) = trimmed.split_once('/').unwrap_or((trimmed, ""));
+        if !is_registry_host(host) {
+            return Err(D::Error::custom(format!(
+                "`{text}` is not a registry address: write HOST, HOST:PORT or localhost, with \
+                 a `.` in HOST (container tools read `{host}/…` as a Docker Hub namespace)"
+            )));
+        }
+        if !path.is_empty() && !is_repository_path(path) {
+            return Err(D::Error::custom(format!(
+                "`{path}` in `{text}` is not a repository path: {PATH_RULE}"
+            )));
+        }
+        Ok(RegistryAddress(text))
+    }
+}
+
+/// `namespace`: a repository path, as image references allow it.
+#[derive(Debug, Clone)]
+struct Namespace(String);
+
+impl<'de> Deserialize<'de> for Namespace {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Text::deserialize(deserializer)?.0;
+        let trimmed = text.trim_matches('/');
+        if !trimmed.is_empty() && !is_repository_path(trimmed) {
+            return Err(D::Error::custom(format!(
+                "`{text}` is not a repository path: {PATH_RULE}"
+            )));
+        }
+        Ok(Namespace(text))
+    }
+}
+
+const PATH_RULE: &str = "lowercase letters and digits in `/`-separated parts, each part \
+                         possibly joined by `.`, `_`, `__` or `-`";
+
+fn is_registry_host(host: &str) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
     };
-    raw.iter()
-        .map(|(user, uid)| match uid {
-            Value::Int(n) => Ok((user.clone(), Value::Str(n.to_string()))),
-            Value::Str(s) => Ok((user.clone(), Value::Str(s.clone()))),
-            _ => Err(invalid_uid(user)),
-        })
-        .collect()
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let name_ok = !name.is_empty()
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    port_ok && name_ok && (name.contains('.') || port.is_some() || name == "localhost")
+}
+
+/// A path of repository name components, as image references allow them.
+fn is_repository_path(path: &str) -> bool {
+    static COMPONENT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$").expect("the pattern is valid")
+    });
+    path.split('/')
+        .all(|component| COMPONENT.is_match(component))
+}
+
+/// `known_uid_mappings`, each uid kept as the text a template prints for it (`0x3E8` is
+/// `1000`); the users stay YAML keys, compared as Python compares them.
+#[derive(Debug, Clone)]
+struct UidMappings(Mapping);
+
+impl<'de> Deserialize<'de> for UidMappings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Value::Map(raw) = Value::deserialize(deserializer)? else {
+            return Err(D::Error::custom("must map users to uids"));
+        };
+        let uid = |user: &Value, uid: &Value| match uid {
+            Value::Int(n) if n.sign() != num_bigint::Sign::Minus => Ok(Value::Str(n.to_string())),
+            Value::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(Value::Str(s.clone()))
+            }
+            _ => Err(D::Error::custom(format!(
+                "the uid of {} must be a number",
+                match user {
+                    Value::Str(name) => name.clone(),
+                    Value::Int(n) => n.to_string(),
+                    _ => "every user".to_owned(),
+                }
+            ))),
+        };
+        raw.iter()
+            .map(|(user, value)| Ok((user.clone(), uid(user, value)?)))
+            .collect::<Result<Mapping, D::Error>>()
+            .map(UidMappings)
+    }
+}
+
+/// `build_timeout`/`verify_timeout`: `90s`, `10m`, `1h 30m`, or a number of seconds.
+#[derive(Debug, Clone, Copy)]
+struct Timeout(Duration);
+
+impl<'de> Deserialize<'de> for Timeout {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let duration = match Value::deserialize(deserializer)? {
+            Value::Int(n) => n.to_u64().map(Duration::from_secs),
+            Value::Float(f) if f.is_finite() && f > 0.0 => Duration::try_from_secs_f64(f).ok(),
+            Value::Str(text) => parse_duration(&text),
+            _ => None,
+        };
+        match duration {
+            Some(duration) if !duration.is_zero() => Ok(Timeout(duration)),
+            _ => Err(D::Error::custom(
+                "must be a duration such as `90s`, `10m` or `1h 30m`, or a number of seconds",
+            )),
+        }
+    }
+}
+
+/// A duration as a user writes it (`2s`, `1h30m`).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    humantime::parse_duration(text.trim()).ok()
 }
 
 #[cfg(test)]
@@ -339,6 +513,112 @@ since: 2024-01-01
             .unwrap_err()
             .to_string();
         assert!(err.contains("the uid of app must be a number"), "{err}");
+    }
+
+    #[test]
+    fn every_key_with_a_syntax_is_checked_at_load() {
+        for (yaml, key, message) in [
+            (
+                "registry: myregistry",
+                "registry",
+                "is not a registry address",
+            ),
+            (
+                "registry: 'r.org:port'",
+                "registry",
+                "is not a registry address",
+            ),
+            (
+                "registry: r.org/Team",
+                "registry",
+                "is not a repository path",
+            ),
+            (
+                "namespace: My Team",
+                "namespace",
+                "is not a repository path",
+            ),
+            ("namespace: a//b", "namespace", "is not a repository path"),
+            (
+                "container_limits: memory=abc",
+                "container_limits",
+                "memory takes a size",
+            ),
+            ("apt_options: [a]", "apt_options", "must be a string"),
+            (
+                "known_uid_mappings: {nobody: abc}",
+                "known_uid_mappings",
+                "the uid of nobody",
+            ),
+            (
+                "known_uid_mappings: [a]",
+                "known_uid_mappings",
+                "must map users to uids",
+            ),
+            (
+                "verify_args: [-c, [x]]",
+                "verify_args[1]",
+                "expected a string",
+            ),
+            ("verify_args: -c", "verify_args", "expected a sequence"),
+            ("jobs: 0", "jobs", "nonzero"),
+            ("engine: dockerd", "engine", "unknown engine `dockerd`"),
+            ("build_timeout: soon", "build_timeout", "must be a duration"),
+            ("verify_timeout: 0", "verify_timeout", "must be a duration"),
+            ("base_images: busybox", "base_images", "expected a sequence"),
+            (
+                "insecure_registries: [1.5]",
+                "insecure_registries[0]",
+                "expected a string",
+            ),
+        ] {
+            let err = config(yaml).unwrap_err().to_string();
+            let prefix = format!("config key `{key}`: ");
+            assert!(
+                err.starts_with(&prefix) && err.contains(message),
+                "{yaml}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn good_values_of_checked_keys() {
+        let c = config(
+            "registry: docker-registry.wikimedia.org
+namespace: releng/ci
+container_limits: memory=2g,cpusetcpus=0-1
+apt_options: -q
+build_timeout: 1h 30m
+verify_timeout: 90
+password: 123456
+username: ci",
+        )
+        .unwrap();
+        assert_eq!(c.build_timeout, Some(Duration::from_secs(5400)));
+        assert_eq!(c.verify_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(c.container_limits.memory.as_deref(), Some("2g"));
+        assert_eq!(c.credentials.unwrap().password.expose(), "123456");
+        for registry in [
+            "localhost",
+            "127.0.0.1:5000",
+            "r.org/team",
+            "localhost:5000/a/b",
+        ] {
+            assert!(
+                config(&format!("registry: {registry}")).is_ok(),
+                "{registry}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_config_file_must_be_a_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!("config file {} is not a regular file", dir.path().display())
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `container_limits: "memory=…,memswap=…,cpushares=…,cpusetcpus=…"`: resource limits for the
-//! containers that run a build's steps.
+//! containers that run a build's steps, checked when the configuration is read rather than by
+//! the engine in every build.
 
 /// The limits a build runs under; each engine maps them to its own flags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -11,7 +12,8 @@ pub struct ContainerLimits {
 }
 
 impl ContainerLimits {
-    /// Parses the comma-separated `key=value` list; any other key is an error.
+    /// Parses the comma-separated `key=value` list; any other key, or a value the key cannot
+    /// take, is an error.
     pub fn parse(text: &str) -> Result<ContainerLimits, String> {
         let mut limits = ContainerLimits::default();
         for setting in text.split(',') {
@@ -19,11 +21,16 @@ impl ContainerLimits {
             else {
                 return Err(format!("`{setting}` should be of the form key=value"));
             };
-            let slot = match key.trim() {
-                "memory" => &mut limits.memory,
-                "memswap" => &mut limits.memswap,
-                "cpushares" => &mut limits.cpushares,
-                "cpusetcpus" => &mut limits.cpusetcpus,
+            let value = value.trim();
+            let (slot, valid, what) = match key.trim() {
+                "memory" => (&mut limits.memory, is_size(value), MEMORY),
+                "memswap" => (
+                    &mut limits.memswap,
+                    value == "-1" || is_size(value),
+                    MEMSWAP,
+                ),
+                "cpushares" => (&mut limits.cpushares, is_number(value), CPUSHARES),
+                "cpusetcpus" => (&mut limits.cpusetcpus, is_cpu_range(value), CPUSETCPUS),
                 other => {
                     return Err(format!(
                         "unknown limit `{other}`; the keys are memory, memswap, cpushares \
@@ -31,9 +38,42 @@ impl ContainerLimits {
                     ));
                 }
             };
-            *slot = Some(value.trim().to_owned());
+            if !valid {
+                return Err(format!("`{setting}`: {what}"));
+            }
+            *slot = Some(value.to_owned());
         }
         Ok(limits)
+    }
+}
+
+const MEMORY: &str = "memory takes a size in bytes, or with a unit: 512m, 2g";
+const MEMSWAP: &str = "memswap takes a size in bytes, or with a unit (512m, 2g), or -1";
+const CPUSHARES: &str = "cpushares takes a whole number (1024 is one CPU's share)";
+const CPUSETCPUS: &str = "cpusetcpus takes a CPU number or a range: 0, 0-3";
+
+/// `123`, `512m`, `2G`: what `docker build --memory` takes.
+fn is_size(value: &str) -> bool {
+    let digits = value.trim_end_matches(['b', 'k', 'm', 'g', 'B', 'K', 'M', 'G']);
+    value.len() - digits.len() <= 1 && is_number(digits)
+}
+
+fn is_number(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A CPU or a range of CPUs. A list (`0,1`) cannot be written: commas separate the settings.
+fn is_cpu_range(value: &str) -> bool {
+    match value.split_once('-') {
+        Some((first, last)) => is_number(first) && is_number(last),
+        None => is_number(value),
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContainerLimits {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        ContainerLimits::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -53,6 +93,7 @@ mod tests {
                 cpusetcpus: Some("0-1".into()),
             })
         );
+        assert!(ContainerLimits::parse("memswap=-1,memory=1073741824").is_ok());
     }
 
     #[test]
@@ -61,5 +102,15 @@ mod tests {
         assert!(err.contains("unknown limit `cpus`"), "{err}");
         let err = ContainerLimits::parse("memory").unwrap_err();
         assert!(err.contains("key=value"), "{err}");
+        for (setting, message) in [
+            ("memory=abc", MEMORY),
+            ("memory=1gb", MEMORY),
+            ("memswap=-2", MEMSWAP),
+            ("cpushares=half", CPUSHARES),
+            ("cpusetcpus=a-b", CPUSETCPUS),
+        ] {
+            let err = ContainerLimits::parse(setting).unwrap_err();
+            assert_eq!(err, format!("`{setting}`: {message}"));
+        }
     }
 }

@@ -40,3 +40,10 @@ impl FromStr for EngineKind {
             .ok_or_else(|| format!("unknown engine `{s}`; choose buildah, podman or docker"))
     }
 }
+
+impl<'de> serde::Deserialize<'de> for EngineKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<EngineKind, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}

@@ -25,6 +25,7 @@ pub struct BuildOptions {
     pub use_cache: bool,
     pub build_args: Vec<(String, String)>,
     pub limits: ContainerLimits,
+    pub build_timeout: Option<std::time::Duration>,
 }
 
 /// What the pipeline works with.
@@ -221,6 +222,7 @@ impl<'a> Pipeline<'a> {
             use_cache: self.options.use_cache,
             build_args: &self.options.build_args,
             limits: &self.options.limits,
+            timeout: self.options.build_timeout,
         };
         let name = entry.name();
         self.tools

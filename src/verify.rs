@@ -4,6 +4,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::config::Config;
 use crate::engine::DockerShim;
@@ -32,6 +33,7 @@ pub struct Verifier {
     command: String,
     args: Vec<String>,
     env: Vec<(OsString, OsString)>,
+    timeout: Option<Duration>,
     /// Kept for as long as verify scripts may call `docker`.
     _docker: Option<DockerShim>,
 }
@@ -56,8 +58,15 @@ impl Verifier {
             command: config.verify_command.clone(),
             args: config.verify_args.clone(),
             env,
+            timeout: None,
             _docker: docker,
         }
+    }
+
+    /// Stops a test, and fails it, past `timeout`.
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Verifier {
+        self.timeout = timeout;
+        self
     }
 
     /// Runs the test of the image in `dir`, labelled `label`; each line it prints goes to
@@ -84,6 +93,7 @@ impl Verifier {
             .args(args)
             .clear_env()
             .envs(self.env.iter().cloned())
+            .timeout(self.timeout)
             .stream(on_line)?;
         Ok(Verification::Passed)
     }
@@ -180,5 +190,18 @@ mod tests {
             "{err}"
         );
         assert_eq!(lines, ["broken"]);
+    }
+
+    #[test]
+    fn a_test_that_hangs_is_stopped_at_its_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("test.sh"), "sleep 30\n").unwrap();
+        let started = std::time::Instant::now();
+        let err = verifier(&["{path}/test.sh", "{image}"])
+            .with_timeout(Some(Duration::from_millis(300)))
+            .verify(dir.path(), &label(), &mut |_| {})
+            .unwrap_err();
+        assert!(err.to_string().ends_with("timed out after 0.3s"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(10));
     }
 }

@@ -62,6 +62,7 @@ fn build_both_ways(engine: &dyn Engine, context: &Path) {
             use_cache,
             build_args: &build_args,
             limits: &limits,
+            timeout: None,
         };
         engine.build(&request, &mut |_| {}).unwrap();
     }

@@ -29,6 +29,7 @@ fn build(engine: &dyn Engine, storage: &Storage, label: &ImageLabel) -> Vec<Stri
         use_cache: false,
         build_args: &build_args,
         limits: &ContainerLimits::default(),
+        timeout: None,
     };
     let mut lines = Vec::new();
     engine
@@ -133,6 +134,7 @@ fn failures_name_the_command() {
         use_cache: false,
         build_args: &[],
         limits: &ContainerLimits::default(),
+        timeout: None,
     };
     let err = engine.build(&request, &mut |_| {}).unwrap_err();
     let EngineError::Process(ProcessError::Failed { command, tail, .. }) = &err else {
@@ -167,6 +169,7 @@ fn limits_and_failing_steps() {
         use_cache: false,
         build_args: &[],
         limits: &limits,
+        timeout: None,
     };
     let mut lines = Vec::new();
     let err = engine

@@ -51,6 +51,7 @@ fn password_is_on_no_command_line_nor_in_any_output() {
         use_cache: false,
         build_args: &[],
         limits: &ContainerLimits::default(),
+        timeout: None,
     };
     engine
         .build(&request, &mut |line| output.push(line.to_owned()))

@@ -1,4 +1,5 @@
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use crate::cli::BuildArgs;
 use crate::config::Config;
@@ -63,6 +64,8 @@ pub fn build(
             docker_program: engine.settings().program.as_deref(),
             registry: &registry,
             use_cache: args.use_cache,
+            build_timeout: args.build_timeout.or(config.build_timeout),
+            verify_timeout: args.verify_timeout.or(config.verify_timeout),
         };
         let live = verbosity == Verbosity::Quiet && std::io::stderr().is_terminal();
         let jobs = args.jobs.map(|j| j as usize).or(config.jobs);
@@ -140,6 +143,8 @@ struct Run<'a> {
     docker_program: Option<&'a std::path::Path>,
     registry: &'a Registry,
     use_cache: bool,
+    build_timeout: Option<Duration>,
+    verify_timeout: Option<Duration>,
 }
 
 impl Run<'_> {
@@ -153,9 +158,11 @@ impl Run<'_> {
             use_cache: self.use_cache,
             build_args: build_args(self.config),
             limits: self.config.container_limits.clone(),
+            build_timeout: self.build_timeout,
         };
         let docker = DockerShim::for_engine(self.config.engine, self.docker_program)?;
-        let verifier = Verifier::new(self.config, &options.build_args, docker);
+        let verifier = Verifier::new(self.config, &options.build_args, docker)
+            .with_timeout(self.verify_timeout);
         let renderer = Renderer::new(self.config, &self.workspace.tree);
         let tools = Tools {
             renderer: &renderer,

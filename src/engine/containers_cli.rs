@@ -3,7 +3,7 @@
 //! their image listings differ (`buildah.rs`, `podman.rs`).
 
 use crate::engine::access::RegistryAccess;
-use crate::engine::build_flags::common_build_flags;
+use crate::engine::spelt_alike::{self, common_build_flags};
 use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
 use crate::label::ImageLabel;
@@ -88,7 +88,7 @@ impl Engine for ContainersCli {
             args.extend(words(&["--isolation", "chroot"]));
         }
         args.extend(common_build_flags(request));
-        self.tool.stream(&args, on_line)
+        self.tool.stream(&args, request.timeout, on_line)
     }
 
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
@@ -98,8 +98,7 @@ impl Engine for ContainersCli {
     }
 
     fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
-        let args = vec!["tag".to_owned(), image.to_string(), target.to_string()];
-        self.tool.run(&args).map(drop)
+        spelt_alike::tag(&self.tool, image, target)
     }
 
     fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
@@ -110,14 +109,8 @@ impl Engine for ContainersCli {
         self.transfer("pull", reference)
     }
 
-    /// `rmi` of every reference at once: a reference of an image with other names untags it.
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
-        if references.is_empty() {
-            return Ok(());
-        }
-        let mut args = vec!["rmi".to_owned()];
-        args.extend_from_slice(references);
-        self.tool.run(&args).map(drop)
+        spelt_alike::remove(&self.tool, references)
     }
 }
 

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::engine::access::RegistryAccess;
-use crate::engine::build_flags::common_build_flags;
 use crate::engine::containers_cli::words;
 use crate::engine::size::parse_size;
+use crate::engine::spelt_alike::{self, common_build_flags};
 use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
 use crate::label::ImageLabel;
@@ -57,7 +57,7 @@ impl Engine for Docker {
             args.push("--no-cache".to_owned());
         }
         args.extend(common_build_flags(request));
-        self.tool.stream(&args, on_line)
+        self.tool.stream(&args, request.timeout, on_line)
     }
 
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
@@ -66,8 +66,7 @@ impl Engine for Docker {
     }
 
     fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
-        let args = vec!["tag".to_owned(), image.to_string(), target.to_string()];
-        self.tool.run(&args).map(drop)
+        spelt_alike::tag(&self.tool, image, target)
     }
 
     fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
@@ -81,12 +80,7 @@ impl Engine for Docker {
     }
 
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
-        if references.is_empty() {
-            return Ok(());
-        }
-        let mut args = vec!["rmi".to_owned()];
-        args.extend_from_slice(references);
-        self.tool.run(&args).map(drop)
+        spelt_alike::remove(&self.tool, references)
     }
 }
 

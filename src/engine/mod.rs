@@ -6,7 +6,6 @@
 //! dropped) and out of its errors and streamed output.
 
 mod access;
-mod build_flags;
 mod buildah;
 mod containers_cli;
 mod docker;
@@ -17,6 +16,7 @@ mod local_repositories;
 mod podman;
 mod settings;
 mod size;
+mod spelt_alike;
 mod tool;
 
 use std::path::Path;
@@ -79,6 +79,8 @@ pub struct BuildRequest<'a> {
     pub use_cache: bool,
     pub build_args: &'a [(String, String)],
     pub limits: &'a ContainerLimits,
+    /// Stops the build, and fails it, when it takes longer.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// An image in local storage, as the engine's tool reports it.

@@ -2,6 +2,7 @@
 //! engine starts is made here, and run by the process layer.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::engine::{EngineError, EngineKind};
 use crate::process::{Command, Secrets, find_program};
@@ -82,13 +83,14 @@ impl Tool {
     }
 
     /// Runs the tool with standard error merged into standard output, handing each line to
-    /// `on_line` as it comes.
+    /// `on_line` as it comes; stops it, and fails, past `timeout`.
     pub fn stream(
         &self,
         args: &[String],
+        timeout: Option<Duration>,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<(), EngineError> {
-        Ok(self.command(args).stream(on_line)?)
+        Ok(self.command(args).timeout(timeout).stream(on_line)?)
     }
 }
 

@@ -17,6 +17,7 @@ mod reader;
 mod resolve;
 mod timestamp;
 mod value;
+mod visit;
 
 pub use de::from_value;
 pub use error::Error;

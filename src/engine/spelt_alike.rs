@@ -1,8 +1,26 @@
-//! The build flags that buildah, podman and docker spell alike: tag, build args, resource
-//! limits, Dockerfile and context.
+//! What buildah, podman and docker spell alike: the build flags (tag, build args, resource
+//! limits, Dockerfile and context), `tag` and `rmi`.
 
 use crate::container_limits::ContainerLimits;
-use crate::engine::BuildRequest;
+use crate::engine::tool::Tool;
+use crate::engine::{BuildRequest, EngineError};
+use crate::label::ImageLabel;
+
+/// Gives the local image `image` the extra name `target`.
+pub fn tag(tool: &Tool, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
+    let args = vec!["tag".to_owned(), image.to_string(), target.to_string()];
+    tool.run(&args).map(drop)
+}
+
+/// `rmi` of every reference at once: a reference of an image with other names untags it.
+pub fn remove(tool: &Tool, references: &[String]) -> Result<(), EngineError> {
+    if references.is_empty() {
+        return Ok(());
+    }
+    let mut args = vec!["rmi".to_owned()];
+    args.extend_from_slice(references);
+    tool.run(&args).map(drop)
+}
 
 /// `-t LABEL [-t OTHER…] --build-arg K=V … LIMITS -f CONTEXT/Dockerfile CONTEXT`; the caller
 /// puts the tool's pull and cache flags before these.
@@ -42,7 +60,6 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::label::ImageLabel;
 
     #[test]
     fn every_part() {
@@ -59,6 +76,7 @@ mod tests {
             use_cache: false,
             build_args: &[("http_proxy".into(), "http://p:8080".into())],
             limits: &limits,
+            timeout: None,
         };
         assert_eq!(
             common_build_flags(&request).join(" "),
