@@ -17,6 +17,8 @@ pub struct FakeRegistry {
     pub failing: HashSet<String>,
     pub asked: Mutex<Vec<String>>,
     pub tagged: Mutex<Vec<String>>,
+    /// Every manifest written, in order: a push's reference, a tag's `SOURCE as TARGET`.
+    pub writes: Mutex<Vec<String>>,
 }
 
 impl FakeRegistry {
@@ -52,6 +54,10 @@ impl RegistryClient for FakeRegistry {
     fn tag(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError> {
         let target = label.with_tag(tag).to_string();
         self.tagged.lock().unwrap().push(target.clone());
+        self.writes
+            .lock()
+            .unwrap()
+            .push(format!("{label} as {target}"));
         self.published.lock().unwrap().insert(target);
         Ok(())
     }
@@ -131,12 +137,18 @@ impl Engine for FakeEngine {
         Ok(())
     }
 
-    fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
-        self.record(format!("push {image}"));
+    fn push_to(
+        &self,
+        image: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError> {
+        self.record(format!("push {image} {destination}"));
         if let Some(registry) = &self.pushes_to {
-            registry.published.lock().unwrap().insert(image.to_string());
+            let destination = destination.to_string();
+            registry.writes.lock().unwrap().push(destination.clone());
+            registry.published.lock().unwrap().insert(destination);
         }
-        Ok(())
+        Ok(Some(format!("sha256:{}", image.tag)))
     }
 
     fn pull(&self, reference: &str) -> Result<(), EngineError> {

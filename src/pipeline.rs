@@ -42,6 +42,8 @@ struct Progress {
     state: Option<ImageState>,
     /// The step under way, for the record of a panic.
     current: Option<Step>,
+    /// The digest of the manifest published.
+    digest: Option<String>,
     steps: Vec<StepRun>,
 }
 
@@ -73,6 +75,7 @@ impl<'a> Pipeline<'a> {
                     Mutex::new(Progress {
                         state: plan.initial(image),
                         current: None,
+                        digest: None,
                         steps: Vec::new(),
                     })
                 })
@@ -87,13 +90,14 @@ impl<'a> Pipeline<'a> {
             .progress
             .into_iter()
             .enumerate()
-            .map(|(image, progress)| ImageRecord {
-                initial: self.plan.initial(image),
-                steps: progress
-                    .into_inner()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .steps,
-                outcome: None,
+            .map(|(image, progress)| {
+                let progress = progress.into_inner().unwrap_or_else(|p| p.into_inner());
+                ImageRecord {
+                    initial: self.plan.initial(image),
+                    steps: progress.steps,
+                    digest: progress.digest,
+                    outcome: None,
+                }
             })
             .collect();
         for (image, outcome) in outcomes {
@@ -107,6 +111,7 @@ impl<'a> Pipeline<'a> {
         let record = ImageRecord {
             initial: None,
             steps: self.progress(image).steps.clone(),
+            digest: None,
             outcome: None,
         };
         record.done()
@@ -250,17 +255,27 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
-    /// Pushes the version tag, then gives it `latest` in the registry: the manifest is the
-    /// same, so a second push would only cost a process. An image built before the run gets
-    /// its local `latest` here, one built now got it at build time.
+    /// Pushes the image as `latest`, then gives the version tag to the manifest just pushed,
+    /// in the registry: the published check looks for the version tag, so it is written
+    /// last, and a run stopped in between leaves the image unpublished (the next run
+    /// publishes it again) rather than published without `latest`. The manifest is the same
+    /// for both tags, so the second costs one request, not a push. An image built before the
+    /// run gets its local `latest` here, one built now got it at build time.
     fn publish(&self, image: usize) -> Result<(), Failure> {
         let label = self.label(image);
+        let latest = label.with_tag("latest");
         let engine = self.tools.engine;
         if self.plan.initial(image) != Some(ImageState::ToBuild) {
-            engine.tag(label, &label.with_tag("latest"))?;
+            engine.tag(label, &latest)?;
         }
-        engine.push(label)?;
-        self.tools.registry.tag(label, "latest")?;
+        let digest = engine.push_to(label, &latest)?;
+        // The digest names exactly what was pushed, whatever `latest` became meanwhile.
+        let pushed = match &digest {
+            Some(digest) => label.with_tag(digest),
+            None => latest,
+        };
+        self.tools.registry.tag(&pushed, &label.tag)?;
+        self.progress(image).digest = digest;
         Ok(())
     }
 

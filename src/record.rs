@@ -23,6 +23,8 @@ pub struct ImageRecord {
     /// Its state at scan time; `None` when the scan could not tell (see the outcome).
     pub initial: Option<ImageState>,
     pub steps: Vec<StepRun>,
+    /// The digest of the manifest published, when it was.
+    pub digest: Option<String>,
     /// `None` when the run did not work on it.
     pub outcome: Option<JobOutcome<StepError>>,
 }
@@ -70,6 +72,7 @@ mod tests {
                 run(Step::Build, true),
                 run(Step::Verify, false),
             ],
+            digest: None,
             outcome: None,
         };
         assert!(record.did(Step::Build) && !record.did(Step::Verify));

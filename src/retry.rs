@@ -6,6 +6,8 @@
 use std::fmt::Display;
 use std::time::{Duration, SystemTime};
 
+use crate::process::sleep_unless_stopping;
+
 /// How many tries, and how long between them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
@@ -93,9 +95,10 @@ impl RetryPolicy {
                 Ok(value) => return Ok(value),
                 Err(failure) => failure,
             };
+            // An interruption ends the waiting, and the tries.
             match self.wait_after(tries, failure.retry) {
-                Some(wait) => std::thread::sleep(self.noted(&failure, tries, wait)),
-                None => return Err(self.gave_up(failure, tries)),
+                Some(wait) if sleep_unless_stopping(self.noted(&failure, tries, wait)) => {}
+                _ => return Err(self.gave_up(failure, tries)),
             }
         }
     }

@@ -15,6 +15,7 @@ pub struct Row {
     pub label: String,
     /// `published`, `verified`, `built`, `failed`, `skipped` or `interrupted`.
     pub result: &'static str,
+    /// Why it failed, or the digest it was published as.
     pub reason: Option<String>,
 }
 
@@ -51,7 +52,10 @@ impl Summary {
             summary.verified += usize::from(record.did(Step::Verify));
             summary.published += usize::from(record.did(Step::Publish));
             let (result, reason) = match outcome {
-                JobOutcome::Succeeded => (record.done().last().copied().unwrap_or("done"), None),
+                JobOutcome::Succeeded => {
+                    let digest = record.digest.as_deref().map(short_digest);
+                    (record.done().last().copied().unwrap_or("done"), digest)
+                }
                 JobOutcome::Failed(error) => {
                     summary.failed += 1;
                     ("failed", Some(error.brief()))
@@ -81,6 +85,12 @@ impl Summary {
     pub fn has_failures(&self) -> bool {
         self.failed + self.skipped > 0
     }
+}
+
+/// `sha256:` and the first 12 digits, as the tools show image ids.
+fn short_digest(digest: &str) -> String {
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    format!("sha256:{}", &hex[..hex.len().min(12)])
 }
 
 impl fmt::Display for Summary {

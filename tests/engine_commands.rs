@@ -170,10 +170,7 @@ fn docker_command_lines() {
                 &["tag", "r.org:5000/ns/foo:1.0", "r.org:5000/ns/foo:latest"],
                 &[]
             ),
-            words(
-                &[&config_flag, "push", "--quiet", "r.org:5000/ns/foo:1.0"],
-                &[]
-            ),
+            words(&[&config_flag, "push", "r.org:5000/ns/foo:1.0"], &[]),
             words(
                 &[&config_flag, "pull", "--quiet", "r.org:5000/ns/foo:1.0"],
                 &[]
@@ -212,18 +209,31 @@ fn buildah_isolation_from_the_environment() {
 
 /// buildah and podman spell build, push and pull alike; only the listing differs.
 fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
-    let tool = RecordingTool::new(kind.name(), "if [ \"$1\" = images ]; then echo '[]'; fi");
+    let tool = RecordingTool::new(
+        kind.name(),
+        "if [ \"$1\" = images ]; then echo '[]'; fi; \
+         previous=; for arg; do [ \"$previous\" = --digestfile ] && echo sha256:feed > \"$arg\"; \
+         previous=$arg; done; true",
+    );
     let context = tempfile::tempdir().unwrap();
     let ca = context.path().join("ca.pem");
     std::fs::write(&ca, "not really a certificate\n").unwrap();
     let engine = engine::connect(settings(kind, &tool, registry_with_login(Some(ca)))).unwrap();
     build_both_ways(engine.as_ref(), context.path());
     assert_eq!(engine.local_images().unwrap(), []);
-    engine.push(&label("r.org:5000/ns/foo:1.0")).unwrap();
+    let pushed = engine
+        .push_to(
+            &label("r.org:5000/ns/foo:1.0"),
+            &label("r.org:5000/ns/foo:latest"),
+        )
+        .unwrap();
+    assert_eq!(pushed.as_deref(), Some("sha256:feed"));
     engine.pull("insecure.org:5000/base:1.0").unwrap();
     engine.remove(&[]).unwrap();
 
     let calls = tool.calls();
+    let digest_file =
+        calls[3][calls[3].iter().position(|a| a == "--digestfile").unwrap() + 1].clone();
     let auth_file = flag_value(&calls[3], "--authfile=");
     let cert_dir = flag_value(&calls[3], "--cert-dir=");
     assert_private_auth_file(&auth_file);
@@ -263,7 +273,16 @@ fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
             ),
             words(listing, &[]),
             words(
-                &["push", "--quiet", &auth, &certs, "r.org:5000/ns/foo:1.0"],
+                &[
+                    "push",
+                    "--quiet",
+                    &auth,
+                    &certs,
+                    "--digestfile",
+                    &digest_file,
+                    "r.org:5000/ns/foo:1.0",
+                    "r.org:5000/ns/foo:latest"
+                ],
                 &[]
             ),
             words(
@@ -306,9 +325,13 @@ fn no_credentials_no_auth_file() {
     };
     let engine = engine::connect(settings(EngineKind::Buildah, &tool, registry)).unwrap();
     engine.push(&label("r.org:5000/ns/foo:1.0")).unwrap();
+    let calls = tool.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0][..2], ["push", "--quiet"]);
+    assert_eq!(calls[0][2], "--digestfile");
     assert_eq!(
-        tool.calls(),
-        [words(&["push", "--quiet", "r.org:5000/ns/foo:1.0"], &[])]
+        calls[0][4..],
+        ["r.org:5000/ns/foo:1.0", "r.org:5000/ns/foo:1.0"]
     );
 }
 

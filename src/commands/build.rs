@@ -190,6 +190,7 @@ fn untouched(plan: &Plan, images: usize) -> Vec<ImageRecord> {
         .map(|image| ImageRecord {
             initial: plan.initial(image),
             steps: Vec::new(),
+            digest: None,
             outcome: None,
         })
         .collect()

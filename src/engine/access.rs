@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use crate::engine::EngineError;
+use crate::engine::transient::is_transient;
 use crate::label::registry_host;
 use crate::registry::RegistrySettings;
 use crate::registry::auth_file::AuthFile;
+use crate::retry::{Failure, RetryPolicy};
 
 /// The name docker wants for its client configuration inside `--config DIR`; the containers
 /// tools read the same format from any path.
@@ -24,6 +26,7 @@ pub struct RegistryAccess {
     auth_file: Option<PathBuf>,
     cert_dir: Option<PathBuf>,
     insecure_registries: Vec<String>,
+    retry: RetryPolicy,
 }
 
 impl RegistryAccess {
@@ -55,6 +58,7 @@ impl RegistryAccess {
             auth_file,
             cert_dir,
             insecure_registries: settings.insecure_registries.clone(),
+            retry: settings.retry.clone(),
         })
     }
 
@@ -66,6 +70,28 @@ impl RegistryAccess {
     /// The directory holding the CA bundle as `ca.crt`, if one is configured.
     pub fn cert_dir(&self) -> Option<&Path> {
         self.cert_dir.as_deref()
+    }
+
+    /// Runs a push or a pull, again while it fails for a reason that may pass (see
+    /// [`is_transient`]), waiting longer each time.
+    pub fn transfer<T>(
+        &self,
+        mut run: impl FnMut() -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        self.retry
+            .run_blocking(|| {
+                run().map_err(|error| match is_transient(&error) {
+                    true => Failure::transient(error),
+                    false => Failure::permanent(error),
+                })
+            })
+            .map_err(|gave_up| match gave_up.tries {
+                1 => gave_up.error,
+                tries => EngineError::Retried {
+                    tries,
+                    last: Box::new(gave_up.error),
+                },
+            })
     }
 
     /// Whether the configuration turns TLS verification off for the registry of `reference`.

@@ -35,12 +35,14 @@ impl ContainersCli {
         }
     }
 
-    /// A push or pull of `reference`, quiet so that a failure's last lines are its reason.
-    fn transfer(&self, verb: &str, reference: &str) -> Result<(), EngineError> {
-        let mut args = words(&[verb, "--quiet"]);
-        args.extend(self.registry_flags(reference));
-        args.push(reference.to_owned());
-        self.tool.run(&args).map(drop)
+    /// A push or pull reaching the registry of `reference`, quiet so that a failure's last
+    /// lines are its reason, tried again while it fails for a reason that may pass.
+    fn transfer(&self, reference: &str, args: &[&str]) -> Result<(), EngineError> {
+        let verb = args.first().copied().unwrap_or_default();
+        let mut all = words(&[verb, "--quiet"]);
+        all.extend(self.registry_flags(reference));
+        all.extend(words(&args[1..]));
+        self.access.transfer(|| self.tool.run(&all).map(drop))
     }
 
     /// The private auth file and cert dir when configured, and `--tls-verify=false` only for
@@ -101,12 +103,27 @@ impl Engine for ContainersCli {
         spelt_alike::tag(&self.tool, image, target)
     }
 
-    fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
-        self.transfer("push", &image.to_string())
+    /// `push --digestfile`: the tool writes the digest it pushed.
+    fn push_to(
+        &self,
+        image: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError> {
+        let setup = |source| EngineError::Setup {
+            what: "a file for the pushed digest".into(),
+            source,
+        };
+        let digest_file = tempfile::NamedTempFile::new().map_err(setup)?;
+        let digest_path = digest_file.path().display().to_string();
+        let (image, destination) = (image.to_string(), destination.to_string());
+        let args = ["push", "--digestfile", &digest_path, &image, &destination];
+        self.transfer(&destination, &args)?;
+        let digest = std::fs::read_to_string(digest_file.path()).map_err(setup)?;
+        Ok(Some(digest.trim().to_owned()).filter(|d| !d.is_empty()))
     }
 
     fn pull(&self, reference: &str) -> Result<(), EngineError> {
-        self.transfer("pull", reference)
+        self.transfer(reference, &["pull", reference])
     }
 
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {

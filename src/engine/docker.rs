@@ -69,19 +69,35 @@ impl Engine for Docker {
         spelt_alike::tag(&self.tool, image, target)
     }
 
-    fn push(&self, image: &ImageLabel) -> Result<(), EngineError> {
-        let args = self.with_login(&["push", "--quiet"], &image.to_string());
-        self.tool.run(&args).map(drop)
+    /// docker pushes only what it has by the name pushed: `destination` is tagged first.
+    /// The digest comes from the last line of `push`, `TAG: digest: sha256:… size: N`.
+    fn push_to(
+        &self,
+        image: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError> {
+        if image != destination {
+            spelt_alike::tag(&self.tool, image, destination)?;
+        }
+        let args = self.with_login(&["push"], &destination.to_string());
+        let output = self.access.transfer(|| self.tool.run(&args))?;
+        Ok(pushed_digest(&output))
     }
 
     fn pull(&self, reference: &str) -> Result<(), EngineError> {
         let args = self.with_login(&["pull", "--quiet"], reference);
-        self.tool.run(&args).map(drop)
+        self.access.transfer(|| self.tool.run(&args).map(drop))
     }
 
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
         spelt_alike::remove(&self.tool, references)
     }
+}
+
+fn pushed_digest(output: &str) -> Option<String> {
+    let (_, rest) = output.rsplit_once("digest: ")?;
+    let digest = rest.split_whitespace().next()?;
+    digest.starts_with("sha256:").then(|| digest.to_owned())
 }
 
 /// One line of `docker images --format '{{json .}}'`: one name of one image.
@@ -121,6 +137,14 @@ fn parse_images(output: &str) -> Result<Vec<LocalImage>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_of_pushes() {
+        let output = "The push refers to repository [r.org/foo]\n5f70bf18a086: Pushed\n\
+                      1.0: digest: sha256:4c1e size: 528\n";
+        assert_eq!(pushed_digest(output).as_deref(), Some("sha256:4c1e"));
+        assert_eq!(pushed_digest("nothing"), None);
+    }
 
     #[test]
     fn listing() {

@@ -18,6 +18,7 @@ mod settings;
 mod size;
 mod spelt_alike;
 mod tool;
+mod transient;
 
 use std::path::Path;
 
@@ -123,10 +124,22 @@ pub trait Engine: Send + Sync {
     /// Gives the local image `image` the extra name `target`.
     fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError>;
 
-    /// Pushes `image` to its registry.
-    fn push(&self, image: &ImageLabel) -> Result<(), EngineError>;
+    /// Pushes the local image `image` to `destination` (in its registry; another tag of it,
+    /// say), trying again while it fails for a reason that may pass. Gives the digest of the
+    /// manifest pushed, when the tool tells it.
+    fn push_to(
+        &self,
+        image: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError>;
 
-    /// Pulls `reference` (`NAME:TAG`) into local storage.
+    /// Pushes `image` to its registry under its own name.
+    fn push(&self, image: &ImageLabel) -> Result<Option<String>, EngineError> {
+        self.push_to(image, image)
+    }
+
+    /// Pulls `reference` (`NAME:TAG`) into local storage, trying again while it fails for a
+    /// reason that may pass.
     fn pull(&self, reference: &str) -> Result<(), EngineError>;
 
     /// Removes each `NAME:TAG` from local storage; an image goes when its last name does.
@@ -143,6 +156,8 @@ pub enum EngineError {
     },
     #[error(transparent)]
     Process(#[from] ProcessError),
+    #[error("{last} ({tries} tries)")]
+    Retried { tries: u32, last: Box<EngineError> },
     #[error("cannot understand the output of `{command}`: {message}")]
     Output { command: String, message: String },
     #[error("cannot prepare {what}: {source}")]
@@ -158,6 +173,9 @@ impl EngineError {
     pub fn last_words(&self) -> String {
         match self {
             EngineError::Process(error) => error.last_words(),
+            EngineError::Retried { tries, last } => {
+                format!("{} ({tries} tries)", last.last_words())
+            }
             other => other.to_string(),
         }
     }

@@ -160,9 +160,9 @@ fn missing_images_are_pulled_for_built_verified_and_published() {
     assert_eq!(ran.calls.len(), 5, "{:?}", ran.calls);
     assert!(at("pull base:1.0") < at("build lib:1.0"));
     assert!(at("build lib:1.0") < at("build app:1.0"));
-    assert!(at("build lib:1.0") < at("push lib:1.0"));
-    assert!(at("build app:1.0") < at("push app:1.0"));
-    assert_eq!(ran.tagged, ["lib:latest", "app:latest"]);
+    assert!(at("build lib:1.0") < at("push lib:1.0 lib:latest"));
+    assert!(at("build app:1.0") < at("push app:1.0 app:latest"));
+    assert_eq!(ran.tagged, ["lib:1.0", "app:1.0"]);
     let lib = &ran.records[tree.index("lib")];
     let steps: Vec<Step> = lib.steps.iter().map(|s| s.step).collect();
     assert_eq!(
@@ -185,7 +185,10 @@ fn images_built_before_the_run_get_latest_locally_and_are_pushed() {
         None,
         PUBLISH,
     );
-    assert_eq!(ran.calls, ["tag app:1.0 app:latest", "push app:1.0"]);
+    assert_eq!(
+        ran.calls,
+        ["tag app:1.0 app:latest", "push app:1.0 app:latest"]
+    );
     assert_eq!(
         ran.records[tree.index("app")].done(),
         ["verified", "published"]
@@ -227,7 +230,7 @@ fn a_failed_build_skips_what_is_built_on_it_and_the_rest_goes_on() {
         "{:?}",
         ran.calls
     );
-    assert!(ran.calls.contains(&"push tool:1.0".to_owned()));
+    assert!(ran.calls.contains(&"push tool:1.0 tool:latest".to_owned()));
 }
 
 #[test]
@@ -269,7 +272,7 @@ fn a_selection_works_on_what_it_needs_only() {
     );
     assert_eq!(
         ran.calls,
-        ["pull base:1.0", "build lib:1.0", "push lib:1.0"]
+        ["pull base:1.0", "build lib:1.0", "push lib:1.0 lib:latest"]
     );
     assert!(ran.records[tree.index("app")].outcome.is_none());
 }
@@ -297,8 +300,8 @@ fn without_pull_nothing_is_pulled() {
         [
             "build app:1.0",
             "build tool:1.0",
-            "push app:1.0",
-            "push tool:1.0"
+            "push app:1.0 app:latest",
+            "push tool:1.0 tool:latest"
         ]
     );
 }
@@ -358,4 +361,30 @@ fn an_image_the_registry_cannot_answer_for_fails_alone() {
         outcome(&ran, &tree, "tool"),
         JobOutcome::Succeeded
     ));
+}
+
+/// The published check looks for the version tag: it is written after `latest`, to the
+/// digest just pushed, so that a run stopped in between leaves the image unpublished.
+#[test]
+fn the_version_tag_is_written_last_to_the_digest_pushed() {
+    let tree = Tree::new();
+    let registry = Arc::new(FakeRegistry::holding(&["base:1.0", "lib:1.0", "tool:1.0"]));
+    let ran = run(
+        &tree,
+        Arc::clone(&registry),
+        FakeEngine::default(),
+        &mut FakeStorage::default(),
+        None,
+        PUBLISH,
+    );
+    assert_eq!(
+        ran.calls,
+        ["pull lib:1.0", "build app:1.0", "push app:1.0 app:latest"]
+    );
+    assert_eq!(
+        *registry.writes.lock().unwrap(),
+        ["app:latest", "app:sha256:1.0 as app:1.0"]
+    );
+    let app = &ran.records[tree.index("app")];
+    assert_eq!(app.digest.as_deref(), Some("sha256:1.0"));
 }

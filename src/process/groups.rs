@@ -54,6 +54,19 @@ impl Drop for Registered {
     }
 }
 
+/// Sleeps for `duration`, or less when an interruption begins; whether it slept it all.
+pub fn sleep_unless_stopping(duration: Duration) -> bool {
+    let deadline = Instant::now() + duration;
+    while !is_stopping() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(100)));
+    }
+    false
+}
+
 /// Begins an interruption: nothing new starts, and every running group gets SIGTERM, then
 /// SIGKILL after a grace period (`immediately`: SIGKILL at once, for a second signal).
 pub fn stop_all(immediately: bool) {

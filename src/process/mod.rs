@@ -12,7 +12,7 @@ mod tail;
 
 pub use command::Command;
 pub use error::ProcessError;
-pub use groups::{is_stopping, stop_all};
+pub use groups::{is_stopping, sleep_unless_stopping, stop_all};
 pub use lines::MAX_LINE;
 pub use program::find_program;
 pub use secrets::Secrets;
