@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::changelog::{self, ChangelogError};
 use crate::control::{self, ControlError};
+use crate::regular_file::{FileError, regular_file};
 
 pub const TEMPLATE_FILE: &str = "Dockerfile.template";
 pub const CHANGELOG_FILE: &str = "changelog";
@@ -34,6 +35,8 @@ pub enum DefinitionError {
     },
     #[error("{path}: {source}")]
     Control { path: PathBuf, source: ControlError },
+    #[error(transparent)]
+    File(#[from] FileError),
 }
 
 impl ImageDefinition {
@@ -48,20 +51,14 @@ impl ImageDefinition {
                 }
             })?;
         let control_path = dir.join(CONTROL_FILE);
-        let depends = match std::fs::read_to_string(&control_path) {
-            Ok(text) => {
-                control::dependencies(&text).map_err(|source| DefinitionError::Control {
-                    path: control_path,
-                    source,
-                })?
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(source) => {
-                return Err(DefinitionError::Read {
-                    path: control_path,
-                    source,
-                });
-            }
+        let depends = if regular_file(&control_path)? {
+            let text = read_text(&control_path)?;
+            control::dependencies(&text).map_err(|source| DefinitionError::Control {
+                path: control_path,
+                source,
+            })?
+        } else {
+            Vec::new()
         };
         Ok(ImageDefinition {
             dir: dir.to_owned(),

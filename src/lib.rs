@@ -31,6 +31,7 @@ pub mod process;
 mod progress;
 mod record;
 pub mod registry;
+mod regular_file;
 pub mod retry;
 mod scan;
 mod scheduler;

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::definition::{CHANGELOG_FILE, DefinitionError, ImageDefinition, TEMPLATE_FILE};
+use crate::regular_file::regular_file;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -39,31 +40,40 @@ pub fn scan(root: &Path) -> Result<Vec<ImageDefinition>, ScanError> {
 }
 
 /// The directories below `root` that hold both a template and a changelog. A directory with
-/// only one of the two is passed over with a warning naming the missing file.
+/// only one of the two is passed over with a warning naming the missing file; a template or
+/// changelog that is a link is followed, and one that is not a regular file is an error.
 ///
-/// The files are seen as entries of the walk, so no directory costs an extra `stat`.
+/// The files are seen as entries of the walk, so only links cost an extra `stat`.
 fn definition_dirs(root: &Path) -> Result<Vec<PathBuf>, ScanError> {
     if !root.is_dir() {
         return Err(ScanError::NotADirectory(root.to_owned()));
     }
     let mut found: BTreeMap<PathBuf, (bool, bool)> = BTreeMap::new();
+    let mut problems = Vec::new();
     for entry in WalkDir::new(root).sort_by_file_name() {
         let entry = entry.map_err(|source| ScanError::Walk {
             path: source.path().unwrap_or(root).to_owned(),
             source,
         })?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
         let (Some(dir), Some(file)) = (entry.path().parent(), entry.path().file_name()) else {
             continue;
         };
         let is_template = file == TEMPLATE_FILE;
-        if is_template || file == CHANGELOG_FILE {
-            let (template, changelog) = found.entry(dir.to_owned()).or_default();
-            *template |= is_template;
-            *changelog |= !is_template;
+        if !is_template && file != CHANGELOG_FILE || entry.depth() == 0 {
+            continue;
         }
+        if !entry.file_type().is_file()
+            && let Err(problem) = regular_file(entry.path())
+        {
+            problems.push(DefinitionError::File(problem));
+            continue;
+        }
+        let (template, changelog) = found.entry(dir.to_owned()).or_default();
+        *template |= is_template;
+        *changelog |= !is_template;
+    }
+    if !problems.is_empty() {
+        return Err(ScanError::Definitions(problems));
     }
     let mut dirs = Vec::with_capacity(found.len());
     for (dir, files) in found {

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::engine::DockerShim;
 use crate::label::ImageLabel;
 use crate::process::{Command, ProcessError, find_program};
+use crate::regular_file::{FileError, regular_file};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -17,6 +18,8 @@ pub enum VerifyError {
     CommandNotFound(String),
     #[error(transparent)]
     Process(#[from] ProcessError),
+    #[error(transparent)]
+    File(#[from] FileError),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +82,7 @@ impl Verifier {
     ) -> Result<Verification, VerifyError> {
         let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
         let dir_text = dir.display().to_string();
-        if let Some(missing) = self.missing_file(&dir_text) {
+        if let Some(missing) = self.missing_file(&dir_text)? {
             return Ok(Verification::Skipped { missing });
         }
         let program = find_program(Path::new(&self.command))
@@ -98,14 +101,21 @@ impl Verifier {
         Ok(Verification::Passed)
     }
 
-    /// The first file an argument names under the image's folder that does not exist.
-    fn missing_file(&self, dir: &str) -> Option<PathBuf> {
-        self.args
+    /// The first file an argument names under the image's folder (`{path}/test.sh`) that
+    /// does not exist; a link to nothing or anything but a regular file there is an error.
+    fn missing_file(&self, dir: &str) -> Result<Option<PathBuf>, FileError> {
+        let files = self
+            .args
             .iter()
             .flat_map(|arg| shlex::split(arg).unwrap_or_else(|| vec![arg.clone()]))
-            .filter(|part| part.contains("{path}"))
-            .map(|part| PathBuf::from(part.replace("{path}", dir)))
-            .find(|path| !path.exists())
+            .filter(|part| part.contains("{path}/"))
+            .map(|part| PathBuf::from(part.replace("{path}", dir)));
+        for file in files {
+            if !regular_file(&file)? {
+                return Ok(Some(file));
+            }
+        }
+        Ok(None)
     }
 }
 

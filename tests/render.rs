@@ -418,3 +418,73 @@ fn yaml_1_1_config_values_render_as_4_0_4() {
         assert_eq!(actual, expected, "{case}: differs from 4.0.4's");
     }
 }
+
+/// A template, changelog or control that is a link is followed, as 4.0.4 follows it.
+#[test]
+fn definition_files_that_are_links_are_followed() {
+    let test = Test::new()
+        .config("")
+        .file(
+            "shared/changelog",
+            &harness::changelog_entry("linked", "1.0"),
+        )
+        .file(
+            "shared/Dockerfile.template",
+            "FROM {{ 'base' | image_tag }}\n",
+        )
+        .file("shared/control", "Package: linked\nDepends: base\n")
+        .image("base", "base", "1.0", &[], "FROM scratch\n");
+    std::fs::create_dir_all(test.path().join("images/linked")).unwrap();
+    for file in ["changelog", "Dockerfile.template", "control"] {
+        let target = test.path().join("shared").join(file);
+        std::os::unix::fs::symlink(target, test.path().join("images/linked").join(file)).unwrap();
+    }
+    let test = test.args(["render", "--output", "out", "images"]);
+    test.run().success().no_panic();
+    assert_eq!(
+        std::fs::read_to_string(test.path().join("out/linked/Dockerfile")).unwrap(),
+        "FROM base:1.0"
+    );
+    assert_eq!(
+        std::fs::read_to_string(test.path().join("out/chain.txt")).unwrap(),
+        "base:1.0\nlinked:1.0\n"
+    );
+}
+
+/// A link to nothing, a loop of links, a directory or a FIFO where a definition file is
+/// expected is an error naming it, not a folder silently passed over.
+#[test]
+fn definition_files_that_are_not_files_are_errors() {
+    let cases: [(&str, &str, fn(&Path)); 4] = [
+        ("changelog", "a symbolic link to nothing", |at| {
+            std::os::unix::fs::symlink("nowhere", at).unwrap()
+        }),
+        ("Dockerfile.template", "a loop of symbolic links", |at| {
+            std::os::unix::fs::symlink(at.file_name().unwrap(), at).unwrap()
+        }),
+        ("changelog", "a directory, not a regular file", |at| {
+            std::fs::create_dir(at).unwrap()
+        }),
+        ("control", "a FIFO, not a regular file", |at| {
+            let status = std::process::Command::new("mkfifo")
+                .arg(at)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }),
+    ];
+    for (file, problem, make) in cases {
+        let test = Test::new()
+            .config("")
+            .image("a", "a", "1.0", &[], "FROM scratch\n")
+            .image("b", "b", "1.0", &[], "FROM scratch\n");
+        let at = test.path().join("images/a").join(file);
+        let _ = std::fs::remove_file(&at);
+        make(&at);
+        test.args(["render", "--output", "out", "images"])
+            .run()
+            .code(2)
+            .no_panic()
+            .stderr_has(&format!("images/a/{file}: {problem}"));
+    }
+}

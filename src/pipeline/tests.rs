@@ -388,3 +388,28 @@ fn the_version_tag_is_written_last_to_the_digest_pushed() {
     let app = &ran.records[tree.index("app")];
     assert_eq!(app.digest.as_deref(), Some("sha256:1.0"));
 }
+
+/// A test.sh that is a link to nothing fails the verification, naming it, rather than
+/// passing for a missing test.
+#[test]
+fn a_test_that_links_to_nothing_fails_the_verification() {
+    let tree = Tree::new();
+    let script = tree.dir.path().join("tool/test.sh");
+    std::fs::remove_file(&script).unwrap();
+    std::os::unix::fs::symlink("nowhere.sh", &script).unwrap();
+    let registry = FakeRegistry::holding(&["base:1.0", "lib:1.0", "app:1.0"]);
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        FakeEngine::default(),
+        &mut FakeStorage::holding(&["tool:1.0"]),
+        None,
+        PUBLISH,
+    );
+    let JobOutcome::Failed(error) = outcome(&ran, &tree, "tool") else {
+        panic!("tool did not fail")
+    };
+    assert_eq!(error.step, Step::Verify);
+    let expected = format!("{}: a symbolic link to nothing", script.display());
+    assert!(error.brief().ends_with(&expected), "{}", error.brief());
+}
