@@ -93,9 +93,9 @@ mod tests {
             0,
         )
         .unwrap();
-        assert_eq!(regular_file(&at("file")).unwrap(), true);
-        assert_eq!(regular_file(&at("link")).unwrap(), true);
-        assert_eq!(regular_file(&at("absent")).unwrap(), false);
+        assert!(regular_file(&at("file")).unwrap());
+        assert!(regular_file(&at("link")).unwrap());
+        assert!(!regular_file(&at("absent")).unwrap());
         for (name, problem) in [
             ("dangling", "a symbolic link to nothing"),
             ("loop-a", "a loop of symbolic links"),
