@@ -455,7 +455,8 @@ fn definition_files_that_are_links_are_followed() {
 /// expected is an error naming it, not a folder silently passed over.
 #[test]
 fn definition_files_that_are_not_files_are_errors() {
-    let cases: [(&str, &str, fn(&Path)); 4] = [
+    type Case = (&'static str, &'static str, fn(&Path));
+    let cases: [Case; 4] = [
         ("changelog", "a symbolic link to nothing", |at| {
             std::os::unix::fs::symlink("nowhere", at).unwrap()
         }),
