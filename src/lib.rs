@@ -32,6 +32,7 @@ mod progress;
 mod record;
 pub mod registry;
 mod regular_file;
+mod replace_all;
 pub mod retry;
 mod scan;
 mod scheduler;

@@ -2,6 +2,7 @@
 //! version bumped, and all or nothing.
 
 mod harness;
+mod support;
 
 use std::path::{Path, PathBuf};
 
@@ -229,4 +230,37 @@ fn a_glob_updates_every_matching_image() {
     assert!(output.stdout.contains("* python2: 1.0 -> 1.0-s1"));
     assert!(output.stdout.contains("* python3: 1.0 -> 1.0-s1"));
     assert!(!output.stdout.contains("mypython3"), "{}", output.stdout);
+}
+
+/// An immutable changelog (`chattr +i`) cannot be replaced: nothing is, not even the
+/// changelogs that could be.
+#[test]
+fn an_immutable_changelog_changes_nothing() {
+    if !support::tools_available(&["chattr"]) {
+        return;
+    }
+    let test = fixture_tree().args(["update", "base", "images"]);
+    let before = files_below(test.path());
+    let immutable = test.path().join("images/child-b/changelog");
+    let chattr = |flag: &str| {
+        std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(&immutable)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    assert!(
+        chattr("+i"),
+        "chattr +i needs root and a file system that has the attribute"
+    );
+    let output = test.run();
+    chattr("-i");
+    output
+        .code(2)
+        .no_panic()
+        .stderr_has("images/child-b/changelog")
+        .stderr_has("no changelog was changed");
+    let mut after = files_below(test.path());
+    after.remove("docker-pkg-build.log");
+    assert_eq!(before, after);
 }

@@ -1,13 +1,12 @@
 use std::path::PathBuf;
 
-use tempfile::NamedTempFile;
-
 use crate::author::author;
 use crate::changelog::{self, Entry};
 use crate::cli::UpdateArgs;
 use crate::config::Config;
 use crate::error::{Error, Outcome};
 use crate::label::{TagSuffix, is_valid_tag};
+use crate::replace_all::replace_all;
 use crate::select::Selection;
 use crate::version_bump::bump;
 use crate::workspace::{UnknownDependencies, Workspace};
@@ -124,35 +123,14 @@ fn check_version(version: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes every new text next to its changelog, then renames them all into place; if any
-/// cannot be written, the temporary files go and no changelog changes.
+/// Replaces every changelog, all or none.
 fn write_all(changes: &[Change]) -> Result<(), Error> {
-    let staged = changes
+    let files: Vec<(PathBuf, String)> = changes
         .iter()
-        .map(|change| stage(change).map(|file| (file, &change.path)))
-        .collect::<Result<Vec<_>, Error>>()?;
-    for (file, path) in staged {
-        file.persist(path).map_err(|e| Error::Write {
-            path: path.clone(),
-            source: e.error,
-        })?;
-    }
-    Ok(())
-}
-
-fn stage(change: &Change) -> Result<NamedTempFile, Error> {
-    let write_error = |source| Error::Write {
-        path: change.path.clone(),
-        source,
-    };
-    let dir = change.path.parent().unwrap_or(std::path::Path::new("."));
-    let mut file = NamedTempFile::new_in(dir).map_err(write_error)?;
-    std::io::Write::write_all(&mut file, change.text.as_bytes()).map_err(write_error)?;
-    let permissions = std::fs::metadata(&change.path)
-        .map_err(write_error)?
-        .permissions();
-    file.as_file()
-        .set_permissions(permissions)
-        .map_err(write_error)?;
-    Ok(file)
+        .map(|change| (change.path.clone(), change.text.clone()))
+        .collect();
+    replace_all(&files).map_err(|e| Error::Update {
+        path: e.path,
+        message: e.source.to_string(),
+    })
 }
