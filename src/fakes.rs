@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
+use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 use crate::plan::LocalStorage;
 use crate::process::ProcessError;
@@ -51,6 +52,22 @@ impl RegistryClient for FakeRegistry {
             .collect()
     }
 
+    fn upload(
+        &self,
+        image: &ExportedImage,
+        label: &ImageLabel,
+        tags: &[&str],
+    ) -> Result<Option<String>, RegistryError> {
+        let mut published = self.published.lock().unwrap();
+        for tag in tags {
+            let target = label.with_tag(tag).to_string();
+            self.writes.lock().unwrap().push(format!("upload {target}"));
+            published.insert(target);
+        }
+        assert!(!image.manifest().is_empty());
+        Ok(Some(format!("sha256:{}", label.tag)))
+    }
+
     fn tag(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError> {
         let target = label.with_tag(tag).to_string();
         self.tagged.lock().unwrap().push(target.clone());
@@ -91,12 +108,26 @@ impl LocalStorage for FakeStorage {
 
 /// An engine that builds, pushes and pulls nothing, records each call as `verb reference`,
 /// and fails the builds of the labels in `failing_builds`.
-#[derive(Default)]
 pub struct FakeEngine {
     pub calls: Mutex<Vec<String>>,
     pub failing_builds: HashSet<String>,
     /// Pushes also land in this registry, as a real push would.
     pub pushes_to: Option<std::sync::Arc<FakeRegistry>>,
+    /// Like docker, it cannot write an image out: it pushes.
+    pub pushes_itself: bool,
+    pub run_dir: tempfile::TempDir,
+}
+
+impl Default for FakeEngine {
+    fn default() -> FakeEngine {
+        FakeEngine {
+            calls: Mutex::default(),
+            failing_builds: HashSet::new(),
+            pushes_to: None,
+            pushes_itself: false,
+            run_dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
 }
 
 impl FakeEngine {
@@ -159,5 +190,24 @@ impl Engine for FakeEngine {
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
         self.record(format!("remove {}", references.join(" ")));
         Ok(())
+    }
+
+    /// An image of one empty config blob.
+    fn export(&self, image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError> {
+        self.record(format!("export {image}"));
+        if self.pushes_itself {
+            return Ok(None);
+        }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let config = "0".repeat(64);
+        let manifest =
+            format!(r#"{{"config": {{"digest": "sha256:{config}", "size": 2}}, "layers": []}}"#);
+        std::fs::write(dir.path().join("manifest.json"), &manifest).expect("a manifest");
+        std::fs::write(dir.path().join(config), "{}").expect("a config");
+        Ok(Some(ExportedImage::read(dir).expect("a valid fake image")))
+    }
+
+    fn storage_run_dir(&self) -> Result<std::path::PathBuf, EngineError> {
+        Ok(self.run_dir.path().to_owned())
     }
 }

@@ -19,9 +19,11 @@ mod dockerignore;
 pub mod engine;
 mod engine_kind;
 pub mod error;
+mod exported_image;
 #[cfg(test)]
 mod fakes;
 mod graph;
+mod image_locks;
 mod image_state;
 pub mod label;
 mod logging;

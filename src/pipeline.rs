@@ -6,7 +6,8 @@ use std::time::{Instant, SystemTime};
 
 use crate::build_context::BuildContext;
 use crate::container_limits::ContainerLimits;
-use crate::engine::{BuildRequest, Engine, EngineError};
+use crate::engine::{BuildRequest, Engine, EngineError, LocalNames};
+use crate::image_locks::{ImageLock, ImageLocks};
 use crate::image_state::{ImageState, InvalidTransition};
 use crate::label::ImageLabel;
 use crate::plan::Plan;
@@ -34,6 +35,8 @@ pub struct Tools<'a> {
     pub engine: &'a dyn Engine,
     pub registry: &'a dyn RegistryClient,
     pub verifier: &'a Verifier,
+    /// Taken for each image while working on it, so that concurrent runs take turns.
+    pub locks: &'a ImageLocks,
 }
 
 /// Where one image stands during the run.
@@ -132,8 +135,9 @@ impl<'a> Pipeline<'a> {
     }
 
     fn work(&self, image: usize, release: &dyn Fn()) -> Result<(), StepError> {
-        if let Some(blocker) = self.plan.blocker(image) {
-            return self.step(image, Step::Check, || Err(blocker.clone().into()));
+        let lock = self.lock(image)?;
+        if lock.changed_since_scan {
+            self.step(image, Step::Check, || self.refresh(image))?;
         }
         if self.state(image) == Some(ImageState::ToBuild) {
             if !self.plan.pulls(self.workspace, image).is_empty() {
@@ -142,12 +146,51 @@ impl<'a> Pipeline<'a> {
             self.step(image, Step::Build, || self.build(image))?;
         }
         if self.state(image) == Some(ImageState::Built) {
-            self.step(image, Step::Verify, || self.verify(image))?;
+            self.step(image, Step::Verify, || self.verify(image))
+                .inspect_err(|_| self.set_aside(image))?;
         }
         release();
         if self.plan.options.publish && self.state(image) == Some(ImageState::Verified) {
             self.step(image, Step::Publish, || self.publish(image))?;
         }
+        drop(lock);
+        Ok(())
+    }
+
+    /// The lock of `image`, taken once no other run on the same storage holds it.
+    fn lock(&self, image: usize) -> Result<ImageLock, StepError> {
+        let label = self.label(image);
+        let waiting = || {
+            log::warn!("{label}: another run is working on it; waiting for it to finish");
+        };
+        self.tools
+            .locks
+            .acquire(label, &waiting)
+            .map_err(|error| StepError {
+                step: Step::Check,
+                image: label.to_string(),
+                failure: Failure::Lock(error),
+            })
+    }
+
+    /// Finds again where `image` stands, after another run worked on it: published, in
+    /// local storage, or still to build.
+    fn refresh(&self, image: usize) -> Result<(), Failure> {
+        let label = self.label(image);
+        let published = self.tools.registry.published(&[label]).pop();
+        let state = match published {
+            Some(Ok(true)) => ImageState::Published,
+            Some(Err(error)) => return Err(Failure::Unchecked(error)),
+            _ => {
+                let local = LocalNames::new(&self.tools.engine.local_images()?);
+                match local.contains(label) {
+                    true => ImageState::Built,
+                    false => ImageState::ToBuild,
+                }
+            }
+        };
+        log::info!("{label}: another run worked on it; now {state}");
+        self.progress(image).state = Some(state);
         Ok(())
     }
 
@@ -255,12 +298,37 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
-    /// Pushes the image as `latest`, then gives the version tag to the manifest just pushed,
-    /// in the registry: the published check looks for the version tag, so it is written
-    /// last, and a run stopped in between leaves the image unpublished (the next run
-    /// publishes it again) rather than published without `latest`. The manifest is the same
-    /// for both tags, so the second costs one request, not a push. An image built before the
-    /// run gets its local `latest` here, one built now got it at build time.
+    /// An image that failed its test gives up its label (and the `latest` it got at build
+    /// time), so that the next run builds and tests it again rather than finding it built;
+    /// it stays in local storage as `TAG-failed`, for inspection.
+    fn set_aside(&self, image: usize) {
+        let label = self.label(image);
+        let failed = label.with_tag(&format!("{}-failed", label.tag));
+        let mut names = vec![label.to_string()];
+        if self.plan.options.publish && self.plan.initial(image) == Some(ImageState::ToBuild) {
+            names.push(label.with_tag("latest").to_string());
+        }
+        let engine = self.tools.engine;
+        match engine
+            .tag(label, &failed)
+            .and_then(|()| engine.remove(&names))
+        {
+            Ok(()) => log::warn!("{label} failed its test: it is kept as {failed} for inspection"),
+            Err(error) => log::error!(
+                "{label} failed its test and cannot be renamed {failed}, so a run without \
+                 publishing may find it built: {error}"
+            ),
+        }
+    }
+
+    /// Publishes the image as `latest`, then as its version: the published check looks for
+    /// the version tag, so it is written last, and a run stopped in between leaves the image
+    /// unpublished (the next run publishes it again) rather than published without `latest`.
+    /// The image is written out by the engine and uploaded by the registry client, each
+    /// request tried again on its own; a tool that cannot write it out (docker) pushes it as
+    /// `latest`, and the registry client gives the version tag to the digest it pushed. An
+    /// image built before the run gets its local `latest` here, one built now got it at
+    /// build time.
     fn publish(&self, image: usize) -> Result<(), Failure> {
         let label = self.label(image);
         let latest = label.with_tag("latest");
@@ -268,13 +336,20 @@ impl<'a> Pipeline<'a> {
         if self.plan.initial(image) != Some(ImageState::ToBuild) {
             engine.tag(label, &latest)?;
         }
-        let digest = engine.push_to(label, &latest)?;
-        // The digest names exactly what was pushed, whatever `latest` became meanwhile.
-        let pushed = match &digest {
-            Some(digest) => label.with_tag(digest),
-            None => latest,
+        let registry = self.tools.registry;
+        let digest = match engine.export(label)? {
+            Some(exported) => registry.upload(&exported, label, &["latest", &label.tag])?,
+            None => {
+                let digest = engine.push_to(label, &latest)?;
+                // The digest names exactly what was pushed, whatever `latest` became since.
+                let pushed = match &digest {
+                    Some(digest) => label.with_tag(digest),
+                    None => latest,
+                };
+                registry.tag(&pushed, &label.tag)?;
+                digest
+            }
         };
-        self.tools.registry.tag(&pushed, &label.tag)?;
         self.progress(image).digest = digest;
         Ok(())
     }
@@ -286,6 +361,17 @@ impl<'a> Pipeline<'a> {
 
 impl Job for Pipeline<'_> {
     type Error = StepError;
+
+    /// An image the scan found something wrong with (a version that is not a tag, a
+    /// published check that failed) fails before anything starts.
+    fn check(&self, image: usize) -> Result<(), StepError> {
+        match self.plan.blocker(image) {
+            Some(blocker) => self
+                .step(image, Step::Check, || Err(blocker.clone().into()))
+                .inspect_err(|error| log::error!("{error}")),
+            None => Ok(()),
+        }
+    }
 
     fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), StepError> {
         self.work(image, release)

@@ -20,6 +20,13 @@ pub trait Job: Sync {
     /// does, they start when `run` returns `Ok`.
     fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), Self::Error>;
 
+    /// Whether `image` can be worked on at all, asked of every image of the chain before any
+    /// starts: an image that cannot fails with its own reason, whatever happens to those it
+    /// is built on, and the images built on it are skipped.
+    fn check(&self, _image: usize) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
     /// The failure of an image whose work panicked with `message`.
     fn panicked(&self, image: usize, message: String) -> Self::Error;
 
@@ -69,6 +76,11 @@ pub fn run<J: Job>(
     observe: &(dyn Fn(&Event<'_, J::Error>) + Sync),
 ) -> Outcomes<J::Error> {
     let mut state = Schedule::new(chain, graph);
+    for &image in chain {
+        if let Err(error) = job.check(image) {
+            state.fail_before_start(image, error, graph, observe);
+        }
+    }
     let (sender, receiver) = mpsc::channel();
     std::thread::scope(|scope| {
         loop {
@@ -193,6 +205,21 @@ impl<E> Schedule<E> {
         }
     }
 
+    /// Books `image` as failed without starting it.
+    fn fail_before_start(
+        &mut self,
+        image: usize,
+        error: E,
+        graph: &DependencyGraph,
+        observe: &(dyn Fn(&Event<'_, E>) + Sync),
+    ) {
+        self.ready.remove(&(self.rank[&image], image));
+        let outcome = JobOutcome::Failed(error);
+        observe(&Event::Finished(image, &outcome));
+        self.outcomes.insert(image, outcome);
+        self.skip_dependents(image, graph, observe);
+    }
+
     fn next_ready(&mut self) -> Option<usize> {
         let (_, image) = self.ready.pop_first()?;
         self.running += 1;
@@ -262,6 +289,7 @@ impl<E> Schedule<E> {
             if !self.position.contains_key(&image) || self.outcomes.contains_key(&image) {
                 continue;
             }
+            self.ready.remove(&(self.rank[&image], image));
             let outcome = JobOutcome::Skipped {
                 failed_dependency: failed,
             };
@@ -589,6 +617,48 @@ mod tests {
                 (0, JobOutcome::Succeeded),
                 (1, JobOutcome::NotStarted),
                 (2, JobOutcome::NotStarted)
+            ]
+        );
+    }
+
+    /// Images that fail their check fail with their own reason, before anything starts;
+    /// what is built on them is skipped, unless it fails its own check too.
+    #[test]
+    fn images_failing_their_check_fail_with_their_own_reason() {
+        struct Checked;
+        impl Job for Checked {
+            type Error = String;
+
+            fn panicked(&self, _: usize, message: String) -> String {
+                message
+            }
+
+            fn check(&self, image: usize) -> Result<(), String> {
+                match image {
+                    0 | 2 => Err(format!("{image} cannot be checked")),
+                    _ => Ok(()),
+                }
+            }
+
+            fn run(&self, image: usize, _: &dyn Fn()) -> Result<(), String> {
+                assert!(image == 3, "{image} started");
+                Ok(())
+            }
+        }
+        let (_, graph) = graph(&[("a", &[]), ("b", &["a"]), ("c", &["b"]), ("d", &[])]);
+        let outcomes = run(graph.order(), &graph, 2, &Checked, &|_| {});
+        assert_eq!(
+            outcomes,
+            [
+                (0, JobOutcome::Failed("0 cannot be checked".into())),
+                (
+                    1,
+                    JobOutcome::Skipped {
+                        failed_dependency: 0
+                    }
+                ),
+                (2, JobOutcome::Failed("2 cannot be checked".into())),
+                (3, JobOutcome::Succeeded),
             ]
         );
     }

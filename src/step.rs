@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::build_context::ContextError;
 use crate::engine::EngineError;
+use crate::image_locks::LockError;
 use crate::image_state::InvalidTransition;
 use crate::process::ProcessError;
 use crate::registry::RegistryError;
@@ -66,6 +67,8 @@ pub enum Failure {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Transition(#[from] InvalidTransition),
+    #[error(transparent)]
+    Lock(#[from] LockError),
     #[error("internal error: {0}")]
     Panic(String),
 }
@@ -84,15 +87,20 @@ impl StepError {
     /// The reason on one line: the tool's exit status and last words rather than its whole
     /// story, which the log has.
     pub fn brief(&self) -> String {
-        let process = match &self.failure {
+        let (process, tries) = match &self.failure {
             Failure::Engine(EngineError::Process(error))
-            | Failure::Verify(VerifyError::Process(error)) => Some(error),
-            _ => None,
+            | Failure::Verify(VerifyError::Process(error)) => (Some(error), None),
+            Failure::Engine(EngineError::Retried { tries, last }) => match last.as_ref() {
+                EngineError::Process(error) => (Some(error), Some(tries)),
+                _ => (None, None),
+            },
+            _ => (None, None),
         };
         let reason = match (&self.failure, process) {
-            (_, Some(ProcessError::Failed { status, .. })) => {
-                let words = process.map(ProcessError::last_words).unwrap_or_default();
-                return format!("{} failed ({status}): {words}", self.step);
+            (_, Some(error @ ProcessError::Failed { status, .. })) => {
+                let words = error.last_words();
+                let tries = tries.map(|n| format!(" ({n} tries)")).unwrap_or_default();
+                return format!("{} failed ({status}): {words}{tries}", self.step);
             }
             (Failure::Dependency { dependency, source }, _) => {
                 format!("cannot pull {dependency}: {}", source.last_words())

@@ -13,7 +13,8 @@ use crate::workspace::Workspace;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub label: String,
-    /// `published`, `verified`, `built`, `failed`, `skipped` or `interrupted`.
+    /// `published`, `verified`, `built`, `up-to-date` (another run did the work), `failed`,
+    /// `skipped` or `interrupted`.
     pub result: &'static str,
     /// Why it failed, or the digest it was published as.
     pub reason: Option<String>,
@@ -54,7 +55,10 @@ impl Summary {
             let (result, reason) = match outcome {
                 JobOutcome::Succeeded => {
                     let digest = record.digest.as_deref().map(short_digest);
-                    (record.done().last().copied().unwrap_or("done"), digest)
+                    (
+                        record.done().last().copied().unwrap_or("up-to-date"),
+                        digest,
+                    )
                 }
                 JobOutcome::Failed(error) => {
                     summary.failed += 1;

@@ -1,121 +1,17 @@
 //! `docker-pkg build` end to end: real buildah, real podman for Docker-style tests, and a
 //! registry with TLS and a password, all private to each test.
 
+mod fixture_tree;
 mod harness;
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
-use docker_pkg::registry::Registry;
-use harness::{Output, Test, files_below};
-use support::{RecordingTool, Storage, TestRegistry};
-
-const IMAGES: [&str; 10] = [
-    "base-a", "base-b", "tool-1", "tool-2", "tool-3", "lib", "app-1", "app-2", "app-3", "app-4",
-];
-
-/// A registry, a storage holding the busybox base image (published too), and a scratch copy
-/// of fixtures/build with a config for them.
-struct Setup {
-    registry: TestRegistry,
-    storage: Storage,
-}
-
-impl Setup {
-    /// `None` (the test is skipped) when a tool is missing outside CI.
-    fn new() -> Option<Setup> {
-        let ready = support::registry_tools_available(EngineKind::Buildah)
-            && support::tools_available(&["podman", "skopeo"]);
-        if !ready {
-            return None;
-        }
-        let setup = Setup {
-            registry: TestRegistry::start(),
-            storage: Storage::new(),
-        };
-        let base = setup.label("busybox", "1.0");
-        setup.storage.busybox_image(&base.to_string());
-        let engine = setup
-            .storage
-            .engine(EngineKind::Buildah, setup.registry.settings());
-        engine.push(&base).expect("the base image is published");
-        Some(setup)
-    }
-
-    fn label(&self, name: &str, tag: &str) -> ImageLabel {
-        ImageLabel {
-            name: format!("{}/ns/{name}", self.registry.address),
-            tag: tag.to_owned(),
-        }
-    }
-
-    fn config(&self) -> String {
-        format!(
-            "registry: {}\nnamespace: ns\nusername: {}\npassword: {}\nca_bundle: {}\n\
-             base_images: [\"{}\"]\n",
-            self.registry.address,
-            self.registry.username,
-            self.registry.password,
-            self.registry.ca_file.display(),
-            self.label("busybox", "1.0"),
-        )
-    }
-
-    /// A scratch folder with the fixture tree and the config, running on this storage.
-    fn test(&self) -> Test {
-        Test::new()
-            .copy_dir(&fixture("images"), "images")
-            .config(&self.config())
-            .envs(self.storage.env())
-    }
-
-    /// Which of `labels` the registry holds.
-    fn published(&self, labels: &[ImageLabel]) -> Vec<bool> {
-        let registry = Registry::new(&self.registry.settings()).unwrap();
-        registry
-            .published(labels)
-            .into_iter()
-            .map(|r| r.unwrap())
-            .collect()
-    }
-
-    fn version_labels(&self) -> Vec<ImageLabel> {
-        let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/build/images");
-        IMAGES
-            .iter()
-            .map(|name| self.label(name, &version_of(&tree, name)))
-            .collect()
-    }
-}
-
-fn fixture(relative: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/build")
-        .join(relative)
-}
-
-/// The version in the changelog of the image called `name`, wherever it sits below `tree`.
-fn version_of(tree: &Path, name: &str) -> String {
-    let text = files_below(tree)
-        .into_iter()
-        .find(|(path, _)| Path::new(path).ends_with(format!("{name}/changelog")))
-        .map(|(_, text)| text)
-        .unwrap_or_else(|| panic!("no changelog for {name}"));
-    let start = text.find('(').unwrap() + 1;
-    let end = text.find(')').unwrap();
-    text[start..end].to_owned()
-}
-
-fn summary_line(output: &Output) -> &str {
-    output
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("Built "))
-        .unwrap_or_else(|| panic!("no summary\n{output:#?}"))
-}
+use fixture_tree::{IMAGES, Setup, fixture, summary_line};
+use harness::Test;
+use support::{RecordingTool, Storage};
 
 #[test]
 fn builds_verifies_and_publishes_a_tree_then_does_nothing() {

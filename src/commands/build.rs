@@ -1,10 +1,11 @@
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::cli::BuildArgs;
 use crate::config::Config;
 use crate::engine::{DockerShim, Engine, EngineError, LazyEngine, LocalNames};
 use crate::error::{Error, Outcome};
+use crate::image_locks::ImageLocks;
 use crate::label::{ImageLabel, TagSuffix};
 use crate::logging::{LOG_FILE, Verbosity};
 use crate::pipeline::{BuildOptions, Pipeline, Tools};
@@ -39,6 +40,7 @@ pub fn build(
         pull: !args.no_pull,
         publish: publishing(config, args),
     };
+    let scanned = SystemTime::now();
     let plan = Plan::make(
         &workspace,
         &selection,
@@ -64,6 +66,7 @@ pub fn build(
             docker_program: engine.settings().program.as_deref(),
             registry: &registry,
             use_cache: args.use_cache,
+            scanned,
             build_timeout: args.build_timeout.or(config.build_timeout),
             verify_timeout: args.verify_timeout.or(config.verify_timeout),
         };
@@ -143,6 +146,8 @@ struct Run<'a> {
     docker_program: Option<&'a std::path::Path>,
     registry: &'a Registry,
     use_cache: bool,
+    /// When the registry and local storage were looked at.
+    scanned: SystemTime,
     build_timeout: Option<Duration>,
     verify_timeout: Option<Duration>,
 }
@@ -164,11 +169,13 @@ impl Run<'_> {
         let verifier = Verifier::new(self.config, &options.build_args, docker)
             .with_timeout(self.verify_timeout);
         let renderer = Renderer::new(self.config, &self.workspace.tree);
+        let locks = ImageLocks::new(&self.engine.storage_run_dir()?, self.scanned);
         let tools = Tools {
             renderer: &renderer,
             engine: self.engine,
             registry: self.registry,
             verifier: &verifier,
+            locks: &locks,
         };
         let pipeline = Pipeline::new(self.workspace, self.plan, tools, &options);
         let progress = Progress::new(self.plan.chain().len(), live);

@@ -3,14 +3,16 @@
 use serde::Deserialize;
 
 use crate::engine::LocalImage;
-use crate::engine::containers_cli::Listing;
+use crate::engine::containers_cli::Dialect;
 use crate::engine::size::parse_size;
 
 /// How buildah lists its images; everything else it spells as podman does
 /// ([`ContainersCli`](crate::engine::containers_cli::ContainersCli)).
-pub const LISTING: Listing = Listing {
-    flags: &["--json", "--no-trunc"],
-    parse: parse_images,
+pub const DIALECT: Dialect = Dialect {
+    images: &["--json", "--no-trunc"],
+    parse_images,
+    info: &["info"],
+    parse_run_root,
 };
 
 /// One image of `buildah images --json`.
@@ -39,6 +41,16 @@ fn parse_images(output: &str) -> Result<Vec<LocalImage>, String> {
             })
         })
         .collect()
+}
+
+/// `store.RunRoot` of what `info` prints.
+fn parse_run_root(output: &str) -> Result<std::path::PathBuf, String> {
+    let info: serde_json::Value = serde_json::from_str(output).map_err(|e| e.to_string())?;
+    info["store"]["RunRoot"]
+        .as_str()
+        .filter(|root| !root.is_empty())
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| "it names no store.RunRoot".to_owned())
 }
 
 #[cfg(test)]

@@ -1,21 +1,28 @@
 //! The engine of buildah and podman: they share their command line (podman builds with
 //! buildah's code), the flags of build, tag, push, pull and rmi spelt the same by both; only
-//! their image listings differ (`buildah.rs`, `podman.rs`).
+//! their image listings and `info` differ (`buildah.rs`, `podman.rs`).
+
+use std::path::PathBuf;
 
 use crate::engine::access::RegistryAccess;
 use crate::engine::spelt_alike::{self, common_build_flags};
 use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
+use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 
 /// The variable through which buildah and podman take a build isolation.
 const ISOLATION_VARIABLE: &str = "BUILDAH_ISOLATION";
 
-/// How a tool lists its local images: the flags of `images`, and how to read what it prints.
+/// Where buildah and podman differ: how each lists its local images (the flags of `images`
+/// and how to read what it prints) and says where its storage keeps run-time files (the
+/// flags of `info` and how to read it).
 #[derive(Debug, Clone, Copy)]
-pub struct Listing {
-    pub flags: &'static [&'static str],
-    pub parse: fn(&str) -> Result<Vec<LocalImage>, String>,
+pub struct Dialect {
+    pub images: &'static [&'static str],
+    pub parse_images: fn(&str) -> Result<Vec<LocalImage>, String>,
+    pub info: &'static [&'static str],
+    pub parse_run_root: fn(&str) -> Result<PathBuf, String>,
 }
 
 /// buildah or podman, through its command line.
@@ -23,15 +30,15 @@ pub struct Listing {
 pub struct ContainersCli {
     tool: Tool,
     access: RegistryAccess,
-    listing: Listing,
+    dialect: Dialect,
 }
 
 impl ContainersCli {
-    pub fn new(tool: Tool, access: RegistryAccess, listing: Listing) -> ContainersCli {
+    pub fn new(tool: Tool, access: RegistryAccess, dialect: Dialect) -> ContainersCli {
         ContainersCli {
             tool,
             access,
-            listing,
+            dialect,
         }
     }
 
@@ -95,8 +102,8 @@ impl Engine for ContainersCli {
 
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
         let mut args = words(&["images"]);
-        args.extend(words(self.listing.flags));
-        self.tool.run_parsed(&args, self.listing.parse)
+        args.extend(words(self.dialect.images));
+        self.tool.run_parsed(&args, self.dialect.parse_images)
     }
 
     fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
@@ -128,6 +135,41 @@ impl Engine for ContainersCli {
 
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
         spelt_alike::remove(&self.tool, references)
+    }
+
+    /// `push --format v2s2 IMAGE dir:DIR`: local, no registry involved. Docker's manifest
+    /// format, as the images are built in.
+    fn export(&self, image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError> {
+        let setup = |source| EngineError::Setup {
+            what: format!("a folder to write {image} out to"),
+            source,
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("docker-pkg-export-")
+            .tempdir()
+            .map_err(setup)?;
+        let target = format!("dir:{}", dir.path().display());
+        let args = words(&[
+            "push",
+            "--quiet",
+            "--format",
+            "v2s2",
+            &image.to_string(),
+            &target,
+        ]);
+        self.tool.run(&args)?;
+        ExportedImage::read(dir)
+            .map(Some)
+            .map_err(|message| EngineError::Output {
+                command: self.tool.command(&args).line(),
+                message,
+            })
+    }
+
+    /// The storage's run root, on tmpfs: it is the same for every run on the same storage.
+    fn storage_run_dir(&self) -> Result<PathBuf, EngineError> {
+        self.tool
+            .run_parsed(&words(self.dialect.info), self.dialect.parse_run_root)
     }
 }
 

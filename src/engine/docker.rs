@@ -17,6 +17,7 @@ use crate::engine::size::parse_size;
 use crate::engine::spelt_alike::{self, common_build_flags};
 use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
+use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 
 /// The name docker gives to an untagged image's repository and tag.
@@ -91,6 +92,16 @@ impl Engine for Docker {
 
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
         spelt_alike::remove(&self.tool, references)
+    }
+
+    fn export(&self, _image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError> {
+        Ok(None)
+    }
+
+    /// The daemon's storage is shared by every run on this host that talks to it: a folder of
+    /// the host's temporary folder serves them all.
+    fn storage_run_dir(&self) -> Result<std::path::PathBuf, EngineError> {
+        Ok(std::env::temp_dir().join("docker-pkg-docker"))
     }
 }
 

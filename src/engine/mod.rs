@@ -23,6 +23,7 @@ mod transient;
 use std::path::Path;
 
 use crate::container_limits::ContainerLimits;
+use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 use crate::label::same_name;
 use crate::process::{ProcessError, Secrets};
@@ -43,8 +44,8 @@ pub fn connect(settings: EngineSettings) -> Result<Box<dyn Engine>, EngineError>
         .with_secrets(secrets(&settings));
     let access = access::RegistryAccess::prepare(&settings.registry)?;
     Ok(match settings.kind {
-        EngineKind::Buildah => Box::new(ContainersCli::new(tool, access, buildah::LISTING)),
-        EngineKind::Podman => Box::new(ContainersCli::new(tool, access, podman::LISTING)),
+        EngineKind::Buildah => Box::new(ContainersCli::new(tool, access, buildah::DIALECT)),
+        EngineKind::Podman => Box::new(ContainersCli::new(tool, access, podman::DIALECT)),
         EngineKind::Docker => {
             let registry = &settings.registry;
             if registry.ca_bundle.is_some() || !registry.insecure_registries.is_empty() {
@@ -144,6 +145,13 @@ pub trait Engine: Send + Sync {
 
     /// Removes each `NAME:TAG` from local storage; an image goes when its last name does.
     fn remove(&self, references: &[String]) -> Result<(), EngineError>;
+
+    /// Writes `image` out of local storage as a registry would receive it, for the registry
+    /// client to upload; `None` for a tool that cannot (docker: its daemon pushes).
+    fn export(&self, image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError>;
+
+    /// A folder every run on the same local storage sees, for the files that coordinate them.
+    fn storage_run_dir(&self) -> Result<std::path::PathBuf, EngineError>;
 }
 
 /// Why a container tool could not do what was asked.

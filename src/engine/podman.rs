@@ -3,14 +3,16 @@
 use serde::Deserialize;
 
 use crate::engine::LocalImage;
-use crate::engine::containers_cli::Listing;
+use crate::engine::containers_cli::Dialect;
 
 /// How podman lists its images, in its own JSON; everything else it spells as buildah does
 /// ([`ContainersCli`](crate::engine::containers_cli::ContainersCli)). No API service is
 /// needed.
-pub const LISTING: Listing = Listing {
-    flags: &["--format", "json"],
-    parse: parse_images,
+pub const DIALECT: Dialect = Dialect {
+    images: &["--format", "json"],
+    parse_images,
+    info: &["info", "--format", "json"],
+    parse_run_root,
 };
 
 /// One image of `podman images --format json`.
@@ -35,6 +37,16 @@ fn parse_images(output: &str) -> Result<Vec<LocalImage>, String> {
             size: image.size,
         })
         .collect())
+}
+
+/// `store.runRoot` of what `info` prints.
+fn parse_run_root(output: &str) -> Result<std::path::PathBuf, String> {
+    let info: serde_json::Value = serde_json::from_str(output).map_err(|e| e.to_string())?;
+    info["store"]["runRoot"]
+        .as_str()
+        .filter(|root| !root.is_empty())
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| "it names no store.runRoot".to_owned())
 }
 
 #[cfg(test)]

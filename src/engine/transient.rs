@@ -5,17 +5,16 @@
 use crate::engine::EngineError;
 use crate::process::ProcessError;
 
-/// What the tools print for a failure worth another try, lowercased.
-const TRANSIENT: [&str; 18] = [
-    "500 internal server error",
-    "502 bad gateway",
-    "503 service unavailable",
-    "504 gateway timeout",
-    "429 too many requests",
+/// What the tools print for a failure worth another try, lowercased. The reasons of 5xx and
+/// 429 answers are enough: the tools write them in several ways (`500 Internal Server
+/// Error`, `500 (Internal Server Error)`).
+const TRANSIENT: [&str; 15] = [
+    "internal server error",
+    "bad gateway",
+    "service unavailable",
+    "gateway timeout",
+    "too many requests",
     "toomanyrequests",
-    "status 500",
-    "status 502",
-    "status 503",
     "connection refused",
     "connection reset",
     "broken pipe",
@@ -58,6 +57,10 @@ mod tests {
              \"https://r/v2/\": dial tcp 127.0.0.1:5000: connect: connection refused",
             "reading manifest 1 in r/a: toomanyrequests: slow down",
             "read tcp 127.0.0.1:40000->127.0.0.1:5000: read: connection reset by peer",
+            "trying to reuse blob sha256:58 at destination: failed to read from destination \
+             repository ns/lib: 500 (Internal Server Error)",
+            "pinging container registry r: invalid status code from registry 503 (Service \
+             Unavailable)",
         ] {
             assert!(is_transient(&failed(tail)), "{tail}");
         }

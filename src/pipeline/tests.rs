@@ -101,11 +101,13 @@ fn run(
     };
     let renderer = Renderer::new(&tree.config, &tree.workspace.tree);
     let verifier = Verifier::new(&tree.config, &[], None);
+    let locks = ImageLocks::new(&engine.storage_run_dir().unwrap(), SystemTime::now());
     let tools = Tools {
         renderer: &renderer,
         engine: &engine,
         registry: registry.as_ref(),
         verifier: &verifier,
+        locks: &locks,
     };
     let options = BuildOptions::default();
     let pipeline = Pipeline::new(&tree.workspace, &plan, tools, &options);
@@ -160,9 +162,9 @@ fn missing_images_are_pulled_for_built_verified_and_published() {
     assert_eq!(ran.calls.len(), 5, "{:?}", ran.calls);
     assert!(at("pull base:1.0") < at("build lib:1.0"));
     assert!(at("build lib:1.0") < at("build app:1.0"));
-    assert!(at("build lib:1.0") < at("push lib:1.0 lib:latest"));
-    assert!(at("build app:1.0") < at("push app:1.0 app:latest"));
-    assert_eq!(ran.tagged, ["lib:1.0", "app:1.0"]);
+    assert!(at("build lib:1.0") < at("export lib:1.0"));
+    assert!(at("build app:1.0") < at("export app:1.0"));
+    assert!(ran.tagged.is_empty(), "{:?}", ran.tagged);
     let lib = &ran.records[tree.index("lib")];
     let steps: Vec<Step> = lib.steps.iter().map(|s| s.step).collect();
     assert_eq!(
@@ -185,10 +187,7 @@ fn images_built_before_the_run_get_latest_locally_and_are_pushed() {
         None,
         PUBLISH,
     );
-    assert_eq!(
-        ran.calls,
-        ["tag app:1.0 app:latest", "push app:1.0 app:latest"]
-    );
+    assert_eq!(ran.calls, ["tag app:1.0 app:latest", "export app:1.0"]);
     assert_eq!(
         ran.records[tree.index("app")].done(),
         ["verified", "published"]
@@ -230,7 +229,7 @@ fn a_failed_build_skips_what_is_built_on_it_and_the_rest_goes_on() {
         "{:?}",
         ran.calls
     );
-    assert!(ran.calls.contains(&"push tool:1.0 tool:latest".to_owned()));
+    assert!(ran.calls.contains(&"export tool:1.0".to_owned()));
 }
 
 #[test]
@@ -255,7 +254,15 @@ fn a_failed_verification_is_the_verify_step_and_nothing_is_pushed() {
         "{}",
         error.brief()
     );
-    assert_eq!(ran.calls, ["pull base:1.0", "build tool:1.0"]);
+    assert_eq!(
+        ran.calls,
+        [
+            "pull base:1.0",
+            "build tool:1.0",
+            "tag tool:1.0 tool:1.0-failed",
+            "remove tool:1.0 tool:latest"
+        ]
+    );
 }
 
 #[test]
@@ -272,7 +279,7 @@ fn a_selection_works_on_what_it_needs_only() {
     );
     assert_eq!(
         ran.calls,
-        ["pull base:1.0", "build lib:1.0", "push lib:1.0 lib:latest"]
+        ["pull base:1.0", "build lib:1.0", "export lib:1.0"]
     );
     assert!(ran.records[tree.index("app")].outcome.is_none());
 }
@@ -300,8 +307,8 @@ fn without_pull_nothing_is_pulled() {
         [
             "build app:1.0",
             "build tool:1.0",
-            "push app:1.0 app:latest",
-            "push tool:1.0 tool:latest"
+            "export app:1.0",
+            "export tool:1.0"
         ]
     );
 }
@@ -363,10 +370,10 @@ fn an_image_the_registry_cannot_answer_for_fails_alone() {
     ));
 }
 
-/// The published check looks for the version tag: it is written after `latest`, to the
-/// digest just pushed, so that a run stopped in between leaves the image unpublished.
+/// The published check looks for the version tag: it is uploaded after `latest`, so that a
+/// run stopped in between leaves the image unpublished.
 #[test]
-fn the_version_tag_is_written_last_to_the_digest_pushed() {
+fn the_version_tag_is_written_last() {
     let tree = Tree::new();
     let registry = Arc::new(FakeRegistry::holding(&["base:1.0", "lib:1.0", "tool:1.0"]));
     let ran = run(
@@ -379,14 +386,47 @@ fn the_version_tag_is_written_last_to_the_digest_pushed() {
     );
     assert_eq!(
         ran.calls,
-        ["pull lib:1.0", "build app:1.0", "push app:1.0 app:latest"]
+        ["pull lib:1.0", "build app:1.0", "export app:1.0"]
+    );
+    assert_eq!(
+        *registry.writes.lock().unwrap(),
+        ["upload app:latest", "upload app:1.0"]
+    );
+    let app = &ran.records[tree.index("app")];
+    assert_eq!(app.digest.as_deref(), Some("sha256:1.0"));
+}
+
+/// A tool that pushes itself (docker) pushes `latest`; the version tag is then given, in
+/// the registry, to the digest it pushed.
+#[test]
+fn a_tool_that_pushes_itself_gets_the_version_tag_given_to_its_digest() {
+    let tree = Tree::new();
+    let registry = Arc::new(FakeRegistry::holding(&["base:1.0", "lib:1.0", "tool:1.0"]));
+    let engine = FakeEngine {
+        pushes_itself: true,
+        ..FakeEngine::default()
+    };
+    let ran = run(
+        &tree,
+        Arc::clone(&registry),
+        engine,
+        &mut FakeStorage::default(),
+        None,
+        PUBLISH,
+    );
+    assert_eq!(
+        ran.calls,
+        [
+            "pull lib:1.0",
+            "build app:1.0",
+            "export app:1.0",
+            "push app:1.0 app:latest"
+        ]
     );
     assert_eq!(
         *registry.writes.lock().unwrap(),
         ["app:latest", "app:sha256:1.0 as app:1.0"]
     );
-    let app = &ran.records[tree.index("app")];
-    assert_eq!(app.digest.as_deref(), Some("sha256:1.0"));
 }
 
 /// A test.sh that is a link to nothing fails the verification, naming it, rather than
@@ -412,4 +452,43 @@ fn a_test_that_links_to_nothing_fails_the_verification() {
     assert_eq!(error.step, Step::Verify);
     let expected = format!("{}: a symbolic link to nothing", script.display());
     assert!(error.brief().ends_with(&expected), "{}", error.brief());
+}
+
+/// While another run holds the lock of `lib`, this one waits; when the other has published
+/// it, this one finds it published and builds only what is left.
+#[test]
+fn an_image_another_run_is_building_is_waited_for_and_not_built_again() {
+    let tree = Tree::new();
+    let registry = Arc::new(FakeRegistry::holding(&["base:1.0", "tool:1.0"]));
+    let engine = FakeEngine::default();
+    let other_run = ImageLocks::new(engine.run_dir.path(), SystemTime::now());
+    let lib = tree.workspace.tree.get(tree.index("lib")).label.clone();
+    let held = other_run.acquire(&lib, &|| panic!("free")).unwrap();
+    std::thread::scope(|scope| {
+        let registry_of_other = Arc::clone(&registry);
+        scope.spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            registry_of_other
+                .published
+                .lock()
+                .unwrap()
+                .insert("lib:1.0".into());
+            drop(held);
+        });
+        let ran = run(
+            &tree,
+            Arc::clone(&registry),
+            engine,
+            &mut FakeStorage::default(),
+            None,
+            PUBLISH,
+        );
+        assert_eq!(
+            ran.calls,
+            ["build app:1.0", "export app:1.0"],
+            "lib was built twice"
+        );
+        assert!(matches!(outcome(&ran, &tree, "lib"), JobOutcome::Succeeded));
+        assert!(ran.records[tree.index("lib")].done().is_empty());
+    });
 }

@@ -11,6 +11,7 @@ use futures_util::future::join_all;
 use reqwest::Client;
 use rustls::pki_types::CertificateDer;
 
+use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 use crate::label::registry_host;
 use crate::registry::RegistryError;
@@ -106,6 +107,22 @@ impl Registry {
                 reference: label.to_string(),
             })?;
             self.open(host).await?.copy_manifest(label, tag).await
+        })
+    }
+
+    /// Uploads `image` to the repository of `label` and puts its manifest under each of
+    /// `tags`, in order; gives the manifest's digest.
+    pub fn upload(
+        &self,
+        image: &ExportedImage,
+        label: &ImageLabel,
+        tags: &[&str],
+    ) -> Result<Option<String>, RegistryError> {
+        self.runtime.block_on(async {
+            let host = registry_host(&label.name).ok_or_else(|| RegistryError::NoRegistry {
+                reference: label.to_string(),
+            })?;
+            self.open(host).await?.upload(image, label, tags).await
         })
     }
 

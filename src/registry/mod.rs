@@ -12,12 +12,14 @@ mod session;
 mod settings;
 mod tls;
 mod trust;
+mod upload;
 
 pub use check::Registry;
 pub use error::RegistryError;
 pub use settings::RegistrySettings;
 pub use trust::TrustSources;
 
+use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 
 /// What a build run asks of registries; [`Registry`] asks them over their HTTP API.
@@ -28,6 +30,15 @@ pub trait RegistryClient: Sync {
 
     /// Gives the manifest of `label` in its registry the extra tag `tag`.
     fn tag(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError>;
+
+    /// Uploads `image` to the repository of `label` and puts its manifest under each of
+    /// `tags`, in order; gives the manifest's digest.
+    fn upload(
+        &self,
+        image: &ExportedImage,
+        label: &ImageLabel,
+        tags: &[&str],
+    ) -> Result<Option<String>, RegistryError>;
 }
 
 impl RegistryClient for Registry {
@@ -38,5 +49,14 @@ impl RegistryClient for Registry {
 
     fn tag(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError> {
         Registry::tag(self, label, tag)
+    }
+
+    fn upload(
+        &self,
+        image: &ExportedImage,
+        label: &ImageLabel,
+        tags: &[&str],
+    ) -> Result<Option<String>, RegistryError> {
+        Registry::upload(self, image, label, tags)
     }
 }

@@ -27,7 +27,7 @@ type TokenCell = tokio::sync::OnceCell<String>;
 
 /// What a request needs to do in a repository, as a token scope says it.
 #[derive(Debug, Clone, Copy)]
-enum Access {
+pub enum Access {
     Pull,
     PullPush,
 }
@@ -108,7 +108,12 @@ impl<'a> HostSession<'a> {
         self.send(label, Access::PullPush, &[], put).await.map(drop)
     }
 
-    fn manifest_url(&self, label: &ImageLabel, tag: &str) -> String {
+    /// `https://HOST`, or `http://HOST` for an insecure registry without TLS.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn manifest_url(&self, label: &ImageLabel, tag: &str) -> String {
         format!(
             "{}/v2/{}/manifests/{tag}",
             self.base,
@@ -119,7 +124,7 @@ impl<'a> HostSession<'a> {
     /// Sends the request `build` makes for the repository of `label`, authenticated as the
     /// registry asks (once more with a fresh token after a 401). A success, or a status in
     /// `accepted`, is the answer; anything else is an error.
-    async fn send(
+    pub async fn send(
         &self,
         label: &ImageLabel,
         access: Access,
@@ -250,7 +255,7 @@ impl<'a> HostSession<'a> {
         }
     }
 
-    fn bad_answer(&self, request: &str, message: &str) -> RegistryError {
+    pub fn bad_answer(&self, request: &str, message: &str) -> RegistryError {
         RegistryError::BadAnswer {
             registry: self.exchange.registry.clone(),
             request: request.to_owned(),

@@ -91,3 +91,19 @@ pub fn run(program: &str, args: &[&str], env: &[(String, String)]) -> String {
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// The processes whose command line holds `pattern`, as `PID COMMAND LINE`.
+pub fn processes_matching(pattern: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_string_lossy().parse().ok()?;
+            let raw = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+            (pid != std::process::id() && line.contains(pattern)).then(|| format!("{pid} {line}"))
+        })
+        .collect()
+}

@@ -1,0 +1,111 @@
+//! Publishing an exported image over the registry's HTTP API: each blob the registry lacks is
+//! uploaded (one `POST`, one `PUT` of the whole blob), then the manifest is put under each
+//! tag, in the order given. Every request is tried again on its own while its failure may
+//! pass, so that a registry failing one request in five still receives the image; a whole
+//! push by the container tool would start over from its first request.
+
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use reqwest::{Body, Client, StatusCode};
+
+use crate::exported_image::{Blob, ExportedImage, MANIFEST_TYPE};
+use crate::label::{ImageLabel, repository_path};
+use crate::registry::RegistryError;
+use crate::registry::session::{Access, HostSession};
+
+/// How many times an upload is started over when the registry forgot it (a `PUT` that
+/// failed half-way may end the upload session on its side).
+const UPLOAD_STARTS: u32 = 3;
+
+impl HostSession<'_> {
+    /// Uploads `image` to the repository of `label` and puts its manifest under each of
+    /// `tags`, in order; gives the manifest's digest, as the registry reports it.
+    pub async fn upload(
+        &self,
+        image: &ExportedImage,
+        label: &ImageLabel,
+        tags: &[&str],
+    ) -> Result<Option<String>, RegistryError> {
+        for blob in image.blobs() {
+            self.upload_blob(label, blob).await?;
+        }
+        let mut digest = None;
+        for tag in tags {
+            let url = self.manifest_url(label, tag);
+            let put = |client: &Client| {
+                client
+                    .put(&url)
+                    .header(CONTENT_TYPE, MANIFEST_TYPE)
+                    .body(image.manifest().to_vec())
+            };
+            let answer = self.send(label, Access::PullPush, &[], put).await?;
+            digest = answer
+                .headers
+                .get("docker-content-digest")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+        }
+        Ok(digest)
+    }
+
+    /// Uploads `blob` unless the repository has it.
+    async fn upload_blob(&self, label: &ImageLabel, blob: &Blob) -> Result<(), RegistryError> {
+        let path = repository_path(&label.name);
+        let url = format!("{}/v2/{path}/blobs/{}", self.base(), blob.digest);
+        let head = |client: &Client| client.head(&url);
+        let accepted = [StatusCode::NOT_FOUND];
+        let found = self.send(label, Access::PullPush, &accepted, head).await?;
+        if found.status.is_success() {
+            return Ok(());
+        }
+        let mut starts = 0;
+        loop {
+            starts += 1;
+            let location = self.start_upload(label).await?;
+            let separator = if location.contains('?') { '&' } else { '?' };
+            let target = format!("{location}{separator}digest={}", blob.digest);
+            let put = |client: &Client| {
+                client
+                    .put(&target)
+                    .header(CONTENT_TYPE, "application/octet-stream")
+                    .header(CONTENT_LENGTH, blob.size)
+                    .body(file_body(&blob.path))
+            };
+            match self.send(label, Access::PullPush, &[], put).await {
+                Err(RegistryError::Unexpected { status, .. })
+                    if starts < UPLOAD_STARTS && status.starts_with("404") =>
+                {
+                    log::info!("{label}: the registry forgot an upload; starting it again");
+                }
+                other => return other.map(drop),
+            }
+        }
+    }
+
+    /// Starts an upload in the repository of `label`; gives where to send the blob.
+    async fn start_upload(&self, label: &ImageLabel) -> Result<String, RegistryError> {
+        let path = repository_path(&label.name);
+        let url = format!("{}/v2/{path}/blobs/uploads/", self.base());
+        let post = |client: &Client| client.post(&url).header(CONTENT_LENGTH, 0);
+        let answer = self.send(label, Access::PullPush, &[], post).await?;
+        let location = answer
+            .headers
+            .get(LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(|| self.bad_answer(&answer.request, "no upload location"))?;
+        Ok(match location.starts_with('/') {
+            true => format!("{}{location}", self.base()),
+            false => location.to_owned(),
+        })
+    }
+}
+
+/// The file at `path` as a request body, read as it is sent; a file that cannot be opened
+/// makes a body that fails.
+fn file_body(path: &std::path::Path) -> Body {
+    match std::fs::File::open(path) {
+        Ok(file) => Body::from(tokio::fs::File::from_std(file)),
+        Err(error) => Body::wrap_stream(futures_util::stream::once(async move {
+            Err::<Vec<u8>, std::io::Error>(error)
+        })),
+    }
+}
