@@ -8,6 +8,7 @@ use tempfile::TempDir;
 use walkdir::WalkDir;
 
 use crate::dockerignore::{DOCKERIGNORE_FILE, DockerIgnore};
+use crate::run_dir;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
@@ -33,10 +34,7 @@ impl BuildContext {
             dir: image_dir.to_owned(),
             source,
         };
-        let root = tempfile::Builder::new()
-            .prefix(&format!("docker-pkg-{name}-"))
-            .tempdir()
-            .map_err(copy_error)?;
+        let root = run_dir::tempdir(&format!("docker-pkg-{name}-")).map_err(copy_error)?;
         copy_tree(image_dir, root.path(), &ignore).map_err(copy_error)?;
         std::fs::write(root.path().join("Dockerfile"), dockerfile).map_err(copy_error)?;
         Ok(BuildContext { root })

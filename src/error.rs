@@ -33,6 +33,10 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot handle signals: {0}")]
+    Signals(std::io::Error),
+    #[error("cannot make a folder for the run's temporary files: {0}")]
+    RunDir(std::io::Error),
     #[error("cannot write the log file {path}: {source}")]
     Log {
         path: PathBuf,
@@ -57,6 +61,8 @@ pub enum Outcome {
     Success,
     /// At least one image failed; the others were done.
     ImagesFailed,
+    /// A signal interrupted the run.
+    Interrupted { signal: i32 },
 }
 
 /// Exit codes: 0 all good, 1 some image failed, 2 bad input, configuration or environment.
@@ -64,6 +70,7 @@ pub fn exit_code(result: &Result<Outcome, Error>) -> u8 {
     match result {
         Ok(Outcome::Success) => 0,
         Ok(Outcome::ImagesFailed) => 1,
+        Ok(Outcome::Interrupted { signal }) => crate::interrupt::exit_code(*signal),
         Err(_) => 2,
     }
 }

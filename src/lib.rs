@@ -25,6 +25,7 @@ mod fakes;
 mod graph;
 mod image_locks;
 mod image_state;
+mod interrupt;
 pub mod label;
 mod logging;
 mod pipeline;
@@ -36,6 +37,7 @@ pub mod registry;
 mod regular_file;
 mod replace_all;
 pub mod retry;
+mod run_dir;
 mod scan;
 mod scheduler;
 mod select;
@@ -58,11 +60,23 @@ use logging::Verbosity;
 /// Runs one command line.
 pub fn run(cli: &Cli) -> Result<Outcome, Error> {
     logging::init(verbosity(cli))?;
+    let mode = match cli.command {
+        Command::Build(_) | Command::Prune(_) | Command::Update(_) => interrupt::Mode::Finish,
+        Command::Render(_) | Command::Graph(_) => interrupt::Mode::Exit,
+    };
+    interrupt::install(mode).map_err(Error::Signals)?;
+    // The commands that start container tools keep their temporary files in one folder.
+    let _run_dir = match mode {
+        interrupt::Mode::Finish => {
+            Some(run_dir::RunDir::start(&std::env::temp_dir()).map_err(Error::RunDir)?)
+        }
+        interrupt::Mode::Exit => None,
+    };
     let mut config = Config::load(&cli.configfile)?;
     if let Some(engine) = cli.engine {
         config.engine = engine;
     }
-    match &cli.command {
+    let result = match &cli.command {
         Command::Build(args) => {
             commands::build(&config, args, &suffix(args.suffix), verbosity(cli))
         }
@@ -70,6 +84,15 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
         Command::Graph(args) => commands::graph(&config, args),
         Command::Prune(args) => commands::prune(&config, args),
         Command::Update(args) => commands::update(&config, args),
+    };
+    match (result, interrupt::received()) {
+        // What an interruption stopped is no error of the configuration or the input.
+        (Err(error), Some(signal)) => {
+            log::info!("{error}");
+            println!("Interrupted by {}.", interrupt::name(signal));
+            Ok(Outcome::Interrupted { signal })
+        }
+        (result, _) => result,
     }
 }
 

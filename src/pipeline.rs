@@ -147,7 +147,12 @@ impl<'a> Pipeline<'a> {
         }
         if self.state(image) == Some(ImageState::Built) {
             self.step(image, Step::Verify, || self.verify(image))
-                .inspect_err(|_| self.set_aside(image))?;
+                .inspect_err(|_| {
+                    // An interrupted test did not fail: the next run tests the image again.
+                    if !process::is_stopping() {
+                        self.set_aside(image);
+                    }
+                })?;
         }
         release();
         if self.plan.options.publish && self.state(image) == Some(ImageState::Verified) {

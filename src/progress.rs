@@ -15,6 +15,14 @@ fn active() -> MutexGuard<'static, Option<ProgressBar>> {
     lock(&ACTIVE)
 }
 
+/// Removes the progress line for good: the run is being interrupted, and what follows is
+/// printed plainly.
+pub fn hide() {
+    if let Some(bar) = active().take() {
+        bar.finish_and_clear();
+    }
+}
+
 /// Prints a line on standard error, above the progress bar when one is shown.
 pub fn eprint_line(line: &str) {
     match active().as_ref() {
@@ -74,14 +82,14 @@ impl Progress {
         let mut running = lock(&self.running);
         running.retain(|n| n != name);
         print_line(line);
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.bar.as_ref().filter(|_| active().is_some()) {
             bar.inc(1);
         }
         self.show(&running);
     }
 
     fn show(&self, running: &[String]) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.bar.as_ref().filter(|_| active().is_some()) {
             let failed = *lock(&self.failed);
             let failed = if failed > 0 {
                 format!("{failed} failed; ")

@@ -11,6 +11,7 @@ use crate::engine::DockerShim;
 use crate::label::ImageLabel;
 use crate::process::{Command, ProcessError, find_program};
 use crate::regular_file::{FileError, regular_file};
+use crate::run_dir;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -49,6 +50,10 @@ impl Verifier {
         docker: Option<DockerShim>,
     ) -> Verifier {
         let mut env = passed_through();
+        if let Some(tmpdir) = run_dir::tools_tmpdir() {
+            env.retain(|(key, _)| key != "TMPDIR");
+            env.push(("TMPDIR".into(), tmpdir.into()));
+        }
         let mut path: Vec<PathBuf> = docker.iter().map(DockerShim::dir).collect();
         if let Some(inherited) = std::env::var_os("PATH") {
             path.extend(std::env::split_paths(&inherited));

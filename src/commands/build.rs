@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::engine::{DockerShim, Engine, EngineError, LazyEngine, LocalNames};
 use crate::error::{Error, Outcome};
 use crate::image_locks::ImageLocks;
+use crate::interrupt;
 use crate::label::{ImageLabel, TagSuffix};
 use crate::logging::{LOG_FILE, Verbosity};
 use crate::pipeline::{BuildOptions, Pipeline, Tools};
@@ -49,6 +50,13 @@ pub fn build(
         &mut EngineStorage(&engine),
     )?;
     print_plan(&workspace, &plan, args.select.as_deref());
+    if let Some(signal) = interrupt::received() {
+        println!(
+            "Interrupted by {} before any image was worked on.",
+            interrupt::name(signal)
+        );
+        return Ok(Outcome::Interrupted { signal });
+    }
 
     println!("== Step 1: building images ==");
     if !options.publish {
@@ -78,14 +86,18 @@ pub fn build(
     let summary = Summary::new(&workspace, &records);
     println!("== Summary ==");
     print!("{summary}");
-    println!("== Build done! ==");
+    let interrupted = interrupt::received();
+    match interrupted {
+        Some(signal) => println!("== Build interrupted by {} ==", interrupt::name(signal)),
+        None => println!("== Build done! =="),
+    }
     if !verbosity.logs_to_terminal() {
         println!("You can see the logs at ./{LOG_FILE}");
     }
-    Ok(if summary.has_failures() {
-        Outcome::ImagesFailed
-    } else {
-        Outcome::Success
+    Ok(match interrupted {
+        Some(signal) => Outcome::Interrupted { signal },
+        None if summary.has_failures() => Outcome::ImagesFailed,
+        None => Outcome::Success,
     })
 }
 

@@ -4,6 +4,7 @@ use crate::cli::PruneArgs;
 use crate::config::Config;
 use crate::engine::{self, Engine, LocalRepositories, RepositoryImage, format_size};
 use crate::error::{Error, Outcome};
+use crate::interrupt;
 use crate::label::{ImageLabel, TagSuffix, qualified};
 use crate::select::Selection;
 use crate::settings;
@@ -44,6 +45,9 @@ pub fn prune(config: &Config, args: &PruneArgs) -> Result<Outcome, Error> {
     println!("== Step 1: pruning images");
     let mut removals = Removals::default();
     for &image in &chain {
+        if interrupt::received().is_some() {
+            break;
+        }
         let label = &workspace.tree.get(image).label;
         println!("* Pruning old versions of {label}");
         let mut failed = false;
@@ -57,10 +61,13 @@ pub fn prune(config: &Config, args: &PruneArgs) -> Result<Outcome, Error> {
 
     println!("== Summary ==");
     print_summary(engine.as_ref(), &removals);
-    Ok(if removals.failures == 0 {
-        Outcome::Success
-    } else {
-        Outcome::ImagesFailed
+    Ok(match interrupt::received() {
+        Some(signal) => {
+            println!("Interrupted by {}.", interrupt::name(signal));
+            Outcome::Interrupted { signal }
+        }
+        None if removals.failures == 0 => Outcome::Success,
+        None => Outcome::ImagesFailed,
     })
 }
 

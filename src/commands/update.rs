@@ -5,6 +5,7 @@ use crate::changelog::{self, Entry};
 use crate::cli::UpdateArgs;
 use crate::config::Config;
 use crate::error::{Error, Outcome};
+use crate::interrupt;
 use crate::label::{TagSuffix, is_valid_tag};
 use crate::replace_all::replace_all;
 use crate::select::Selection;
@@ -62,6 +63,13 @@ pub fn update(config: &Config, args: &UpdateArgs) -> Result<Outcome, Error> {
             plan(&workspace, index, config, reason, version, &author, &date)
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    if let Some(signal) = interrupt::received() {
+        println!(
+            "Interrupted by {}: no changelog was changed.",
+            interrupt::name(signal)
+        );
+        return Ok(Outcome::Interrupted { signal });
+    }
     println!("== Step 1: adding updates");
     write_all(&changes)?;
     for change in &changes {

@@ -9,10 +9,12 @@ use tempfile::TempDir;
 
 use crate::engine::EngineError;
 use crate::engine::transient::is_transient;
+use crate::interrupt::SecretDir;
 use crate::label::registry_host;
 use crate::registry::RegistrySettings;
 use crate::registry::auth_file::AuthFile;
 use crate::retry::{Failure, RetryPolicy};
+use crate::run_dir;
 
 /// The name docker wants for its client configuration inside `--config DIR`; the containers
 /// tools read the same format from any path.
@@ -23,6 +25,9 @@ const AUTH_FILE_NAME: &str = "config.json";
 pub struct RegistryAccess {
     /// Holds the files below; removed on drop.
     _dir: Option<TempDir>,
+    /// Removes the folder at once should the run end at once; declared after it, so that
+    /// the folder is gone before it is no longer registered.
+    _secret: Option<SecretDir>,
     auth_file: Option<PathBuf>,
     cert_dir: Option<PathBuf>,
     insecure_registries: Vec<String>,
@@ -53,8 +58,10 @@ impl RegistryAccess {
             (Some(root), Some(bundle)) => Some(cert_dir(root, bundle)?),
             _ => None,
         };
+        let secret = root.map(SecretDir::register);
         Ok(RegistryAccess {
             _dir: dir,
+            _secret: secret,
             auth_file,
             cert_dir,
             insecure_registries: settings.insecure_registries.clone(),
@@ -102,9 +109,7 @@ impl RegistryAccess {
 }
 
 fn private_dir() -> Result<TempDir, EngineError> {
-    tempfile::Builder::new()
-        .prefix("docker-pkg-registry-")
-        .tempdir()
+    run_dir::tempdir("docker-pkg-registry-")
         .map_err(|source| setup("a private directory for registry access", source))
 }
 

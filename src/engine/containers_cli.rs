@@ -10,6 +10,7 @@ use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
 use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
+use crate::run_dir;
 
 /// The variable through which buildah and podman take a build isolation.
 const ISOLATION_VARIABLE: &str = "BUILDAH_ISOLATION";
@@ -120,12 +121,13 @@ impl Engine for ContainersCli {
             what: "a file for the pushed digest".into(),
             source,
         };
-        let digest_file = tempfile::NamedTempFile::new().map_err(setup)?;
-        let digest_path = digest_file.path().display().to_string();
+        let digest_dir = run_dir::tempdir("docker-pkg-digest-").map_err(setup)?;
+        let digest_file = digest_dir.path().join("digest");
+        let digest_path = digest_file.display().to_string();
         let (image, destination) = (image.to_string(), destination.to_string());
         let args = ["push", "--digestfile", &digest_path, &image, &destination];
         self.transfer(&destination, &args)?;
-        let digest = std::fs::read_to_string(digest_file.path()).map_err(setup)?;
+        let digest = std::fs::read_to_string(&digest_file).map_err(setup)?;
         Ok(Some(digest.trim().to_owned()).filter(|d| !d.is_empty()))
     }
 
@@ -144,10 +146,7 @@ impl Engine for ContainersCli {
             what: format!("a folder to write {image} out to"),
             source,
         };
-        let dir = tempfile::Builder::new()
-            .prefix("docker-pkg-export-")
-            .tempdir()
-            .map_err(setup)?;
+        let dir = run_dir::tempdir("docker-pkg-export-").map_err(setup)?;
         let target = format!("dir:{}", dir.path().display());
         let args = words(&[
             "push",

@@ -2,18 +2,29 @@
 //! buildah and podman build live in containers storage, where only podman can run them (a
 //! Docker CLI, with or without a daemon, cannot see them), so with those engines the scripts'
 //! `docker` is podman.
+//!
+//! The containers it makes carry the run's id as a label, so that those an interrupted test
+//! left behind are removed when the run ends, and those of a run that was killed by the next
+//! run that verifies.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
+use crate::engine::containers_cli::words;
 use crate::engine::tool::Tool;
 use crate::engine::{EngineError, EngineKind};
+use crate::run_dir;
+
+/// The label that marks the containers verify scripts make, with the run's id as its value.
+const RUN_LABEL: &str = "io.docker-pkg.run";
 
 /// A private folder holding an executable `docker` that runs podman with its arguments.
 pub struct DockerShim {
     dir: TempDir,
+    podman: Tool,
+    run: String,
 }
 
 impl DockerShim {
@@ -25,11 +36,9 @@ impl DockerShim {
     ) -> Result<Option<DockerShim>, EngineError> {
         let podman = match kind {
             EngineKind::Docker => return Ok(None),
-            EngineKind::Podman => Tool::locate(EngineKind::Podman, program)?
-                .program()
-                .to_owned(),
+            EngineKind::Podman => Tool::locate(EngineKind::Podman, program)?,
             EngineKind::Buildah => match Tool::locate(EngineKind::Podman, None) {
-                Ok(tool) => tool.program().to_owned(),
+                Ok(tool) => tool,
                 Err(_) => {
                     log::warn!(
                         "podman is not installed: verify scripts that call `docker` cannot run \
@@ -39,27 +48,74 @@ impl DockerShim {
                 }
             },
         };
-        DockerShim::forwarding_to(&podman)
-            .map(Some)
-            .map_err(|source| EngineError::Setup {
-                what: "the docker command for verify scripts".into(),
-                source,
-            })
+        let shim = DockerShim::forwarding_to(podman).map_err(|source| EngineError::Setup {
+            what: "the docker command for verify scripts".into(),
+            source,
+        })?;
+        shim.remove_containers(run_dir::is_gone);
+        Ok(Some(shim))
     }
 
-    fn forwarding_to(podman: &Path) -> std::io::Result<DockerShim> {
-        let dir = tempfile::Builder::new()
-            .prefix("docker-pkg-docker-")
-            .tempdir()?;
+    fn forwarding_to(podman: Tool) -> std::io::Result<DockerShim> {
+        let run = run_dir::run_id().unwrap_or_else(|| format!("pid-{}", std::process::id()));
+        let dir = run_dir::tempdir("docker-pkg-docker-")?;
         let script = dir.path().join("docker");
-        let quoted = podman.display().to_string().replace('\'', r"'\''");
-        std::fs::write(&script, format!("#!/bin/sh\nexec '{quoted}' \"$@\"\n"))?;
+        let quoted = podman
+            .program()
+            .display()
+            .to_string()
+            .replace('\'', r"'\''");
+        let text = format!(
+            "#!/bin/sh\n\
+             case \"$1\" in\n\
+             run|create) command=$1; shift; exec '{quoted}' \"$command\" --label {RUN_LABEL}={run} \"$@\" ;;\n\
+             esac\n\
+             exec '{quoted}' \"$@\"\n"
+        );
+        std::fs::write(&script, text)?;
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
-        Ok(DockerShim { dir })
+        Ok(DockerShim { dir, podman, run })
+    }
+
+    /// Removes the containers of verify scripts whose run `gone` says is over.
+    fn remove_containers(&self, gone: impl Fn(&str) -> bool) {
+        let format = format!("{{{{.ID}}}} {{{{index .Labels \"{RUN_LABEL}\"}}}}");
+        let filter = format!("label={RUN_LABEL}");
+        let list = ["ps", "--all", "--filter", &filter, "--format", &format];
+        let listed = match self.podman.run_cleanup(&words(&list)) {
+            Ok(listed) => listed,
+            Err(error) => {
+                log::warn!("cannot list the containers of verify scripts: {error}");
+                return;
+            }
+        };
+        let ids: Vec<&str> = listed
+            .lines()
+            .filter_map(|line| line.split_once(' '))
+            .filter(|(_, run)| gone(run.trim()))
+            .map(|(id, _)| id)
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        let mut remove = words(&["rm", "--force"]);
+        remove.extend(ids.iter().map(|id| (*id).to_owned()));
+        match self.podman.run_cleanup(&remove) {
+            Ok(_) => log::info!("Removed {} containers left by verify scripts", ids.len()),
+            Err(error) => log::warn!("cannot remove containers left by verify scripts: {error}"),
+        }
     }
 
     /// The folder to put first on `PATH`.
     pub fn dir(&self) -> PathBuf {
         self.dir.path().to_owned()
+    }
+}
+
+impl Drop for DockerShim {
+    /// What an interrupted or failed test left behind goes with the run.
+    fn drop(&mut self) {
+        let run = self.run.clone();
+        self.remove_containers(|other| other == run);
     }
 }

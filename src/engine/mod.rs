@@ -27,6 +27,7 @@ use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 use crate::label::same_name;
 use crate::process::{ProcessError, Secrets};
+use crate::run_dir;
 
 pub use crate::engine_kind::EngineKind;
 use containers_cli::ContainersCli;
@@ -39,7 +40,12 @@ pub use size::format_size;
 
 /// The engine `settings` describe, its binary found and its registry access prepared.
 pub fn connect(settings: EngineSettings) -> Result<Box<dyn Engine>, EngineError> {
+    // The tools' own temporary files go with the run's, and are removed with them even when
+    // a tool is killed before it could remove them.
+    let tmpdir =
+        run_dir::tools_tmpdir().map(|dir| ("TMPDIR".to_owned(), dir.display().to_string()));
     let tool = tool::Tool::locate(settings.kind, settings.program.as_deref())?
+        .with_env(&tmpdir.into_iter().collect::<Vec<_>>())
         .with_env(&settings.extra_env)
         .with_secrets(secrets(&settings));
     let access = access::RegistryAccess::prepare(&settings.registry)?;

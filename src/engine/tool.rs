@@ -68,6 +68,12 @@ impl Tool {
         Ok(self.command(args).output()?)
     }
 
+    /// Runs the tool to its end, even while the run is being interrupted: to clean up after
+    /// what was stopped.
+    pub fn run_cleanup(&self, args: &[String]) -> Result<String, EngineError> {
+        Ok(self.command(args).cleanup().output()?)
+    }
+
     /// Runs the tool and reads its standard output with `parse`; output that `parse` refuses
     /// is an error naming the command.
     pub fn run_parsed<T>(

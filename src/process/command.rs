@@ -8,16 +8,13 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::process::error::ProcessError;
-use crate::process::groups::{Registered, is_stopping};
+use crate::process::groups::{NUDGE_EVERY, Registered, is_stopping};
 use crate::process::lines::for_each_line;
 use crate::process::secrets::Secrets;
 use crate::process::tail::Tail;
-
-/// How long a timed-out child has to end after SIGTERM, before SIGKILL.
-const TIMEOUT_GRACE: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone)]
 pub struct Command {
@@ -28,6 +25,8 @@ pub struct Command {
     clear_env: bool,
     secrets: Secrets,
     timeout: Option<Duration>,
+    /// Runs during an interruption too: it cleans up after what was stopped.
+    cleanup: bool,
 }
 
 impl Command {
@@ -39,7 +38,15 @@ impl Command {
             clear_env: false,
             secrets: Secrets::default(),
             timeout: None,
+            cleanup: false,
         }
+    }
+
+    /// Lets the command run while the run is being interrupted: it cleans up after what was
+    /// stopped.
+    pub fn cleanup(mut self) -> Command {
+        self.cleanup = true;
+        self
     }
 
     pub fn args<S: Into<String>>(mut self, args: impl IntoIterator<Item = S>) -> Command {
@@ -92,18 +99,17 @@ impl Command {
             .stderr_capture()
             .start()
             .map_err(|source| self.spawn_error(source))?;
-        let group = Registered::new(leader(&handle.pids()));
+        let group = Registered::new(leader(&handle.pids()), !self.cleanup);
         let finished = match self.timeout {
             Some(limit) => handle.wait_timeout(limit),
             None => handle.wait().map(Some),
         }
         .map_err(|source| self.spawn_error(source))?;
         let Some(output) = finished else {
-            group.terminate();
-            let _ = handle.wait_timeout(TIMEOUT_GRACE);
-            // What the leader started and what ignored SIGTERM goes too.
-            group.kill();
-            let _ = handle.wait();
+            let began = Instant::now();
+            while !matches!(handle.wait_timeout(NUDGE_EVERY), Ok(Some(_))) {
+                group.nudge(began.elapsed());
+            }
             return Err(self.timed_out());
         };
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -128,7 +134,7 @@ impl Command {
             .stderr_to_stdout()
             .reader()
             .map_err(|source| self.spawn_error(source))?;
-        let group = Registered::new(leader(&reader.pids()));
+        let group = Registered::new(leader(&reader.pids()), !self.cleanup);
         let timed_out = AtomicBool::new(false);
         let mut tail = Tail::default();
         let read = std::thread::scope(|scope| {
@@ -136,12 +142,13 @@ impl Command {
             if let Some(limit) = self.timeout {
                 let (group, timed_out) = (&group, &timed_out);
                 scope.spawn(move || {
-                    let still_running = mpsc::RecvTimeoutError::Timeout;
-                    if finished.recv_timeout(limit) == Err(still_running) {
+                    let still_running = Err(mpsc::RecvTimeoutError::Timeout);
+                    if finished.recv_timeout(limit) == still_running {
                         timed_out.store(true, Ordering::SeqCst);
-                        group.terminate();
-                        let _ = finished.recv_timeout(TIMEOUT_GRACE);
-                        group.kill();
+                        let began = Instant::now();
+                        while finished.recv_timeout(NUDGE_EVERY) == still_running {
+                            group.nudge(began.elapsed());
+                        }
                     }
                 });
             }
@@ -186,7 +193,7 @@ impl Command {
     }
 
     fn refuse_when_stopping(&self) -> Result<(), ProcessError> {
-        if is_stopping() {
+        if is_stopping() && !self.cleanup {
             return Err(self.interrupted());
         }
         Ok(())
@@ -213,7 +220,7 @@ impl Command {
     }
 
     fn failure(&self, status: std::process::ExitStatus, tail: &Tail) -> ProcessError {
-        if is_stopping() {
+        if is_stopping() && !self.cleanup {
             return self.interrupted();
         }
         ProcessError::Failed {
@@ -301,12 +308,13 @@ mod tests {
         assert!(err.to_string().contains("boom"), "{err}");
     }
 
-    /// The child and what it started (`sleep`, in the same group) are stopped at the limit.
+    /// The child and what it started (a shell running `sleep`, in the same group) are
+    /// stopped at the limit.
     #[test]
     fn time_outs_stop_the_whole_group() {
         let marker = tempfile::tempdir().unwrap();
         let pid_file = marker.path().join("pid");
-        let script = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
+        let script = format!("sh -c 'echo $$ > {}; sleep 30'", pid_file.display());
         for stream in [false, true] {
             let started = Instant::now();
             let command = sh(&script).timeout(Some(Duration::from_millis(300)));

@@ -6,13 +6,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
+use rustix::process::{Pid, Signal, kill_process, kill_process_group, test_kill_process_group};
 
 static RUNNING: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 static STOPPING: AtomicBool = AtomicBool::new(false);
 
-/// How long a group stopped with SIGTERM has before SIGKILL.
-const GRACE: Duration = Duration::from_secs(5);
+/// How long a group being stopped has before SIGKILL.
+const GRACE: Duration = Duration::from_secs(25);
+/// How long only the processes of a group but its leader are asked to stop: long enough for
+/// a container tool to reach a step it can be interrupted in, and to clean up after it.
+const LEADER_SPARED: Duration = Duration::from_secs(10);
+/// When SIGINT, which background processes of a shell ignore, gives way to SIGTERM.
+const INSIST_AFTER: Duration = Duration::from_secs(15);
+/// The first word of the command lines of the helpers container tools start for themselves
+/// (`storage-applyLayer`, `storage-untar`): interrupting one makes buildah crash half-way
+/// through a commit, leaving its working container behind.
+const TOOL_HELPER: &str = "storage-";
+/// How often a group being stopped is looked at again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// How a process is asked to stop: SIGINT, as Ctrl-C would.
+const ASK: Signal = Signal::INT;
 
 fn running() -> MutexGuard<'static, BTreeSet<i32>> {
     RUNNING.lock().unwrap_or_else(|e| e.into_inner())
@@ -23,34 +37,70 @@ pub fn is_stopping() -> bool {
     STOPPING.load(Ordering::SeqCst)
 }
 
-/// A child's process group, registered for as long as this lives.
-pub struct Registered(i32);
+/// A child's process group, registered for as long as this lives (unless it cleans up after
+/// an interruption, which must not stop it).
+pub struct Registered {
+    group: i32,
+    stoppable: bool,
+}
 
 impl Registered {
-    /// Registers the group led by `pid`; if an interruption began meanwhile, stops it at once.
-    pub fn new(pid: u32) -> Registered {
+    /// Registers the group led by `pid` when `stoppable`; if an interruption began
+    /// meanwhile, it is stopped with the others.
+    pub fn new(pid: u32, stoppable: bool) -> Registered {
         let group = pid as i32;
-        running().insert(group);
-        if is_stopping() {
-            signal(group, Signal::KILL);
+        if stoppable {
+            running().insert(group);
         }
-        Registered(group)
+        Registered { group, stoppable }
     }
 
-    /// Asks the group to end (SIGTERM).
-    pub fn terminate(&self) {
-        signal(self.0, Signal::TERM);
-    }
-
-    /// Ends the group at once (SIGKILL).
-    pub fn kill(&self) {
-        signal(self.0, Signal::KILL);
+    /// Moves the stopping of this group on, `since` it began (see [`nudge`]).
+    pub fn nudge(&self, since: Duration) {
+        nudge(self.group, since);
     }
 }
 
+/// Stops a group by stages, `since` its stopping began, called again and again until it is
+/// gone. First every process of the group but its leader and the tools' own helpers is asked
+/// to stop (SIGINT): a container tool then sees the command of the step it runs fail and
+/// cleans up as after any failure (buildah interrupted itself while it sets up or commits a
+/// container leaves the container behind). Then the leader is asked too, and what is left
+/// gets SIGTERM (the background processes of a shell ignore SIGINT); past the grace period,
+/// SIGKILL.
+pub fn nudge(group: i32, since: Duration) {
+    let followers = || {
+        members(group)
+            .into_iter()
+            .filter(move |(pid, command)| *pid != group && !command.starts_with(TOOL_HELPER))
+            .map(|(pid, _)| pid)
+    };
+    if since >= GRACE {
+        signal(group, Signal::KILL);
+    } else if since >= INSIST_AFTER {
+        signal(group, Signal::TERM);
+    } else if since >= LEADER_SPARED {
+        signal(group, ASK);
+        followers().for_each(|pid| signal_process(pid, Signal::TERM));
+    } else {
+        followers().for_each(|pid| signal_process(pid, ASK));
+    }
+}
+
+fn signal_process(pid: i32, signal: Signal) {
+    if let Some(pid) = Pid::from_raw(pid) {
+        let _ = kill_process(pid, signal);
+    }
+}
+
+/// How often a group being stopped is nudged.
+pub const NUDGE_EVERY: Duration = POLL;
+
 impl Drop for Registered {
     fn drop(&mut self) {
-        running().remove(&self.0);
+        if self.stoppable {
+            running().remove(&self.group);
+        }
     }
 }
 
@@ -67,26 +117,20 @@ pub fn sleep_unless_stopping(duration: Duration) -> bool {
     false
 }
 
-/// Begins an interruption: nothing new starts, and every running group gets SIGTERM, then
-/// SIGKILL after a grace period (`immediately`: SIGKILL at once, for a second signal).
+/// Begins an interruption: nothing new starts, and every running group is asked to stop, then
+/// gets SIGKILL after a grace period (`immediately`: SIGKILL at once, for a second signal).
+/// The groups are read again at each turn: one that registered meanwhile is stopped too.
 pub fn stop_all(immediately: bool) {
     STOPPING.store(true, Ordering::SeqCst);
-    let groups: Vec<i32> = running().iter().copied().collect();
-    let grace = if immediately { Duration::ZERO } else { GRACE };
-    stop_groups(&groups, grace);
-}
-
-fn stop_groups(groups: &[i32], grace: Duration) {
-    if grace.is_zero() {
-        groups.iter().for_each(|&g| signal(g, Signal::KILL));
-        return;
+    let groups = || -> Vec<i32> { running().iter().copied().collect() };
+    if !immediately {
+        let began = Instant::now();
+        while groups().into_iter().any(alive) && began.elapsed() < GRACE {
+            groups().into_iter().for_each(|g| nudge(g, began.elapsed()));
+            std::thread::sleep(POLL);
+        }
     }
-    groups.iter().for_each(|&g| signal(g, Signal::TERM));
-    let deadline = Instant::now() + grace;
-    while groups.iter().any(|&g| alive(g)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    groups.iter().for_each(|&g| signal(g, Signal::KILL));
+    groups().into_iter().for_each(|g| signal(g, Signal::KILL));
 }
 
 fn signal(group: i32, signal: Signal) {
@@ -98,4 +142,27 @@ fn signal(group: i32, signal: Signal) {
 
 fn alive(group: i32) -> bool {
     Pid::from_raw(group).is_some_and(|pid| test_kill_process_group(pid).is_ok())
+}
+
+/// The processes of `group`, from `/proc` (field 5 of `/proc/PID/stat`), each with the first
+/// word of its command line.
+fn members(group: i32) -> Vec<(i32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_string_lossy().parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let after_name = &stat[stat.rfind(')')? + 1..];
+            let pgrp: i32 = after_name.split_whitespace().nth(2)?.parse().ok()?;
+            if pgrp != group {
+                return None;
+            }
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let first = cmdline.split(|&b| b == 0).next().unwrap_or_default();
+            Some((pid, String::from_utf8_lossy(first).into_owned()))
+        })
+        .collect()
 }

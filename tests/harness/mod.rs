@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use tempfile::TempDir;
@@ -108,18 +108,65 @@ impl Test {
 
     /// Runs `docker-pkg` with the arguments given, in the scratch directory.
     pub fn run(&self) -> Output {
-        let output = Command::new(env!("CARGO_BIN_EXE_docker-pkg"))
+        self.spawn().wait()
+    }
+
+    /// Starts `docker-pkg` with the arguments given, in the scratch directory.
+    pub fn spawn(&self) -> Running {
+        let child = self
+            .command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("docker-pkg starts");
+        Running {
+            child,
+            dir: Arc::clone(&self.dir),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_docker-pkg"));
+        command
             .args(&self.args)
             .current_dir(self.path())
             .env("XDG_CONFIG_HOME", self.path().join("xdg"))
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .expect("docker-pkg runs");
+            .stdin(Stdio::null());
+        command
+    }
+}
+
+/// A run of `docker-pkg` under way.
+pub struct Running {
+    child: Child,
+    dir: Arc<TempDir>,
+}
+
+impl Running {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` (`libc`'s number) to docker-pkg alone, as a terminal's Ctrl-C or a
+    /// CI runner's cancel does.
+    pub fn signal(&self, signal: i32) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} {}", self.pid());
+    }
+
+    /// Waits for the run to end.
+    pub fn wait(self) -> Output {
+        let output = self.child.wait_with_output().expect("docker-pkg ends");
         Output {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            dir: Arc::clone(&self.dir),
+            dir: self.dir,
         }
     }
 }

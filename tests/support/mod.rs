@@ -107,3 +107,26 @@ pub fn processes_matching(pattern: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// The processes whose environment holds `NAME=VALUE` (the storage of a test, say), as
+/// `PID COMMAND LINE`.
+pub fn processes_with_env(name: &str, value: &str) -> Vec<String> {
+    let wanted = format!("{name}={value}");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_string_lossy().parse().ok()?;
+            let environ = std::fs::read(entry.path().join("environ")).ok()?;
+            let found = environ
+                .split(|&b| b == 0)
+                .any(|var| var == wanted.as_bytes());
+            let raw = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+            (found && pid != std::process::id() && !line.is_empty())
+                .then(|| format!("{pid} {line}"))
+        })
+        .collect()
+}
