@@ -30,6 +30,7 @@ pub mod label;
 mod logging;
 mod pipeline;
 mod plan;
+mod private_dir;
 pub mod process;
 mod progress;
 mod record;
@@ -67,9 +68,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
     interrupt::install(mode).map_err(Error::Signals)?;
     // The commands that start container tools keep their temporary files in one folder.
     let _run_dir = match mode {
-        interrupt::Mode::Finish => {
-            Some(run_dir::RunDir::start(&std::env::temp_dir()).map_err(Error::RunDir)?)
-        }
+        interrupt::Mode::Finish => Some(run_dir::RunDir::start().map_err(Error::RunDir)?),
         interrupt::Mode::Exit => None,
     };
     let mut config = Config::load(&cli.configfile)?;

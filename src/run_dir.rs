@@ -1,10 +1,13 @@
-//! The temporary files of a run, all in one folder of its own (mode 0700): the auth file, the
-//! build contexts, the `docker` of verify scripts, images written out for upload, and the
-//! temporary files of the container tools (their `TMPDIR`). Removed when the run ends; and
-//! since a run killed with SIGKILL cannot remove it, every run first removes the folders of
-//! runs that are gone. The folder's name is the marker: `docker-pkg-run-PID-START`, where
-//! START is when that process started, so that a folder is removed only when no process of
-//! that id and start time is alive (a pid used again by another process does not count).
+//! The temporary files of a run, in a folder of its own (mode 0700) in the private root (see
+//! `private_dir.rs`: the user's runtime folder when usable): the auth file, the build
+//! contexts, the `docker` of verify scripts. What is as large as images (the images written
+//! out for upload, the container tools' own temporary files: their `TMPDIR`) goes to a
+//! folder of the same name in the system's temporary folder, on disk rather than the runtime
+//! folder's small tmpfs. Both are removed when the run ends; and since a run killed with
+//! SIGKILL cannot remove them, every run first removes the folders of runs that are gone.
+//! The folders' name is the marker: `docker-pkg-run-PID-START`, where START is when that
+//! process started, so that a folder is removed only when no process of that id and start
+//! time is alive (a pid used again by another process does not count).
 
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -13,29 +16,43 @@ use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
+use crate::private_dir::private_root;
+
 const PREFIX: &str = "docker-pkg-run-";
 
+/// The folder of this run for private files.
 static CURRENT: OnceLock<PathBuf> = OnceLock::new();
+/// The folder of this run for large files.
+static BULK: OnceLock<PathBuf> = OnceLock::new();
 
 /// The folder of this run, removed when dropped.
 #[derive(Debug)]
 pub struct RunDir;
 
 impl RunDir {
-    /// Makes the folder of this run below `root`, after removing those of runs that are gone.
-    pub fn start(root: &Path) -> io::Result<RunDir> {
-        remove_abandoned(root);
+    /// Makes the folders of this run, after removing those of runs that are gone.
+    pub fn start() -> io::Result<RunDir> {
         let start = start_time(std::process::id()).unwrap_or_default();
-        let path = root.join(format!("{PREFIX}{}-{start}", std::process::id()));
-        std::fs::create_dir_all(root)?;
-        std::fs::create_dir(&path).or_else(|e| match e.kind() {
-            io::ErrorKind::AlreadyExists => Ok(()),
-            _ => Err(e),
-        })?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
-        let _ = CURRENT.set(path);
+        let name = format!("{PREFIX}{}-{start}", std::process::id());
+        let private = make(&private_root(), &name)?;
+        let _ = CURRENT.set(private);
+        let bulk = make(&std::env::temp_dir(), &name)?;
+        let _ = BULK.set(bulk);
         Ok(RunDir)
     }
+}
+
+/// The folder `name` in `root`, 0700, after removing those of runs gone from `root`.
+fn make(root: &Path, name: &str) -> io::Result<PathBuf> {
+    remove_abandoned(root);
+    let path = root.join(name);
+    std::fs::create_dir_all(root)?;
+    std::fs::create_dir(&path).or_else(|e| match e.kind() {
+        io::ErrorKind::AlreadyExists => Ok(()),
+        _ => Err(e),
+    })?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
+    Ok(path)
 }
 
 impl Drop for RunDir {
@@ -44,24 +61,32 @@ impl Drop for RunDir {
     }
 }
 
-/// Removes the folder of this run at once (the run ends without unwinding).
+/// Removes the folders of this run at once (the run ends without unwinding).
 pub fn remove_now() {
-    if let Some(path) = CURRENT.get() {
+    for path in [CURRENT.get(), BULK.get()].into_iter().flatten() {
         let _ = std::fs::remove_dir_all(path);
     }
 }
 
-/// A new folder named `PREFIX…`, mode 0700, in the folder of this run (in the temporary
-/// folder when no run folder was made), removed when dropped.
+/// A new folder named `PREFIX…`, mode 0700, in the private folder of this run (in the
+/// private root when no run folder was made), removed when dropped.
 pub fn tempdir(prefix: &str) -> io::Result<TempDir> {
-    let builder = tempfile::Builder::new()
+    tempdir_in(prefix, CURRENT.get().cloned().unwrap_or_else(private_root))
+}
+
+/// [`tempdir`] for files as large as images: in the folder of this run on disk.
+pub fn bulk_tempdir(prefix: &str) -> io::Result<TempDir> {
+    tempdir_in(
+        prefix,
+        BULK.get().cloned().unwrap_or_else(std::env::temp_dir),
+    )
+}
+
+fn tempdir_in(prefix: &str, dir: PathBuf) -> io::Result<TempDir> {
+    tempfile::Builder::new()
         .prefix(prefix)
         .permissions(std::fs::Permissions::from_mode(0o700))
-        .clone();
-    match CURRENT.get() {
-        Some(dir) => builder.tempdir_in(dir),
-        None => builder.tempdir(),
-    }
+        .tempdir_in(dir)
 }
 
 /// The id of this run, the name of its folder: what marks what it leaves elsewhere (the
@@ -76,9 +101,9 @@ pub fn is_gone(id: &str) -> bool {
     owner(id).is_some_and(|(pid, start)| start_time(pid) != Some(start))
 }
 
-/// The `TMPDIR` of the tools this run starts, inside the folder of this run.
+/// The `TMPDIR` of the tools this run starts, inside the folder of this run on disk.
 pub fn tools_tmpdir() -> Option<PathBuf> {
-    let dir = CURRENT.get()?.join("tmp");
+    let dir = BULK.get()?.join("tmp");
     std::fs::create_dir_all(&dir).ok()?;
     Some(dir)
 }

@@ -146,7 +146,7 @@ impl Engine for ContainersCli {
             what: format!("a folder to write {image} out to"),
             source,
         };
-        let dir = run_dir::tempdir("docker-pkg-export-").map_err(setup)?;
+        let dir = run_dir::bulk_tempdir("docker-pkg-export-").map_err(setup)?;
         let target = format!("dir:{}", dir.path().display());
         let args = words(&[
             "push",
