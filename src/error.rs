@@ -6,6 +6,7 @@ use crate::config::ConfigError;
 use crate::engine::EngineError;
 use crate::plan::PlanError;
 use crate::registry::RegistryError;
+use crate::rootless::RootlessError;
 use crate::select::SelectError;
 use crate::workspace::WorkspaceError;
 
@@ -24,6 +25,8 @@ pub enum Error {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Plan(#[from] PlanError),
+    #[error(transparent)]
+    Rootless(#[from] RootlessError),
     #[error("no image is named {0}")]
     NoSuchImage(String),
     #[error("{}: {message}; no changelog was changed", .path.display())]
@@ -49,6 +52,7 @@ impl Error {
     pub fn lines(&self) -> Vec<String> {
         match self {
             Error::Workspace(error) => error.lines(),
+            Error::Rootless(error) => error.problems.clone(),
             other => vec![other.to_string()],
         }
     }

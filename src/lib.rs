@@ -39,6 +39,7 @@ mod regular_file;
 mod replace_all;
 pub mod retry;
 mod run_dir;
+mod rootless;
 mod scan;
 mod scheduler;
 mod select;

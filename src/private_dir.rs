@@ -32,6 +32,13 @@ pub enum RuntimeDirFlaw {
     ReadOnly,
 }
 
+impl RuntimeDirFlaw {
+    /// Whether buildah and podman fail on it too: they need the folder, not its privacy.
+    pub fn stops_the_tools(&self) -> bool {
+        !matches!(self, RuntimeDirFlaw::OpenToOthers(_))
+    }
+}
+
 /// Whether `dir` can hold this user's private files: an absolute path to a folder of the
 /// effective user's, closed to group and others, writable.
 pub fn usable_runtime_dir(dir: &Path) -> Result<(), RuntimeDirFlaw> {
@@ -75,6 +82,7 @@ mod tests {
         let dir = folder(0o755);
         let flaw = usable_runtime_dir(dir.path()).unwrap_err();
         assert_eq!(flaw.to_string(), "is open to others (mode 755)");
+        assert!(!flaw.stops_the_tools());
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub fn build(
     suffix: &TagSuffix,
     verbosity: Verbosity,
 ) -> Result<Outcome, Error> {
+    crate::rootless::check(config.engine)?;
     let selection = Selection::new(args.select.as_deref())?;
     println!("== Step 0: scanning {} ==", args.directory.display());
     let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Warn)?;
