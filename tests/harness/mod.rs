@@ -15,6 +15,8 @@ pub struct Test {
     dir: Arc<TempDir>,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    /// What runs `docker-pkg`, when not cargo's binary in this process's environment.
+    launcher: Option<Vec<String>>,
 }
 
 impl Test {
@@ -25,6 +27,7 @@ impl Test {
             dir: Arc::new(dir),
             args: Vec::new(),
             env: Vec::new(),
+            launcher: None,
         }
     }
 
@@ -106,6 +109,13 @@ impl Test {
             .fold(self, |test, (key, value)| test.env(&key, &value))
     }
 
+    /// Runs `docker-pkg` through `command` (`setpriv --reuid=… BINARY`, say), which ends
+    /// with the binary and gets no environment but what `env` gives.
+    pub fn launcher(mut self, command: Vec<String>) -> Test {
+        self.launcher = Some(command);
+        self
+    }
+
     /// Runs `docker-pkg` with the arguments given, in the scratch directory.
     pub fn run(&self) -> Output {
         self.spawn().wait()
@@ -126,7 +136,14 @@ impl Test {
     }
 
     fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_docker-pkg"));
+        let mut command = match &self.launcher {
+            None => Command::new(env!("CARGO_BIN_EXE_docker-pkg")),
+            Some(launcher) => {
+                let mut command = Command::new(&launcher[0]);
+                command.args(&launcher[1..]).env_clear();
+                command
+            }
+        };
         command
             .args(&self.args)
             .current_dir(self.path())

@@ -9,12 +9,16 @@
 mod fault_proxy;
 mod recording_tool;
 mod registry;
+mod runtime_dir;
 mod storage;
+mod unprivileged_user;
 
 pub use fault_proxy::{Fault, FaultProxy, Injection, Kind, Seen};
 pub use recording_tool::RecordingTool;
 pub use registry::TestRegistry;
+pub use runtime_dir::RuntimeDir;
 pub use storage::Storage;
+pub use unprivileged_user::UnprivilegedUser;
 
 use std::path::Path;
 
@@ -50,11 +54,29 @@ pub fn tools_available(tools: &[&str]) -> bool {
     if missing.is_empty() {
         return true;
     }
-    let message = format!(
+    unavailable(&format!(
         "not installed: {} (apt-get install -y buildah skopeo podman runc docker-registry \
-         busybox-static openssl apache2-utils)",
+         busybox-static openssl apache2-utils uidmap)",
         missing.join(", ")
-    );
+    ))
+}
+
+/// Whether tests can build as a user without root: they run as root (to make that user),
+/// user namespaces are on, and the tools that make and switch users are installed. Under
+/// `CI=true` anything missing fails the test.
+pub fn rootless_available() -> bool {
+    if !rustix::process::geteuid().is_root() {
+        return unavailable("the rootless tests run as root, to make their user");
+    }
+    let namespaces = std::fs::read_to_string("/proc/sys/user/max_user_namespaces");
+    if namespaces.as_deref().map(str::trim).unwrap_or("0") == "0" {
+        return unavailable("user namespaces are off (/proc/sys/user/max_user_namespaces)");
+    }
+    tools_available(&["newuidmap", "newgidmap", "setpriv", "useradd", "usermod"])
+}
+
+/// Skips the test, saying why; under `CI=true`, fails it.
+fn unavailable(message: &str) -> bool {
     assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
     eprintln!("skipped: {message}");
     false
