@@ -7,7 +7,7 @@ Scenarios (default: all): noop, full, slow, render. Each figure is the median ov
 (default 3; render: at least 5) of the wall time of the command alone: resetting the registry
 and the storage before a run is not timed. Peak memory is the largest resident set of the
 timed process and of the processes it waited for (GNU time's %M). The table is printed
-at the end and written, in Markdown, to target/bench/results.md.
+at the end and written, in Markdown, to bench/results.md of cargo's target folder.
 """
 
 import argparse
@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_env import HOST, REFERENCE, BenchEnv  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-WORK = REPO / "target" / "bench"
+# scripts/bench exports where cargo builds (target/ unless the user moved it).
+WORK = Path(os.environ.get("TARGET_DIR") or REPO / "target") / "bench"
 LOGS = WORK / "logs"
 SEED = 1
 OURS, THEIRS = "docker-pkg (this)", "docker-pkg 4.0.4"

@@ -1,10 +1,10 @@
 """The machinery the build benchmarks share: one containers storage, a TLS registry on port 443
 under a host name, podman's Docker API for docker-pkg 4.0.4, and a busybox base image.
 
-Everything lives below target/bench/env (kept between runs, so a second run sets up in
-seconds); the registry and the podman service are started by `BenchEnv.start` and stopped by
-`BenchEnv.stop`, which `python3 bench_env.py stop` also runs (scripts/bench calls it from its
-exit trap, in case this process dies before its own `finally`).
+Everything lives below bench/env of cargo's target folder (kept between runs, so a second run
+sets up in seconds); the registry and the podman service are started by `BenchEnv.start` and
+stopped by `BenchEnv.stop`, which `python3 bench_env.py stop` also runs (scripts/bench calls it
+from its exit trap, in case this process dies before its own `finally`).
 
 Both tools see the same storage: docker-pkg 4.0.4 builds through the podman service, which uses
 the storage it was started with, and this project's buildah is pointed at the same one. The
@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-WORK = REPO / "target" / "bench"
+# scripts/bench exports where cargo builds (target/ unless the user moved it).
+WORK = Path(os.environ.get("TARGET_DIR") or REPO / "target") / "bench"
 ENV = WORK / "env"
 RUN = ENV / "run"
 VENV = WORK / "venv"

@@ -1,10 +1,10 @@
 # Shared by scripts/demo, scripts/test and scripts/bench: find the repository, install what is
-# missing (only what is missing, so every script can run again), build the binary.
+# missing (only what is missing, so every script can run again), build the binary where cargo
+# puts it (target/, or $CARGO_TARGET_DIR, or build.target-dir of a .cargo/config.toml).
 
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BIN="$REPO/target/release/docker-pkg"
 
 # What the tool drives and what the tests start: container tools, a registry, TLS and htpasswd.
 CONTAINER_PACKAGES=(buildah skopeo podman runc docker-registry busybox-static openssl apache2-utils)
@@ -37,9 +37,20 @@ need_rust() {
   command -v cargo >/dev/null || die "cargo is not installed: install Rust with rustup (https://rustup.rs)"
 }
 
-# build_release: the optimised binary, at $BIN.
+# target_dir: the folder cargo builds into, whatever sets it; `cargo metadata` knows.
+target_dir() {
+  (cd "$REPO" && cargo metadata --format-version 1 --no-deps) |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
+}
+
+# build_release: the optimised binary, at $BIN. Exports TARGET_DIR, cargo's folder, where the
+# scripts keep their own work too.
 build_release() {
   need_rust
   say "Building docker-pkg"
   (cd "$REPO" && cargo build --release --locked --quiet)
+  TARGET_DIR=$(target_dir)
+  export TARGET_DIR
+  BIN="$TARGET_DIR/release/docker-pkg"
+  [ -x "$BIN" ] || die "cargo built no $BIN"
 }
