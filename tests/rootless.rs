@@ -267,8 +267,8 @@ impl PrivateFolders {
         let thread = std::thread::spawn(move || {
             let mut seen = Seen::default();
             while flag.load(Ordering::Relaxed) {
-                seen.in_runtime.extend(owners_and_modes(&runtime));
-                let tmp = owners_and_modes(Path::new("/tmp"));
+                seen.in_runtime.extend(owners_and_modes(&runtime, 2));
+                let tmp = owners_and_modes(Path::new("/tmp"), 1);
                 seen.in_tmp
                     .extend(tmp.into_iter().filter(|(_, (owner, _))| *owner == uid));
                 std::thread::sleep(Duration::from_millis(10));
@@ -284,14 +284,24 @@ impl PrivateFolders {
     }
 }
 
-fn owners_and_modes(dir: &Path) -> Vec<(String, (u32, u32))> {
-    docker_pkg_entries(dir)
-        .into_iter()
-        .filter_map(|name| {
-            let metadata = std::fs::symlink_metadata(dir.join(&name)).ok()?;
-            Some((name, (metadata.uid(), metadata.mode() & 0o7777)))
-        })
-        .collect()
+/// docker-pkg's folders in `dir` and, `depth` above 1, in those folders (a folder of the run
+/// may hold the others), with their owner and mode.
+fn owners_and_modes(dir: &Path, depth: usize) -> Vec<(String, (u32, u32))> {
+    let mut found = Vec::new();
+    for name in docker_pkg_entries(dir) {
+        let path = dir.join(&name);
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !metadata.is_dir() {
+            continue;
+        }
+        if depth > 1 {
+            found.extend(owners_and_modes(&path, depth - 1));
+        }
+        found.push((name, (metadata.uid(), metadata.mode() & 0o7777)));
+    }
+    found
 }
 
 impl Seen {
