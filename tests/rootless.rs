@@ -306,8 +306,9 @@ fn owners_and_modes(dir: &Path, depth: usize) -> Vec<(String, (u32, u32))> {
 
 impl Seen {
     /// The build context of every image, the registry access and the `docker` of verify
-    /// scripts were all in the runtime folder, the user's, mode 0700; in `/tmp`, only
-    /// exported images, mode 0700 too.
+    /// scripts were all in the runtime folder, the user's, mode 0700; in `/tmp`, only the
+    /// run's folder for large files (exported images, the tools' temporary files), mode 0700
+    /// too.
     fn assert_private(&self, user: &UnprivilegedUser) {
         let names: Vec<&String> = self.in_runtime.keys().collect();
         for prefix in IMAGES.iter().chain(&["registry", "docker"]) {
@@ -321,8 +322,9 @@ impl Seen {
             assert_eq!((owner, mode), (user.uid, 0o700), "{name}: owner and mode");
         }
         for (name, &(_, mode)) in &self.in_tmp {
-            let export = name.starts_with("docker-pkg-export-");
-            assert!(export && mode == 0o700, "{name} in /tmp, mode {mode:o}");
+            let large =
+                name.starts_with("docker-pkg-run-") || name.starts_with("docker-pkg-export-");
+            assert!(large && mode == 0o700, "{name} in /tmp, mode {mode:o}");
         }
     }
 }
