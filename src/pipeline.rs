@@ -262,6 +262,7 @@ impl<'a> Pipeline<'a> {
     fn build(&self, image: usize) -> Result<(), Failure> {
         let entry = self.workspace.tree.get(image);
         let dockerfile = self.tools.renderer.render(image)?;
+        self.tools.renderer.check_numeric_user(image, &dockerfile)?;
         log::info!("Generated dockerfile for {}:\n{dockerfile}", entry.label);
         let context = BuildContext::create(&entry.definition.dir, entry.name(), &dockerfile)?;
         log::info!("{} - building the image", entry.label);

@@ -317,19 +317,16 @@ fn add_user_of_an_unmapped_user() {
     );
 }
 
+/// As 4.0.4, `force_numeric_user` is checked when building: render shows the Dockerfile.
 #[test]
-fn non_numeric_user_with_force_numeric_user() {
-    assert_bad_input(
-        Test::new().config("force_numeric_user: true\n").image(
-            "a",
-            "a",
-            "1.0",
-            &[],
-            "USER 0\nUSER {{ 'nobody' }}\n",
-        ),
-        1,
-        "the last USER instruction is not numeric (`USER nobody`)",
-    );
+fn render_shows_a_non_numeric_user_with_force_numeric_user() {
+    let output = Test::new()
+        .config("force_numeric_user: true\n")
+        .image("a", "a", "1.0", &[], "USER 0\nUSER {{ 'nobody' }}\n")
+        .args(["render", "--output", "out", "images"])
+        .run()
+        .success();
+    assert_eq!(output.read("out/a/Dockerfile"), "USER 0\nUSER nobody");
 }
 
 #[test]

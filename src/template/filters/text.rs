@@ -1,0 +1,212 @@
+//! Filters of text: case, padding, `indent`, `replace`, `truncate`, `wordcount`, `pprint`.
+
+use super::{soft_str, text_arg};
+use crate::template::error::Error;
+use crate::template::eval::Interp;
+use crate::template::format::printf;
+use crate::template::lexer::is_space;
+use crate::template::limits;
+use crate::template::methods;
+use crate::template::pprint::pformat;
+use crate::template::value::{Args, Value};
+
+type Result<T> = std::result::Result<T, Error>;
+
+pub fn lower(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    args.bind("lower", &[], 0)?;
+    Ok(Value::from(soft_str(&value)?.to_lowercase()))
+}
+
+pub fn upper(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    args.bind("upper", &[], 0)?;
+    Ok(Value::from(soft_str(&value)?.to_uppercase()))
+}
+
+pub fn capitalize(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    args.bind("capitalize", &[], 0)?;
+    Ok(Value::from(methods::capitalize(&soft_str(&value)?)))
+}
+
+/// Jinja2's `title`, not Python's: a word starts after `-`, whitespace or an opening
+/// bracket, and only its first character is upper-cased.
+pub fn title(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    args.bind("title", &[], 0)?;
+    let text = soft_str(&value)?;
+    let mut out = String::with_capacity(text.len());
+    let mut at_word_start = true;
+    for c in text.chars() {
+        let separator = c == '-' || is_space(c) || matches!(c, '(' | '{' | '[' | '<');
+        if separator {
+            out.push(c);
+        } else if at_word_start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        at_word_start = separator;
+    }
+    Ok(Value::from(out))
+}
+
+pub fn center(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    let bound = args.bind("center", &["width"], 0)?;
+    let width = Value::int(bound.int(0, 80)?);
+    let bound = Args::positional(vec![width]).bind_positional("center", 1, 2)?;
+    methods::justify(&soft_str(&value)?, "center", &bound)
+}
+
+pub fn string(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    args.bind("string", &[], 0)?;
+    Ok(match value {
+        Value::Markup(_) => value,
+        other => Value::from(soft_str(&other)?),
+    })
+}
+
+pub fn format(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    printf::filter(&value, args.positional, args.keywords)
+}
+
+pub fn replace(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    let bound = args.bind("replace", &["old", "new", "count"], 2)?;
+    let old = text_arg(bound.raw(0))?.unwrap_or_default();
+    let new = text_arg(bound.raw(1))?.unwrap_or_default();
+    let count = bound.int(2, -1)?;
+    Ok(Value::from(methods::python_replace(
+        &soft_str(&value)?,
+        &old,
+        &new,
+        count,
+    )?))
+}
+
+pub fn trim(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    let bound = args.bind("trim", &["chars"], 0)?;
+    let text = soft_str(&value)?;
+    let trimmed = match bound.get(0) {
+        Some(chars) => {
+            let chars = soft_str(chars)?;
+            text.trim_matches(|c| chars.contains(c)).to_owned()
+        }
+        None => text.trim_matches(is_space).to_owned(),
+    };
+    Ok(Value::from(trimmed))
+}
+
+/// `indent(width=4, first=False, blank=False)`: every line but the first (unless `first`)
+/// and the blank ones (unless `blank`) indented by `width` spaces, or by `width` itself when
+/// it is a string. The lines are split as Python's `splitlines()` does.
+pub fn indent(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    let bound = args.bind("indent", &["width", "first", "blank"], 0)?;
+    let indentation = match bound.raw(0) {
+        Some(width) if width.is_string() => soft_str(width)?,
+        _ => {
+            let width = bound.int(0, 4)?.max(0) as usize;
+            limits::check_text(width, "the indentation")?;
+            " ".repeat(width)
+        }
+    };
+    let (first, blank) = (bound.flag(1, false)?, bound.flag(2, false)?);
+    let text = soft_str(&value)? + "\n";
+    let lines = split_lines(&text);
+    let count = lines.len();
+    limits::charge_text(
+        text.len() + count.saturating_mul(indentation.len()),
+        "the indented text",
+    )?;
+    let mut out = String::new();
+    for (index, line) in lines.iter().enumerate() {
+        if index > 0 {
+            out.push('\n');
+            if blank || !line.is_empty() {
+                out.push_str(&indentation);
+            }
+        }
+        out.push_str(line);
+    }
+    if first {
+        out.insert_str(0, &indentation);
+    }
+    Ok(match value {
+        Value::Markup(_) => Value::Markup(out.into()),
+        _ => Value::from(out),
+    })
+}
+
+/// Python's `str.splitlines()`, without the line ends.
+fn split_lines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if crate::template::methods::is_line_break(c) {
+            if c == '\r' && chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            lines.push(std::mem::take(&mut current));
+        } else {
+            current.push(c);
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+/// `truncate(length=255, killwords=False, end='...', leeway=5)`.
+pub fn truncate(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    let bound = args.bind("truncate", &["length", "killwords", "end", "leeway"], 0)?;
+    let text = soft_str(&value)?;
+    let length = bound.int(0, 255)?;
+    let kill_words = bound.flag(1, false)?;
+    let end = text_arg(bound.raw(2))?.map_or_else(|| "...".to_owned(), |e| e.to_string());
+    let leeway = bound.int(3, 5)?;
+    let end_len = end.chars().count() as i64;
+    if length < end_len {
+        return Err(Error::new(
+            crate::template::error::ErrorKind::Filter,
+            format!("expected length >= {end_len}, got {length}"),
+        ));
+    }
+    if leeway < 0 {
+        return Err(Error::new(
+            crate::template::error::ErrorKind::Filter,
+            format!("expected leeway >= 0, got {leeway}"),
+        ));
+    }
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() as i64 <= length + leeway {
+        return Ok(Value::from(text));
+    }
+    let kept: String = chars[..(length - end_len) as usize].iter().collect();
+    if kill_words {
+        return Ok(Value::from(kept + &end));
+    }
+    let kept = match kept.rsplit_once(' ') {
+        Some((before, _)) => before.to_owned(),
+        None => kept,
+    };
+    Ok(Value::from(kept + &end))
+}
+
+/// The number of words (runs of letters, digits and `_`).
+pub fn wordcount(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    args.bind("wordcount", &[], 0)?;
+    let text = soft_str(&value)?;
+    let mut count = 0;
+    let mut in_word = false;
+    for c in text.chars() {
+        let word = c.is_alphanumeric() || c == '_';
+        if word && !in_word {
+            count += 1;
+        }
+        in_word = word;
+    }
+    Ok(Value::int(count))
+}
+
+pub fn pprint(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    args.bind("pprint", &[], 0)?;
+    Ok(Value::from(pformat(&value)?))
+}

@@ -1,0 +1,199 @@
+//! Python's `list` and `tuple` methods.
+
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+use crate::template::ast::CmpOp;
+use crate::template::error::{Error, ErrorKind};
+use crate::template::limits;
+use crate::template::ops;
+use crate::template::repr;
+use crate::template::value::{Args, ListRef, Value, iterate};
+
+type Result<T> = std::result::Result<T, Error>;
+
+pub const METHODS: &[&str] = &[
+    "append", "clear", "copy", "count", "extend", "index", "insert", "pop", "remove", "reverse",
+    "sort",
+];
+
+pub fn call(list: &ListRef, name: &str, args: Args) -> Result<Value> {
+    let func = format!("list.{name}");
+    match name {
+        "append" => {
+            let item = args
+                .bind_positional(&func, 1, 1)?
+                .raw(0)
+                .cloned()
+                .unwrap_or(Value::None);
+            grow(list, vec![item])
+        }
+        "extend" => {
+            let items = iterate(
+                args.bind_positional(&func, 1, 1)?
+                    .raw(0)
+                    .unwrap_or(&Value::None),
+            )?;
+            grow(list, items)
+        }
+        "insert" => {
+            let bound = args.bind_positional(&func, 2, 2)?;
+            let len = list.borrow().len() as i64;
+            let at = bound.int(0, 0)?;
+            let at = if at < 0 {
+                (at + len).max(0)
+            } else {
+                at.min(len)
+            };
+            limits::check_items(len as usize + 1, "the list")?;
+            list.borrow_mut()
+                .insert(at as usize, bound.raw(1).cloned().unwrap_or(Value::None));
+            Ok(Value::None)
+        }
+        "pop" => pop(list, args.bind_positional(&func, 0, 1)?.int(0, -1)?),
+        "remove" => {
+            let item = args
+                .bind_positional(&func, 1, 1)?
+                .raw(0)
+                .cloned()
+                .unwrap_or(Value::None);
+            let at = position(&list.borrow(), &item, 0, usize::MAX)?
+                .ok_or_else(|| Error::value_error("list.remove(x): x not in list"))?;
+            list.borrow_mut().remove(at);
+            Ok(Value::None)
+        }
+        "clear" => {
+            args.bind_positional(&func, 0, 0)?;
+            list.borrow_mut().clear();
+            Ok(Value::None)
+        }
+        "copy" => {
+            args.bind_positional(&func, 0, 0)?;
+            Ok(Value::list(list.borrow().clone()))
+        }
+        "reverse" => {
+            args.bind_positional(&func, 0, 0)?;
+            list.borrow_mut().reverse();
+            Ok(Value::None)
+        }
+        "sort" => {
+            let bound = args.bind(&func, &["key", "reverse"], 0)?;
+            if bound.get(0).is_some() {
+                return Err(Error::type_error(
+                    "a key function cannot be given in a template",
+                ));
+            }
+            let sorted = sort(list.borrow().clone(), bound.flag(1, false)?, |v| {
+                Ok(v.clone())
+            })?;
+            *list.borrow_mut() = sorted;
+            Ok(Value::None)
+        }
+        _ => call_tuple(&list.borrow().clone(), name, &args),
+    }
+}
+
+fn grow(list: &ListRef, items: Vec<Value>) -> Result<Value> {
+    limits::check_items(list.borrow().len() + items.len(), "the list")?;
+    list.borrow_mut().extend(items);
+    Ok(Value::None)
+}
+
+fn pop(list: &ListRef, at: i64) -> Result<Value> {
+    let len = list.borrow().len() as i64;
+    if len == 0 {
+        return Err(Error::new(ErrorKind::Index, "pop from empty list"));
+    }
+    let index = if at < 0 { at + len } else { at };
+    if !(0..len).contains(&index) {
+        return Err(Error::new(ErrorKind::Index, "pop index out of range"));
+    }
+    Ok(list.borrow_mut().remove(index as usize))
+}
+
+/// `count` and `index`, which lists, tuples and ranges share.
+pub fn call_tuple(items: &[Value], name: &str, args: &Args) -> Result<Value> {
+    match name {
+        "count" => {
+            let item = args
+                .bind_positional("count", 1, 1)?
+                .raw(0)
+                .cloned()
+                .unwrap_or(Value::None);
+            let mut found = 0;
+            for candidate in items {
+                if ops::equal(candidate, &item)? {
+                    found += 1;
+                }
+            }
+            Ok(Value::int(found))
+        }
+        _ => {
+            let bound = args.bind_positional("index", 1, 3)?;
+            let item = bound.raw(0).cloned().unwrap_or(Value::None);
+            let len = items.len() as i64;
+            let clamp = |i: i64| (if i < 0 { i + len } else { i }).clamp(0, len) as usize;
+            let (start, end) = (clamp(bound.int(1, 0)?), clamp(bound.int(2, len)?));
+            position(items, &item, start, end)?
+                .map(|i| Value::int(i as i64))
+                .ok_or_else(|| {
+                    Error::value_error(format!(
+                        "{} is not in list",
+                        repr::repr(&item).unwrap_or_default()
+                    ))
+                })
+        }
+    }
+}
+
+fn position(items: &[Value], item: &Value, start: usize, end: usize) -> Result<Option<usize>> {
+    for (i, candidate) in items.iter().enumerate().take(end).skip(start) {
+        if ops::equal(candidate, item)? {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+/// Python's stable `sorted(items, key=key, reverse=reverse)`, with `<` that may fail.
+pub fn sort(
+    mut items: Vec<Value>,
+    reverse: bool,
+    key: impl Fn(&Value) -> Result<Value>,
+) -> Result<Vec<Value>> {
+    let mut keyed = items
+        .drain(..)
+        .map(|item| Ok((key(&item)?, item)))
+        .collect::<Result<Vec<_>>>()?;
+    limits::charge_work(keyed.len() as u64)?;
+    let failure: Rc<RefCell<Option<Error>>> = Rc::default();
+    if reverse {
+        keyed.reverse();
+    }
+    keyed.sort_by(|(a, _), (b, _)| {
+        match ops::order(CmpOp::Lt, b, a) {
+            Ok(Ordering::Less) => return Ordering::Greater,
+            Ok(_) => {}
+            Err(e) => {
+                failure.borrow_mut().get_or_insert(e);
+                return Ordering::Equal;
+            }
+        }
+        match ops::order(CmpOp::Lt, a, b) {
+            Ok(Ordering::Less) => Ordering::Less,
+            Ok(_) => Ordering::Equal,
+            Err(e) => {
+                failure.borrow_mut().get_or_insert(e);
+                Ordering::Equal
+            }
+        }
+    });
+    if let Some(error) = failure.borrow_mut().take() {
+        return Err(error);
+    }
+    if reverse {
+        keyed.reverse();
+    }
+    Ok(keyed.into_iter().map(|(_, item)| item).collect())
+}

@@ -1,0 +1,73 @@
+//! Python's iteration of a value: the characters of a string, the keys of a dict, the items
+//! of a list, tuple, range or dict view.
+
+use super::{Value, View};
+use crate::template::error::Error;
+use crate::template::limits;
+
+/// The items `for x in value` goes through.
+pub fn iterate(value: &Value) -> Result<Vec<Value>, Error> {
+    let items: Vec<Value> = match value {
+        Value::Str(s) | Value::Markup(s) => {
+            let markup = matches!(value, Value::Markup(_));
+            s.chars()
+                .map(|c| {
+                    let c: std::rc::Rc<str> = c.to_string().into();
+                    if markup {
+                        Value::Markup(c)
+                    } else {
+                        Value::Str(c)
+                    }
+                })
+                .collect()
+        }
+        Value::List(l) => l.borrow().clone(),
+        Value::Tuple(t) => t.to_vec(),
+        Value::Dict(d) | Value::View(View::Keys, d) => d.borrow().keys().cloned().collect(),
+        Value::View(View::Values, d) => d.borrow().values().cloned().collect(),
+        Value::View(View::Items, d) => d
+            .borrow()
+            .iter()
+            .map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()]))
+            .collect(),
+        Value::Range(r) => {
+            limits::check_items(r.len(), "the items of this range")?;
+            r.iter().map(Value::int).collect()
+        }
+        Value::Object(o) if o.items().is_some() => o.items().unwrap_or_default(),
+        Value::Undefined(u) => {
+            u.check()?;
+            Vec::new()
+        }
+        other => {
+            return Err(Error::type_error(format!(
+                "'{}' object is not iterable",
+                other.type_name()
+            )));
+        }
+    };
+    limits::charge_work(items.len() as u64)?;
+    Ok(items)
+}
+
+/// Python's `len()`.
+pub fn length(value: &Value) -> Result<usize, Error> {
+    Ok(match value {
+        Value::Str(s) | Value::Markup(s) => s.chars().count(),
+        Value::List(l) => l.borrow().len(),
+        Value::Tuple(t) => t.len(),
+        Value::Dict(d) | Value::View(_, d) => d.borrow().len(),
+        Value::Range(r) => r.len(),
+        Value::Object(o) if o.items().is_some() => o.items().map_or(0, |i| i.len()),
+        Value::Undefined(u) => {
+            u.check()?;
+            0
+        }
+        other => {
+            return Err(Error::type_error(format!(
+                "object of type '{}' has no len()",
+                other.type_name()
+            )));
+        }
+    })
+}
