@@ -51,7 +51,7 @@ const TESTS: &[(&str, Test)] = &[
         none(a, "integer").map(|()| matches!(v, Value::Int(_)))
     }),
     ("iterable", |_, v, a| {
-        none(a, "iterable").map(|()| iterate(&v).is_ok())
+        none(a, "iterable").map(|()| iterable(&v))
     }),
     ("le", |_, v, a| compare(v, a, CmpOp::Lte)),
     ("<=", |_, v, a| compare(v, a, CmpOp::Lte)),
@@ -135,6 +135,15 @@ fn case(value: Value, args: Args, method: &str) -> Result<bool> {
     none(args, method)?;
     let text = repr::str(&value)?;
     methods::call(&Value::from(text), method, Args::default())?.truthy()
+}
+
+/// `iter(value)` would work (without using up an iterator).
+fn iterable(value: &Value) -> bool {
+    match value {
+        Value::Lazy(_) => true,
+        Value::Undefined(u) => !u.strict,
+        other => iterate(other).is_ok(),
+    }
 }
 
 fn callable(value: &Value) -> bool {

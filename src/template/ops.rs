@@ -349,6 +349,7 @@ fn equal_one(left: &Value, right: &Value) -> Result<bool> {
             (Some(x), Some(y)) => x == y,
             _ => std::rc::Rc::ptr_eq(a, b),
         },
+        (Value::Lazy(a), Value::Lazy(b)) => std::rc::Rc::ptr_eq(a, b),
         _ => false,
     })
 }
@@ -452,7 +453,7 @@ pub fn contains(haystack: &Value, needle: &Value) -> Result<bool> {
             }
             Ok(false)
         }
-        Value::List(_) | Value::Tuple(_) | Value::View(..) => {
+        Value::List(_) | Value::Tuple(_) | Value::View(..) | Value::Lazy(_) => {
             for item in iterate(haystack)? {
                 if equal(&item, needle)? {
                     return Ok(true);

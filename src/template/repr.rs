@@ -77,6 +77,7 @@ impl Writer {
                 };
             }
             Value::View(view, d) => self.view(*view, &d.borrow())?,
+            Value::Lazy(l) => self.out.push_str(&l.repr()),
             Value::Undefined(_) => self.out.push_str("Undefined"),
             Value::Object(o) => self.out.push_str(&o.repr()),
         }

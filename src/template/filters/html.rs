@@ -105,9 +105,13 @@ fn unescape(text: &str) -> String {
 /// escaped).
 pub fn tojson(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("tojson", &["indent"], 0)?;
-    let indent = bound.get(0).map(|_| bound.int(0, 0)).transpose()?;
+    let indent = match bound.get(0) {
+        None => None,
+        Some(Value::Str(s)) => Some(s.to_string()),
+        Some(_) => Some(" ".repeat(bound.int(0, 0)?.max(0) as usize)),
+    };
     let mut out = String::new();
-    json(&value, indent, 0, &mut out)?;
+    json(&value, indent.as_deref(), 0, &mut out)?;
     let safe = out
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
@@ -116,11 +120,11 @@ pub fn tojson(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     Ok(Value::Markup(safe.into()))
 }
 
-fn json(value: &Value, indent: Option<i64>, level: usize, out: &mut String) -> Result<()> {
+fn json(value: &Value, indent: Option<&str>, level: usize, out: &mut String) -> Result<()> {
     crate::template::limits::nested(|| json_one(value, indent, level, out))
 }
 
-fn json_one(value: &Value, indent: Option<i64>, level: usize, out: &mut String) -> Result<()> {
+fn json_one(value: &Value, indent: Option<&str>, level: usize, out: &mut String) -> Result<()> {
     match value {
         Value::None => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -179,7 +183,7 @@ fn json_container(
     out: &mut String,
     (open, close): (char, char),
     len: usize,
-    indent: Option<i64>,
+    indent: Option<&str>,
     level: usize,
     mut item: impl FnMut(usize, &mut String) -> Result<()>,
 ) -> Result<()> {
@@ -189,9 +193,9 @@ fn json_container(
         return Ok(());
     }
     let newline = |out: &mut String, level: usize| {
-        if let Some(width) = indent {
+        if let Some(unit) = indent {
             out.push('\n');
-            out.push_str(&" ".repeat(width.max(0) as usize * level));
+            out.push_str(&unit.repeat(level));
         }
     };
     for i in 0..len {

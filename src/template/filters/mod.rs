@@ -99,6 +99,18 @@ fn soft_str(value: &Value) -> Result<String, Error> {
     repr::str(value)
 }
 
+/// The text of a filter that uses string methods on its value, as `wordwrap` and `indent`
+/// do: anything else fails, as in Jinja2.
+fn string_only(value: &Value, method: &str) -> Result<String, Error> {
+    value.check()?;
+    value.as_str().map(str::to_owned).ok_or_else(|| {
+        Error::type_error(format!(
+            "'{}' object has no attribute '{method}'",
+            value.type_name()
+        ))
+    })
+}
+
 /// Lower case for a string, as the filters compare case-insensitively.
 fn ignore_case(value: Value) -> Value {
     match &value {

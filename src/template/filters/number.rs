@@ -27,6 +27,7 @@ pub fn abs(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
 /// `int(value, default=0, base=10)`: Python's `int()`, else `int(float())`, else the default.
 pub fn int(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("int", &["default", "base"], 0)?;
+    fail_if_undefined(&value)?;
     let default = bound.raw(0).cloned().unwrap_or(Value::int(0));
     let base = bound.int(1, 10)?;
     let direct = match &value {
@@ -46,10 +47,19 @@ pub fn int(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
 /// `float(value, default=0.0)`.
 pub fn float(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("float", &["default"], 0)?;
+    fail_if_undefined(&value)?;
     Ok(match to_float(&value)? {
         Some(f) => Value::Float(f),
         None => bound.raw(0).cloned().unwrap_or(Value::Float(0.0)),
     })
+}
+
+/// `int()` and `float()` of an undefined value (even a lenient one) fail in Jinja2.
+fn fail_if_undefined(value: &Value) -> Result<()> {
+    match value {
+        Value::Undefined(u) => Err(u.error()),
+        _ => Ok(()),
+    }
 }
 
 /// Python's `float(value)`; `None` where Python raises a TypeError or ValueError.

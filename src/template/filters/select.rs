@@ -4,14 +4,21 @@
 use super::{Getter, soft_str};
 use crate::template::error::{Error, ErrorKind};
 use crate::template::eval::Interp;
-use crate::template::value::{Args, Value, iterate};
+use crate::template::value::{Args, Lazy, Value, iterate};
 
 type Result<T> = std::result::Result<T, Error>;
 
 /// `map('filter', args…)` or `map(attribute='name', default=…)`.
-pub fn map(interp: &mut Interp, value: Value, mut args: Args) -> Result<Value> {
+pub fn map(interp: &mut Interp, value: Value, args: Args) -> Result<Value> {
+    Ok(Lazy::generator(
+        "sync_do_map",
+        map_items(interp, value, args),
+    ))
+}
+
+fn map_items(interp: &mut Interp, value: Value, mut args: Args) -> Result<Vec<Value>> {
     if !value.truthy()? {
-        return Ok(Value::list(Vec::new()));
+        return Ok(Vec::new());
     }
     let items = iterate(&value)?;
     let by_attribute =
@@ -19,11 +26,7 @@ pub fn map(interp: &mut Interp, value: Value, mut args: Args) -> Result<Value> {
     if by_attribute {
         let bound = args.bind("map", &["attribute", "default"], 1)?;
         let getter = Getter::new(bound.raw(0), bound.raw(1).cloned(), false);
-        return items
-            .iter()
-            .map(|item| getter.get(item))
-            .collect::<Result<Vec<_>>>()
-            .map(Value::list);
+        return items.iter().map(|item| getter.get(item)).collect();
     }
     if args.positional.is_empty() {
         return Err(Error::new(
@@ -36,7 +39,7 @@ pub fn map(interp: &mut Interp, value: Value, mut args: Args) -> Result<Value> {
     for item in items {
         out.push(interp.call_filter(&name, item, args.clone())?);
     }
-    Ok(Value::list(out))
+    Ok(out)
 }
 
 pub fn select(interp: &mut Interp, value: Value, args: Args) -> Result<Value> {
@@ -60,10 +63,21 @@ pub fn rejectattr(interp: &mut Interp, value: Value, args: Args) -> Result<Value
 fn select_or_reject(
     interp: &mut Interp,
     value: Value,
-    mut args: Args,
+    args: Args,
     keep: bool,
     by_attribute: bool,
 ) -> Result<Value> {
+    let items = selected(interp, value, args, keep, by_attribute);
+    Ok(Lazy::generator("select_or_reject", items))
+}
+
+fn selected(
+    interp: &mut Interp,
+    value: Value,
+    mut args: Args,
+    keep: bool,
+    by_attribute: bool,
+) -> Result<Vec<Value>> {
     let getter = if by_attribute {
         if args.positional.is_empty() {
             return Err(Error::new(
@@ -81,7 +95,7 @@ fn select_or_reject(
         Some(soft_str(&args.positional.remove(0))?)
     };
     if !value.truthy()? {
-        return Ok(Value::list(Vec::new()));
+        return Ok(Vec::new());
     }
     let mut out = Vec::new();
     for item in iterate(&value)? {
@@ -97,5 +111,5 @@ fn select_or_reject(
             out.push(item);
         }
     }
-    Ok(Value::list(out))
+    Ok(out)
 }

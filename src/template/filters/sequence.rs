@@ -9,7 +9,7 @@ use crate::template::eval::Interp;
 use crate::template::lookup;
 use crate::template::methods::sort as python_sort;
 use crate::template::ops;
-use crate::template::value::{Args, Key, Undefined, Value, View, iterate, length as len_of};
+use crate::template::value::{Args, Key, Lazy, Undefined, Value, View, iterate, length as len_of};
 use crate::template::{escape, limits};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -38,6 +38,12 @@ pub fn first(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
 
 pub fn last(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     args.bind("last", &[], 0)?;
+    if let Value::Lazy(lazy) = &value {
+        return Err(Error::type_error(format!(
+            "'{}' object is not reversible",
+            lazy.kind
+        )));
+    }
     Ok(iterate(&value)?
         .pop()
         .unwrap_or_else(|| strict_undefined("No last item, sequence was empty.")))
@@ -61,9 +67,20 @@ pub fn reverse(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
         Value::Str(s) => Ok(Value::from(s.chars().rev().collect::<String>())),
         Value::Markup(s) => Ok(Value::Markup(s.chars().rev().collect::<String>().into())),
         other => {
+            let kind = match other {
+                Value::List(_) => "list_reverseiterator",
+                Value::Tuple(_) => "reversed",
+                Value::Range(_) => "range_iterator",
+                Value::Dict(_) | Value::View(..) => "dict_reverseiterator",
+                _ => "",
+            };
             let mut items = iterate(other)?;
             items.reverse();
-            Ok(Value::list(items))
+            Ok(if kind.is_empty() {
+                Value::list(items)
+            } else {
+                Lazy::value(kind, "reversed", Ok(items))
+            })
         }
     }
 }
@@ -108,22 +125,33 @@ pub fn join(interp: &mut Interp, value: Value, args: Args) -> Result<Value> {
 /// `batch(linecount, fill_with=None)`: lists of `linecount` items.
 pub fn batch(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("batch", &["linecount", "fill_with"], 1)?;
-    let size = bound.int(0, 1)?;
-    if size <= 0 {
-        return Err(Error::value_error("batch size must be positive"));
+    let size = bound.raw(0).cloned().unwrap_or(Value::None);
+    let fill = bound.get(1).cloned();
+    Ok(Lazy::generator("do_batch", batches(&value, &size, fill)))
+}
+
+/// The rows of `batch`; a size of `None` makes one row, as in Jinja2.
+fn batches(value: &Value, size: &Value, fill: Option<Value>) -> Result<Vec<Value>> {
+    let items = iterate(value)?;
+    let size = match size {
+        Value::None if fill.is_some() && !items.is_empty() => {
+            return Err(Error::type_error(
+                "'<' not supported between instances of 'int' and 'NoneType'",
+            ));
+        }
+        Value::None => items.len().max(1),
+        other => other
+            .as_i64()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| Error::value_error("batch size must be a positive integer"))?
+            as usize,
+    };
+    let mut rows: Vec<Vec<Value>> = items.chunks(size).map(<[Value]>::to_vec).collect();
+    if let (Some(fill), Some(last)) = (fill, rows.last_mut()) {
+        let missing = size - last.len();
+        last.extend(std::iter::repeat_n(fill, missing));
     }
-    let items = iterate(&value)?;
-    let mut rows: Vec<Value> = items
-        .chunks(size as usize)
-        .map(|chunk| chunk.to_vec())
-        .map(Value::list)
-        .collect();
-    if let (Some(fill), Some(Value::List(last))) = (bound.get(1), rows.last_mut()) {
-        let missing = size as usize - last.borrow().len();
-        last.borrow_mut()
-            .extend(std::iter::repeat_n(fill.clone(), missing));
-    }
-    Ok(Value::list(rows))
+    Ok(rows.into_iter().map(Value::list).collect())
 }
 
 /// `slice(slices, fill_with=None)`: the items in `slices` columns.
@@ -131,7 +159,15 @@ pub fn slice(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("slice", &["slices", "fill_with"], 1)?;
     let slices = bound.int(0, 1)?.max(0) as usize;
     limits::check_items(slices, "the slices")?;
-    let items = iterate(&value)?;
+    let fill = bound.get(1).cloned();
+    Ok(Lazy::generator(
+        "sync_do_slice",
+        columns(&value, slices, fill),
+    ))
+}
+
+fn columns(value: &Value, slices: usize, fill: Option<Value>) -> Result<Vec<Value>> {
+    let items = iterate(value)?;
     let (per_slice, with_extra) = (items.len() / slices.max(1), items.len() % slices.max(1));
     let mut offset = 0;
     let mut out = Vec::new();
@@ -142,14 +178,14 @@ pub fn slice(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
         }
         let end = offset + (number + 1) * per_slice;
         let mut part = items[start..end].to_vec();
-        if let Some(fill) = bound.get(1)
+        if let Some(fill) = &fill
             && number >= with_extra
         {
             part.push(fill.clone());
         }
         out.push(Value::list(part));
     }
-    Ok(Value::list(out))
+    Ok(out)
 }
 
 /// `sort(reverse=False, case_sensitive=False, attribute=None)`; `attribute` may name
@@ -226,11 +262,12 @@ fn dict_of(value: &Value) -> crate::template::value::DictRef {
 /// `items`: the (key, value) pairs of a mapping (none of an undefined value).
 pub fn items(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     args.bind("items", &[], 0)?;
-    match &value {
-        Value::Undefined(_) => Ok(Value::list(Vec::new())),
-        Value::Dict(_) => Ok(Value::list(items_of(&value)?)),
+    let pairs = match &value {
+        Value::Undefined(_) => Ok(Vec::new()),
+        Value::Dict(_) => items_of(&value),
         _ => Err(Error::type_error("Can only get item pairs from a mapping.")),
-    }
+    };
+    Ok(Lazy::generator("do_items", pairs))
 }
 
 /// `groupby(attribute, default=None, case_sensitive=False)`: `(grouper, list)` tuples.
@@ -271,14 +308,21 @@ pub fn groupby(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
 pub fn unique(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("unique", &["case_sensitive", "attribute"], 0)?;
     let getter = Getter::new(bound.get(1), None, !bound.flag(0, false)?);
+    Ok(Lazy::generator(
+        "sync_do_unique",
+        first_of_each(&value, &getter),
+    ))
+}
+
+fn first_of_each(value: &Value, getter: &Getter) -> Result<Vec<Value>> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    for item in iterate(&value)? {
+    for item in iterate(value)? {
         if seen.insert(Key::of(&getter.get(&item)?)?) {
             out.push(item);
         }
     }
-    Ok(Value::list(out))
+    Ok(out)
 }
 
 fn min_or_max(value: &Value, args: &Args, name: &str, wanted: std::cmp::Ordering) -> Result<Value> {

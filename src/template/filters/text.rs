@@ -1,6 +1,6 @@
 //! Filters of text: case, padding, `indent`, `replace`, `truncate`, `wordcount`, `pprint`.
 
-use super::{soft_str, text_arg};
+use super::{soft_str, string_only, text_arg};
 use crate::template::error::Error;
 use crate::template::eval::Interp;
 use crate::template::format::printf;
@@ -107,7 +107,7 @@ pub fn indent(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
         }
     };
     let (first, blank) = (bound.flag(1, false)?, bound.flag(2, false)?);
-    let text = soft_str(&value)? + "\n";
+    let text = string_only(&value, "splitlines")? + "\n";
     let lines = split_lines(&text);
     let count = lines.len();
     limits::charge_text(

@@ -1,7 +1,7 @@
 //! `wordwrap`: each line of the text wrapped as Python's `textwrap.wrap` does, with its
 //! rules for breaking after hyphens and for breaking long words.
 
-use super::{soft_str, text_arg};
+use super::{string_only, text_arg};
 use crate::template::error::Error;
 use crate::template::eval::Interp;
 use crate::template::lexer::is_space;
@@ -33,7 +33,7 @@ pub fn wordwrap(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
         break_on_hyphens: bound.flag(3, true)?,
     };
     let wrapstring = text_arg(bound.get(2))?.map_or_else(|| "\n".to_owned(), |w| w.to_string());
-    let text = soft_str(&value)?;
+    let text = string_only(&value, "splitlines")?;
     let lines: Vec<String> = split_lines(&text)
         .iter()
         .map(|line| wrapper.wrap(line).join(&wrapstring))

@@ -56,6 +56,7 @@ impl Key {
                 }
                 None => Key::Identity(Rc::as_ptr(o) as *const () as usize),
             },
+            Value::Lazy(l) => Key::Identity(Rc::as_ptr(l) as usize),
             Value::Undefined(u) => {
                 u.check()?;
                 Key::Identity(Rc::as_ptr(u) as usize)

@@ -34,6 +34,7 @@ pub fn iterate(value: &Value) -> Result<Vec<Value>, Error> {
             limits::check_items(r.len(), "the items of this range")?;
             r.iter().map(Value::int).collect()
         }
+        Value::Lazy(lazy) => lazy.take()?,
         Value::Object(o) if o.items().is_some() => o.items().unwrap_or_default(),
         Value::Undefined(u) => {
             u.check()?;

@@ -7,6 +7,7 @@ mod args;
 mod dict;
 mod int;
 mod iter;
+mod lazy;
 mod object;
 mod range;
 mod undefined;
@@ -18,6 +19,7 @@ pub use args::{Args, Bound};
 pub use dict::{Dict, Key};
 pub use int::{Int, cmp_int_float};
 pub use iter::{iterate, length};
+pub use lazy::Lazy;
 pub use object::Object;
 pub use range::Range;
 pub use undefined::Undefined;
@@ -42,6 +44,8 @@ pub enum Value {
     Range(Range),
     /// `dict.keys()`, `dict.values()` or `dict.items()`: a live view of the dict.
     View(View, DictRef),
+    /// A generator or iterator: used up by the first loop over it.
+    Lazy(Rc<Lazy>),
     Undefined(Rc<Undefined>),
     Object(Rc<dyn Object>),
 }
@@ -124,6 +128,7 @@ impl Value {
             Value::View(View::Keys, _) => "dict_keys".into(),
             Value::View(View::Values, _) => "dict_values".into(),
             Value::View(View::Items, _) => "dict_items".into(),
+            Value::Lazy(l) => l.kind.into(),
             Value::Undefined(u) => u.type_name().into(),
             Value::Object(o) => o.type_name(),
         }
@@ -151,6 +156,7 @@ impl Value {
             Value::Tuple(t) => !t.is_empty(),
             Value::Dict(d) | Value::View(_, d) => !d.borrow().is_empty(),
             Value::Range(r) => r.len() > 0,
+            Value::Lazy(_) => true,
             Value::Undefined(u) => return u.check().map(|()| false),
             Value::Object(o) => o.truthy(),
         })
