@@ -146,9 +146,11 @@ fn iterable(value: &Value) -> bool {
     }
 }
 
+/// Python's `callable()`: undefined values have `__call__` (which fails).
 fn callable(value: &Value) -> bool {
     match value {
         Value::Object(o) => o.is_callable(),
+        Value::Undefined(_) => true,
         _ => false,
     }
 }

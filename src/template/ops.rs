@@ -10,9 +10,9 @@ use super::format::printf;
 use super::limits;
 use super::value::{Int, Value, cmp_int_float, iterate};
 
-/// Integers of more bits than this are refused rather than computed (Python would spend
-/// minutes and gigabytes on `2 ** 2 ** 40`).
-const MAX_INT_BITS: u64 = 1 << 24;
+/// Integers of more bits than this (about 300,000 digits) are refused rather than computed
+/// (Python would spend minutes and gigabytes on `2 ** 2 ** 40`).
+const MAX_INT_BITS: u64 = 1 << 20;
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -160,19 +160,7 @@ fn big_division(a: &Int, b: &Int) -> Result<Value> {
 fn power(left: &Value, right: &Value) -> Result<Value> {
     if let (Some(base), Some(exp)) = (left.as_int(), right.as_int()) {
         if !exp.is_negative() {
-            let exp = exp.to_i64().and_then(|e| u32::try_from(e).ok());
-            let bits = base
-                .bits()
-                .saturating_sub(1)
-                .max(u64::from(!base.is_zero()));
-            return match exp {
-                Some(exp)
-                    if base.bits() <= 1 || bits.saturating_mul(u64::from(exp)) <= MAX_INT_BITS =>
-                {
-                    Ok(Value::Int(base.pow(exp)))
-                }
-                _ => Err(Error::memory("the integer")),
-            };
+            return int_power(&base, &exp);
         }
         if base.is_zero() {
             return Err(zero_division("0.0 cannot be raised to a negative power"));
@@ -195,6 +183,27 @@ fn power(left: &Value, right: &Value) -> Result<Value> {
         ));
     }
     Ok(Value::Float(result))
+}
+
+/// `base ** exp` for a non-negative exponent; 0, 1 and -1 to any power are cheap.
+fn int_power(base: &Int, exp: &Int) -> Result<Value> {
+    if base.bits() <= 1 {
+        let odd = exp.modulo(&Int::Small(2)).is_some_and(|r| !r.is_zero());
+        let result = match base.to_i64() {
+            Some(0) if exp.is_zero() => 1,
+            Some(-1) if odd => -1,
+            Some(b) if b != 0 => 1,
+            _ => 0,
+        };
+        return Ok(Value::int(result));
+    }
+    let exp = exp.to_i64().and_then(|e| u32::try_from(e).ok());
+    match exp {
+        Some(exp) if base.bits().saturating_mul(u64::from(exp)) <= MAX_INT_BITS => {
+            Ok(Value::Int(base.pow(exp)))
+        }
+        _ => Err(Error::memory("the integer")),
+    }
 }
 
 fn add(left: &Value, right: &Value) -> Result<Value> {

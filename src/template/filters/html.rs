@@ -256,14 +256,20 @@ fn url_quote(text: &str, for_query: bool) -> String {
 
 pub fn urlencode(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     args.bind("urlencode", &[], 0)?;
-    let pairs = match &value {
-        Value::Str(_) | Value::Markup(_) => {
-            return Ok(Value::from(url_quote(&soft_str(&value)?, false)));
-        }
-        Value::Dict(_) => crate::template::methods::pairs_of(&value)?,
-        Value::List(_) | Value::Tuple(_) => crate::template::methods::pairs_of(&value)?,
-        other => return Ok(Value::from(url_quote(&soft_str(other)?, false))),
-    };
+    value.check()?;
+    let iterable = matches!(
+        value,
+        Value::List(_)
+            | Value::Tuple(_)
+            | Value::Dict(_)
+            | Value::Range(_)
+            | Value::View(..)
+            | Value::Lazy(_)
+    );
+    if !iterable {
+        return Ok(Value::from(url_quote(&soft_str(&value)?, false)));
+    }
+    let pairs = crate::template::methods::pairs_of(&value)?;
     let encoded: Result<Vec<String>> = pairs
         .iter()
         .map(|(k, v)| {

@@ -12,19 +12,28 @@ use crate::template::value::{Args, Value};
 
 type Result<T> = std::result::Result<T, Error>;
 
+/// `soft_str(value).method(args)`: a `Markup` stays one.
+fn soft_method(value: &Value, method: &str, args: Vec<Value>) -> Result<Value> {
+    let text = match value {
+        Value::Markup(_) => value.clone(),
+        other => Value::from(soft_str(other)?),
+    };
+    methods::call(&text, method, Args::positional(args))
+}
+
 pub fn lower(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     args.bind("lower", &[], 0)?;
-    Ok(Value::from(soft_str(&value)?.to_lowercase()))
+    soft_method(&value, "lower", Vec::new())
 }
 
 pub fn upper(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     args.bind("upper", &[], 0)?;
-    Ok(Value::from(soft_str(&value)?.to_uppercase()))
+    soft_method(&value, "upper", Vec::new())
 }
 
 pub fn capitalize(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     args.bind("capitalize", &[], 0)?;
-    Ok(Value::from(methods::capitalize(&soft_str(&value)?)))
+    soft_method(&value, "capitalize", Vec::new())
 }
 
 /// Jinja2's `title`, not Python's: a word starts after `-`, whitespace or an opening
@@ -50,9 +59,7 @@ pub fn title(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
 
 pub fn center(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("center", &["width"], 0)?;
-    let width = Value::int(bound.int(0, 80)?);
-    let bound = Args::positional(vec![width]).bind_positional("center", 1, 2)?;
-    methods::justify(&soft_str(&value)?, "center", &bound)
+    soft_method(&value, "center", vec![Value::int(bound.int(0, 80)?)])
 }
 
 pub fn string(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
@@ -82,15 +89,8 @@ pub fn replace(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
 
 pub fn trim(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("trim", &["chars"], 0)?;
-    let text = soft_str(&value)?;
-    let trimmed = match bound.get(0) {
-        Some(chars) => {
-            let chars = soft_str(chars)?;
-            text.trim_matches(|c| chars.contains(c)).to_owned()
-        }
-        None => text.trim_matches(is_space).to_owned(),
-    };
-    Ok(Value::from(trimmed))
+    let chars = bound.get(0).cloned().into_iter().collect();
+    soft_method(&value, "strip", chars)
 }
 
 /// `indent(width=4, first=False, blank=False)`: every line but the first (unless `first`)
@@ -157,6 +157,9 @@ fn split_lines(text: &str) -> Vec<String> {
 /// `truncate(length=255, killwords=False, end='...', leeway=5)`.
 pub fn truncate(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("truncate", &["length", "killwords", "end", "leeway"], 0)?;
+    if !value.is_string() {
+        return truncate_other(value, &bound);
+    }
     let text = soft_str(&value)?;
     let length = bound.int(0, 255)?;
     let kill_words = bound.flag(1, false)?;
@@ -188,6 +191,19 @@ pub fn truncate(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
         None => kept,
     };
     Ok(Value::from(kept + &end))
+}
+
+/// `truncate` of what is not a string: a short enough sequence comes back as it is; Jinja2
+/// fails on anything else (it has no length, or no `rsplit`).
+fn truncate_other(value: Value, bound: &crate::template::value::Bound) -> Result<Value> {
+    let len = crate::template::value::length(&value)? as i64;
+    if len <= bound.int(0, 255)? + bound.int(3, 5)? {
+        return Ok(value);
+    }
+    Err(Error::type_error(format!(
+        "'{}' object has no attribute 'rsplit'",
+        value.type_name()
+    )))
 }
 
 /// The number of words (runs of letters, digits and `_`).

@@ -62,7 +62,9 @@ impl<'a> Args<'a> {
                 mapping: None,
                 used: 0,
             },
-            Value::Dict(_) => Args {
+            // Python takes anything with items but a tuple or a string as a mapping: then
+            // arguments left over are no error.
+            Value::Dict(_) | Value::List(_) | Value::Range(_) => Args {
                 positional: vec![args.clone()],
                 mapping: Some(args),
                 used: 0,
@@ -78,7 +80,10 @@ impl<'a> Args<'a> {
     fn next(&mut self, key: Option<&str>) -> Result<Value> {
         if let Some(key) = key {
             let Some(Value::Dict(dict)) = self.mapping else {
-                return Err(Error::type_error("format requires a mapping"));
+                return Err(Error::type_error(match self.mapping {
+                    Some(other) => format!("{} indices must be integers", other.type_name()),
+                    None => "format requires a mapping".into(),
+                }));
             };
             self.used = self.positional.len();
             return dict

@@ -3,6 +3,7 @@
 
 mod dict;
 mod list;
+mod markup;
 mod str;
 mod text;
 
@@ -10,8 +11,8 @@ use std::rc::Rc;
 
 pub use dict::{from_pairs, pairs_of};
 pub use list::sort;
-pub use str::{justify, python_replace};
-pub use text::{capitalize, is_line_break};
+pub use str::python_replace;
+pub use text::is_line_break;
 
 use super::error::Error;
 use super::eval::Interp;
@@ -48,7 +49,8 @@ pub fn bound(value: &Value, name: &str) -> Option<Value> {
 /// `value.name(args)`; the caller checked that the method exists.
 pub fn call(value: &Value, name: &str, args: Args) -> Result<Value, Error> {
     match value {
-        Value::Str(s) | Value::Markup(s) => str::call(s, name, &args),
+        Value::Str(s) => str::call(s, name, &args),
+        Value::Markup(s) => markup::call(s, name, args),
         Value::List(l) => list::call(l, name, args),
         Value::Tuple(t) => list::call_tuple(t, name, &args),
         Value::Dict(d) => dict::call(d, name, args),

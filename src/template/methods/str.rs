@@ -423,7 +423,7 @@ fn count(s: &str, bound: &Bound) -> Result<Value> {
 }
 
 /// `center`, `ljust`, `rjust`: padded to `width` characters with a one-character fill.
-pub fn justify(s: &str, name: &str, bound: &Bound) -> Result<Value> {
+fn justify(s: &str, name: &str, bound: &Bound) -> Result<Value> {
     let width = bound.int(0, 0)?.max(0) as usize;
     let fill = match bound.raw(1) {
         None => ' ',

@@ -8,19 +8,8 @@ use crate::template::limits;
 /// The items `for x in value` goes through.
 pub fn iterate(value: &Value) -> Result<Vec<Value>, Error> {
     let items: Vec<Value> = match value {
-        Value::Str(s) | Value::Markup(s) => {
-            let markup = matches!(value, Value::Markup(_));
-            s.chars()
-                .map(|c| {
-                    let c: std::rc::Rc<str> = c.to_string().into();
-                    if markup {
-                        Value::Markup(c)
-                    } else {
-                        Value::Str(c)
-                    }
-                })
-                .collect()
-        }
+        // Iterating a `Markup` gives plain strings, as in Python.
+        Value::Str(s) | Value::Markup(s) => s.chars().map(|c| Value::from(c.to_string())).collect(),
         Value::List(l) => l.borrow().clone(),
         Value::Tuple(t) => t.to_vec(),
         Value::Dict(d) | Value::View(View::Keys, d) => d.borrow().keys().cloned().collect(),
