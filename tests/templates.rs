@@ -341,10 +341,27 @@ fn indent_of_a_yaml_block() {
     assert_eq!(dockerfile, golden("shapes", "indent-yaml-config"));
 }
 
-/// File modes: `'%o' % 493` is `755`, and a mode kept as the string `'0755'` prints as
-/// written.
+/// File modes. `mode: 0755` in config.yaml is the integer 493 (YAML 1.1 octal), which prints
+/// as 493, as in 4.0.4; `'%o' % mode` gives `755` back, and a quoted mode prints as written.
 #[test]
 fn octal_modes() {
+    let config = "mode: 0755\numask: 022\ntext: !!str 0755\n";
+    let dockerfile = render(
+        config,
+        "RUN chmod {{ '%o' % mode }} /usr/local/bin/run && echo {{ mode }} {{ text }}\n",
+    );
+    assert_eq!(
+        dockerfile,
+        "RUN chmod 755 /usr/local/bin/run && echo 493 0755"
+    );
+    assert_eq!(
+        render(
+            config,
+            "FROM scratch\nRUN chmod {{ mode }} /usr/local/bin/run && umask {{ umask }}\n\
+             RUN echo {{ text }} {{ mode + 0 }}\n"
+        ),
+        golden("config-yaml11", "octal-mode")
+    );
     let dockerfile = render(
         "",
         "RUN chmod {{ '%o' % 493 }} /usr/local/bin/entrypoint \\\n    \
@@ -368,7 +385,14 @@ fn octal_modes() {
 /// called; the other images are built.
 #[test]
 fn force_numeric_user_is_checked_when_building() {
-    let tool = support::RecordingTool::new("buildah", "if [ \"$1\" = images ]; then echo '[]'; fi");
+    let run_root = tempfile::tempdir().expect("a run root");
+    let tool = support::RecordingTool::new(
+        "buildah",
+        &format!(
+            "case \"$1\" in images) echo '[]' ;; info) echo '{{\"store\": {{\"RunRoot\": \"{}\"}}}}' ;; esac",
+            run_root.path().display()
+        ),
+    );
     let output = Test::new()
         .config("force_numeric_user: true\n")
         .image(

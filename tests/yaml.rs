@@ -18,7 +18,10 @@ fn fixtures() -> PathBuf {
 /// What the golden of a case would say of our reading.
 fn our_output(input: &[u8]) -> String {
     match yaml::load(input) {
-        Ok(value) => python::repr(&context::from_yaml(&sort_sets(value))),
+        // Python cannot print an int of more than 4300 digits either.
+        Ok(value) => {
+            python::repr(&context::from_yaml(&sort_sets(value))).unwrap_or_else(|_| "error".into())
+        }
         Err(error) => match error.line() {
             Some(line) => format!("error at line {line}"),
             None => "error".into(),
@@ -32,7 +35,7 @@ fn sort_sets(value: Value) -> Value {
     match value {
         Value::Set(set) => {
             let mut members: Vec<Value> = set.into_iter().collect();
-            members.sort_by_key(|m| python::repr(&context::from_yaml(m)));
+            members.sort_by_key(|m| python::repr(&context::from_yaml(m)).unwrap_or_default());
             Value::Set(members.into_iter().collect())
         }
         Value::Seq(items) => Value::Seq(items.into_iter().map(sort_sets).collect()),

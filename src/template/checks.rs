@@ -6,7 +6,7 @@ use super::ast::{BinOp, CmpOp};
 use super::error::Error;
 use super::eval::Interp;
 use super::ops;
-use super::repr;
+use super::python;
 use super::value::{Args, Value, iterate, length};
 use super::{filters, methods};
 
@@ -133,7 +133,7 @@ fn divisible_by(_: &mut Interp, value: Value, args: Args) -> Result<bool> {
 
 fn case(value: Value, args: Args, method: &str) -> Result<bool> {
     none(args, method)?;
-    let text = repr::str(&value)?;
+    let text = python::str(&value)?;
     methods::call(&Value::from(text), method, Args::default())?.truthy()
 }
 

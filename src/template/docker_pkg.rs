@@ -8,7 +8,7 @@ use super::apt::AptSettings;
 use super::error::{Error, ErrorKind};
 use super::lookup;
 use super::ops;
-use super::repr;
+use super::python;
 use super::value::{Args, Value};
 use crate::label::{ImageLabel, Repository};
 
@@ -69,7 +69,7 @@ impl DockerFilters {
                     format!("'{}' object has no attribute 'replace'", value.type_name()),
                 )),
             },
-            _ => repr::str(value).map(|packages| Value::from(self.apt.remove(&packages))),
+            _ => python::str(value).map(|packages| Value::from(self.apt.remove(&packages))),
         })
     }
 }
@@ -187,9 +187,9 @@ fn upstream_part(body: &str) -> Option<String> {
 /// warning.
 fn uid(user: &Value, uids: &Value) -> Result<Value> {
     match mapped(user, uids)? {
-        Some(uid) => Ok(Value::from(repr::str(&uid)?)),
+        Some(uid) => Ok(Value::from(python::str(&uid)?)),
         None => {
-            log::warn!("UID mapping for user {} not found", repr::str(user)?);
+            log::warn!("UID mapping for user {} not found", python::str(user)?);
             Ok(user.clone())
         }
     }
@@ -208,10 +208,10 @@ fn add_user(user: &Value, uids: &Value) -> Result<Value> {
     if ops::equal(&uid, user)? {
         return Err(filter_error(format!(
             "add_user: no uid is known for user '{}' (add it to known_uid_mappings)",
-            repr::str(user)?
+            python::str(user)?
         )));
     }
-    let (uid, user) = (repr::str(&uid)?, repr::str(user)?);
+    let (uid, user) = (python::str(&uid)?, python::str(user)?);
     Ok(Value::from(format!(
         "groupadd -o -g {uid} -r {user} && \
          useradd -l -o -r -m -d /var/lib/{user} -g {user} -u {uid} {user}"

@@ -1,14 +1,14 @@
 //! HTML escaping as markupsafe does it (`&#34;` and `&#39;` for the quotes).
 
 use super::error::Error;
-use super::repr;
+use super::python;
 use super::value::Value;
 
 /// The text of `value`, escaped unless it is already `Markup`.
 pub fn escape(value: &Value) -> Result<String, Error> {
     match value {
         Value::Markup(s) => Ok(s.to_string()),
-        other => Ok(escape_str(&repr::str(other)?)),
+        other => Ok(escape_str(&python::str(other)?)),
     }
 }
 

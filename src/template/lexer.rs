@@ -347,7 +347,7 @@ impl<'a> Lexer<'a> {
         let at = self.src[..self.pos].chars().count();
         Err(Error::syntax(format!(
             "unexpected char {} at {at}",
-            super::repr::str_repr(&c.to_string())
+            super::python::str_repr(&c.to_string())
         )))
     }
 }

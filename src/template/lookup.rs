@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::error::Error;
 use super::methods;
-use super::repr;
+use super::python;
 use super::value::{Int, Range, Undefined, Value, length};
 
 /// `value.name`.
@@ -40,8 +40,8 @@ pub fn subscript(value: &Value, key: &Value) -> Result<Value, Error> {
 fn missing(owner: &Value, key: &Value) -> Value {
     let owner_repr = owner.object_type_repr();
     let undefined = match key {
-        Value::Str(name) => Undefined::attribute(&owner_repr, &repr::str_repr(name)),
-        other => Undefined::element(&owner_repr, &repr::repr(other).unwrap_or_default()),
+        Value::Str(name) => Undefined::attribute(&owner_repr, &python::str_repr(name)),
+        other => Undefined::element(&owner_repr, &python::repr(other).unwrap_or_default()),
     };
     Value::Undefined(Rc::new(undefined))
 }

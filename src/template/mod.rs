@@ -27,8 +27,8 @@ mod methods;
 mod ops;
 mod parser;
 mod pprint;
+pub mod python;
 mod python_objects;
-mod repr;
 mod value;
 
 use std::path::{Component, Path, PathBuf};
@@ -168,8 +168,8 @@ fn apt_settings(config: &Config) -> AptSettings {
         proxy: proxy
             .truthy()
             .unwrap_or(false)
-            .then(|| repr::str(&proxy).unwrap_or_default()),
-        options: repr::str(&value("apt_options")).unwrap_or_default(),
+            .then(|| python::str(&proxy).unwrap_or_default()),
+        options: python::str(&value("apt_options")).unwrap_or_default(),
     }
 }
 

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use super::ast::CmpOp;
 use super::error::Error;
 use super::ops;
-use super::repr;
+use super::python;
 use super::value::Value;
 
 const WIDTH: usize = 80;
@@ -41,7 +41,7 @@ fn sorted_repr_one(value: &Value) -> Result<String, Error> {
             let comma = if items.len() == 1 { "," } else { "" };
             Ok(format!("({}{comma})", items.join(", ")))
         }
-        other => repr::repr(other),
+        other => python::repr(other),
     }
 }
 

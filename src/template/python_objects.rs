@@ -7,7 +7,7 @@ use std::fmt::Write;
 use chrono::{Datelike, Timelike};
 
 use super::eval::Interp;
-use super::repr;
+use super::python;
 use super::value::{Args, Object, Value};
 use crate::template::error::Error;
 use crate::yaml::{Date, DateTime};
@@ -101,7 +101,11 @@ impl Object for PyDateTime {
     /// Aware and naive datetimes are of different kinds: never equal, not ordered.
     fn value_key(&self) -> Option<(&'static str, Vec<u8>)> {
         let (aware, instant) = self.0.comparable();
-        let kind = if aware { "aware datetime" } else { "naive datetime" };
+        let kind = if aware {
+            "aware datetime"
+        } else {
+            "naive datetime"
+        };
         let text = instant.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
         Some((kind, text.into_bytes()))
     }
@@ -145,7 +149,10 @@ fn timezone_repr(seconds: i32) -> String {
     if seconds != 0 {
         fields.push(format!("seconds={seconds}"));
     }
-    format!("datetime.timezone(datetime.timedelta({}))", fields.join(", "))
+    format!(
+        "datetime.timezone(datetime.timedelta({}))",
+        fields.join(", ")
+    )
 }
 
 impl Object for PyBytes {
@@ -157,7 +164,11 @@ impl Object for PyBytes {
     /// `\xNN`.
     fn repr(&self) -> String {
         let bytes = &self.0;
-        let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') { '"' } else { '\'' };
+        let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+            '"'
+        } else {
+            '\''
+        };
         let mut out = format!("b{quote}");
         for &byte in bytes {
             match byte {
@@ -204,7 +215,7 @@ impl Object for PySet {
         let members: Vec<String> = self
             .0
             .iter()
-            .map(|m| repr::repr(m).unwrap_or_default())
+            .map(|m| python::repr(m).unwrap_or_default())
             .collect();
         format!("{{{}}}", members.join(", "))
     }

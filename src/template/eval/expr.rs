@@ -8,7 +8,7 @@ use crate::template::ast::{CmpOp, Expr, ExprKind};
 use crate::template::error::Error;
 use crate::template::limits;
 use crate::template::value::{Dict, Undefined, Value};
-use crate::template::{escape, lookup, ops, repr};
+use crate::template::{escape, lookup, ops, python};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -121,7 +121,7 @@ impl Interp<'_> {
             let part = if self.autoescape {
                 escape::escape(&value)?
             } else {
-                repr::str(&value)?
+                python::str(&value)?
             };
             limits::charge_text(text.len() + part.len(), "the joined text")?;
             text.push_str(&part);

@@ -6,7 +6,7 @@ use crate::template::ast::{FilterCall, Output, Stmt, StmtKind, Target};
 use crate::template::error::Error;
 use crate::template::limits::{self, MAX_TEXT};
 use crate::template::value::{Value, iterate};
-use crate::template::{escape, repr};
+use crate::template::{escape, python};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -95,7 +95,7 @@ impl Interp<'_> {
         let text = if self.autoescape {
             escape::escape(value)?
         } else {
-            repr::str(value)?
+            python::str(value)?
         };
         self.write_text(&text, frame, out)
     }

@@ -6,7 +6,7 @@ use crate::template::error::Error;
 use crate::template::escape::{escape as escape_value, escape_str};
 use crate::template::eval::Interp;
 use crate::template::lexer::is_space;
-use crate::template::repr::float_repr;
+use crate::template::python::float_repr;
 use crate::template::value::{Args, Value, iterate};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -128,7 +128,7 @@ fn json_one(value: &Value, indent: Option<&str>, level: usize, out: &mut String)
     match value {
         Value::None => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&crate::template::repr::int_str(i)?),
+        Value::Int(i) => out.push_str(&crate::template::python::int_str(i)?),
         Value::Float(f) if f.is_nan() => out.push_str("NaN"),
         Value::Float(f) if f.is_infinite() => {
             out.push_str(if *f > 0.0 { "Infinity" } else { "-Infinity" })
@@ -304,7 +304,7 @@ pub fn xmlattr(interp: &mut Interp, value: Value, args: Args) -> Result<Value> {
         {
             return Err(Error::value_error(format!(
                 "Invalid character in attribute name: {}",
-                crate::template::repr::str_repr(&key)
+                crate::template::python::str_repr(&key)
             )));
         }
         items.push(format!("{}=\"{}\"", escape_str(&key), escape_value(item)?));

@@ -13,7 +13,7 @@ use super::docker_pkg;
 use super::error::Error;
 use super::eval::Interp;
 use super::lookup;
-use super::repr;
+use super::python;
 use super::value::{Args, Int, Value};
 
 pub type Filter = fn(&mut Interp, Value, Args) -> Result<Value, Error>;
@@ -96,7 +96,7 @@ fn default(_: &mut Interp, value: Value, args: Args) -> Result<Value, Error> {
 
 /// Jinja2's `soft_str`: the text of a value, `Markup` kept as it is.
 fn soft_str(value: &Value) -> Result<String, Error> {
-    repr::str(value)
+    python::str(value)
 }
 
 /// The text of a filter that uses string methods on its value, as `wordwrap` and `indent`

@@ -384,7 +384,7 @@ pub fn attr(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     if is_item {
         return Ok(Value::Undefined(Rc::new(Undefined::attribute(
             &value.object_type_repr(),
-            &crate::template::repr::str_repr(&name),
+            &crate::template::python::str_repr(&name),
         ))));
     }
     Ok(found)

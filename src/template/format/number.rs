@@ -1,7 +1,7 @@
 //! Numbers as C's printf and Python's format() write them: fixed, exponent and general
 //! notation, with Python's exponent of at least two digits.
 
-use crate::template::repr::float_repr;
+use crate::template::python::float_repr;
 
 /// `inf`, `-inf` and `nan` in the case the format asks for.
 fn special(f: f64, upper: bool) -> Option<String> {

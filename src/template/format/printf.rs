@@ -7,7 +7,7 @@ use super::number;
 use crate::template::error::{Error, ErrorKind};
 use crate::template::escape;
 use crate::template::limits;
-use crate::template::repr;
+use crate::template::python;
 use crate::template::value::{Int, Value};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -196,9 +196,9 @@ impl Spec {
 
     fn apply(&self, value: &Value) -> Result<String> {
         let (body, numeric) = match self.kind {
-            's' => (self.truncate(repr::str(value)?), false),
-            'r' => (self.truncate(repr::repr(value)?), false),
-            'a' => (self.truncate(ascii(&repr::repr(value)?)), false),
+            's' => (self.truncate(python::str(value)?), false),
+            'r' => (self.truncate(python::repr(value)?), false),
+            'a' => (self.truncate(ascii(&python::repr(value)?)), false),
             'c' => (character(value)?, false),
             'd' | 'i' | 'u' => (self.signed(&integer(value, self.kind, true)?, 10)?, true),
             'o' | 'x' | 'X' => (
@@ -231,7 +231,7 @@ impl Spec {
 
     fn signed(&self, int: &Int, radix: u32) -> Result<String> {
         let digits = if radix == 10 {
-            repr::int_str(&int.abs())?
+            python::int_str(&int.abs())?
         } else {
             int.abs().to_str_radix(radix)
         };
@@ -325,7 +325,7 @@ fn integer(value: &Value, kind: char, real_allowed: bool) -> Result<Int> {
         }
         Value::Float(f) if real_allowed => Err(Error::new(
             ErrorKind::Overflow,
-            format!("cannot convert float {} to integer", repr::float_repr(*f)),
+            format!("cannot convert float {} to integer", python::float_repr(*f)),
         )),
         other => Err(Error::type_error(format!(
             "%{kind} format: {} is required, not {}",
@@ -393,7 +393,7 @@ pub fn filter(
             "can't handle positional and keyword arguments at the same time",
         ));
     }
-    let template = Value::from(repr::str(value)?);
+    let template = Value::from(python::str(value)?);
     let args = if keywords.is_empty() {
         Value::tuple(positional)
     } else {

@@ -4,7 +4,7 @@
 use super::number;
 use crate::template::error::Error;
 use crate::template::limits;
-use crate::template::repr;
+use crate::template::python;
 use crate::template::value::{Int, Value};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -25,7 +25,7 @@ struct Spec {
 /// `format(value, spec)`.
 pub fn apply(value: &Value, spec: &str) -> Result<String> {
     if spec.is_empty() {
-        return repr::str(value);
+        return python::str(value);
     }
     let spec = parse(spec)?;
     limits::check_text(spec.width, "the formatted string")?;
@@ -127,7 +127,7 @@ impl Spec {
 
     fn int(&self, int: &Int) -> Result<String> {
         let digits = match self.kind {
-            None | Some('d' | 'n') => repr::int_str(&int.abs())?,
+            None | Some('d' | 'n') => python::int_str(&int.abs())?,
             Some('b') => int.abs().to_str_radix(2),
             Some('o') => int.abs().to_str_radix(8),
             Some('x') => int.abs().to_str_radix(16),

@@ -4,7 +4,7 @@ use super::spec;
 use crate::template::error::{Error, ErrorKind};
 use crate::template::limits;
 use crate::template::lookup;
-use crate::template::repr;
+use crate::template::python;
 use crate::template::value::{Args, Value};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -71,9 +71,9 @@ impl Fields<'_> {
         let value = self.resolve(name)?;
         let value = match conversion {
             None => value,
-            Some("s") => Value::from(repr::str(&value)?),
-            Some("r") => Value::from(repr::repr(&value)?),
-            Some("a") => Value::from(super::printf::ascii(&repr::repr(&value)?)),
+            Some("s") => Value::from(python::str(&value)?),
+            Some("r") => Value::from(python::repr(&value)?),
+            Some("a") => Value::from(super::printf::ascii(&python::repr(&value)?)),
             Some(other) => {
                 return Err(Error::value_error(format!(
                     "Unknown conversion specifier {other}"

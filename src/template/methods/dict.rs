@@ -1,7 +1,7 @@
 //! Python's `dict` methods.
 
 use crate::template::error::{Error, ErrorKind};
-use crate::template::repr;
+use crate::template::python;
 use crate::template::value::{Args, Dict, DictRef, Value, View, iterate};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -77,7 +77,7 @@ pub fn call(dict: &DictRef, name: &str, args: Args) -> Result<Value> {
 }
 
 fn key_error(key: &Value) -> Error {
-    Error::new(ErrorKind::Key, repr::repr(key).unwrap_or_default())
+    Error::new(ErrorKind::Key, python::repr(key).unwrap_or_default())
 }
 
 /// `d.update(other, **kwargs)`: a mapping or pairs, then the keyword arguments.

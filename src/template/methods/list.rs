@@ -8,7 +8,7 @@ use crate::template::ast::CmpOp;
 use crate::template::error::{Error, ErrorKind};
 use crate::template::limits;
 use crate::template::ops;
-use crate::template::repr;
+use crate::template::python;
 use crate::template::value::{Args, ListRef, Value, iterate};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -140,7 +140,7 @@ pub fn call_tuple(items: &[Value], name: &str, args: &Args) -> Result<Value> {
                 .ok_or_else(|| {
                     Error::value_error(format!(
                         "{} is not in list",
-                        repr::repr(&item).unwrap_or_default()
+                        python::repr(&item).unwrap_or_default()
                     ))
                 })
         }

@@ -4,7 +4,7 @@ use super::text::{self, is_space};
 use crate::template::error::Error;
 use crate::template::format::str_format;
 use crate::template::limits;
-use crate::template::repr;
+use crate::template::python;
 use crate::template::value::{Args, Bound, Value, iterate};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -110,7 +110,7 @@ fn predicate(s: &str, name: &str) -> bool {
         "isalnum" => all(|c| text::is_alpha(c) || text::is_numeric(c)),
         "isspace" => all(is_space),
         "isascii" => s.is_ascii(),
-        "isprintable" => s.chars().all(repr::is_printable),
+        "isprintable" => s.chars().all(python::is_printable),
         "isidentifier" => {
             let mut chars = s.chars();
             chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
@@ -544,7 +544,7 @@ mod tests {
     use super::*;
 
     fn call_str(s: &str, name: &str, args: Vec<Value>) -> String {
-        crate::template::repr::repr(&call(s, name, &Args::positional(args)).unwrap()).unwrap()
+        crate::template::python::repr(&call(s, name, &Args::positional(args)).unwrap()).unwrap()
     }
 
     #[test]

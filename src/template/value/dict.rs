@@ -52,7 +52,10 @@ impl Key {
             Value::Object(o) => match o.value_key() {
                 Some((kind, bytes)) => Key::Object(kind, bytes),
                 None if o.items().is_some() => {
-                    return Err(Error::type_error(format!("unhashable type: '{}'", o.type_name())));
+                    return Err(Error::type_error(format!(
+                        "unhashable type: '{}'",
+                        o.type_name()
+                    )));
                 }
                 None => Key::Identity(Rc::as_ptr(o) as *const () as usize),
             },

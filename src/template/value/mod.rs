@@ -244,7 +244,7 @@ impl From<&str> for Value {
 
 impl std::fmt::Debug for Value {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match super::repr::repr(self) {
+        match super::python::repr(self) {
             Ok(text) => f.write_str(&text),
             Err(_) => write!(f, "<{}>", self.type_name()),
         }

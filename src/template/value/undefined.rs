@@ -15,7 +15,7 @@ impl Undefined {
     pub fn name(name: &str) -> Undefined {
         Undefined::strict(format!(
             "{} is undefined",
-            crate::template::repr::str_repr(name)
+            crate::template::python::str_repr(name)
         ))
     }
 
