@@ -50,36 +50,45 @@ impl Interp<'_> {
             }
             ExprKind::Concat(items) => self.concat(items, frame),
             ExprKind::Compare(first, rest) => self.compare(first, rest, frame),
-            ExprKind::And(left, right) => {
-                let left = self.eval(left, frame)?;
-                if left.truthy()? {
-                    self.eval(right, frame)
-                } else {
-                    Ok(left)
-                }
-            }
-            ExprKind::Or(left, right) => {
-                let left = self.eval(left, frame)?;
-                if left.truthy()? {
-                    Ok(left)
-                } else {
-                    self.eval(right, frame)
-                }
-            }
+            ExprKind::And(left, right) => self.logic(left, right, false, frame),
+            ExprKind::Or(left, right) => self.logic(left, right, true, frame),
             ExprKind::Cond(test, then, otherwise) => {
-                if self.eval(test, frame)?.truthy()? {
-                    return self.eval(then, frame);
-                }
-                match otherwise {
-                    Some(otherwise) => self.eval(otherwise, frame),
-                    None => Ok(Value::Undefined(Rc::new(Undefined::lenient(format!(
-                        "the inline if-expression on line {} in '{}' evaluated to false and no \
-                         else section was defined.",
-                        expr.line,
-                        self.current_template()
-                    ))))),
-                }
+                self.conditional(test, then, otherwise.as_deref(), expr.line, frame)
             }
+        }
+    }
+
+    /// `a and b` (the first false operand, else the last) or `a or b` (the first true one,
+    /// else the last), as Python gives them.
+    fn logic(&mut self, left: &Expr, right: &Expr, or: bool, frame: &Frame) -> Result<Value> {
+        let left = self.eval(left, frame)?;
+        if left.truthy()? == or {
+            Ok(left)
+        } else {
+            self.eval(right, frame)
+        }
+    }
+
+    /// `a if test else b`; without `else`, a false test gives a lenient undefined value,
+    /// which prints as nothing.
+    fn conditional(
+        &mut self,
+        test: &Expr,
+        then: &Expr,
+        otherwise: Option<&Expr>,
+        line: usize,
+        frame: &Frame,
+    ) -> Result<Value> {
+        if self.eval(test, frame)?.truthy()? {
+            return self.eval(then, frame);
+        }
+        match otherwise {
+            Some(otherwise) => self.eval(otherwise, frame),
+            None => Ok(Value::Undefined(Rc::new(Undefined::lenient(format!(
+                "the inline if-expression on line {line} in '{}' evaluated to false and no else \
+                 section was defined.",
+                self.current_template()
+            ))))),
         }
     }
 

@@ -9,7 +9,7 @@ use crate::template::error::{Error, ErrorKind};
 use crate::template::limits;
 use crate::template::ops;
 use crate::template::python;
-use crate::template::value::{Args, ListRef, Value, iterate};
+use crate::template::value::{Args, Bound, ListRef, Value, iterate};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -20,78 +20,65 @@ pub const METHODS: &[&str] = &[
 
 pub fn call(list: &ListRef, name: &str, args: Args) -> Result<Value> {
     let func = format!("list.{name}");
+    let one = |args: &Args| -> Result<Value> {
+        let bound = args.bind_positional(&func, 1, 1)?;
+        Ok(bound.raw(0).cloned().unwrap_or(Value::None))
+    };
+    let done = |()| Value::None;
     match name {
-        "append" => {
-            let item = args
-                .bind_positional(&func, 1, 1)?
-                .raw(0)
-                .cloned()
-                .unwrap_or(Value::None);
-            grow(list, vec![item])
-        }
-        "extend" => {
-            let items = iterate(
-                args.bind_positional(&func, 1, 1)?
-                    .raw(0)
-                    .unwrap_or(&Value::None),
-            )?;
-            grow(list, items)
-        }
-        "insert" => {
-            let bound = args.bind_positional(&func, 2, 2)?;
-            let len = list.borrow().len() as i64;
-            let at = bound.int(0, 0)?;
-            let at = if at < 0 {
-                (at + len).max(0)
-            } else {
-                at.min(len)
-            };
-            limits::check_items(len as usize + 1, "the list")?;
-            list.borrow_mut()
-                .insert(at as usize, bound.raw(1).cloned().unwrap_or(Value::None));
-            Ok(Value::None)
-        }
+        "append" => grow(list, vec![one(&args)?]),
+        "extend" => grow(list, iterate(&one(&args)?)?),
+        "insert" => insert(list, &args.bind_positional(&func, 2, 2)?),
         "pop" => pop(list, args.bind_positional(&func, 0, 1)?.int(0, -1)?),
-        "remove" => {
-            let item = args
-                .bind_positional(&func, 1, 1)?
-                .raw(0)
-                .cloned()
-                .unwrap_or(Value::None);
-            let at = position(&list.borrow(), &item, 0, usize::MAX)?
-                .ok_or_else(|| Error::value_error("list.remove(x): x not in list"))?;
-            list.borrow_mut().remove(at);
-            Ok(Value::None)
-        }
-        "clear" => {
-            args.bind_positional(&func, 0, 0)?;
-            list.borrow_mut().clear();
-            Ok(Value::None)
-        }
-        "copy" => {
-            args.bind_positional(&func, 0, 0)?;
-            Ok(Value::list(list.borrow().clone()))
-        }
-        "reverse" => {
-            args.bind_positional(&func, 0, 0)?;
-            list.borrow_mut().reverse();
-            Ok(Value::None)
-        }
-        "sort" => {
-            let bound = args.bind(&func, &["key", "reverse"], 0)?;
-            if bound.get(0).is_some() {
-                return Err(Error::type_error(
-                    "a key function cannot be given in a template",
-                ));
-            }
-            let sorted = sort(list.borrow().clone(), bound.flag(1, false)?, |v| {
-                Ok(v.clone())
-            })?;
-            *list.borrow_mut() = sorted;
-            Ok(Value::None)
-        }
+        "remove" => remove(list, &one(&args)?),
+        "clear" => args
+            .bind_positional(&func, 0, 0)
+            .map(|_| list.borrow_mut().clear())
+            .map(done),
+        "copy" => args
+            .bind_positional(&func, 0, 0)
+            .map(|_| Value::list(list.borrow().clone())),
+        "reverse" => args
+            .bind_positional(&func, 0, 0)
+            .map(|_| list.borrow_mut().reverse())
+            .map(done),
+        "sort" => sort_in_place(list, &args.bind(&func, &["key", "reverse"], 0)?),
         _ => call_tuple(&list.borrow().clone(), name, &args),
     }
+}
+
+fn insert(list: &ListRef, bound: &Bound) -> Result<Value> {
+    let len = list.borrow().len() as i64;
+    let at = bound.int(0, 0)?;
+    let at = if at < 0 {
+        (at + len).max(0)
+    } else {
+        at.min(len)
+    };
+    limits::check_items(len as usize + 1, "the list")?;
+    let item = bound.raw(1).cloned().unwrap_or(Value::None);
+    list.borrow_mut().insert(at as usize, item);
+    Ok(Value::None)
+}
+
+fn remove(list: &ListRef, item: &Value) -> Result<Value> {
+    let at = position(&list.borrow(), item, 0, usize::MAX)?
+        .ok_or_else(|| Error::value_error("list.remove(x): x not in list"))?;
+    list.borrow_mut().remove(at);
+    Ok(Value::None)
+}
+
+fn sort_in_place(list: &ListRef, bound: &Bound) -> Result<Value> {
+    if bound.get(0).is_some() {
+        return Err(Error::type_error(
+            "a key function cannot be given in a template",
+        ));
+    }
+    let sorted = sort(list.borrow().clone(), bound.flag(1, false)?, |v| {
+        Ok(v.clone())
+    })?;
+    *list.borrow_mut() = sorted;
+    Ok(Value::None)
 }
 
 fn grow(list: &ListRef, items: Vec<Value>) -> Result<Value> {
