@@ -29,9 +29,13 @@ pub fn int(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("int", &["default", "base"], 0)?;
     fail_if_undefined(&value)?;
     let default = bound.raw(0).cloned().unwrap_or(Value::int(0));
-    let base = bound.int(1, 10)?;
+    // A base that is no integer fails Python's int(), and the filter goes on with float().
+    let base = match bound.raw(1) {
+        None => Some(10),
+        Some(base) => base.as_i64(),
+    };
     let direct = match &value {
-        Value::Str(s) | Value::Markup(s) => parse_int(s, base),
+        Value::Str(s) | Value::Markup(s) => base.and_then(|base| parse_int(s, base)),
         Value::Float(f) => return float_to_int(*f).map(Value::Int),
         other => other.as_int(),
     };
@@ -171,7 +175,8 @@ pub fn parse_float(text: &str) -> Option<f64> {
 /// `round(value, precision=0, method='common')`.
 pub fn round(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("round", &["precision", "method"], 0)?;
-    let precision = bound.int(0, 0)?;
+    let no_precision = matches!(bound.raw(0), Some(Value::None));
+    let precision = bound.int_or_none(0, 0)?;
     let method = bound
         .raw(1)
         .and_then(Value::as_str)
@@ -187,6 +192,10 @@ pub fn round(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
         && precision >= 0
     {
         return Ok(Value::Int(int));
+    }
+    if no_precision && method == "common" {
+        let f = value.as_f64().unwrap_or(f64::NAN);
+        return float_to_int(f.round_ties_even()).map(Value::Int);
     }
     let f = value.as_f64().ok_or_else(|| {
         Error::type_error(format!(

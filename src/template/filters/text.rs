@@ -78,7 +78,7 @@ pub fn replace(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let bound = args.bind("replace", &["old", "new", "count"], 2)?;
     let old = text_arg(bound.raw(0))?.unwrap_or_default();
     let new = text_arg(bound.raw(1))?.unwrap_or_default();
-    let count = bound.int(2, -1)?;
+    let count = bound.int_or_none(2, -1)?;
     Ok(Value::from(methods::python_replace(
         &soft_str(&value)?,
         &old,
@@ -164,7 +164,7 @@ pub fn truncate(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     let length = bound.int(0, 255)?;
     let kill_words = bound.flag(1, false)?;
     let end = text_arg(bound.raw(2))?.map_or_else(|| "...".to_owned(), |e| e.to_string());
-    let leeway = bound.int(3, 5)?;
+    let leeway = bound.int_or_none(3, 5)?;
     let end_len = end.chars().count() as i64;
     if length < end_len {
         return Err(Error::new(
@@ -197,7 +197,7 @@ pub fn truncate(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
 /// fails on anything else (it has no length, or no `rsplit`).
 fn truncate_other(value: Value, bound: &crate::template::value::Bound) -> Result<Value> {
     let len = crate::template::value::length(&value)? as i64;
-    if len <= bound.int(0, 255)? + bound.int(3, 5)? {
+    if len <= bound.int(0, 255)? + bound.int_or_none(3, 5)? {
         return Ok(value);
     }
     Err(Error::type_error(format!(

@@ -99,9 +99,9 @@ impl Bound {
         self.0.get(index).and_then(Option::as_ref)
     }
 
-    /// An integer argument, `default` when not given.
+    /// An integer argument, `default` when not given (an explicit `None` is no integer).
     pub fn int(&self, index: usize, default: i64) -> Result<i64, Error> {
-        match self.get(index) {
+        match self.raw(index) {
             None => Ok(default),
             Some(v) => v.as_i64().ok_or_else(|| {
                 Error::type_error(format!(
@@ -109,6 +109,14 @@ impl Bound {
                     v.type_name()
                 ))
             }),
+        }
+    }
+
+    /// An integer argument, `default` when not given or `None`.
+    pub fn int_or_none(&self, index: usize, default: i64) -> Result<i64, Error> {
+        match self.get(index) {
+            None => Ok(default),
+            Some(_) => self.int(index, default),
         }
     }
 
