@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::engine_kind::EngineKind;
 
@@ -28,7 +28,8 @@ pub struct Cli {
         long = "configfile",
         value_name = "FILE",
         default_value = "config.yaml",
-        global = true
+        global = true,
+        value_hint = ValueHint::FilePath
     )]
     pub configfile: PathBuf,
 
@@ -43,6 +44,16 @@ pub struct Cli {
     /// The container tool to drive (overrides `engine:` of the configuration).
     #[arg(long, value_name = "ENGINE", global = true, value_parser = parse_engine)]
     pub engine: Option<EngineKind>,
+
+    /// Where the log goes [default: `log_file` of the config, else ./docker-pkg-build.log];
+    /// with --info or --debug, the log goes there as well as to the terminal.
+    #[arg(long, value_name = "PATH", global = true, value_hint = ValueHint::FilePath)]
+    pub log_file: Option<PathBuf>,
+
+    /// When to colour the output: `auto` colours a terminal unless NO_COLOR is set (or
+    /// CLICOLOR_FORCE forces colours anywhere).
+    #[arg(long, value_enum, value_name = "WHEN", global = true, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
 
     #[command(subcommand)]
     pub command: Command,
@@ -81,6 +92,51 @@ pub enum Command {
     /// image built on it gets "Refresh for update in parent image NAME:" and a bumped version.
     /// Every changelog is checked before any is written: on a problem nothing changes.
     Update(UpdateArgs),
+    /// Report what in a tree breaks builds later; exit 2 when a build would fail.
+    ///
+    /// Errors: a template naming an unknown image through image_tag, or failing to render; a
+    /// `FROM` naming an image of the tree by its label without a dependency on it; a test.sh
+    /// that bash cannot run; an unreadable definition; a dependency cycle. Warnings: an image
+    /// a template names through image_tag that `Depends:` does not list (it is a dependency
+    /// all the same); a `Depends:` entry naming nothing known; a changelog whose newest entry
+    /// Debian's tools refuse. `build` and `render` say the same as warnings when they start.
+    Lint(LintArgs),
+    /// Print a completion script for a shell: `source <(docker-pkg completions bash)`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `docker-pkg manpage > docker-pkg.1`.
+    Manpage,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+    /// The directory to scan for image definitions.
+    #[arg(value_name = "DIRECTORY", value_hint = ValueHint::DirPath)]
+    pub directory: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// One line per finding, then the counts.
+    Text,
+    /// `{"findings": [...], "errors": N, "warnings": N}`.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `--nightly` / `--snapshot`.
@@ -128,8 +184,23 @@ pub struct BuildArgs {
     /// [default: `verify_timeout` of the config, else no limit].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub verify_timeout: Option<Duration>,
+    /// Scan, ask the registry, and print what a run would do to each image and why, without
+    /// building, pulling or pushing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write a JSON report of the run (or, with --dry-run, of the plan) to FILE.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub report: Option<PathBuf>,
+    /// Write the verification results as JUnit XML to FILE (one test case per verified
+    /// image).
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub junit: Option<PathBuf>,
+    /// Write an HTML report of the run to FILE: a table of the images, a timeline of the steps
+    /// and the dependency graph, in one file that needs no network.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub report_html: Option<PathBuf>,
     /// The directory to scan for image definitions.
-    #[arg(value_name = "DIRECTORY")]
+    #[arg(value_name = "DIRECTORY", value_hint = ValueHint::DirPath)]
     pub directory: PathBuf,
 }
 
@@ -142,10 +213,10 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub suffix: SuffixArgs,
     /// Where to write `<name>/Dockerfile` for each image, and `chain.txt`.
-    #[arg(long, value_name = "OUT")]
+    #[arg(long, value_name = "OUT", value_hint = ValueHint::DirPath)]
     pub output: PathBuf,
     /// The directory to scan for image definitions.
-    #[arg(value_name = "DIRECTORY")]
+    #[arg(value_name = "DIRECTORY", value_hint = ValueHint::DirPath)]
     pub directory: PathBuf,
 }
 
@@ -154,7 +225,7 @@ pub struct GraphArgs {
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
     /// The directory to scan for image definitions.
-    #[arg(value_name = "DIRECTORY")]
+    #[arg(value_name = "DIRECTORY", value_hint = ValueHint::DirPath)]
     pub directory: PathBuf,
 }
 
@@ -188,7 +259,7 @@ pub struct PruneArgs {
     #[arg(long, value_name = "ID", value_parser = parse_nightly_id)]
     pub nightly: Option<String>,
     /// The directory to scan for image definitions.
-    #[arg(value_name = "DIRECTORY")]
+    #[arg(value_name = "DIRECTORY", value_hint = ValueHint::DirPath)]
     pub directory: PathBuf,
 }
 
@@ -217,6 +288,6 @@ pub struct UpdateArgs {
     #[arg(short = 'v', long)]
     pub version: Option<String>,
     /// The directory to scan for image definitions.
-    #[arg(value_name = "DIRECTORY")]
+    #[arg(value_name = "DIRECTORY", value_hint = ValueHint::DirPath)]
     pub directory: PathBuf,
 }

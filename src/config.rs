@@ -68,6 +68,8 @@ pub struct Config {
     pub build_timeout: Option<Duration>,
     /// How long one image's verification may take; no limit by default.
     pub verify_timeout: Option<Duration>,
+    /// Where the log goes, instead of `./docker-pkg-build.log`.
+    pub log_file: Option<PathBuf>,
     /// Every key of the merged configuration: the templates' context.
     pub values: Mapping,
 }
@@ -139,6 +141,7 @@ impl Config {
             insecure_registries: keys.insecure_registries.unwrap_or_default(),
             build_timeout: keys.build_timeout.map(|t| t.0),
             verify_timeout: keys.verify_timeout.map(|t| t.0),
+            log_file: keys.log_file,
             values,
         })
     }
@@ -192,6 +195,8 @@ struct Keys {
     build_timeout: Option<Timeout>,
     #[serde(default)]
     verify_timeout: Option<Timeout>,
+    #[serde(default)]
+    log_file: Option<PathBuf>,
 }
 
 /// The defaults of docker-pkg 4.0.4, which the templates see too.

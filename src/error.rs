@@ -40,6 +40,12 @@ pub enum Error {
     Signals(std::io::Error),
     #[error("cannot make a folder for the run's temporary files: {0}")]
     RunDir(std::io::Error),
+    #[error(
+        "lint found {errors} problem{} that make{} a build fail",
+        if *errors == 1 { "" } else { "s" },
+        if *errors == 1 { "s" } else { "" }
+    )]
+    Lint { errors: usize },
     #[error("cannot write the log file {path}: {source}")]
     Log {
         path: PathBuf,

@@ -7,8 +7,16 @@ use crate::tree::ImageTree;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
-    #[error("dependency cycle (each image depends on the next): {}", .0.join(" -> "))]
-    Cycle(Vec<String>),
+    #[error(
+        "dependency cycle (each image depends on the next): {}{}",
+        .images.join(" -> "),
+        .undeclared.iter().map(|(a, b)| format!("; {a} names {b} only through image_tag")).collect::<String>()
+    )]
+    Cycle {
+        images: Vec<String>,
+        /// The edges of the cycle that only a template's `image_tag` makes: (image, named).
+        undeclared: Vec<(String, String)>,
+    },
 }
 
 /// A `Depends:` entry that names neither an image of the tree nor a base image.
@@ -26,6 +34,11 @@ pub struct DependencyGraph {
     /// For each image, the indices (into the configured `base_images`) of the base images it
     /// names in its control file.
     base_dependencies: Vec<Vec<usize>>,
+    /// For each image, the dependencies its template names through `image_tag` that its
+    /// control file does not list.
+    undeclared: Vec<Vec<usize>>,
+    /// The names a control file uses for the base images.
+    base_names: Vec<String>,
     /// Every image, each after its dependencies; ties keep scan order.
     order: Vec<usize>,
     unknown: Vec<UnknownDependency>,
@@ -34,7 +47,18 @@ pub struct DependencyGraph {
 impl DependencyGraph {
     /// Resolves every `Depends:` name. A name that is neither an image of the tree nor one of
     /// `base_images` makes no edge; [`DependencyGraph::unknown`] lists them.
+    #[cfg(test)]
     pub fn new(tree: &ImageTree, base_images: &[String]) -> Result<DependencyGraph, GraphError> {
+        DependencyGraph::with_implied(tree, base_images, &[])
+    }
+
+    /// [`DependencyGraph::new`], with `implied[i]` (the images the template of image `i`
+    /// names) as dependencies of image `i` too.
+    pub fn with_implied(
+        tree: &ImageTree,
+        base_images: &[String],
+        implied: &[Vec<usize>],
+    ) -> Result<DependencyGraph, GraphError> {
         let base_by_name: HashMap<&str, usize> = base_images
             .iter()
             .enumerate()
@@ -43,6 +67,7 @@ impl DependencyGraph {
         let mut dependencies = Vec::with_capacity(tree.len());
         let mut base_dependencies = Vec::with_capacity(tree.len());
         let mut unknown = Vec::new();
+        let mut undeclared = Vec::with_capacity(tree.len());
         for (index, image) in tree.images().iter().enumerate() {
             let mut images = Vec::new();
             let mut bases = Vec::new();
@@ -58,6 +83,14 @@ impl DependencyGraph {
                     });
                 }
             }
+            let named = implied.get(index).map_or(&[][..], Vec::as_slice);
+            let extra: Vec<usize> = named
+                .iter()
+                .copied()
+                .filter(|named| !images.contains(named))
+                .collect();
+            images.extend(&extra);
+            undeclared.push(extra);
             dependencies.push(images);
             base_dependencies.push(bases);
         }
@@ -67,18 +100,22 @@ impl DependencyGraph {
                 dependents[dep].push(image);
             }
         }
-        let order = topological_order(&dependencies, &dependents).map_err(|cycle| {
-            GraphError::Cycle(
-                cycle
-                    .into_iter()
-                    .map(|i| tree.get(i).name().to_owned())
+        let name = |image: usize| tree.get(image).name().to_owned();
+        let order =
+            topological_order(&dependencies, &dependents).map_err(|cycle| GraphError::Cycle {
+                images: cycle.iter().map(|&i| name(i)).collect(),
+                undeclared: cycle
+                    .windows(2)
+                    .filter(|pair| undeclared[pair[0]].contains(&pair[1]))
+                    .map(|pair| (name(pair[0]), name(pair[1])))
                     .collect(),
-            )
-        })?;
+            })?;
         Ok(DependencyGraph {
             dependencies,
             dependents,
             base_dependencies,
+            undeclared,
+            base_names: base_by_name.into_keys().map(str::to_owned).collect(),
             order,
             unknown,
         })
@@ -104,6 +141,16 @@ impl DependencyGraph {
 
     pub fn base_dependencies(&self, image: usize) -> &[usize] {
         &self.base_dependencies[image]
+    }
+
+    /// The names a control file uses for the base images.
+    pub fn base_names(&self) -> impl Iterator<Item = &str> {
+        self.base_names.iter().map(String::as_str)
+    }
+
+    /// The dependencies of `image` that only its template names (through `image_tag`).
+    pub fn undeclared(&self, image: usize) -> &[usize] {
+        &self.undeclared[image]
     }
 
     /// `roots` and, recursively, those of their dependencies for which `follow` holds, each
@@ -251,6 +298,26 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "dependency cycle (each image depends on the next): self -> self"
+        );
+    }
+
+    #[test]
+    fn implied_dependencies_order_the_tree_and_are_told_apart() {
+        let tree = tree(&[("child", &[]), ("parent", &[]), ("other", &["parent"])]);
+        let (child, parent) = (0, 1);
+        let implied = [vec![parent], vec![], vec![parent]];
+        let graph = DependencyGraph::with_implied(&tree, &[], &implied).unwrap();
+        assert_eq!(names(&tree, graph.order()), ["parent", "child", "other"]);
+        assert_eq!(graph.dependencies(child), [parent]);
+        assert_eq!(graph.undeclared(child), [parent]);
+        assert!(graph.undeclared(2).is_empty());
+
+        let tree = self::tree(&[("a", &["b"]), ("b", &[])]);
+        let err = DependencyGraph::with_implied(&tree, &[], &[vec![], vec![0]]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dependency cycle (each image depends on the next): a -> b -> a; b names a only \
+             through image_tag"
         );
     }
 

@@ -25,8 +25,10 @@ mod fakes;
 mod graph;
 mod image_locks;
 mod image_state;
+mod implied;
 mod interrupt;
 pub mod label;
+mod lint;
 mod logging;
 mod pipeline;
 mod plan;
@@ -37,6 +39,7 @@ mod record;
 pub mod registry;
 mod regular_file;
 mod replace_all;
+mod report;
 pub mod retry;
 mod rootless;
 mod run_dir;
@@ -45,6 +48,7 @@ mod scheduler;
 mod select;
 mod settings;
 mod step;
+mod style;
 mod summary;
 pub mod template;
 mod tree;
@@ -57,33 +61,49 @@ use cli::{Cli, Command, SuffixArgs};
 use config::Config;
 use error::{Error, Outcome};
 use label::TagSuffix;
-use logging::Verbosity;
+use logging::{LogFile, Verbosity};
 
 /// Runs one command line.
 pub fn run(cli: &Cli) -> Result<Outcome, Error> {
-    logging::init(verbosity(cli))?;
+    style::init(cli.color);
+    match &cli.command {
+        Command::Completions(args) => return commands::completions(args.shell),
+        Command::Manpage => return commands::manpage(),
+        _ => {}
+    }
     let mode = match cli.command {
         Command::Build(_) | Command::Prune(_) | Command::Update(_) => interrupt::Mode::Finish,
-        Command::Render(_) | Command::Graph(_) => interrupt::Mode::Exit,
+        _ => interrupt::Mode::Exit,
     };
     interrupt::install(mode).map_err(Error::Signals)?;
+    let mut config = Config::load(&cli.configfile)?;
+    if let Some(engine) = cli.engine {
+        config.engine = engine;
+    }
+    let log_file = log_file(cli, &config);
+    logging::init(verbosity(cli), &log_file)?;
     // The commands that start container tools keep their temporary files in one folder.
     let _run_dir = match mode {
         interrupt::Mode::Finish => Some(run_dir::RunDir::start().map_err(Error::RunDir)?),
         interrupt::Mode::Exit => None,
     };
-    let mut config = Config::load(&cli.configfile)?;
-    if let Some(engine) = cli.engine {
-        config.engine = engine;
-    }
     let result = match &cli.command {
         Command::Build(args) => {
-            commands::build(&config, args, &suffix(args.suffix), verbosity(cli))
+            let log_path = log_file.path(verbosity(cli));
+            commands::build(
+                &config,
+                args,
+                &suffix(args.suffix),
+                verbosity(cli),
+                log_path,
+            )
         }
         Command::Render(args) => commands::render(&config, args, &suffix(args.suffix)),
         Command::Graph(args) => commands::graph(&config, args),
+        Command::Lint(args) => commands::lint(&config, args),
         Command::Prune(args) => commands::prune(&config, args),
         Command::Update(args) => commands::update(&config, args),
+        Command::Completions(_) | Command::Manpage => Ok(Outcome::Success),
     };
     match (result, interrupt::received()) {
         // What an interruption stopped is no error of the configuration or the input.
@@ -93,6 +113,19 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
             Ok(Outcome::Interrupted { signal })
         }
         (result, _) => result,
+    }
+}
+
+/// Where the log of this command line goes: nowhere for the commands that only read.
+fn log_file(cli: &Cli, config: &Config) -> LogFile {
+    let read_only = matches!(
+        cli.command,
+        Command::Graph(_) | Command::Render(_) | Command::Lint(_)
+    );
+    match cli.log_file.clone().or_else(|| config.log_file.clone()) {
+        _ if read_only => LogFile::None,
+        Some(path) => LogFile::Chosen(path),
+        None => LogFile::Default(logging::LOG_FILE.into()),
     }
 }
 

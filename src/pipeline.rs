@@ -10,9 +10,10 @@ use crate::engine::{BuildRequest, Engine, EngineError, LocalNames};
 use crate::image_locks::{ImageLock, ImageLocks};
 use crate::image_state::{ImageState, InvalidTransition};
 use crate::label::ImageLabel;
+use crate::logging::IMAGE_FAILURES;
 use crate::plan::Plan;
 use crate::process;
-use crate::record::{ImageRecord, StepRun};
+use crate::record::{ImageRecord, StepRun, TestOutput, Tested};
 use crate::registry::RegistryClient;
 use crate::scheduler::{Job, Outcomes};
 use crate::step::{Failure, Step, StepError};
@@ -48,6 +49,7 @@ struct Progress {
     /// The digest of the manifest published.
     digest: Option<String>,
     steps: Vec<StepRun>,
+    tested: Option<Tested>,
 }
 
 pub struct Pipeline<'a> {
@@ -80,6 +82,7 @@ impl<'a> Pipeline<'a> {
                         current: None,
                         digest: None,
                         steps: Vec::new(),
+                        tested: None,
                     })
                 })
                 .collect(),
@@ -98,8 +101,9 @@ impl<'a> Pipeline<'a> {
                 ImageRecord {
                     initial: self.plan.initial(image),
                     steps: progress.steps,
-                    digest: progress.digest,
                     outcome: None,
+                    tested: progress.tested,
+                    digest: progress.digest,
                 }
             })
             .collect();
@@ -112,10 +116,8 @@ impl<'a> Pipeline<'a> {
     /// The work steps of `image` that went well so far: `built, verified`, say.
     pub fn steps_done(&self, image: usize) -> Vec<&'static str> {
         let record = ImageRecord {
-            initial: None,
             steps: self.progress(image).steps.clone(),
-            digest: None,
-            outcome: None,
+            ..ImageRecord::default()
         };
         record.done()
     }
@@ -209,7 +211,15 @@ impl<'a> Pipeline<'a> {
         let started = SystemTime::now();
         let clock = Instant::now();
         self.progress(image).current = Some(step);
+        let label = self.label(image);
+        if step != Step::Check {
+            log::info!("{label}: {step} started");
+        }
         let result = work().and_then(|()| self.advance(image, step).map_err(Failure::from));
+        if step != Step::Check {
+            let how = if result.is_ok() { "done" } else { "failed" };
+            log::info!("{label}: {step} {how} after {:.1?}", clock.elapsed());
+        }
         let mut progress = self.progress(image);
         progress.current = None;
         progress.steps.push(StepRun {
@@ -288,13 +298,23 @@ impl<'a> Pipeline<'a> {
     fn verify(&self, image: usize) -> Result<(), Failure> {
         let entry = self.workspace.tree.get(image);
         let name = entry.name();
+        let mut output = TestOutput::default();
         let verification =
             self.tools
                 .verifier
                 .verify(&entry.definition.dir, &entry.label, &mut |line| {
-                    log::info!("[{name}] {line}")
-                })?;
-        if let Verification::Skipped { missing } = verification {
+                    log::info!("[{name}] {line}");
+                    output.push(line);
+                });
+        self.progress(image).tested = Some(match &verification {
+            Ok(Verification::Skipped { missing }) => Tested::NoTest {
+                missing: missing.clone(),
+            },
+            _ => Tested::Ran {
+                output: output.text(),
+            },
+        });
+        if let Verification::Skipped { missing } = verification? {
             log::info!(
                 "Could not find path {}, skipping verification of {}",
                 missing.display(),
@@ -381,7 +401,7 @@ impl Job for Pipeline<'_> {
 
     fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), StepError> {
         self.work(image, release)
-            .inspect_err(|error| log::error!("{error}"))
+            .inspect_err(|error| log::error!(target: IMAGE_FAILURES, "{error}"))
     }
 
     fn panicked(&self, image: usize, message: String) -> StepError {
@@ -391,7 +411,7 @@ impl Job for Pipeline<'_> {
             image: self.label(image).to_string(),
             failure: Failure::Panic(message),
         };
-        log::error!("{error}");
+        log::error!(target: IMAGE_FAILURES, "{error}");
         error
     }
 

@@ -2,6 +2,8 @@
 //! time, the chain of images to work on, and the steps of each. Plain data and functions: the
 //! engine and the registry are asked through traits, so that planning is tested without them.
 
+mod reason;
+
 use std::collections::BTreeMap;
 
 use crate::engine::EngineError;
@@ -12,6 +14,8 @@ use crate::select::Selection;
 use crate::step::{Failure, Step};
 use crate::tree::TreeError;
 use crate::workspace::Workspace;
+
+pub use reason::Reason;
 
 /// What a run may do besides building.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +70,8 @@ pub struct Plan {
     blocked: BTreeMap<usize, Blocker>,
     /// The images to work on, each after those it is built on.
     chain: Vec<usize>,
+    /// Whether each image is in the chain.
+    in_chain: Vec<bool>,
     /// Whether `--select` matched any image at all.
     selected_any: bool,
 }
@@ -127,11 +133,14 @@ impl Plan {
             .copied()
             .filter(|&i| missing(i) || (options.publish && initial[i] == Some(ImageState::Built)));
         let chain = workspace.graph.with_dependencies(roots, missing);
+        let mut in_chain = vec![false; initial.len()];
+        chain.iter().for_each(|&image| in_chain[image] = true);
         Plan {
             options,
             initial,
             blocked,
             chain,
+            in_chain,
             selected_any: !selected.is_empty(),
         }
     }
@@ -154,6 +163,43 @@ impl Plan {
     /// Why `image` fails before any step, if it does.
     pub fn blocker(&self, image: usize) -> Option<&Blocker> {
         self.blocked.get(&image)
+    }
+
+    /// Whether the run works on `image`.
+    pub fn works_on(&self, image: usize) -> bool {
+        self.in_chain[image]
+    }
+
+    /// Why `image` gets what [`Plan::planned`] says.
+    pub fn reason(&self, image: usize) -> Reason {
+        match (
+            self.blocker(image),
+            self.initial(image),
+            self.works_on(image),
+        ) {
+            (Some(Blocker::Defect(_)), ..) => Reason::InvalidTag,
+            (Some(Blocker::Unchecked(_)), ..) | (None, None, _) => Reason::Unchecked,
+            (None, Some(ImageState::Published), _) => Reason::Published,
+            (None, Some(ImageState::ToBuild), true) => Reason::Missing,
+            (None, Some(ImageState::Built | ImageState::Verified), true) => {
+                Reason::BuiltNotPublished
+            }
+            (None, Some(ImageState::Built | ImageState::Verified), false)
+                if !self.options.publish =>
+            {
+                Reason::KeptLocal
+            }
+            (None, Some(_), false) => Reason::NotSelected,
+        }
+    }
+
+    /// The steps the run takes `image` through if all goes well: none outside the chain.
+    pub fn planned(&self, workspace: &Workspace, image: usize) -> Vec<Step> {
+        if self.works_on(image) {
+            self.steps(workspace, image)
+        } else {
+            Vec::new()
+        }
     }
 
     /// The steps `image` goes through if all goes well.

@@ -23,19 +23,20 @@ pub fn hide() {
     }
 }
 
-/// Prints a line on standard error, above the progress bar when one is shown.
+/// Prints a line on standard error, above the progress bar when one is shown (colours kept
+/// only where wanted, see `style`).
 pub fn eprint_line(line: &str) {
     match active().as_ref() {
-        Some(bar) => bar.suspend(|| eprintln!("{line}")),
-        None => eprintln!("{line}"),
+        Some(bar) => bar.suspend(|| anstream::eprintln!("{line}")),
+        None => anstream::eprintln!("{line}"),
     }
 }
 
 /// Prints a line on standard output, above the progress bar when one is shown.
 pub fn print_line(line: &str) {
     match active().as_ref() {
-        Some(bar) => bar.suspend(|| println!("{line}")),
-        None => println!("{line}"),
+        Some(bar) => bar.suspend(|| anstream::println!("{line}")),
+        None => anstream::println!("{line}"),
     }
 }
 

@@ -2,6 +2,8 @@
 //! through with their timings, and its outcome. The summary and the reports read this one
 //! record.
 
+use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::image_state::ImageState;
@@ -17,8 +19,54 @@ pub struct StepRun {
     pub succeeded: bool,
 }
 
+/// What the verify step found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tested {
+    /// The test ran (and passed or failed, as the step says); its output, the last lines
+    /// when it printed a lot (the log has all of it).
+    Ran { output: String },
+    /// The test file named by `verify_args` does not exist: nothing to run, the image passes.
+    NoTest { missing: PathBuf },
+}
+
+/// The last lines a test printed, for the reports: enough to see why it failed, bounded so
+/// that a chatty test does not fill the memory.
+#[derive(Debug, Default)]
+pub struct TestOutput {
+    lines: VecDeque<String>,
+    dropped: usize,
+}
+
+impl TestOutput {
+    const LINES: usize = 200;
+
+    pub fn push(&mut self, line: &str) {
+        if self.lines.len() == Self::LINES {
+            self.lines.pop_front();
+            self.dropped += 1;
+        }
+        self.lines.push_back(line.to_owned());
+    }
+
+    /// The lines kept, with a first line saying how many went before them.
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        if self.dropped > 0 {
+            text.push_str(&format!(
+                "[{} earlier lines are in the log]\n",
+                self.dropped
+            ));
+        }
+        for line in &self.lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    }
+}
+
 /// What happened to one image.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ImageRecord {
     /// Its state at scan time; `None` when the scan could not tell (see the outcome).
     pub initial: Option<ImageState>,
@@ -27,6 +75,8 @@ pub struct ImageRecord {
     pub digest: Option<String>,
     /// `None` when the run did not work on it.
     pub outcome: Option<JobOutcome<StepError>>,
+    /// What its verification found, when it was verified.
+    pub tested: Option<Tested>,
 }
 
 impl ImageRecord {
@@ -64,6 +114,17 @@ mod tests {
     }
 
     #[test]
+    fn test_output_keeps_the_last_lines() {
+        let mut output = TestOutput::default();
+        for i in 0..205 {
+            output.push(&format!("line {i}"));
+        }
+        let text = output.text();
+        assert!(text.starts_with("[5 earlier lines are in the log]\nline 5\n"));
+        assert!(text.ends_with("line 204\n"));
+    }
+
+    #[test]
     fn steps_done() {
         let record = ImageRecord {
             initial: Some(ImageState::ToBuild),
@@ -72,8 +133,7 @@ mod tests {
                 run(Step::Build, true),
                 run(Step::Verify, false),
             ],
-            digest: None,
-            outcome: None,
+            ..ImageRecord::default()
         };
         assert!(record.did(Step::Build) && !record.did(Step::Verify));
         assert_eq!(record.done(), ["built"]);

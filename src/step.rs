@@ -13,6 +13,10 @@ use crate::template::RenderError;
 use crate::tree::TreeError;
 use crate::verify::VerifyError;
 
+/// How a shell reports a command it found but could not run: bash runs `test.sh` so, as a
+/// program, and a script without its executable bit ends there.
+const NOT_EXECUTABLE: &str = "exit status: 126";
+
 /// One step of an image's work, in the order they come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Step {
@@ -73,6 +77,47 @@ pub enum Failure {
     Panic(String),
 }
 
+impl Failure {
+    /// A stable name of the kind of failure, for tools reading the reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::Defect(_) => "invalid_tag",
+            Failure::Unchecked(_) => "registry_check",
+            Failure::Dependency { .. } => "pull",
+            Failure::Render(_) => "render",
+            Failure::Context(_) => "context",
+            Failure::Engine(EngineError::Process(ProcessError::TimedOut { .. }))
+            | Failure::Verify(VerifyError::Process(ProcessError::TimedOut { .. })) => "timeout",
+            Failure::Engine(_) => "engine",
+            Failure::Verify(_) => "test",
+            Failure::Registry(_) => "registry",
+            Failure::Lock(_) => "lock",
+            Failure::Transition(_) | Failure::Panic(_) => "internal",
+        }
+    }
+
+    /// The process that failed (the last try's, when it was tried again), when one did.
+    pub fn process(&self) -> Option<&ProcessError> {
+        match self {
+            Failure::Engine(EngineError::Process(error))
+            | Failure::Verify(VerifyError::Process(error)) => Some(error),
+            Failure::Engine(EngineError::Retried { last, .. }) => match last.as_ref() {
+                EngineError::Process(error) => Some(error),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// How many times the failed process was tried, when more than once.
+    fn tries(&self) -> Option<u32> {
+        match self {
+            Failure::Engine(EngineError::Retried { tries, .. }) => Some(*tries),
+            _ => None,
+        }
+    }
+}
+
 /// A failed step of one image.
 #[derive(Debug, thiserror::Error)]
 #[error("{image}: {step} failed: {failure}")]
@@ -87,18 +132,19 @@ impl StepError {
     /// The reason on one line: the tool's exit status and last words rather than its whole
     /// story, which the log has.
     pub fn brief(&self) -> String {
-        let (process, tries) = match &self.failure {
-            Failure::Engine(EngineError::Process(error))
-            | Failure::Verify(VerifyError::Process(error)) => (Some(error), None),
-            Failure::Engine(EngineError::Retried { tries, last }) => match last.as_ref() {
-                EngineError::Process(error) => (Some(error), Some(tries)),
-                _ => (None, None),
-            },
-            _ => (None, None),
-        };
+        let process = self.failure.process();
         let reason = match (&self.failure, process) {
+            (Failure::Verify(_), Some(ProcessError::Failed { status, .. }))
+                if status.as_str() == NOT_EXECUTABLE =>
+            {
+                return format!(
+                    "{} failed ({status}): the test script is not executable (chmod +x it)",
+                    self.step
+                );
+            }
             (_, Some(error @ ProcessError::Failed { status, .. })) => {
                 let words = error.last_words();
+                let tries = self.failure.tries();
                 let tries = tries.map(|n| format!(" ({n} tries)")).unwrap_or_default();
                 return format!("{} failed ({status}): {words}{tries}", self.step);
             }
@@ -135,6 +181,24 @@ mod tests {
             error
                 .to_string()
                 .starts_with("r.org/app:1.0: build failed: `buildah build`")
+        );
+        assert_eq!(error.failure.kind(), "engine");
+    }
+
+    #[test]
+    fn a_test_script_that_cannot_run_says_so() {
+        let error = StepError {
+            step: Step::Verify,
+            image: "r.org/app:1.0".into(),
+            failure: Failure::Verify(VerifyError::Process(ProcessError::Failed {
+                command: "/bin/bash -c 'images/app/test.sh r.org/app:1.0'".into(),
+                status: NOT_EXECUTABLE.into(),
+                tail: "bash: line 1: images/app/test.sh: Permission denied".into(),
+            })),
+        };
+        assert_eq!(
+            error.brief(),
+            "verify failed (exit status: 126): the test script is not executable (chmod +x it)"
         );
     }
 }

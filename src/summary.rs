@@ -7,6 +7,7 @@ use crate::image_state::ImageState;
 use crate::record::ImageRecord;
 use crate::scheduler::JobOutcome;
 use crate::step::Step;
+use crate::style::Style;
 use crate::workspace::Workspace;
 
 /// How one image of the chain ended.
@@ -101,9 +102,10 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let width = self.rows.iter().map(|r| r.label.len()).max().unwrap_or(0);
         for row in &self.rows {
+            let result = Style::of_result(row.result).paint(&format!("{:<11}", row.result));
             match &row.reason {
-                Some(reason) => writeln!(f, "{:<11} {:<width$}  {reason}", row.result, row.label)?,
-                None => writeln!(f, "{:<11} {}", row.result, row.label)?,
+                Some(reason) => writeln!(f, "{result} {:<width$}  {reason}", row.label)?,
+                None => writeln!(f, "{result} {}", row.label)?,
             }
         }
         writeln!(

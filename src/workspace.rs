@@ -1,10 +1,13 @@
 //! A tree of image definitions as every command starts from it: scanned, labelled, and planned
 //! into its dependency graph.
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::graph::{DependencyGraph, GraphError, UnknownDependency};
+use crate::definition::CONTROL_FILE;
+use crate::graph::{DependencyGraph, GraphError};
+use crate::implied::TemplateNames;
 use crate::label::TagSuffix;
 use crate::scan::{ScanError, scan};
 use crate::select::Selection;
@@ -37,19 +40,39 @@ impl WorkspaceError {
     }
 }
 
-/// What a `Depends:` entry naming neither an image of the tree nor a base image means.
+/// What the dependency problems of a tree (an unknown `Depends:` entry, an image a template
+/// names without a `Depends:` entry) mean to a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnknownDependencies {
-    /// A warning, and no edge: building and rendering go on.
+    /// Warnings: building and rendering go on, an unknown entry making no edge.
     Warn,
-    /// An error: `update` would miss the images built on the one named.
+    /// Nothing said here: the command lints the tree, which says the same and more.
+    Lint,
+    /// An unknown entry is an error: `update` would miss the images built on the one named.
     Refuse,
+}
+
+/// A dependency problem of one image, found when the tree is loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DependencyProblem {
+    pub image: usize,
+    /// The file to change: the image's control file.
+    pub file: PathBuf,
+    pub message: String,
+}
+
+impl fmt::Display for DependencyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file.display(), self.message)
+    }
 }
 
 /// The scanned tree of images and its dependency graph.
 pub struct Workspace {
     pub tree: ImageTree,
     pub graph: DependencyGraph,
+    /// What each template names through `image_tag`.
+    pub template_names: TemplateNames,
 }
 
 impl Workspace {
@@ -63,21 +86,30 @@ impl Workspace {
         let definitions = scan(directory)?;
         let tree = ImageTree::new(definitions, &config.repository, suffix)
             .map_err(WorkspaceError::Tree)?;
-        let graph = DependencyGraph::new(&tree, &config.base_images)?;
-        let workspace = Workspace { tree, graph };
-        let problems = workspace
-            .graph
-            .unknown()
-            .iter()
-            .map(|u| workspace.describe(u));
+        let template_names = TemplateNames::discover(config, &tree);
+        let graph =
+            DependencyGraph::with_implied(&tree, &config.base_images, &template_names.images)?;
+        let workspace = Workspace {
+            tree,
+            graph,
+            template_names,
+        };
         match unknown {
             UnknownDependencies::Warn => {
-                for problem in problems {
-                    log::warn!("{problem}; ignoring that dependency");
+                for problem in workspace.unknown_dependencies() {
+                    log::warn!("{problem}");
+                }
+                for problem in workspace.undeclared_dependencies() {
+                    log::warn!("{problem}");
                 }
             }
+            UnknownDependencies::Lint => {}
             UnknownDependencies::Refuse => {
-                let problems: Vec<String> = problems.collect();
+                let problems: Vec<String> = workspace
+                    .unknown_dependencies()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
                 if !problems.is_empty() {
                     return Err(WorkspaceError::UnknownDependencies(problems));
                 }
@@ -101,16 +133,87 @@ impl Workspace {
         selection.matches(&self.tree.get(image).label.to_string())
     }
 
-    /// What an unknown `Depends:` entry means: the image, its folder and the name.
-    fn describe(&self, unknown: &UnknownDependency) -> String {
-        let image = self.tree.get(unknown.image);
-        format!(
-            "image {} ({}) depends on {}, which is neither an image of the tree nor a base image",
-            image.name(),
-            image.definition.dir.display(),
-            unknown.name
-        )
+    /// Each `Depends:` entry that names neither an image of the tree nor a base image, with
+    /// the closest name that does.
+    pub fn unknown_dependencies(&self) -> Vec<DependencyProblem> {
+        self.graph
+            .unknown()
+            .iter()
+            .map(|unknown| {
+                let image = self.tree.get(unknown.image);
+                let guess = closest(&unknown.name, self.known_names())
+                    .map(|name| format!(" (did you mean {name}?)"))
+                    .unwrap_or_default();
+                DependencyProblem {
+                    image: unknown.image,
+                    file: image.definition.dir.join(CONTROL_FILE),
+                    message: format!(
+                        "image {} depends on {}, which is neither an image of the tree nor a \
+                         base image{guess}; ignoring that dependency",
+                        image.name(),
+                        unknown.name
+                    ),
+                }
+            })
+            .collect()
     }
+
+    /// Each image of the tree that a template names through `image_tag` without a
+    /// `Depends:` entry: it is a dependency all the same, and the control file should say so.
+    pub fn undeclared_dependencies(&self) -> Vec<DependencyProblem> {
+        let mut problems = Vec::new();
+        for &index in self.graph.order() {
+            let undeclared = self.graph.undeclared(index);
+            if undeclared.is_empty() {
+                continue;
+            }
+            let image = self.tree.get(index);
+            let named: Vec<&str> = undeclared
+                .iter()
+                .map(|&d| self.tree.get(d).name())
+                .collect();
+            let mut depends: Vec<&str> = image
+                .definition
+                .depends
+                .iter()
+                .map(String::as_str)
+                .collect();
+            depends.extend(&named);
+            let change = if image.definition.depends.is_empty() {
+                "add the line"
+            } else {
+                "make its Depends line"
+            };
+            problems.push(DependencyProblem {
+                image: index,
+                file: image.definition.dir.join(CONTROL_FILE),
+                message: format!(
+                    "image {} is built on {}, which its template names through image_tag but \
+                     this file does not list (it is built after it all the same): {change} \
+                     `Depends: {}`",
+                    image.name(),
+                    named.join(", "),
+                    depends.join(", "),
+                ),
+            });
+        }
+        problems
+    }
+
+    /// The names a `Depends:` entry may use: the images' and the base images'.
+    fn known_names(&self) -> impl Iterator<Item = &str> {
+        let images = self.tree.images().iter().map(|image| image.name());
+        images.chain(self.graph.base_names())
+    }
+}
+
+/// The name of `candidates` closest to `name`, if one is close enough to be a typo.
+pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), candidate))
+        .filter(|&(distance, candidate)| distance <= (candidate.len().max(name.len()) / 3).max(1))
+        .min()
+        .map(|(_, candidate)| candidate)
 }
 
 /// A workspace of images named after their folders, version 1.0, each with its dependencies:
@@ -119,5 +222,9 @@ impl Workspace {
 pub fn test_workspace(images: &[(&str, &[&str])]) -> Workspace {
     let tree = crate::tree::test_tree(images);
     let graph = DependencyGraph::new(&tree, &[]).expect("a test graph has no cycle");
-    Workspace { tree, graph }
+    Workspace {
+        tree,
+        graph,
+        template_names: TemplateNames::default(),
+    }
 }

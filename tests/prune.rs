@@ -95,7 +95,7 @@ fn prunes_old_versions_dependents_first_then_finds_nothing() {
          Will prune old versions of the following images:\n\
          * bar:2.0\n\
          * foo:1.0\n\
-         == Step 1: pruning images\n\
+         == Step 1: pruning images ==\n\
          * Pruning old versions of bar:2.0\n\
          * Pruning old versions of foo:1.0\n\
          == Summary ==\n\

@@ -1,4 +1,5 @@
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::cli::BuildArgs;
@@ -8,9 +9,10 @@ use crate::error::{Error, Outcome};
 use crate::image_locks::ImageLocks;
 use crate::interrupt;
 use crate::label::{ImageLabel, TagSuffix};
-use crate::logging::{LOG_FILE, Verbosity};
+use crate::logging::Verbosity;
 use crate::pipeline::{BuildOptions, Pipeline, Tools};
-use crate::plan::{Blocker, LocalStorage, Plan, PlanOptions};
+use crate::plan::{LocalStorage, Plan, PlanOptions};
+use crate::process::ProcessError;
 use crate::progress::Progress;
 use crate::record::ImageRecord;
 use crate::registry::Registry;
@@ -18,10 +20,13 @@ use crate::scheduler::{self, Event, JobOutcome};
 use crate::select::Selection;
 use crate::settings;
 use crate::step::{Step, StepError};
+use crate::style::Style;
 use crate::summary::{Summary, skipped_reason};
 use crate::template::Renderer;
 use crate::verify::Verifier;
 use crate::workspace::{UnknownDependencies, Workspace};
+
+use super::build_report::{Reports, header};
 
 /// Builds every selected image that is neither in the registry nor in local storage, with the
 /// images it needs, in dependency order and independent images at the same time; verifies
@@ -31,11 +36,14 @@ pub fn build(
     args: &BuildArgs,
     suffix: &TagSuffix,
     verbosity: Verbosity,
+    log_file: Option<&Path>,
 ) -> Result<Outcome, Error> {
     crate::rootless::check(config.engine)?;
+    let started = SystemTime::now();
     let selection = Selection::new(args.select.as_deref())?;
-    println!("== Step 0: scanning {} ==", args.directory.display());
-    let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Warn)?;
+    header(&format!("Step 0: scanning {}", args.directory.display()));
+    let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Lint)?;
+    super::lint::warn(config, &workspace);
     let engine = LazyEngine::new(settings::engine_settings(config));
     let registry = Registry::new(&settings::registry_settings(config))?;
     let options = PlanOptions {
@@ -50,6 +58,20 @@ pub fn build(
         &registry,
         &mut EngineStorage(&engine),
     )?;
+    let jobs = args.jobs.map(|j| j as usize).or(config.jobs);
+    let jobs = jobs.unwrap_or_else(default_jobs);
+    let reports = Reports {
+        config,
+        args,
+        workspace: &workspace,
+        plan: &plan,
+        started,
+        jobs,
+        log_file,
+    };
+    if args.dry_run {
+        return super::dry_run::dry_run(&reports);
+    }
     print_plan(&workspace, &plan, args.select.as_deref());
     if let Some(signal) = interrupt::received() {
         println!(
@@ -59,8 +81,8 @@ pub fn build(
         return Ok(Outcome::Interrupted { signal });
     }
 
-    println!("== Step 1: building images ==");
-    if !options.publish {
+    header("Step 1: building images");
+    if !options.publish && would_publish(&workspace, &plan) {
         let why = why_not_publishing(config, args);
         println!("NOT publishing images: {why}");
     }
@@ -80,63 +102,75 @@ pub fn build(
             verify_timeout: args.verify_timeout.or(config.verify_timeout),
         };
         let live = verbosity == Verbosity::Quiet && std::io::stderr().is_terminal();
-        let jobs = args.jobs.map(|j| j as usize).or(config.jobs);
-        run.chain(jobs.unwrap_or_else(default_jobs), live)?
+        run.chain(jobs, live)?
     };
 
     let summary = Summary::new(&workspace, &records);
-    println!("== Summary ==");
-    print!("{summary}");
+    header("Summary");
+    anstream::print!("{summary}");
     let interrupted = interrupt::received();
     match interrupted {
-        Some(signal) => println!("== Build interrupted by {} ==", interrupt::name(signal)),
-        None => println!("== Build done! =="),
+        Some(signal) => header(&format!("Build interrupted by {}", interrupt::name(signal))),
+        None => header("Build done!"),
     }
-    if !verbosity.logs_to_terminal() {
-        println!("You can see the logs at ./{LOG_FILE}");
+    if let Some(path) = log_file.filter(|_| !verbosity.logs_to_terminal()) {
+        println!("You can see the logs at {}", shown_path(path));
     }
-    Ok(match interrupted {
+    let outcome = match interrupted {
         Some(signal) => Outcome::Interrupted { signal },
         None if summary.has_failures() => Outcome::ImagesFailed,
         None => Outcome::Success,
-    })
+    };
+    reports.write(Some(&records), outcome)?;
+    Ok(outcome)
 }
 
-/// What the run will do: the images it builds, then those it only verifies or publishes.
+/// A relative path as `./PATH`, as 4.0.4 names its log.
+fn shown_path(path: &Path) -> String {
+    if path.is_relative() && !path.starts_with(".") {
+        format!("./{}", path.display())
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Whether the run verifies an image, which it would then publish if it could.
+fn would_publish(workspace: &Workspace, plan: &Plan) -> bool {
+    let verifies = |&image: &usize| plan.steps(workspace, image).contains(&Step::Verify);
+    plan.chain().iter().any(verifies)
+}
+
+/// What the run will do: the images it builds, then what it does to the others it works on.
 fn print_plan(workspace: &Workspace, plan: &Plan, select: Option<&str>) {
+    if let Some(glob) = select.filter(|_| !plan.selected_any()) {
+        println!("No image matches --select {glob}: nothing to do.");
+        return;
+    }
+    if plan.chain().is_empty() {
+        println!("Every selected image is up to date.");
+        return;
+    }
     let label = |image: usize| &workspace.tree.get(image).label;
     let (builds, others): (Vec<usize>, Vec<usize>) = plan
         .chain()
         .iter()
         .partition(|&&image| plan.steps(workspace, image).contains(&Step::Build));
-    println!("Will build the following images:");
+    if !builds.is_empty() {
+        println!("Will build the following images:");
+    }
     for &image in &builds {
         println!("* {}", label(image));
     }
-    if builds.is_empty() {
-        println!("(none)");
-    }
-    if !others.is_empty() {
-        println!("Will also work on these images:");
-    }
     for &image in &others {
         let work = match plan.blocker(image) {
-            Some(Blocker::Defect(_)) => "fails: its version is not a valid tag".to_owned(),
-            Some(Blocker::Unchecked(_)) => {
-                "fails: the registry cannot say if it is published".to_owned()
-            }
+            Some(_) => plan.reason(image).to_string(),
             None => {
                 let steps = plan.steps(workspace, image);
                 let steps: Vec<&str> = steps.iter().map(|step| step.name()).collect();
-                format!("{} (built earlier)", steps.join(", "))
+                format!("will {} it ({})", steps.join(" and "), plan.reason(image))
             }
         };
         println!("* {}: {work}", label(image));
-    }
-    match select {
-        Some(glob) if !plan.selected_any() => println!("No image matches --select {glob}"),
-        _ if plan.chain().is_empty() => println!("Every selected image is up to date."),
-        _ => {}
     }
 }
 
@@ -209,9 +243,7 @@ fn untouched(plan: &Plan, images: usize) -> Vec<ImageRecord> {
     (0..images)
         .map(|image| ImageRecord {
             initial: plan.initial(image),
-            steps: Vec::new(),
-            digest: None,
-            outcome: None,
+            ..ImageRecord::default()
         })
         .collect()
 }
@@ -275,27 +307,54 @@ fn report(
             let (line, failed) = match outcome {
                 JobOutcome::Succeeded => {
                     let done = pipeline.steps_done(*image);
+                    let style = if done.contains(&"published") {
+                        Style::Published
+                    } else {
+                        Style::Done
+                    };
                     let done = if done.is_empty() {
                         "nothing to do".to_owned()
                     } else {
                         done.join(", ")
                     };
-                    (format!("* {label}: {done}"), false)
+                    (format!("* {label}: {}", style.paint(&done)), false)
                 }
-                JobOutcome::Failed(error) => (
-                    format!(" ERROR: image {label} failed: {}", error.brief()),
-                    true,
-                ),
+                JobOutcome::Failed(error) => (failure_lines(label, error), true),
                 JobOutcome::Skipped { failed_dependency } => {
                     let dependency = workspace.tree.get(*failed_dependency).name();
+                    let skipped = Style::Skipped.paint("skipped");
                     (
-                        format!(" SKIPPED: image {label}: {}", skipped_reason(dependency)),
+                        format!("* {label}: {skipped}: {}", skipped_reason(dependency)),
                         true,
                     )
                 }
-                JobOutcome::NotStarted => (format!(" INTERRUPTED: image {label}"), true),
+                JobOutcome::NotStarted => (
+                    format!("* {label}: {}", Style::Skipped.paint("interrupted")),
+                    true,
+                ),
             };
             progress.finished(entry.name(), &line, failed);
         }
     }
+}
+
+/// How many of the last lines of a failed test the terminal shows (the log has them all).
+const TEST_LINES_SHOWN: usize = 10;
+
+/// The line of a failed image and, for a failed test, the last lines it printed.
+fn failure_lines(label: &ImageLabel, error: &StepError) -> String {
+    let mut text = format!(
+        "* {label}: {}: {}",
+        Style::Failed.paint("failed"),
+        error.brief()
+    );
+    if let (Step::Verify, Some(ProcessError::Failed { tail, .. })) =
+        (error.step, error.failure.process())
+    {
+        let lines: Vec<&str> = tail.lines().collect();
+        for line in &lines[lines.len().saturating_sub(TEST_LINES_SHOWN)..] {
+            text.push_str(&format!("\n    {}", Style::Dim.paint(&format!("| {line}"))));
+        }
+    }
+    text
 }

@@ -1,13 +1,19 @@
 //! One top-level function per command.
 
 mod build;
+mod build_report;
+mod completions;
+mod dry_run;
 mod graph;
+mod lint;
 mod prune;
 mod render;
 mod update;
 
 pub use build::build;
+pub use completions::{completions, manpage};
 pub use graph::graph;
+pub use lint::lint;
 pub use prune::prune;
 pub use render::render;
 pub use update::update;

@@ -42,7 +42,7 @@ pub fn prune(config: &Config, args: &PruneArgs) -> Result<Outcome, Error> {
     let repositories = LocalRepositories::new(&engine.local_images()?);
     let bases = base_references(&config.base_images);
 
-    println!("== Step 1: pruning images");
+    println!("== Step 1: pruning images ==");
     let mut removals = Removals::default();
     for &image in &chain {
         if interrupt::received().is_some() {

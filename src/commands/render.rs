@@ -15,7 +15,8 @@ use crate::workspace::{UnknownDependencies, Workspace};
 /// whose version is not a valid tag, is reported and the others are still written.
 pub fn render(config: &Config, args: &RenderArgs, suffix: &TagSuffix) -> Result<Outcome, Error> {
     let selection = Selection::new(args.select.as_deref())?;
-    let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Warn)?;
+    let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Lint)?;
+    super::lint::warn(config, &workspace);
     let tree = &workspace.tree;
     let chain = workspace.selected(&selection);
     let renderer = Renderer::new(config, tree);

@@ -25,7 +25,7 @@ struct Change {
 /// or not. Every changelog is read and checked before any is written, and each is replaced
 /// atomically: on any problem nothing changes.
 pub fn update(config: &Config, args: &UpdateArgs) -> Result<Outcome, Error> {
-    println!("== Step 0: scanning {}", args.directory.display());
+    println!("== Step 0: scanning {} ==", args.directory.display());
     let workspace = Workspace::load(
         config,
         &args.directory,
@@ -70,7 +70,7 @@ pub fn update(config: &Config, args: &UpdateArgs) -> Result<Outcome, Error> {
         );
         return Ok(Outcome::Interrupted { signal });
     }
-    println!("== Step 1: adding updates");
+    println!("== Step 1: adding updates ==");
     write_all(&changes)?;
     for change in &changes {
         println!(

@@ -2,6 +2,7 @@
 //! `add_user`, `apt_install` and `apt_remove` (whose stanzas are in `apt.rs`), taking any
 //! value as docker-pkg 4.0.4 does.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::apt::AptSettings;
@@ -85,6 +86,20 @@ fn text_of(value: &Value, filter: &str) -> Result<String> {
     })
 }
 
+thread_local! {
+    /// The names `image_tag` was asked for on this thread, while [`recording_image_tags`] runs.
+    static ASKED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Runs `work` and gives what it returned with the names `image_tag` was asked for on this
+/// thread meanwhile, in order: how the images a template names are found.
+pub fn recording_image_tags<T>(work: impl FnOnce() -> T) -> (T, Vec<String>) {
+    let outer = ASKED.replace(Some(Vec::new()));
+    let result = work();
+    let asked = ASKED.replace(outer).unwrap_or_default();
+    (result, asked)
+}
+
 /// Every image a template may name: the scanned images and the configured base images.
 #[derive(Debug, Default)]
 pub struct KnownImages {
@@ -117,6 +132,7 @@ impl KnownImages {
     /// `"name" | image_tag`: the full label of the known image this configuration names
     /// `name`.
     pub fn image_tag(&self, name: &str) -> Result<String> {
+        ASKED.with_borrow_mut(|asked| asked.as_mut().map(|a| a.push(name.to_owned())));
         let full_name = self.repository.image_name(name);
         self.by_name.get(&full_name).cloned().ok_or_else(|| {
             filter_error(format!(

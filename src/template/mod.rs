@@ -37,7 +37,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 pub use apt::AptSettings;
-pub use docker_pkg::{KnownImages, upstream_version};
+pub use docker_pkg::{KnownImages, recording_image_tags, upstream_version};
 
 use crate::config::Config;
 use crate::definition::TEMPLATE_FILE;

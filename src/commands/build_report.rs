@@ -1,0 +1,74 @@
+//! What a build run reports besides its terminal lines: the JSON, JUnit and HTML reports.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::cli::BuildArgs;
+use crate::config::Config;
+use crate::error::{Error, Outcome, exit_code};
+use crate::plan::Plan;
+use crate::record::ImageRecord;
+use crate::report::{self, Report, RunFacts, RunOptions};
+use crate::style::Style;
+use crate::workspace::Workspace;
+
+/// A step header on the terminal: `== Step 1: building images ==`.
+pub fn header(text: &str) {
+    anstream::println!("{}", Style::Header.paint(&format!("== {text} ==")));
+}
+
+/// What the reports of one run are made of, but for the records.
+pub struct Reports<'a> {
+    pub config: &'a Config,
+    pub args: &'a BuildArgs,
+    pub workspace: &'a Workspace,
+    pub plan: &'a Plan,
+    pub started: SystemTime,
+    pub jobs: usize,
+    pub log_file: Option<&'a Path>,
+}
+
+impl Reports<'_> {
+    /// Writes the reports asked for: of the run that ended with `records`, or of the plan
+    /// when there are none (a dry run).
+    pub fn write(&self, records: Option<&[ImageRecord]>, outcome: Outcome) -> Result<(), Error> {
+        let args = self.args;
+        let junit = args.junit.as_deref().filter(|_| records.is_some());
+        if args.report.is_none() && junit.is_none() && args.report_html.is_none() {
+            return Ok(());
+        }
+        let report = Report::new(&self.facts(outcome), self.workspace, self.plan, records);
+        report::write(
+            &report,
+            args.report.as_deref(),
+            junit,
+            args.report_html.as_deref(),
+        )
+    }
+
+    fn facts(&self, outcome: Outcome) -> RunFacts<'_> {
+        let (config, args) = (self.config, self.args);
+        let seconds = |d: Option<std::time::Duration>| d.map(|d| d.as_secs_f64());
+        RunFacts {
+            started: self.started,
+            finished: SystemTime::now(),
+            exit_code: exit_code(&Ok(outcome)),
+            directory: &args.directory,
+            options: RunOptions {
+                dry_run: args.dry_run,
+                pull: self.plan.options.pull,
+                publish: self.plan.options.publish,
+                select: args.select.clone(),
+                jobs: self.jobs,
+                use_cache: args.use_cache,
+                engine: config.engine.name(),
+                registry: config.repository.registry.clone(),
+                namespace: config.repository.namespace.clone(),
+                build_timeout_seconds: seconds(args.build_timeout.or(config.build_timeout)),
+                verify_timeout_seconds: seconds(args.verify_timeout.or(config.verify_timeout)),
+            },
+            log_file: self.log_file.filter(|_| !args.dry_run),
+            base_images: &config.base_images,
+        }
+    }
+}

@@ -1,0 +1,79 @@
+use serde::Serialize;
+
+use crate::cli::{LintArgs, LintFormat};
+use crate::config::Config;
+use crate::error::{Error, Outcome};
+use crate::label::TagSuffix;
+use crate::lint::{self, Finding, Severity};
+use crate::style::Style;
+use crate::workspace::{UnknownDependencies, Workspace};
+
+/// Reports what in the tree breaks builds later. Exit 0 with warnings only; an error (a build
+/// would fail) makes it exit 2.
+pub fn lint(config: &Config, args: &LintArgs) -> Result<Outcome, Error> {
+    let loaded = Workspace::load(
+        config,
+        &args.directory,
+        &TagSuffix::None,
+        UnknownDependencies::Lint,
+    );
+    let findings = match loaded {
+        Ok(workspace) => lint::lint(config, &workspace),
+        Err(error) => match lint::load_findings(&error) {
+            Some(findings) => findings,
+            None => return Err(error.into()),
+        },
+    };
+    let errors = count(&findings, Severity::Error);
+    let warnings = count(&findings, Severity::Warning);
+    match args.format {
+        LintFormat::Text => print_text(&findings, errors, warnings),
+        LintFormat::Json => print_json(&findings, errors, warnings),
+    }
+    if errors > 0 {
+        return Err(Error::Lint { errors });
+    }
+    Ok(Outcome::Success)
+}
+
+/// Logs every finding as a warning: what `build` and `render` say before they start.
+pub fn warn(config: &Config, workspace: &Workspace) {
+    for finding in lint::lint(config, workspace) {
+        log::warn!("{finding}");
+    }
+}
+
+fn count(findings: &[Finding], severity: Severity) -> usize {
+    findings.iter().filter(|f| f.severity == severity).count()
+}
+
+fn print_text(findings: &[Finding], errors: usize, warnings: usize) {
+    for finding in findings {
+        let severity = match finding.severity {
+            Severity::Error => Style::Failed.paint("error"),
+            Severity::Warning => Style::Warning.paint("warning"),
+        };
+        anstream::println!("{severity}: {finding}");
+    }
+    match (errors, warnings) {
+        (0, 0) => println!("No problem found."),
+        _ => println!("{errors} errors, {warnings} warnings."),
+    }
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    findings: &'a [Finding],
+    errors: usize,
+    warnings: usize,
+}
+
+fn print_json(findings: &[Finding], errors: usize, warnings: usize) {
+    let report = Report {
+        findings,
+        errors,
+        warnings,
+    };
+    let text = serde_json::to_string_pretty(&report).expect("findings serialize to JSON");
+    println!("{text}");
+}

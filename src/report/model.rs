@@ -1,0 +1,383 @@
+//! The report of a run, as the JSON report writes it (schema `docker-pkg/report`, version 1,
+//! described in the README) and as the JUnit and HTML reports read it.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::graph::base_short_name;
+use crate::image_state::ImageState;
+use crate::plan::Plan;
+use crate::process::ProcessError;
+use crate::record::{ImageRecord, Tested};
+use crate::scheduler::JobOutcome;
+use crate::step::StepError;
+use crate::summary::{Summary, skipped_reason};
+use crate::workspace::Workspace;
+
+pub const SCHEMA: &str = "docker-pkg/report";
+pub const VERSION: u32 = 1;
+
+/// What the run was, besides what happened to each image.
+pub struct RunFacts<'a> {
+    pub started: SystemTime,
+    pub finished: SystemTime,
+    pub exit_code: u8,
+    pub directory: &'a Path,
+    pub options: RunOptions,
+    pub log_file: Option<&'a Path>,
+    pub base_images: &'a [String],
+}
+
+/// The options of the run that change what it does.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOptions {
+    pub dry_run: bool,
+    pub pull: bool,
+    pub publish: bool,
+    pub select: Option<String>,
+    pub jobs: usize,
+    pub use_cache: bool,
+    pub engine: &'static str,
+    pub registry: String,
+    pub namespace: String,
+    pub build_timeout_seconds: Option<f64>,
+    pub verify_timeout_seconds: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub version: u32,
+    pub run: RunReport,
+    pub totals: Totals,
+    pub base_images: Vec<BaseImage>,
+    /// Every image of the tree, each after the images it is built on.
+    pub images: Vec<ImageReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    pub started: String,
+    pub finished: String,
+    pub duration_ms: u64,
+    pub exit_code: u8,
+    pub docker_pkg_version: &'static str,
+    pub command_line: Vec<String>,
+    pub directory: String,
+    pub options: RunOptions,
+    pub log_file: Option<String>,
+    pub refreshes_base_images: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Totals {
+    pub images: usize,
+    pub built: usize,
+    pub verified: usize,
+    pub published: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub up_to_date: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BaseImage {
+    pub name: String,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImageReport {
+    pub name: String,
+    pub label: String,
+    pub directory: String,
+    /// The images of the tree it is built on, by name.
+    pub dependencies: Vec<String>,
+    /// Those of `dependencies` only its template names (through `image_tag`).
+    pub undeclared_dependencies: Vec<String>,
+    /// The base images its control file names, by name.
+    pub base_images: Vec<String>,
+    /// `to_build`, `built` or `published`; `null` when the scan could not tell.
+    pub initial_state: Option<String>,
+    /// The steps the plan gives it: `pull`, `build`, `verify`, `publish`.
+    pub planned: Vec<&'static str>,
+    /// Why: see [`crate::plan::Reason::code`].
+    pub plan_reason: &'static str,
+    pub plan_reason_text: String,
+    /// Images of the tree it is pulled for, before they build.
+    pub pulled_for: Vec<String>,
+    /// `published`, `verified`, `built`, `failed`, `skipped`, `interrupted`, `up_to_date` or
+    /// `untouched`; `null` in a dry run.
+    pub outcome: Option<&'static str>,
+    /// Why it failed, was skipped or left alone, on one line.
+    pub reason: Option<String>,
+    pub failure: Option<FailureReport>,
+    /// The image whose failure made it skipped.
+    pub skipped_because: Option<String>,
+    pub steps: Vec<StepReport>,
+    /// The digest of the manifest pushed.
+    pub digest: Option<String>,
+    pub test: Option<TestReport>,
+    /// The log holding the tool's output for it, each line prefixed with `[name]`.
+    pub log_file: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FailureReport {
+    pub step: &'static str,
+    /// See [`crate::step::Failure::kind`].
+    pub kind: &'static str,
+    /// The reason on one line.
+    pub message: String,
+    /// The whole error.
+    pub detail: String,
+    /// `exit status: 1`, when a process failed.
+    pub exit_status: Option<String>,
+    /// The last lines the failed process printed.
+    pub output: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepReport {
+    pub step: &'static str,
+    pub started: String,
+    /// From the start of the run.
+    pub offset_ms: u64,
+    pub duration_ms: u64,
+    pub succeeded: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TestReport {
+    /// Whether a test ran; `false` when its file does not exist (the image passes).
+    pub ran: bool,
+    pub passed: bool,
+    /// What it printed (the last lines of a long output).
+    pub output: Option<String>,
+    /// The test file that does not exist.
+    pub missing: Option<String>,
+}
+
+impl Report {
+    /// The report of a run that ended with `records` (one per image, in tree order), or of
+    /// the plan alone when `records` is `None` (a dry run).
+    pub fn new(
+        facts: &RunFacts<'_>,
+        workspace: &Workspace,
+        plan: &Plan,
+        records: Option<&[ImageRecord]>,
+    ) -> Report {
+        let images = workspace
+            .graph
+            .order()
+            .iter()
+            .map(|&image| image_report(facts, workspace, plan, image, records))
+            .collect();
+        let mut totals = Totals {
+            images: workspace.tree.len(),
+            ..Totals::default()
+        };
+        if let Some(records) = records {
+            let summary = Summary::new(workspace, records);
+            totals.built = summary.built;
+            totals.verified = summary.verified;
+            totals.published = summary.published;
+            totals.failed = summary.failed;
+            totals.skipped = summary.skipped;
+            totals.up_to_date = summary.up_to_date;
+        }
+        Report {
+            schema: SCHEMA,
+            version: VERSION,
+            run: run_report(facts, plan),
+            totals,
+            base_images: facts
+                .base_images
+                .iter()
+                .map(|label| BaseImage {
+                    name: base_short_name(label).to_owned(),
+                    label: label.clone(),
+                })
+                .collect(),
+            images,
+        }
+    }
+}
+
+fn run_report(facts: &RunFacts<'_>, plan: &Plan) -> RunReport {
+    let duration = facts
+        .finished
+        .duration_since(facts.started)
+        .unwrap_or_default();
+    RunReport {
+        started: timestamp(facts.started),
+        finished: timestamp(facts.finished),
+        duration_ms: millis(duration),
+        exit_code: facts.exit_code,
+        docker_pkg_version: env!("CARGO_PKG_VERSION"),
+        command_line: std::env::args().collect(),
+        directory: facts.directory.display().to_string(),
+        options: facts.options.clone(),
+        log_file: facts.log_file.map(|p| p.display().to_string()),
+        refreshes_base_images: plan.refreshes_base_images(),
+    }
+}
+
+fn image_report(
+    facts: &RunFacts<'_>,
+    workspace: &Workspace,
+    plan: &Plan,
+    index: usize,
+    records: Option<&[ImageRecord]>,
+) -> ImageReport {
+    let tree = &workspace.tree;
+    let graph = &workspace.graph;
+    let image = tree.get(index);
+    let names = |images: &[usize]| -> Vec<String> {
+        images
+            .iter()
+            .map(|&i| tree.get(i).name().to_owned())
+            .collect()
+    };
+    let pulled_for: Vec<usize> = graph
+        .dependents(index)
+        .iter()
+        .copied()
+        .filter(|&d| plan.works_on(d) && plan.pulls(workspace, d).contains(&index))
+        .collect();
+    let reason = plan.reason(index);
+    let mut report = ImageReport {
+        name: image.name().to_owned(),
+        label: image.label.to_string(),
+        directory: image.definition.dir.display().to_string(),
+        dependencies: names(graph.dependencies(index)),
+        undeclared_dependencies: names(graph.undeclared(index)),
+        base_images: graph
+            .base_dependencies(index)
+            .iter()
+            .map(|&b| base_short_name(&facts.base_images[b]).to_owned())
+            .collect(),
+        initial_state: plan.initial(index).map(|state| state.to_string()),
+        planned: plan
+            .planned(workspace, index)
+            .iter()
+            .map(|s| s.name())
+            .collect(),
+        plan_reason: reason.code(),
+        plan_reason_text: reason.to_string(),
+        pulled_for: names(&pulled_for),
+        outcome: None,
+        reason: None,
+        failure: None,
+        skipped_because: None,
+        steps: Vec::new(),
+        digest: None,
+        test: None,
+        log_file: None,
+    };
+    if let Some(record) = records.map(|records| &records[index]) {
+        add_record(&mut report, facts, workspace, plan, index, record);
+    }
+    report
+}
+
+/// What happened to the image in the run.
+fn add_record(
+    report: &mut ImageReport,
+    facts: &RunFacts<'_>,
+    workspace: &Workspace,
+    plan: &Plan,
+    index: usize,
+    record: &ImageRecord,
+) {
+    let (outcome, reason) = match &record.outcome {
+        None if record.initial == Some(ImageState::Published) => ("up_to_date", None),
+        None => ("untouched", Some(plan.reason(index).to_string())),
+        Some(JobOutcome::Succeeded) => (record.done().last().copied().unwrap_or("untouched"), None),
+        Some(JobOutcome::Failed(error)) => {
+            report.failure = Some(failure_report(error));
+            ("failed", Some(error.brief()))
+        }
+        Some(JobOutcome::Skipped { failed_dependency }) => {
+            let dependency = workspace.tree.get(*failed_dependency).name();
+            report.skipped_because = Some(dependency.to_owned());
+            ("skipped", Some(skipped_reason(dependency)))
+        }
+        Some(JobOutcome::NotStarted) => (
+            "interrupted",
+            Some("not started: the run was interrupted".to_owned()),
+        ),
+    };
+    report.outcome = Some(outcome);
+    report.reason = reason;
+    report.steps = record
+        .steps
+        .iter()
+        .map(|run| StepReport {
+            step: run.step.name(),
+            started: timestamp(run.started),
+            offset_ms: millis(
+                run.started
+                    .duration_since(facts.started)
+                    .unwrap_or_default(),
+            ),
+            duration_ms: millis(run.duration),
+            succeeded: run.succeeded,
+        })
+        .collect();
+    report.digest = record.digest.clone();
+    report.test = record
+        .tested
+        .as_ref()
+        .map(|tested| test_report(tested, record));
+    if !record.steps.is_empty() {
+        report.log_file = facts.log_file.map(|p| p.display().to_string());
+    }
+}
+
+fn failure_report(error: &StepError) -> FailureReport {
+    let (exit_status, output) = match error.failure.process() {
+        Some(ProcessError::Failed { status, tail, .. }) => {
+            (Some(status.clone()), Some(tail.clone()))
+        }
+        _ => (None, None),
+    };
+    FailureReport {
+        step: error.step.name(),
+        kind: error.failure.kind(),
+        message: error.brief(),
+        detail: error.to_string(),
+        exit_status,
+        output,
+    }
+}
+
+fn test_report(tested: &Tested, record: &ImageRecord) -> TestReport {
+    let passed = record.did(crate::step::Step::Verify);
+    match tested {
+        Tested::Ran { output } => TestReport {
+            ran: true,
+            passed,
+            output: Some(output.clone()),
+            missing: None,
+        },
+        Tested::NoTest { missing } => TestReport {
+            ran: false,
+            passed,
+            output: None,
+            missing: Some(missing.display().to_string()),
+        },
+    }
+}
+
+/// RFC 3339 in UTC, to the millisecond.
+pub fn timestamp(time: SystemTime) -> String {
+    DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
