@@ -48,7 +48,8 @@ target_dir() {
 build_release() {
   need_rust
   say "Building docker-pkg"
-  (cd "$REPO" && cargo build --release --locked --quiet)
+  # Cargo's progress line shows: a first build takes minutes.
+  (cd "$REPO" && cargo build --release --locked)
   TARGET_DIR=$(target_dir)
   export TARGET_DIR
   BIN="$TARGET_DIR/release/docker-pkg"

@@ -68,6 +68,9 @@ fn what(workspace: &Workspace, plan: &Plan, image: usize, planned: &[Step]) -> S
             pulled_for.join(", ")
         ));
     }
+    if plan.blocker(image).is_some() {
+        return Style::Failed.paint(&why);
+    }
     if planned.is_empty() {
         return format!("{} ({why})", Style::Dim.paint("nothing"));
     }

@@ -67,6 +67,7 @@ fn unknown_name_message(config: &Config, workspace: &Workspace, name: &str) -> S
         .find(|base| base_short_name(base) == name);
     if let Some(base) = base {
         let prefix = config.repository.image_name("");
+        let prefix = prefix.trim_end_matches('/');
         return format!(
             "`{name}` | image_tag looks for {full_name}, but the base image {name} is {base}: \
              image_tag (as in docker-pkg 4.0.4) resolves only names under `{prefix}`, so write \

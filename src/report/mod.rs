@@ -33,9 +33,14 @@ pub fn write(
     Ok(())
 }
 
+/// Writes `text` to `path`, making its folder first.
 fn write_file(path: &Path, text: &str) -> Result<(), Error> {
-    std::fs::write(path, text).map_err(|source| Error::Write {
+    let error = |source| Error::Write {
         path: path.to_owned(),
         source,
-    })
+    };
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(error)?;
+    }
+    std::fs::write(path, text).map_err(error)
 }

@@ -39,12 +39,18 @@
     return getComputedStyle(document.documentElement).getPropertyValue("--" + name).trim() || "#999";
   }
 
+  function blocked(image) {
+    return image.plan_reason === "invalid_tag" || image.plan_reason === "unchecked";
+  }
+
   function outcomeOf(image) {
     if (image.outcome) return image.outcome;
+    if (blocked(image)) return "failed";
     return image.planned.length ? "planned" : "untouched";
   }
 
   function outcomeWord(image) {
+    if (!image.outcome && blocked(image)) return "fails";
     if (!image.outcome) return image.planned.length ? image.planned.join(", ") : "nothing";
     return OUTCOME_WORDS[image.outcome] || image.outcome;
   }
@@ -221,16 +227,23 @@
 
   function legend(entries) {
     const box = el("div", { class: "legend" });
-    for (const [label, fill] of entries) {
-      box.appendChild(el("span", {}, [el("i", { style: "background:" + fill }), document.createTextNode(label)]));
+    for (const [label, fill, border] of entries) {
+      const swatch = el("i", { style: "background:" + fill + (border ? ";border:1px " + border : "") });
+      box.appendChild(el("span", {}, [swatch, document.createTextNode(label)]));
     }
     return box;
   }
 
   /// The images whose work decided when the run ended: from the image that finished last,
-  /// back through the dependency that finished last before it started.
+  /// back through the dependency that was ready last before it started (an image is ready
+  /// for those built on it once built and tested: its push goes on beside them).
   function criticalPath(worked) {
-    const end = (image) => Math.max(...image.steps.map((s) => s.offset_ms + s.duration_ms));
+    const endOf = (steps) => Math.max(...steps.map((s) => s.offset_ms + s.duration_ms));
+    const end = (image) => endOf(image.steps);
+    const ready = (image) => {
+      const before = image.steps.filter((s) => s.step !== "publish");
+      return before.length ? endOf(before) : end(image);
+    };
     const start = (image) => Math.min(...image.steps.map((s) => s.offset_ms));
     const path = new Set();
     let current = worked.reduce((a, b) => (end(b) > end(a) ? b : a), worked[0]);
@@ -239,8 +252,8 @@
       const begin = start(current);
       const before = current.dependencies
         .map((name) => byName.get(name))
-        .filter((d) => d && d.steps.length && end(d) <= begin + 1);
-      current = before.length ? before.reduce((a, b) => (end(b) > end(a) ? b : a)) : null;
+        .filter((d) => d && d.steps.length && ready(d) <= begin + 50);
+      current = before.length ? before.reduce((a, b) => (ready(b) > ready(a) ? b : a)) : null;
     }
     return path;
   }
@@ -423,7 +436,7 @@
     const present = Array.from(new Set(images.map(outcomeOf)));
     view.appendChild(legend(
       present.map((o) => [OUTCOME_WORDS[o] || o, color(o)])
-        .concat([["base image", "#ffffff"], ["dependency named only through image_tag (dashed)", color("skipped")]])
+        .concat([["base image", "#ffffff", "dashed #9aa3ad"], ["dependency named only through image_tag (dashed)", color("skipped")]])
     ));
     view.appendChild(chart);
   }

@@ -262,6 +262,11 @@ impl Output {
         self.stderr_lacks("panicked").stderr_lacks("RUST_BACKTRACE")
     }
 
+    /// The scratch directory the run ran in.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// The text of a file the run wrote, relative to the scratch directory.
     pub fn read(&self, relative: &str) -> String {
         let path = self.dir.path().join(relative);
