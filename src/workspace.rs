@@ -48,7 +48,8 @@ pub enum UnknownDependencies {
     Warn,
     /// Nothing said here: the command lints the tree, which says the same and more.
     Lint,
-    /// An unknown entry is an error: `update` would miss the images built on the one named.
+    /// An unknown entry is an error: `update` would miss the images built on the one named;
+    /// an image named through `image_tag` only is a warning.
     Refuse,
 }
 
@@ -105,6 +106,9 @@ impl Workspace {
             }
             UnknownDependencies::Lint => {}
             UnknownDependencies::Refuse => {
+                for problem in workspace.undeclared_dependencies() {
+                    log::warn!("{problem}");
+                }
                 let problems: Vec<String> = workspace
                     .unknown_dependencies()
                     .iter()
