@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::config::ConfigError;
 use crate::engine::EngineError;
+use crate::logging::LogFileError;
 use crate::plan::PlanError;
 use crate::registry::RegistryError;
 use crate::rootless::RootlessError;
@@ -46,11 +47,8 @@ pub enum Error {
         if *errors == 1 { "s" } else { "" }
     )]
     Lint { errors: usize },
-    #[error("cannot write the log file {path}: {source}")]
-    Log {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Log(#[from] LogFileError),
 }
 
 impl Error {

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use log::{Level, LevelFilter};
 
-use crate::error::Error;
 use crate::style::Style;
 
 /// The log file of runs without `--info` or `--debug`, as docker-pkg 4.0.4 names it.
@@ -67,8 +66,16 @@ pub fn muted<T>(work: impl FnOnce() -> T) -> T {
     result
 }
 
+/// The log file cannot be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the log file {}: {source}", .path.display())]
+pub struct LogFileError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
 /// Sets up logging for the whole process.
-pub fn init(verbosity: Verbosity, file: &LogFile) -> Result<(), Error> {
+pub fn init(verbosity: Verbosity, file: &LogFile) -> Result<(), LogFileError> {
     let level = match verbosity {
         Verbosity::Debug => LevelFilter::Debug,
         _ => LevelFilter::Info,
@@ -76,7 +83,7 @@ pub fn init(verbosity: Verbosity, file: &LogFile) -> Result<(), Error> {
     let with_source = verbosity == Verbosity::Debug;
     let mut dispatch = fern::Dispatch::new();
     if let Some(path) = file.path(verbosity) {
-        let file = fern::log_file(path).map_err(|source| Error::Log {
+        let file = fern::log_file(path).map_err(|source| LogFileError {
             path: path.to_owned(),
             source,
         })?;
