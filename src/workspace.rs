@@ -53,6 +53,9 @@ pub enum UnknownDependencies {
     Refuse,
 }
 
+/// What becomes of an unknown `Depends:` entry where it is only a warning.
+pub const IGNORED: &str = "ignoring that dependency";
+
 /// A dependency problem of one image, found when the tree is loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DependencyProblem {
@@ -98,7 +101,7 @@ impl Workspace {
         match unknown {
             UnknownDependencies::Warn => {
                 for problem in workspace.unknown_dependencies() {
-                    log::warn!("{problem}");
+                    log::warn!("{problem}; {IGNORED}");
                 }
                 for problem in workspace.undeclared_dependencies() {
                     log::warn!("{problem}");
@@ -153,7 +156,7 @@ impl Workspace {
                     file: image.definition.dir.join(CONTROL_FILE),
                     message: format!(
                         "image {} depends on {}, which is neither an image of the tree nor a \
-                         base image{guess}; ignoring that dependency",
+                         base image{guess}",
                         image.name(),
                         unknown.name
                     ),

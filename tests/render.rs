@@ -361,8 +361,7 @@ fn unknown_dependency_warns_naming_both() {
         .args(["render", "--output", "out", "images"])
         .run()
         .success()
-        .stderr_has("image a (")
-        .stderr_has("depends on ghost, which is neither an image of the tree nor a base image");
+        .stderr_has("images/a/control: image a depends on ghost, which is neither an image of the tree nor a base image");
 }
 
 #[test]

@@ -180,7 +180,7 @@ fn unknown_dependency_is_an_error() {
     let before = files_below(test.path());
     test.run()
         .code(2)
-        .stderr_has("image orphan (images/orphan) depends on ghost, which is neither");
+        .stderr_has("images/orphan/control: image orphan depends on ghost, which is neither");
     let mut after = files_below(test.path());
     after.remove("docker-pkg-build.log");
     assert_eq!(before, after);

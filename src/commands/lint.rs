@@ -4,7 +4,7 @@ use crate::cli::{LintArgs, LintFormat};
 use crate::config::Config;
 use crate::error::{Error, Outcome};
 use crate::label::TagSuffix;
-use crate::lint::{self, Finding, Severity};
+use crate::lint::{self, Check, Finding, Severity};
 use crate::style::Style;
 use crate::workspace::{UnknownDependencies, Workspace};
 
@@ -36,9 +36,11 @@ pub fn lint(config: &Config, args: &LintArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
-/// Logs every finding as a warning: what `build` and `render` say before they start.
+/// Logs every finding as a warning: what `build` and `render` say before they start. A
+/// template that does not render is left out: the command says so when it renders it.
 pub fn warn(config: &Config, workspace: &Workspace) {
-    for finding in lint::lint(config, workspace) {
+    let findings = lint::lint(config, workspace).into_iter();
+    for finding in findings.filter(|f| f.check != Check::TemplateFails) {
         log::warn!("{finding}");
     }
 }

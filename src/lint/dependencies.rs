@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::definition::{CONTROL_FILE, TEMPLATE_FILE};
 use crate::graph::base_short_name;
 use crate::label::ImageLabel;
-use crate::workspace::{DependencyProblem, Workspace};
+use crate::workspace::{DependencyProblem, IGNORED, Workspace};
 
 pub fn findings(config: &Config, workspace: &Workspace) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -18,7 +18,8 @@ pub fn findings(config: &Config, workspace: &Workspace) -> Vec<Finding> {
             .file(problem.file)
             .image(workspace.tree.get(problem.image).name())
     };
-    for unknown in workspace.unknown_dependencies() {
+    for mut unknown in workspace.unknown_dependencies() {
+        unknown.message = format!("{}; {IGNORED}", unknown.message);
         findings.push(problem(Check::UnknownDependency, unknown));
     }
     for undeclared in workspace.undeclared_dependencies() {
