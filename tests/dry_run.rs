@@ -2,12 +2,12 @@
 //! registry, a half-published tree and a published one. The dry run changes nothing and
 //! runs no engine process but the listing of local storage.
 
+mod fixture_tree;
 mod harness;
-mod setup;
 mod support;
 
+use fixture_tree::Setup;
 use serde_json::Value;
-use setup::{Setup, json};
 use support::RecordingTool;
 
 /// Each image's planned steps and state at scan time, by name.
@@ -54,7 +54,7 @@ fn images(
 
 #[test]
 fn the_plan_is_what_the_run_then_does() {
-    let Some(setup) = Setup::new(&[]) else { return };
+    let Some(setup) = Setup::new() else { return };
     let recorder = RecordingTool::new("buildah", "exec buildah \"$@\"");
     let test = setup.test();
     let steps_of = |extra: &[&str], expected_builds: usize| {
@@ -86,9 +86,9 @@ fn the_plan_is_what_the_run_then_does() {
                 .all(|call| call.first().map(String::as_str) == Some("images")),
             "a dry run only lists local storage: {calls:?}"
         );
-        let plan = json(&dry, "dry.json");
+        let plan = dry.json("dry.json");
         assert_eq!(plan["run"]["options"]["dry_run"], true);
-        let real = json(&run(false), "real.json");
+        let real = run(false).json("real.json");
         assert_eq!(planned(&plan), ran(&real));
         let builds = real["images"]
             .as_array()

@@ -2,16 +2,18 @@
 //! sorts first): the parent is built first whatever the number of jobs, and the warning names
 //! the line to add. Real buildah and registry.
 
+mod fixture_tree;
 mod harness;
-mod setup;
 mod support;
 
-use setup::Setup;
+use fixture_tree::Setup;
+use harness::Test;
 
 fn builds_the_parent_first(jobs: &str) {
-    let Some(setup) = Setup::new(&[]) else { return };
-    let output = setup
-        .empty_test()
+    let Some(setup) = Setup::new() else { return };
+    let output = Test::new()
+        .config(&setup.config())
+        .envs(setup.storage.env())
         .image(
             "a-child",
             "child",

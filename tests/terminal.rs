@@ -2,15 +2,15 @@
 //! file only for commands that change something, and a build on a real terminal (tmux) with
 //! its progress line, colours and summary.
 
+mod fixture_tree;
 mod harness;
-mod setup;
 mod support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use fixture_tree::Setup;
 use harness::Test;
-use setup::Setup;
 
 const BIN: &str = env!("CARGO_BIN_EXE_docker-pkg");
 
@@ -152,11 +152,13 @@ fn capture(session: &str) -> String {
 /// the line is gone, the results and the summary are coloured.
 #[test]
 fn a_build_on_a_terminal() {
-    let Some(setup) = Setup::new(&["tmux"]) else {
+    if !support::tools_available(&["tmux"]) {
         return;
-    };
-    let test = setup
-        .empty_test()
+    }
+    let Some(setup) = Setup::new() else { return };
+    let test = Test::new()
+        .config(&setup.config())
+        .envs(setup.storage.env())
         .image(
             "slow",
             "slow",

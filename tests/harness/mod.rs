@@ -267,6 +267,13 @@ impl Output {
         self.dir.path()
     }
 
+    /// A JSON file the run wrote, relative to the scratch directory.
+    pub fn json(&self, relative: &str) -> serde_json::Value {
+        let text = self.read(relative);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{relative} is not JSON: {e}\n{text}"))
+    }
+
     /// The text of a file the run wrote, relative to the scratch directory.
     pub fn read(&self, relative: &str) -> String {
         let path = self.dir.path().join(relative);
