@@ -414,7 +414,7 @@ fn force_numeric_user_is_checked_when_building() {
         .run()
         .code(1)
         .no_panic()
-        .stderr_has("the last USER instruction is not numeric (`USER nobody`)");
+        .stdout_has("the last USER instruction is not numeric (`USER nobody`)");
     let builds: Vec<Vec<String>> = tool
         .calls()
         .into_iter()
