@@ -64,6 +64,20 @@ pub fn newest_heading(text: &str) -> Result<Heading, ChangelogError> {
     })
 }
 
+/// The first line of the changes of the newest entry, without its `*` (`Release 1.0.` of
+/// `  * Release 1.0.`): what the image is about, in its own changelog's words. `None` when
+/// the entry lists no change.
+pub fn newest_summary(text: &str) -> Option<String> {
+    let mut lines = text.lines().skip_while(|line| is_preamble(line)).skip(1);
+    let first = lines
+        .by_ref()
+        .take_while(|line| !line.starts_with(" -- "))
+        .map(str::trim)
+        .find(|line| !line.is_empty())?;
+    let summary = first.trim_start_matches(['*', '-', '+']).trim();
+    (!summary.is_empty()).then(|| summary.to_owned())
+}
+
 /// A new entry, as `update` writes it.
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
@@ -162,6 +176,16 @@ foo (1.2.3-1) wikimedia; urgency=medium
             "line 2: expected an entry heading `NAME (VERSION) DISTRIBUTION; urgency=…`, \
              found `foo 1.0 wikimedia; urgency=low`"
         );
+    }
+
+    #[test]
+    fn summaries() {
+        assert_eq!(newest_summary(SIMPLE).as_deref(), Some("Initial release."));
+        let two = format!("{}{SIMPLE}", entry("Security update\nand more").text());
+        assert_eq!(newest_summary(&two).as_deref(), Some("Security update"));
+        let empty =
+            "foo (1.0) wikimedia; urgency=low\n\n -- A <a@b>  Mon, 01 Jan 2024 00:00:00 +0000\n";
+        assert_eq!(newest_summary(empty), None);
     }
 
     fn entry(reason: &str) -> Entry<'_> {

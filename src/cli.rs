@@ -176,6 +176,10 @@ pub struct BuildArgs {
     /// Do not publish, even with credentials configured.
     #[arg(long)]
     pub no_publish: bool,
+    /// After publishing, check that each tag pushed has a signature that verifies with the
+    /// signing key (always done when `sign_by` or `sigstore_private_key` is configured).
+    #[arg(long)]
+    pub check_signatures: bool,
     /// Stop an image's build, and fail the image, past this duration (`30m`, `1h 30m`)
     /// [default: `build_timeout` of the config, else no limit].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]

@@ -18,6 +18,8 @@ use crate::container_limits::ContainerLimits;
 use crate::credentials::{Credentials, Secret};
 use crate::engine_kind::EngineKind;
 use crate::label::Repository;
+use crate::provenance::{Labels, ProvenanceSettings};
+use crate::signing::Signing;
 use crate::yaml::{self, Mapping, Value};
 
 /// The name of the user's own configuration file, below `$XDG_CONFIG_HOME` or `~/.config`.
@@ -70,6 +72,10 @@ pub struct Config {
     pub verify_timeout: Option<Duration>,
     /// Where the log goes, instead of `./docker-pkg-build.log`.
     pub log_file: Option<PathBuf>,
+    /// `source_url` and `labels`: what the labels of built images are made from.
+    pub provenance: ProvenanceSettings,
+    /// How pushed images are signed, if they are.
+    pub signing: Option<Signing>,
     /// Every key of the merged configuration: the templates' context.
     pub values: Mapping,
 }
@@ -106,6 +112,7 @@ impl Config {
             let proxy = values.get("http_proxy").cloned().unwrap_or(Value::Null);
             values.insert("apt_only_proxy".into(), proxy);
         }
+        let signing = signing(&keys)?;
         let credentials = match (keys.username, keys.password) {
             (Some(Text(username)), Some(Text(password)))
                 if !username.is_empty() && !password.is_empty() =>
@@ -142,6 +149,11 @@ impl Config {
             build_timeout: keys.build_timeout.map(|t| t.0),
             verify_timeout: keys.verify_timeout.map(|t| t.0),
             log_file: keys.log_file,
+            provenance: ProvenanceSettings {
+                source_url: keys.source_url.map(|t| t.0),
+                labels: keys.labels.unwrap_or_default(),
+            },
+            signing,
             values,
         })
     }
@@ -197,6 +209,67 @@ struct Keys {
     verify_timeout: Option<Timeout>,
     #[serde(default)]
     log_file: Option<PathBuf>,
+    source_url: Option<Text>,
+    #[serde(default)]
+    labels: Option<Labels>,
+    #[serde(default)]
+    sign_by: Option<Fingerprint>,
+    #[serde(default)]
+    sigstore_private_key: Option<ReadableFile>,
+    #[serde(default)]
+    sigstore_passphrase_file: Option<ReadableFile>,
+    #[serde(default)]
+    sigstore_public_key: Option<ReadableFile>,
+}
+
+/// The way of signing the keys choose: `sign_by`, or `sigstore_private_key` with its
+/// passphrase file and the public key that checks its signatures; not both.
+fn signing(keys: &Keys) -> Result<Option<Signing>, ConfigError> {
+    let invalid = |key: &str, message: &str| ConfigError::Invalid {
+        key: key.to_owned(),
+        message: message.to_owned(),
+    };
+    let sigstore = (
+        &keys.sigstore_private_key,
+        &keys.sigstore_passphrase_file,
+        &keys.sigstore_public_key,
+    );
+    match (&keys.sign_by, sigstore) {
+        (Some(_), (Some(_), _, _)) => Err(invalid(
+            "sign_by",
+            "sign with either sign_by (GPG) or sigstore_private_key, not both",
+        )),
+        (Some(Fingerprint(fingerprint)), (None, _, _)) => Ok(Some(Signing::Gpg {
+            fingerprint: fingerprint.clone(),
+        })),
+        (None, (Some(private_key), Some(passphrase_file), Some(public_key))) => {
+            Ok(Some(Signing::Sigstore {
+                private_key: private_key.0.clone(),
+                passphrase_file: passphrase_file.0.clone(),
+                public_key: public_key.0.clone(),
+            }))
+        }
+        (None, (Some(_), None, _)) => Err(invalid(
+            "sigstore_passphrase_file",
+            "is needed with sigstore_private_key (an empty file for a key without passphrase)",
+        )),
+        (None, (Some(_), _, None)) => Err(invalid(
+            "sigstore_public_key",
+            "is needed with sigstore_private_key: the signatures are checked with it after \
+             publishing",
+        )),
+        (None, (None, passphrase, public)) => match (passphrase, public) {
+            (None, None) => Ok(None),
+            (Some(_), _) => Err(invalid(
+                "sigstore_passphrase_file",
+                "is only used with sigstore_private_key",
+            )),
+            (None, Some(_)) => Err(invalid(
+                "sigstore_public_key",
+                "is only used with sigstore_private_key",
+            )),
+        },
+    }
 }
 
 /// The defaults of docker-pkg 4.0.4, which the templates see too.
@@ -275,6 +348,51 @@ impl<'de> Deserialize<'de> for Text {
                 Err(D::Error::custom("must be a string (put it in quotes)"))
             }
             _ => Err(D::Error::custom("must be a string")),
+        }
+    }
+}
+
+/// `sign_by`: the fingerprint of a GPG key, or its long key id: 40 or 16 hexadecimal digits,
+/// spaces and a leading `0x` allowed (as `gpg --fingerprint` prints it).
+#[derive(Debug, Clone)]
+struct Fingerprint(String);
+
+impl<'de> Deserialize<'de> for Fingerprint {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Text::deserialize(deserializer)?.0;
+        let compact: String = text.split_whitespace().collect();
+        let hex = compact
+            .strip_prefix("0x")
+            .or_else(|| compact.strip_prefix("0X"))
+            .unwrap_or(&compact);
+        let valid = matches!(hex.len(), 16 | 40 | 64) && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        if !valid {
+            return Err(D::Error::custom(format!(
+                "`{text}` is not a GPG key fingerprint: 40 hexadecimal digits (`gpg \
+                 --list-secret-keys --with-colons` prints it on its `fpr` line)"
+            )));
+        }
+        Ok(Fingerprint(hex.to_ascii_uppercase()))
+    }
+}
+
+/// A path to a file this process can read.
+#[derive(Debug, Clone)]
+struct ReadableFile(PathBuf);
+
+impl<'de> Deserialize<'de> for ReadableFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let path = PathBuf::from(Text::deserialize(deserializer)?.0);
+        match std::fs::File::open(&path) {
+            Ok(file) if file.metadata().is_ok_and(|m| m.is_file()) => Ok(ReadableFile(path)),
+            Ok(_) => Err(D::Error::custom(format!(
+                "{} is not a regular file",
+                path.display()
+            ))),
+            Err(e) => Err(D::Error::custom(format!(
+                "cannot read {}: {e}",
+                path.display()
+            ))),
         }
     }
 }

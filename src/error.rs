@@ -30,6 +30,11 @@ pub enum Error {
     Rootless(#[from] RootlessError),
     #[error("no image is named {0}")]
     NoSuchImage(String),
+    #[error(
+        "--check-signatures has no key to check with: configure sign_by, or \
+         sigstore_private_key and sigstore_public_key"
+    )]
+    NoSigningKey,
     #[error("{}: {message}; no changelog was changed", .path.display())]
     Update { path: PathBuf, message: String },
     #[error("cannot write {path}: {source}")]

@@ -106,6 +106,9 @@ impl LocalStorage for FakeStorage {
     }
 }
 
+/// The label of a build and the image labels it was given.
+pub type BuildLabels = (String, Vec<(String, String)>);
+
 /// An engine that builds, pushes and pulls nothing, records each call as `verb reference`,
 /// and fails the builds of the labels in `failing_builds`.
 pub struct FakeEngine {
@@ -116,6 +119,13 @@ pub struct FakeEngine {
     /// Like docker, it cannot write an image out: it pushes.
     pub pushes_itself: bool,
     pub run_dir: tempfile::TempDir,
+    /// Whether it signs what it pushes (and so pushes itself, and signs a tag before it is
+    /// given in the registry).
+    pub signs: bool,
+    /// References whose signature check fails.
+    pub unsigned: HashSet<String>,
+    /// The labels each build was given, by image label.
+    pub labels: Mutex<Vec<BuildLabels>>,
 }
 
 impl Default for FakeEngine {
@@ -126,6 +136,9 @@ impl Default for FakeEngine {
             pushes_to: None,
             pushes_itself: false,
             run_dir: tempfile::tempdir().expect("a temporary directory"),
+            signs: false,
+            unsigned: HashSet::new(),
+            labels: Mutex::default(),
         }
     }
 }
@@ -148,6 +161,8 @@ impl Engine for FakeEngine {
     ) -> Result<(), EngineError> {
         let label = request.label.to_string();
         self.record(format!("build {label}"));
+        let labels = (label.clone(), request.labels.to_vec());
+        self.labels.lock().unwrap().push(labels);
         on_line("STEP 1/1: FROM scratch");
         if self.failing_builds.contains(&label) {
             return Err(EngineError::Process(ProcessError::Failed {
@@ -182,6 +197,26 @@ impl Engine for FakeEngine {
         Ok(Some(format!("sha256:{}", image.tag)))
     }
 
+    fn sign_as(&self, image: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError> {
+        if self.signs {
+            self.record(format!("sign {image} as {identity}"));
+        }
+        Ok(())
+    }
+
+    fn check_signature(&self, image: &ImageLabel) -> Result<(), EngineError> {
+        self.record(format!("check {image}"));
+        if self.unsigned.contains(&image.to_string()) {
+            return Err(EngineError::Process(ProcessError::Failed {
+                command: format!("skopeo copy docker://{image}"),
+                status: "exit status: 1".into(),
+                tail: "Source image rejected: A signature was required, but no signature exists"
+                    .into(),
+            }));
+        }
+        Ok(())
+    }
+
     fn pull(&self, reference: &str) -> Result<(), EngineError> {
         self.record(format!("pull {reference}"));
         Ok(())
@@ -195,7 +230,7 @@ impl Engine for FakeEngine {
     /// An image of one empty config blob.
     fn export(&self, image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError> {
         self.record(format!("export {image}"));
-        if self.pushes_itself {
+        if self.pushes_itself || self.signs {
             return Ok(None);
         }
         let dir = tempfile::tempdir().expect("a temporary directory");

@@ -13,6 +13,7 @@ use crate::label::ImageLabel;
 use crate::logging::IMAGE_FAILURES;
 use crate::plan::Plan;
 use crate::process;
+use crate::provenance::Provenance;
 use crate::record::{ImageRecord, StepRun, TestOutput, Tested};
 use crate::registry::RegistryClient;
 use crate::scheduler::{Job, Outcomes};
@@ -38,6 +39,7 @@ pub struct Tools<'a> {
     pub verifier: &'a Verifier,
     /// Taken for each image while working on it, so that concurrent runs take turns.
     pub locks: &'a ImageLocks,
+    pub provenance: &'a Provenance,
 }
 
 /// Where one image stands during the run.
@@ -159,6 +161,9 @@ impl<'a> Pipeline<'a> {
         release();
         if self.plan.options.publish && self.state(image) == Some(ImageState::Verified) {
             self.step(image, Step::Publish, || self.publish(image))?;
+            if self.plan.options.check_signatures {
+                self.step(image, Step::SignatureCheck, || self.check_signatures(image))?;
+            }
         }
         drop(lock);
         Ok(())
@@ -240,7 +245,7 @@ impl<'a> Pipeline<'a> {
             Step::Build => ImageState::built,
             Step::Verify => ImageState::verified,
             Step::Publish => ImageState::published,
-            Step::Check | Step::Pull => return Ok(()),
+            Step::Check | Step::Pull | Step::SignatureCheck => return Ok(()),
         };
         let mut progress = self.progress(image);
         let Some(state) = progress.state.as_mut() else {
@@ -274,6 +279,7 @@ impl<'a> Pipeline<'a> {
         let dockerfile = self.tools.renderer.render(image)?;
         self.tools.renderer.check_numeric_user(image, &dockerfile)?;
         log::info!("Generated dockerfile for {}:\n{dockerfile}", entry.label);
+        let labels = self.tools.provenance.labels(entry, &dockerfile)?;
         let context = BuildContext::create(&entry.definition.dir, entry.name(), &dockerfile)?;
         log::info!("{} - building the image", entry.label);
         // When publishing, `latest` is named at build time: no tag process afterwards.
@@ -285,6 +291,7 @@ impl<'a> Pipeline<'a> {
             also_tagged: if publish { &latest } else { &[] },
             use_cache: self.options.use_cache,
             build_args: &self.options.build_args,
+            labels: labels.pairs(),
             limits: &self.options.limits,
             timeout: self.options.build_timeout,
         };
@@ -354,7 +361,10 @@ impl<'a> Pipeline<'a> {
     /// request tried again on its own; a tool that cannot write it out (docker) pushes it as
     /// `latest`, and the registry client gives the version tag to the digest it pushed. An
     /// image built before the run gets its local `latest` here, one built now got it at
-    /// build time.
+    /// build time. A signing engine pushes itself (see [`Engine::export`]), and adds the
+    /// version's signature to the manifest pushed before the version tag is written: a tag
+    /// given in the registry has no signature of its own, and the version tag must never
+    /// show without one.
     fn publish(&self, image: usize) -> Result<(), Failure> {
         let label = self.label(image);
         let latest = label.with_tag("latest");
@@ -372,11 +382,28 @@ impl<'a> Pipeline<'a> {
                     Some(digest) => label.with_tag(digest),
                     None => latest,
                 };
+                engine.sign_as(&pushed, label)?;
                 registry.tag(&pushed, &label.tag)?;
                 digest
             }
         };
         self.progress(image).digest = digest;
+        Ok(())
+    }
+
+    /// Checks each tag `publish` wrote, as the registry serves it.
+    fn check_signatures(&self, image: usize) -> Result<(), Failure> {
+        let label = self.label(image);
+        for reference in [label.clone(), label.with_tag("latest")] {
+            self.tools
+                .engine
+                .check_signature(&reference)
+                .map_err(|source| Failure::Unsigned {
+                    reference: reference.to_string(),
+                    source: Box::new(source),
+                })?;
+        }
+        log::info!("{label} - the signatures of its tags verify");
         Ok(())
     }
 

@@ -25,6 +25,8 @@ pub struct PlanOptions {
     pub pull: bool,
     /// Push verified images.
     pub publish: bool,
+    /// Check, after publishing, that every tag pushed has a signature that verifies.
+    pub check_signatures: bool,
 }
 
 /// Why an image fails before any of its steps.
@@ -218,6 +220,9 @@ impl Plan {
         }
         if self.options.publish {
             steps.push(Step::Publish);
+            if self.options.check_signatures {
+                steps.push(Step::SignatureCheck);
+            }
         }
         steps
     }

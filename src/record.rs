@@ -87,12 +87,13 @@ impl ImageRecord {
             .any(|run| run.step == step && run.succeeded)
     }
 
-    /// The work steps that went well, in order: `built, verified, published`, say.
+    /// The work steps that went well, in order: `built, verified, published, signed`, say.
     pub fn done(&self) -> Vec<&'static str> {
         [
             (Step::Build, "built"),
             (Step::Verify, "verified"),
             (Step::Publish, "published"),
+            (Step::SignatureCheck, "signed"),
         ]
         .into_iter()
         .filter_map(|(step, word)| self.did(step).then_some(word))

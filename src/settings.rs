@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::config::Config;
-use crate::engine::EngineSettings;
+use crate::engine::{self, EngineError, EngineSettings};
 use crate::label::registry_host;
 use crate::registry::auth_file::ambient_auth_files;
 use crate::registry::{RegistrySettings, TrustSources};
@@ -22,7 +22,18 @@ pub fn engine_settings(config: &Config) -> EngineSettings {
         program: from_env.or_else(|| config.engine_path.clone()),
         registry: registry_settings(config),
         extra_env: Vec::new(),
+        signing: None,
     }
+}
+
+/// The engine of a run that publishes: it signs what it pushes when the configuration says
+/// so, and a way of signing the engine cannot do is refused now, before anything runs.
+pub fn publishing_engine_settings(config: &Config) -> Result<EngineSettings, EngineError> {
+    engine::check_signing(config.engine, config.signing.as_ref())?;
+    Ok(EngineSettings {
+        signing: config.signing.clone(),
+        ..engine_settings(config)
+    })
 }
 
 /// The registry access `config` gives, with the ambient auth files and trusted certificates

@@ -8,6 +8,7 @@ use crate::engine::EngineError;
 use crate::image_locks::LockError;
 use crate::image_state::InvalidTransition;
 use crate::process::ProcessError;
+use crate::provenance::LabelsError;
 use crate::registry::RegistryError;
 use crate::template::RenderError;
 use crate::tree::TreeError;
@@ -27,6 +28,8 @@ pub enum Step {
     Build,
     Verify,
     Publish,
+    /// Checking that every tag pushed carries a signature that verifies.
+    SignatureCheck,
 }
 
 impl Step {
@@ -37,6 +40,7 @@ impl Step {
             Step::Build => "build",
             Step::Verify => "verify",
             Step::Publish => "publish",
+            Step::SignatureCheck => "signature check",
         }
     }
 }
@@ -64,11 +68,18 @@ pub enum Failure {
     #[error(transparent)]
     Context(#[from] ContextError),
     #[error(transparent)]
+    Labels(#[from] LabelsError),
+    #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]
     Verify(#[from] VerifyError),
     #[error("cannot tag it as latest in the registry: {0}")]
     Registry(#[from] RegistryError),
+    #[error("{reference} has no signature that verifies: {source}")]
+    Unsigned {
+        reference: String,
+        source: Box<EngineError>,
+    },
     #[error(transparent)]
     Transition(#[from] InvalidTransition),
     #[error(transparent)]
@@ -86,6 +97,8 @@ impl Failure {
             Failure::Dependency { .. } => "pull",
             Failure::Render(_) => "render",
             Failure::Context(_) => "context",
+            Failure::Labels(_) => "labels",
+            Failure::Unsigned { .. } => "signature",
             Failure::Engine(EngineError::Process(ProcessError::TimedOut { .. }))
             | Failure::Verify(VerifyError::Process(ProcessError::TimedOut { .. })) => "timeout",
             Failure::Engine(_) => "engine",
@@ -150,6 +163,9 @@ impl StepError {
             }
             (Failure::Dependency { dependency, source }, _) => {
                 format!("cannot pull {dependency}: {}", source.last_words())
+            }
+            (Failure::Unsigned { reference, source }, _) => {
+                format!("{reference}: {}", source.last_words())
             }
             (other, _) => other.to_string(),
         };

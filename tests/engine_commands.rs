@@ -28,6 +28,7 @@ fn settings(kind: EngineKind, tool: &RecordingTool, registry: RegistrySettings) 
         program: Some(tool.path.clone()),
         registry,
         extra_env: vec![("BUILDAH_ISOLATION".into(), String::new())],
+        signing: None,
     }
 }
 
@@ -61,6 +62,7 @@ fn build_both_ways(engine: &dyn Engine, context: &Path) {
             also_tagged: &[],
             use_cache,
             build_args: &build_args,
+            labels: &[("org.opencontainers.image.title".into(), "foo".into())],
             limits: &limits,
             timeout: None,
         };
@@ -75,6 +77,8 @@ fn build_tail(context: &Path) -> Vec<String> {
         "r.org:5000/ns/foo:1.0",
         "--build-arg",
         "http_proxy=http://proxy:8080",
+        "--label",
+        "org.opencontainers.image.title=foo",
         "--memory",
         "1g",
         "--memory-swap",

@@ -28,6 +28,7 @@ fn build(engine: &dyn Engine, storage: &Storage, label: &ImageLabel) -> Vec<Stri
         also_tagged: &[],
         use_cache: false,
         build_args: &build_args,
+        labels: &[],
         limits: &ContainerLimits::default(),
         timeout: None,
     };
@@ -133,6 +134,7 @@ fn failures_name_the_command() {
         also_tagged: &[],
         use_cache: false,
         build_args: &[],
+        labels: &[],
         limits: &ContainerLimits::default(),
         timeout: None,
     };
@@ -168,6 +170,7 @@ fn limits_and_failing_steps() {
         also_tagged: &[],
         use_cache: false,
         build_args: &[],
+        labels: &[],
         limits: &limits,
         timeout: None,
     };

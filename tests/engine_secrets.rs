@@ -37,7 +37,7 @@ fn password_is_on_no_command_line_nor_in_any_output() {
             kind: EngineKind::Buildah,
             program: Some(wrapper.path.clone()),
             registry: registry_settings,
-            extra_env: Vec::new(),
+            ..EngineSettings::default()
         }
     };
     let engine = storage.engine_with(settings(&registry.password));
@@ -50,6 +50,7 @@ fn password_is_on_no_command_line_nor_in_any_output() {
         also_tagged: &[],
         use_cache: false,
         build_args: &[],
+        labels: &[],
         limits: &ContainerLimits::default(),
         timeout: None,
     };

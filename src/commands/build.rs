@@ -14,6 +14,7 @@ use crate::pipeline::{BuildOptions, Pipeline, Tools};
 use crate::plan::{LocalStorage, Plan, PlanOptions};
 use crate::process::ProcessError;
 use crate::progress::Progress;
+use crate::provenance::Provenance;
 use crate::record::ImageRecord;
 use crate::registry::Registry;
 use crate::scheduler::{self, Event, JobOutcome};
@@ -44,12 +45,24 @@ pub fn build(
     header(&format!("Step 0: scanning {}", args.directory.display()));
     let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Lint)?;
     super::lint::warn(config, &workspace);
-    let engine = LazyEngine::new(settings::engine_settings(config));
-    let registry = Registry::new(&settings::registry_settings(config))?;
+    let publish = publishing(config, args);
     let options = PlanOptions {
         pull: !args.no_pull,
-        publish: publishing(config, args),
+        publish,
+        check_signatures: publish && checks_signatures(config, args)?,
     };
+    let engine = LazyEngine::new(if publish {
+        settings::publishing_engine_settings(config)?
+    } else {
+        settings::engine_settings(config)
+    });
+    let registry = Registry::new(&settings::registry_settings(config))?;
+    let provenance = Provenance::new(
+        config.provenance.clone(),
+        &workspace.tree,
+        &args.directory,
+        chrono::DateTime::<chrono::Utc>::from(started),
+    );
     let scanned = SystemTime::now();
     let plan = Plan::make(
         &workspace,
@@ -96,6 +109,7 @@ pub fn build(
             engine: engine.get()?,
             docker_program: engine.settings().program.as_deref(),
             registry: &registry,
+            provenance: &provenance,
             use_cache: args.use_cache,
             scanned,
             build_timeout: args.build_timeout.or(config.build_timeout),
@@ -192,6 +206,7 @@ struct Run<'a> {
     engine: &'a dyn Engine,
     docker_program: Option<&'a std::path::Path>,
     registry: &'a Registry,
+    provenance: &'a Provenance,
     use_cache: bool,
     /// When the registry and local storage were looked at.
     scanned: SystemTime,
@@ -223,6 +238,7 @@ impl Run<'_> {
             registry: self.registry,
             verifier: &verifier,
             locks: &locks,
+            provenance: self.provenance,
         };
         let pipeline = Pipeline::new(self.workspace, self.plan, tools, &options);
         let progress = Progress::new(self.plan.chain().len(), live);
@@ -253,6 +269,15 @@ fn publishing(config: &Config, args: &BuildArgs) -> bool {
     !args.no_publish
         && !config.repository.registry.is_empty()
         && (args.publish || config.credentials.is_some())
+}
+
+/// Whether the tags pushed are checked for signatures: always when signing, on demand
+/// otherwise, which needs a key to check with.
+fn checks_signatures(config: &Config, args: &BuildArgs) -> Result<bool, Error> {
+    match (config.signing.is_some(), args.check_signatures) {
+        (false, true) => Err(Error::NoSigningKey),
+        (signing, asked) => Ok(signing || asked),
+    }
 }
 
 fn why_not_publishing(config: &Config, args: &BuildArgs) -> &'static str {

@@ -5,9 +5,11 @@
 use std::path::PathBuf;
 
 use crate::engine::access::RegistryAccess;
+use crate::engine::digest_file::DigestFile;
+use crate::engine::signer::Signer;
 use crate::engine::spelt_alike::{self, common_build_flags};
 use crate::engine::tool::Tool;
-use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
+use crate::engine::{BuildRequest, Engine, EngineError, LocalImage, signing_error};
 use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 use crate::run_dir;
@@ -32,6 +34,8 @@ pub struct ContainersCli {
     tool: Tool,
     access: RegistryAccess,
     dialect: Dialect,
+    /// Signs what is pushed, when signing is configured.
+    signer: Option<Signer>,
 }
 
 impl ContainersCli {
@@ -40,7 +44,13 @@ impl ContainersCli {
             tool,
             access,
             dialect,
+            signer: None,
         }
+    }
+
+    /// The engine, signing what it pushes with `signer`.
+    pub fn signing(self, signer: Option<Signer>) -> ContainersCli {
+        ContainersCli { signer, ..self }
     }
 
     /// A push or pull reaching the registry of `reference`, quiet so that a failure's last
@@ -111,25 +121,48 @@ impl Engine for ContainersCli {
         spelt_alike::tag(&self.tool, image, target)
     }
 
-    /// `push --digestfile`: the tool writes the digest it pushed.
+    /// `push --digestfile`: the tool writes the digest it pushed. When signing, with a GPG
+    /// key the tool signs (`--sign-by`; signatures the local image may hold are dropped: the
+    /// push compresses its layers, which they would not survive), with a sigstore key skopeo
+    /// pushes and signs.
     fn push_to(
         &self,
         image: &ImageLabel,
         destination: &ImageLabel,
     ) -> Result<Option<String>, EngineError> {
-        let setup = |source| EngineError::Setup {
-            what: "a file for the pushed digest".into(),
-            source,
-        };
-        let digest_dir = run_dir::tempdir("docker-pkg-digest-").map_err(setup)?;
-        let digest_file = digest_dir.path().join("digest");
-        let digest_path = digest_file.display().to_string();
-        let (image, destination) = (image.to_string(), destination.to_string());
-        let args = ["push", "--digestfile", &digest_path, &image, &destination];
-        self.transfer(&destination, &args)?;
-        // A tool that wrote no digest pushed all the same.
-        let digest = std::fs::read_to_string(&digest_file).unwrap_or_default();
-        Ok(Some(digest.trim().to_owned()).filter(|d| !d.is_empty()))
+        let digest_file = DigestFile::new()?;
+        match &self.signer {
+            Some(signer) if signer.gpg_fingerprint().is_none() => {
+                signer.push(&self.access, image, destination, digest_file.path())?;
+            }
+            signer => {
+                let (image, destination) = (image.to_string(), destination.to_string());
+                let mut args = vec!["push", "--digestfile", digest_file.path()];
+                if let Some(fingerprint) = signer.as_ref().and_then(Signer::gpg_fingerprint) {
+                    args.extend(["--remove-signatures", "--sign-by", fingerprint]);
+                }
+                args.extend([image.as_str(), destination.as_str()]);
+                self.transfer(&destination, &args)?;
+            }
+        }
+        digest_file.read()
+    }
+
+    fn sign_as(&self, image: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError> {
+        match &self.signer {
+            Some(signer) => signer.sign_as(&self.access, image, identity),
+            None => Ok(()),
+        }
+    }
+
+    fn check_signature(&self, image: &ImageLabel) -> Result<(), EngineError> {
+        let signer = self.signer.as_ref().ok_or_else(|| {
+            signing_error(
+                "--check-signatures",
+                "no signing key is configured to check with",
+            )
+        })?;
+        signer.check(&self.access, image)
     }
 
     fn pull(&self, reference: &str) -> Result<(), EngineError> {
@@ -141,8 +174,12 @@ impl Engine for ContainersCli {
     }
 
     /// `push --format v2s2 IMAGE dir:DIR`: local, no registry involved. Docker's manifest
-    /// format, as the images are built in.
+    /// format, as the images are built in. None when signing: the signature is made as the
+    /// manifest is written to the registry, so a signing engine pushes itself.
     fn export(&self, image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError> {
+        if self.signer.is_some() {
+            return Ok(None);
+        }
         let setup = |source| EngineError::Setup {
             what: format!("a folder to write {image} out to"),
             source,

@@ -16,7 +16,7 @@ use crate::engine::containers_cli::words;
 use crate::engine::size::parse_size;
 use crate::engine::spelt_alike::{self, common_build_flags};
 use crate::engine::tool::Tool;
-use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
+use crate::engine::{BuildRequest, Engine, EngineError, LocalImage, signing_error};
 use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 
@@ -83,6 +83,18 @@ impl Engine for Docker {
         let args = self.with_login(&["push"], &destination.to_string());
         let output = self.access.transfer(|| self.tool.run(&args))?;
         Ok(pushed_digest(&output))
+    }
+
+    /// docker never signs (a configuration that asks it to is refused when it connects).
+    fn sign_as(&self, _image: &ImageLabel, _identity: &ImageLabel) -> Result<(), EngineError> {
+        Ok(())
+    }
+
+    fn check_signature(&self, _image: &ImageLabel) -> Result<(), EngineError> {
+        Err(signing_error(
+            "--check-signatures",
+            "the docker engine cannot check signatures: use engine buildah or podman",
+        ))
     }
 
     fn pull(&self, reference: &str) -> Result<(), EngineError> {

@@ -8,13 +8,17 @@
 mod access;
 mod buildah;
 mod containers_cli;
+mod digest_file;
 mod docker;
 mod docker_shim;
 mod lazy_engine;
 mod local_names;
 mod local_repositories;
 mod podman;
+mod registries_d;
 mod settings;
+mod signature_policy;
+mod signer;
 mod size;
 mod spelt_alike;
 mod tool;
@@ -28,6 +32,7 @@ use crate::label::ImageLabel;
 use crate::label::same_name;
 use crate::process::{ProcessError, Secrets};
 use crate::run_dir;
+use crate::signing::Signing;
 
 pub use crate::engine_kind::EngineKind;
 use containers_cli::ContainersCli;
@@ -44,14 +49,26 @@ pub fn connect(settings: EngineSettings) -> Result<Box<dyn Engine>, EngineError>
     // a tool is killed before it could remove them.
     let tmpdir =
         run_dir::tools_tmpdir().map(|dir| ("TMPDIR".to_owned(), dir.display().to_string()));
+    check_signing(settings.kind, settings.signing.as_ref())?;
     let tool = tool::Tool::locate(settings.kind, settings.program.as_deref())?
         .with_env(&tmpdir.into_iter().collect::<Vec<_>>())
         .with_env(&settings.extra_env)
-        .with_secrets(secrets(&settings));
+        .with_secrets(secrets(&settings)?);
     let access = access::RegistryAccess::prepare(&settings.registry)?;
+    let signer = match &settings.signing {
+        Some(signing) => {
+            let registry = settings.registry.registry.as_deref().unwrap_or("localhost");
+            Some(signer::Signer::prepare(signing, registry, &tool)?)
+        }
+        None => None,
+    };
     Ok(match settings.kind {
-        EngineKind::Buildah => Box::new(ContainersCli::new(tool, access, buildah::DIALECT)),
-        EngineKind::Podman => Box::new(ContainersCli::new(tool, access, podman::DIALECT)),
+        EngineKind::Buildah => {
+            Box::new(ContainersCli::new(tool, access, buildah::DIALECT).signing(signer))
+        }
+        EngineKind::Podman => {
+            Box::new(ContainersCli::new(tool, access, podman::DIALECT).signing(signer))
+        }
         EngineKind::Docker => {
             let registry = &settings.registry;
             if registry.ca_bundle.is_some() || !registry.insecure_registries.is_empty() {
@@ -65,15 +82,51 @@ pub fn connect(settings: EngineSettings) -> Result<Box<dyn Engine>, EngineError>
     })
 }
 
-/// The configured password, plainly and as it stands in an auth file.
-fn secrets(settings: &EngineSettings) -> Secrets {
-    let Some(credentials) = &settings.registry.credentials else {
-        return Secrets::default();
+/// Whether an engine of `kind` can sign as `signing` says, as far as can be told without
+/// running anything: docker cannot; buildah and podman need skopeo.
+pub fn check_signing(kind: EngineKind, signing: Option<&Signing>) -> Result<(), EngineError> {
+    let Some(signing) = signing else {
+        return Ok(());
     };
-    Secrets::new([
-        credentials.password.expose().to_owned(),
-        credentials.basic_token(),
-    ])
+    if kind == EngineKind::Docker {
+        return Err(signing_error(
+            signing.key_name(),
+            "the docker engine cannot sign what it pushes: use engine buildah or podman \
+             (with skopeo installed), or remove the signing key from the configuration",
+        ));
+    }
+    signer::find_skopeo(signing).map(drop)
+}
+
+/// Why signing cannot be done as configured by `key`.
+pub(crate) fn signing_error(key: &'static str, reason: &str) -> EngineError {
+    EngineError::Signing {
+        key,
+        reason: reason.to_owned(),
+    }
+}
+
+/// The configured password, plainly and as it stands in an auth file, and the passphrase of
+/// the signing key.
+fn secrets(settings: &EngineSettings) -> Result<Secrets, EngineError> {
+    let mut secrets = Vec::new();
+    if let Some(credentials) = &settings.registry.credentials {
+        secrets.push(credentials.password.expose().to_owned());
+        secrets.push(credentials.basic_token());
+    }
+    if let Some(Signing::Sigstore {
+        passphrase_file, ..
+    }) = &settings.signing
+    {
+        let text =
+            std::fs::read_to_string(passphrase_file).map_err(|source| EngineError::Setup {
+                what: format!("the passphrase in {}", passphrase_file.display()),
+                source,
+            })?;
+        // The tools read the first line.
+        secrets.extend(text.lines().next().map(str::to_owned));
+    }
+    Ok(Secrets::new(secrets))
 }
 
 /// One image build.
@@ -86,6 +139,8 @@ pub struct BuildRequest<'a> {
     pub also_tagged: &'a [ImageLabel],
     pub use_cache: bool,
     pub build_args: &'a [(String, String)],
+    /// Image labels, `NAME` and `VALUE`: set by the engine, not in the Dockerfile.
+    pub labels: &'a [(String, String)],
     pub limits: &'a ContainerLimits,
     /// Stops the build, and fails it, when it takes longer.
     pub timeout: Option<std::time::Duration>,
@@ -132,8 +187,9 @@ pub trait Engine: Send + Sync {
     fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError>;
 
     /// Pushes the local image `image` to `destination` (in its registry; another tag of it,
-    /// say), trying again while it fails for a reason that may pass. Gives the digest of the
-    /// manifest pushed, when the tool tells it.
+    /// say), signed for `destination` when the engine signs, trying again while it fails for
+    /// a reason that may pass. Gives the digest of the manifest pushed, when the tool tells
+    /// it.
     fn push_to(
         &self,
         image: &ImageLabel,
@@ -145,6 +201,16 @@ pub trait Engine: Send + Sync {
         self.push_to(image, image)
     }
 
+    /// When the engine signs, adds to the manifest `image` names in its registry (by tag, or
+    /// by digest: `NAME:sha256:…`) a signature for `identity`, the same image under the tag
+    /// that is given to it in the registry next; nothing otherwise. A signature names the tag
+    /// it was made for, and a tag given in the registry gets none of its own.
+    fn sign_as(&self, image: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError>;
+
+    /// Whether `image`, as its registry serves it, has a signature that verifies with the
+    /// engine's signing key; fails with the tool's reason when not.
+    fn check_signature(&self, image: &ImageLabel) -> Result<(), EngineError>;
+
     /// Pulls `reference` (`NAME:TAG`) into local storage, trying again while it fails for a
     /// reason that may pass.
     fn pull(&self, reference: &str) -> Result<(), EngineError>;
@@ -153,7 +219,8 @@ pub trait Engine: Send + Sync {
     fn remove(&self, references: &[String]) -> Result<(), EngineError>;
 
     /// Writes `image` out of local storage as a registry would receive it, for the registry
-    /// client to upload; `None` for a tool that cannot (docker: its daemon pushes).
+    /// client to upload; `None` for a tool that cannot (docker: its daemon pushes) and when
+    /// the engine signs (it pushes itself, signing as it writes the manifest).
     fn export(&self, image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError>;
 
     /// A folder every run on the same local storage sees, for the files that coordinate them.
@@ -179,6 +246,8 @@ pub enum EngineError {
         what: String,
         source: std::io::Error,
     },
+    #[error("cannot sign with {key}: {reason}")]
+    Signing { key: &'static str, reason: String },
 }
 
 impl EngineError {
@@ -186,11 +255,36 @@ impl EngineError {
     /// one line.
     pub fn last_words(&self) -> String {
         match self {
-            EngineError::Process(error) => error.last_words(),
+            EngineError::Process(error) => log_message(&error.last_words()),
             EngineError::Retried { tries, last } => {
                 format!("{} ({tries} tries)", last.last_words())
             }
             other => other.to_string(),
         }
+    }
+}
+
+/// The message of a line the tools log as `time="…" level=fatal msg="MESSAGE"`, else the
+/// line as it is.
+fn log_message(line: &str) -> String {
+    let Some((_, quoted)) = line.split_once(" msg=\"") else {
+        return line.to_owned();
+    };
+    let message = quoted.strip_suffix('"').unwrap_or(quoted);
+    message.replace("\\\"", "\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_messages_are_the_words() {
+        let line = r#"time="2026-11-27T15:58:38Z" level=fatal msg="Source image rejected: Signature for identity \"r/a:1\" is not accepted""#;
+        assert_eq!(
+            log_message(line),
+            r#"Source image rejected: Signature for identity "r/a:1" is not accepted"#
+        );
+        assert_eq!(log_message("Error: no such image"), "Error: no such image");
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::engine_kind::EngineKind;
 use crate::registry::RegistrySettings;
+use crate::signing::Signing;
 
 #[derive(Debug, Clone, Default)]
 pub struct EngineSettings {
@@ -15,4 +16,6 @@ pub struct EngineSettings {
     /// Added to the environment of every process the engine starts (a private storage's
     /// `CONTAINERS_STORAGE_CONF`, say), without touching this process's own.
     pub extra_env: Vec<(String, String)>,
+    /// How pushed images are signed; `None` pushes them unsigned.
+    pub signing: Option<Signing>,
 }

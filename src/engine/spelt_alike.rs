@@ -22,7 +22,8 @@ pub fn remove(tool: &Tool, references: &[String]) -> Result<(), EngineError> {
     tool.run(&args).map(drop)
 }
 
-/// `-t LABEL [-t OTHER…] --build-arg K=V … LIMITS -f CONTEXT/Dockerfile CONTEXT`; the caller
+/// `-t LABEL [-t OTHER…] --build-arg K=V … --label NAME=VALUE … LIMITS -f CONTEXT/Dockerfile
+/// CONTEXT`; the caller
 /// puts the tool's pull and cache flags before these.
 pub fn common_build_flags(request: &BuildRequest<'_>) -> Vec<String> {
     let mut flags = Vec::new();
@@ -32,6 +33,10 @@ pub fn common_build_flags(request: &BuildRequest<'_>) -> Vec<String> {
     }
     for (name, value) in request.build_args {
         flags.push("--build-arg".to_owned());
+        flags.push(format!("{name}={value}"));
+    }
+    for (name, value) in request.labels {
+        flags.push("--label".to_owned());
         flags.push(format!("{name}={value}"));
     }
     flags.extend(limit_flags(request.limits));
@@ -75,13 +80,17 @@ mod tests {
             also_tagged: &[label.with_tag("latest")],
             use_cache: false,
             build_args: &[("http_proxy".into(), "http://p:8080".into())],
+            labels: &[
+                ("org.opencontainers.image.title".into(), "foo".into()),
+                ("empty".into(), String::new()),
+            ],
             limits: &limits,
             timeout: None,
         };
         assert_eq!(
             common_build_flags(&request).join(" "),
             "-t r.org:5000/foo:1.0 -t r.org:5000/foo:latest --build-arg http_proxy=http://p:8080 \
-             --memory 1g \
+             --label org.opencontainers.image.title=foo --label empty= --memory 1g \
              --cpuset-cpus 0-1 -f /tmp/ctx/Dockerfile /tmp/ctx"
         );
     }

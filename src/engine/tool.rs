@@ -24,11 +24,24 @@ impl Tool {
             program: wanted.display().to_string(),
             package: package_of(kind),
         })?;
-        Ok(Tool {
+        Ok(Tool::at(program))
+    }
+
+    /// The tool whose binary is `program`, already found.
+    pub fn at(program: PathBuf) -> Tool {
+        Tool {
             program,
             env: Vec::new(),
             secrets: Secrets::default(),
-        })
+        }
+    }
+
+    /// The same environment and secrets, for another program.
+    pub fn sibling(&self, program: PathBuf) -> Tool {
+        Tool {
+            program,
+            ..self.clone()
+        }
     }
 
     /// The binary that runs.

@@ -6,7 +6,7 @@ use tempfile::TempDir;
 
 use super::*;
 use crate::config::Config;
-use crate::fakes::{FakeEngine, FakeRegistry, FakeStorage};
+use crate::fakes::{BuildLabels, FakeEngine, FakeRegistry, FakeStorage};
 use crate::plan::PlanOptions;
 use crate::scheduler::{self, JobOutcome};
 use crate::select::Selection;
@@ -71,11 +71,13 @@ impl Tree {
     }
 }
 
-/// What a run did: the engine's calls, the registry's tags, every record.
+/// What a run did: the engine's calls, the registry's tags, every record, the labels of
+/// each build.
 struct Ran {
     calls: Vec<String>,
     tagged: Vec<String>,
     records: Vec<ImageRecord>,
+    labels: Vec<BuildLabels>,
 }
 
 fn run(
@@ -101,6 +103,12 @@ fn run(
     };
     let renderer = Renderer::new(&tree.config, &tree.workspace.tree);
     let verifier = Verifier::new(&tree.config, &[], None);
+    let provenance = Provenance::new(
+        tree.config.provenance.clone(),
+        &tree.workspace.tree,
+        tree.dir.path(),
+        chrono::Utc::now(),
+    );
     let locks = ImageLocks::new(&engine.storage_run_dir().unwrap(), SystemTime::now());
     let tools = Tools {
         renderer: &renderer,
@@ -108,6 +116,7 @@ fn run(
         registry: registry.as_ref(),
         verifier: &verifier,
         locks: &locks,
+        provenance: &provenance,
     };
     let options = BuildOptions::default();
     let pipeline = Pipeline::new(&tree.workspace, &plan, tools, &options);
@@ -117,12 +126,14 @@ fn run(
         calls: engine.calls(),
         tagged: registry.tagged.lock().unwrap().clone(),
         records: pipeline.into_records(outcomes),
+        labels: engine.labels.lock().unwrap().clone(),
     }
 }
 
 const PUBLISH: PlanOptions = PlanOptions {
     pull: true,
     publish: true,
+    check_signatures: false,
 };
 
 fn outcome<'r>(ran: &'r Ran, tree: &Tree, name: &str) -> &'r JobOutcome<StepError> {
@@ -291,6 +302,7 @@ fn without_pull_nothing_is_pulled() {
     let options = PlanOptions {
         pull: false,
         publish: true,
+        check_signatures: false,
     };
     let ran = run(
         &tree,
@@ -320,6 +332,7 @@ fn without_publishing_nothing_is_pushed_nor_tagged() {
     let options = PlanOptions {
         pull: true,
         publish: false,
+        check_signatures: false,
     };
     let ran = run(
         &tree,
@@ -491,4 +504,106 @@ fn an_image_another_run_is_building_is_waited_for_and_not_built_again() {
         assert!(matches!(outcome(&ran, &tree, "lib"), JobOutcome::Succeeded));
         assert!(ran.records[tree.index("lib")].done().is_empty());
     });
+}
+
+#[test]
+fn builds_get_the_labels_of_their_image() {
+    let tree = Tree::new();
+    let registry = FakeRegistry::holding(&["base:1.0", "lib:1.0", "tool:1.0"]);
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        FakeEngine::default(),
+        &mut FakeStorage::default(),
+        None,
+        PUBLISH,
+    );
+    let [(label, labels)] = ran.labels.as_slice() else {
+        panic!("{:?}", ran.labels)
+    };
+    assert_eq!(label, "app:1.0");
+    let value = |name: &str| {
+        let found = labels.iter().find(|(n, _)| n == name);
+        found
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(value("org.opencontainers.image.title"), "app");
+    assert_eq!(value("org.opencontainers.image.version"), "1.0");
+    assert_eq!(value("org.opencontainers.image.base.name"), "lib:1.0");
+    assert_eq!(value("org.opencontainers.image.description"), "Release.");
+}
+
+const CHECKING: PlanOptions = PlanOptions {
+    check_signatures: true,
+    ..PUBLISH
+};
+
+/// The version's signature is added to the manifest pushed as `latest` before the version
+/// tag is written; both tags are checked after publishing.
+#[test]
+fn a_signing_engine_signs_the_version_before_it_is_tagged_and_both_are_checked() {
+    let tree = Tree::new();
+    let registry = Arc::new(FakeRegistry::holding(&["base:1.0", "lib:1.0", "tool:1.0"]));
+    let engine = FakeEngine {
+        signs: true,
+        ..FakeEngine::default()
+    };
+    let ran = run(
+        &tree,
+        Arc::clone(&registry),
+        engine,
+        &mut FakeStorage::default(),
+        None,
+        CHECKING,
+    );
+    assert_eq!(
+        ran.calls,
+        [
+            "pull lib:1.0",
+            "build app:1.0",
+            "export app:1.0",
+            "push app:1.0 app:latest",
+            "sign app:sha256:1.0 as app:1.0",
+            "check app:1.0",
+            "check app:latest"
+        ]
+    );
+    assert_eq!(
+        *registry.writes.lock().unwrap(),
+        ["app:latest", "app:sha256:1.0 as app:1.0"]
+    );
+    let app = &ran.records[tree.index("app")];
+    assert_eq!(app.done(), ["built", "verified", "published", "signed"]);
+}
+
+#[test]
+fn a_tag_without_a_good_signature_fails_its_image() {
+    let tree = Tree::new();
+    let registry = FakeRegistry::holding(&["base:1.0", "lib:1.0", "app:1.0"]);
+    let engine = FakeEngine {
+        unsigned: ["tool:latest".to_owned()].into(),
+        ..FakeEngine::default()
+    };
+    let ran = run(
+        &tree,
+        Arc::new(registry),
+        engine,
+        &mut FakeStorage::default(),
+        None,
+        CHECKING,
+    );
+    let JobOutcome::Failed(error) = outcome(&ran, &tree, "tool") else {
+        panic!("tool did not fail")
+    };
+    assert_eq!(error.step, Step::SignatureCheck);
+    assert_eq!(
+        error.brief(),
+        "signature check failed: tool:latest: Source image rejected: A signature was \
+         required, but no signature exists"
+    );
+    assert_eq!(
+        ran.records[tree.index("tool")].done(),
+        ["built", "verified", "published"]
+    );
 }

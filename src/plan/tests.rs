@@ -5,6 +5,7 @@ use crate::workspace::test_workspace;
 const PUBLISH: PlanOptions = PlanOptions {
     pull: true,
     publish: true,
+    check_signatures: false,
 };
 
 /// base ← lib ← app, base ← tool.
@@ -88,6 +89,7 @@ fn images_built_locally_are_verified_and_published_only_when_publishing() {
     let not_publishing = PlanOptions {
         pull: true,
         publish: false,
+        check_signatures: false,
     };
     let plan = plan(&workspace, &registry, &mut storage, None, not_publishing);
     assert!(plan.chain().is_empty());
@@ -118,6 +120,7 @@ fn without_pull_local_storage_decides_first() {
     let no_pull = PlanOptions {
         pull: false,
         publish: true,
+        check_signatures: false,
     };
     let plan = plan(&workspace, &registry, &mut storage, None, no_pull);
     assert_eq!(names(&workspace, plan.chain()), ["lib", "app"]);
@@ -128,6 +131,20 @@ fn without_pull_local_storage_decides_first() {
     assert!(!plan.refreshes_base_images());
     // Only what is local is asked about.
     assert_eq!(*registry.asked.lock().unwrap(), ["base:1.0", "tool:1.0"]);
+    let checking = PlanOptions {
+        check_signatures: true,
+        ..no_pull
+    };
+    let plan = self::plan(&workspace, &registry, &mut storage, None, checking);
+    assert_eq!(
+        steps(&plan, &workspace, "lib"),
+        [
+            Step::Build,
+            Step::Verify,
+            Step::Publish,
+            Step::SignatureCheck
+        ]
+    );
 }
 
 #[test]

@@ -89,9 +89,8 @@ impl Storage {
     pub fn engine(&self, kind: EngineKind, registry: RegistrySettings) -> Box<dyn Engine> {
         self.engine_with(EngineSettings {
             kind,
-            program: None,
             registry,
-            extra_env: Vec::new(),
+            ..EngineSettings::default()
         })
     }
 

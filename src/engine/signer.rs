@@ -1,0 +1,260 @@
+//! Signing for buildah and podman, through skopeo: the engines' own push signs with GPG only
+//! (and podman cannot be pointed at a `registries.d` of its own), while skopeo signs with
+//! either key, copies an image onto itself to add a signature for another tag, and checks
+//! signatures under a policy of its own.
+//!
+//! Everything is prepared once, when the engine connects: a private folder with the
+//! `registries.d` and `policy.json` of these copies, and a trial signature of a tiny local
+//! image, so that a key that cannot sign here (missing, a wrong passphrase, a skopeo built
+//! without sigstore) stops the run before anything is built or pushed.
+
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+use crate::engine::access::RegistryAccess;
+use crate::engine::containers_cli::words;
+use crate::engine::tool::Tool;
+use crate::engine::{EngineError, registries_d, signature_policy, signing_error};
+use crate::label::ImageLabel;
+use crate::process::find_program;
+use crate::signing::Signing;
+
+/// The identity of the trial signature.
+const TRIAL_IDENTITY: &str = "localhost/docker-pkg-signing-check:trial";
+
+#[derive(Debug)]
+pub struct Signer {
+    signing: Signing,
+    skopeo: Tool,
+    policy: PathBuf,
+    registries_d: PathBuf,
+    /// Holds the files above; removed on drop.
+    _dir: TempDir,
+}
+
+impl Signer {
+    /// Skopeo found (with the environment and secrets of `engine`), the files of the copies
+    /// written, and a trial signature made with `signing`'s key.
+    pub fn prepare(
+        signing: &Signing,
+        registry: &str,
+        engine: &Tool,
+    ) -> Result<Signer, EngineError> {
+        let skopeo = find_skopeo(signing)?;
+        let skopeo = engine.sibling(skopeo);
+        let dir = tempfile::Builder::new()
+            .prefix("docker-pkg-signing-")
+            .tempdir()
+            .map_err(|source| EngineError::Setup {
+                what: "a private directory for signing".into(),
+                source,
+            })?;
+        let registries_d = dir.path().join("registries.d");
+        let attachments = matches!(signing, Signing::Sigstore { .. }).then_some(registry);
+        registries_d::write_private(&registries_d_source(), &registries_d, attachments)
+            .map_err(|reason| signing_error(signing.key_name(), &reason))?;
+        let policy = signature_policy::write_policy(dir.path(), registry, signing, &skopeo)?;
+        let signer = Signer {
+            signing: signing.clone(),
+            skopeo,
+            policy,
+            registries_d,
+            _dir: dir,
+        };
+        signer.trial()?;
+        Ok(signer)
+    }
+
+    /// The GPG key the engine's own push signs with, when signing with GPG.
+    pub fn gpg_fingerprint(&self) -> Option<&str> {
+        match &self.signing {
+            Signing::Gpg { fingerprint } => Some(fingerprint),
+            Signing::Sigstore { .. } => None,
+        }
+    }
+
+    /// Pushes the local `image` to `destination`, signed for it, writing the digest pushed
+    /// to `digest_file`; the local image's own signatures, if any, are not copied (they were
+    /// made for other copies of it).
+    pub fn push(
+        &self,
+        access: &RegistryAccess,
+        image: &ImageLabel,
+        destination: &ImageLabel,
+        digest_file: &str,
+    ) -> Result<(), EngineError> {
+        let target = destination.to_string();
+        let mut args = words(&["--remove-signatures", "--digestfile", digest_file]);
+        args.extend(self.signing_flags());
+        args.extend(access_flags(access, "dest", &target));
+        let from = format!("containers-storage:{image}");
+        access.transfer(|| self.copy(&args, &from, &format!("docker://{target}")))
+    }
+
+    /// Copies `image` (by tag, or by digest: `NAME:sha256:…`) in its registry onto itself
+    /// with a signature for `identity` added to those it has.
+    pub fn sign_as(
+        &self,
+        access: &RegistryAccess,
+        image: &ImageLabel,
+        identity: &ImageLabel,
+    ) -> Result<(), EngineError> {
+        let reference = reference(image);
+        let mut args = self.signing_flags();
+        args.extend(["--sign-identity".to_owned(), identity.to_string()]);
+        args.extend(access_flags(access, "src", &reference));
+        args.extend(access_flags(access, "dest", &reference));
+        let remote = format!("docker://{reference}");
+        access.transfer(|| self.copy(&args, &remote, &remote))
+    }
+
+    /// Copies `image` from its registry into local storage under the policy: refused unless
+    /// it has a signature by the key for its tag. Its layers are local already, so only the
+    /// manifest and the configuration move; its signatures are not kept locally (a later push
+    /// of the image would have to drop them).
+    pub fn check(&self, access: &RegistryAccess, image: &ImageLabel) -> Result<(), EngineError> {
+        let reference = image.to_string();
+        let mut args = words(&["--remove-signatures"]);
+        args.extend(access_flags(access, "src", &reference));
+        let (from, to) = (
+            format!("docker://{reference}"),
+            format!("containers-storage:{reference}"),
+        );
+        access.transfer(|| self.copy(&args, &from, &to))
+    }
+
+    /// Signs a tiny image of a private folder: whatever keeps the key from signing here shows
+    /// now, with skopeo's words.
+    fn trial(&self) -> Result<(), EngineError> {
+        let dir = self.policy.with_file_name("trial");
+        write_trial_image(&dir.join("image")).map_err(|source| EngineError::Setup {
+            what: "the image of the trial signature".into(),
+            source,
+        })?;
+        let mut args = self.signing_flags();
+        args.extend(["--sign-identity".to_owned(), TRIAL_IDENTITY.to_owned()]);
+        let from = format!("dir:{}", dir.join("image").display());
+        let to = format!("dir:{}", dir.join("signed").display());
+        self.copy(&args, &from, &to).map_err(|error: EngineError| {
+            signing_error(
+                self.signing.key_name(),
+                &format!("a trial signature failed: {}", error.last_words()),
+            )
+        })
+    }
+
+    fn copy(&self, flags: &[String], from: &str, to: &str) -> Result<(), EngineError> {
+        let mut args = vec![
+            format!("--policy={}", self.policy.display()),
+            format!("--registries.d={}", self.registries_d.display()),
+            "copy".to_owned(),
+            "--quiet".to_owned(),
+        ];
+        args.extend_from_slice(flags);
+        args.extend([from.to_owned(), to.to_owned()]);
+        self.skopeo.run(&args).map(drop)
+    }
+
+    /// The key and, for sigstore, the file its passphrase is read from: never the
+    /// passphrase itself.
+    fn signing_flags(&self) -> Vec<String> {
+        match &self.signing {
+            Signing::Gpg { fingerprint } => vec!["--sign-by".to_owned(), fingerprint.clone()],
+            Signing::Sigstore {
+                private_key,
+                passphrase_file,
+                ..
+            } => vec![
+                "--sign-by-sigstore-private-key".to_owned(),
+                private_key.display().to_string(),
+                "--sign-passphrase-file".to_owned(),
+                passphrase_file.display().to_string(),
+            ],
+        }
+    }
+}
+
+/// skopeo, which every way of signing needs (`latest` is signed and the signatures are
+/// checked through it).
+pub fn find_skopeo(signing: &Signing) -> Result<PathBuf, EngineError> {
+    find_program(Path::new("skopeo")).ok_or_else(|| {
+        signing_error(
+            signing.key_name(),
+            "skopeo is not installed (install the `skopeo` package): it signs `latest` and \
+             checks the signatures after publishing",
+        )
+    })
+}
+
+/// The `registries.d` the engine's own pushes read.
+fn registries_d_source() -> PathBuf {
+    registries_d::ambient_dir()
+}
+
+/// `image` as skopeo names it: `NAME@sha256:…` for a digest.
+fn reference(image: &ImageLabel) -> String {
+    if image.tag.starts_with("sha256:") {
+        format!("{}@{}", image.name, image.tag)
+    } else {
+        image.to_string()
+    }
+}
+
+/// The private auth file and cert dir for one side of a copy, and TLS verification off for
+/// an insecure registry.
+fn access_flags(access: &RegistryAccess, side: &str, reference: &str) -> Vec<String> {
+    let mut flags = Vec::new();
+    if let Some(file) = access.auth_file() {
+        flags.push(format!("--{side}-authfile={}", file.display()));
+    }
+    if let Some(dir) = access.cert_dir() {
+        flags.push(format!("--{side}-cert-dir={}", dir.display()));
+    }
+    if access.is_insecure(reference) {
+        flags.push(format!("--{side}-tls-verify=false"));
+    }
+    flags
+}
+
+/// The configuration of the trial image: no layer.
+const TRIAL_CONFIG: &str =
+    r#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+/// Its SHA-256, which names it and which the copy checks.
+const TRIAL_CONFIG_DIGEST: &str =
+    "c5b1d63604f273462ef36fadac3182d43ae6a6138731cf594b314835cf1c034f";
+
+/// An image of no layer in skopeo's `dir:` format: its configuration and its manifest.
+fn write_trial_image(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(TRIAL_CONFIG_DIGEST), TRIAL_CONFIG)?;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": TRIAL_CONFIG.len(),
+            "digest": format!("sha256:{TRIAL_CONFIG_DIGEST}"),
+        },
+        "layers": [],
+    });
+    std::fs::write(dir.join("manifest.json"), manifest.to_string())?;
+    std::fs::write(dir.join("version"), "Directory Transport Version: 1.1\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::Command;
+
+    #[test]
+    fn the_trial_configuration_is_named_by_its_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        write_trial_image(dir.path()).unwrap();
+        let sum = Command::new(find_program(Path::new("sha256sum")).unwrap())
+            .args([dir.path().join(TRIAL_CONFIG_DIGEST).display().to_string()])
+            .output()
+            .unwrap();
+        assert!(sum.starts_with(TRIAL_CONFIG_DIGEST), "{sum}");
+    }
+}
