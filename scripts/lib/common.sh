@@ -8,6 +8,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # What the tool drives and what the tests start: container tools, a registry, TLS and htpasswd.
 CONTAINER_PACKAGES=(buildah skopeo podman runc docker-registry busybox-static openssl apache2-utils)
+# What the signing tests need beside them: gpg for a throw-away key, PyNaCl to seal a sigstore key.
+SIGNING_TEST_PACKAGES=(gnupg python3-nacl)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

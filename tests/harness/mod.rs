@@ -11,6 +11,7 @@ use std::sync::Arc;
 use tempfile::TempDir;
 
 /// A scratch directory with an image tree and a config, and a command line to run there.
+#[derive(Clone)]
 pub struct Test {
     dir: Arc<TempDir>,
     args: Vec<String>,
