@@ -2,83 +2,38 @@
 //! repository, built with buildah and pushed to a registry of the test's own, each image's
 //! labels read back with `skopeo inspect`.
 
+mod fixture_tree;
 mod harness;
 mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
+use fixture_tree::{Setup, fixture};
 use harness::{Test, files_below};
-use support::{Storage, TestRegistry};
 
 const SOURCE_URL: &str = "https://git.example.org/images/-/tree/main/{path}";
+const LABELS: &str =
+    "labels: {org.opencontainers.image.vendor: Example, org.example.team: images}\n";
 
-struct Setup {
-    registry: TestRegistry,
-    storage: Storage,
-}
-
-impl Setup {
-    fn new() -> Option<Setup> {
-        let ready = support::registry_tools_available(EngineKind::Buildah)
-            && support::tools_available(&["podman", "skopeo", "git"]);
-        if !ready {
-            return None;
-        }
-        let setup = Setup {
-            registry: TestRegistry::start(),
-            storage: Storage::new(),
-        };
-        let base = setup.label("busybox", "1.0");
-        setup.storage.busybox_image(&base.to_string());
-        let engine = setup
-            .storage
-            .engine(EngineKind::Buildah, setup.registry.settings());
-        engine.push(&base).expect("the base image is published");
-        Some(setup)
-    }
-
-    fn label(&self, name: &str, tag: &str) -> ImageLabel {
-        ImageLabel {
-            name: format!("{}/ns/{name}", self.registry.address),
-            tag: tag.to_owned(),
-        }
-    }
-
-    fn config(&self) -> String {
-        format!(
-            "registry: {}\nnamespace: ns\nusername: {}\npassword: {}\nca_bundle: {}\n\
-             base_images: [\"{}\"]\nsource_url: {SOURCE_URL}\n\
-             labels: {{org.opencontainers.image.vendor: Example, org.example.team: images}}\n",
-            self.registry.address,
-            self.registry.username,
-            self.registry.password,
-            self.registry.ca_file.display(),
-            self.label("busybox", "1.0"),
-        )
-    }
-
-    /// The labels of `label` as the registry serves it.
-    fn labels(&self, label: &ImageLabel) -> BTreeMap<String, String> {
-        let creds = format!("{}:{}", self.registry.username, self.registry.password);
-        let json = support::run(
-            "skopeo",
-            &[
-                "inspect",
-                "--tls-verify=false",
-                "--creds",
-                &creds,
-                &format!("docker://{label}"),
-            ],
-            &[],
-        );
-        let inspected: serde_json::Value =
-            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
-        serde_json::from_value(inspected["Labels"].clone())
-            .unwrap_or_else(|e| panic!("{e}: {json}"))
-    }
+/// The labels of `label` as the registry serves it.
+fn published_labels(setup: &Setup, label: &ImageLabel) -> BTreeMap<String, String> {
+    let creds = format!("{}:{}", setup.registry.username, setup.registry.password);
+    let json = support::run(
+        "skopeo",
+        &[
+            "inspect",
+            "--tls-verify=false",
+            "--creds",
+            &creds,
+            &format!("docker://{label}"),
+        ],
+        &[],
+    );
+    let inspected: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    serde_json::from_value(inspected["Labels"].clone()).unwrap_or_else(|e| panic!("{e}: {json}"))
 }
 
 /// Runs git in `dir` with a fixed author.
@@ -123,17 +78,18 @@ fn name_of(folder: &str) -> &str {
 #[test]
 fn every_published_image_has_its_labels_and_a_dirty_folder_shows() {
     let Some(setup) = Setup::new() else { return };
+    if !support::tools_available(&["git"]) {
+        return;
+    }
+    let config = format!("{}source_url: {SOURCE_URL}\n{LABELS}", setup.config());
     let test = Test::new()
-        .copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/build/images"),
-            "images",
-        )
+        .copy_dir(&fixture("images"), "images")
         .file(
             "images/apps/app-1/labels.yaml",
             "org.opencontainers.image.description: \"App one, labelled in its folder\"\n\
              org.example.team: apps\n",
         )
-        .config(&setup.config())
+        .config(&config)
         .envs(setup.storage.env());
     git(test.path(), &["init", "-q"]);
     git(test.path(), &["add", "images"]);
@@ -153,7 +109,7 @@ fn every_published_image_has_its_labels_and_a_dirty_folder_shows() {
     let mut created = Vec::new();
     for (folder, version, base) in &images {
         let name = name_of(folder);
-        let labels = setup.labels(&setup.label(name, version));
+        let labels = published_labels(&setup, &setup.label(name, version));
         let base_version = images
             .iter()
             .find(|(f, _, _)| name_of(f) == base)
@@ -206,7 +162,7 @@ fn every_published_image_has_its_labels_and_a_dirty_folder_shows() {
     test.args(["build", "--select", "*base-b:*", "images"])
         .run()
         .success();
-    let labels = setup.labels(&setup.label("base-b", "2.2"));
+    let labels = published_labels(&setup, &setup.label("base-b", "2.2"));
     assert_eq!(
         labels["org.opencontainers.image.revision"],
         format!("{head}-dirty")

@@ -2,47 +2,36 @@
 //! temporary folder, buildah and skopeo signing, and a consumer's `podman pull` under a
 //! policy that requires the key. Sigstore as far as the skopeo of this machine goes.
 
+mod fixture_tree;
 mod harness;
 mod support;
 
 use std::path::{Path, PathBuf};
 
-use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
+use fixture_tree::fixture;
 use harness::{Output, Test};
-use support::{RecordingTool, Storage, TestRegistry};
+use support::RecordingTool;
 
 /// The images `--select '*app-1*'` publishes from the fixture tree.
 const PUBLISHED: [(&str, &str); 3] = [("base-a", "1.0"), ("tool-1", "0.1"), ("app-1", "1.0")];
 
+/// The fixture tree's set-up, and a folder for the GPG home, the signature store and the
+/// homes of publisher and consumer.
 struct Setup {
-    registry: TestRegistry,
-    storage: Storage,
-    /// Holds the GPG home, the signature store and the homes of publisher and consumer.
+    tree: fixture_tree::Setup,
     dir: tempfile::TempDir,
 }
 
 impl Setup {
     fn new() -> Option<Setup> {
-        let ready = support::registry_tools_available(EngineKind::Buildah)
-            && support::tools_available(&["podman", "skopeo", "gpg"]);
-        if !ready {
+        if !support::tools_available(&["gpg"]) {
             return None;
         }
-        let setup = Setup {
-            registry: TestRegistry::start(),
-            storage: Storage::new(),
+        Some(Setup {
+            tree: fixture_tree::Setup::new()?,
             dir: tempfile::tempdir().expect("a temporary directory"),
-        };
-        let base = setup.label("busybox", "1.0");
-        setup.storage.busybox_image(&base.to_string());
-        let engine = setup
-            .storage
-            .engine(EngineKind::Buildah, setup.registry.settings());
-        engine
-            .push(&base)
-            .expect("the base image is published unsigned");
-        Some(setup)
+        })
     }
 
     fn path(&self, relative: &str) -> PathBuf {
@@ -50,22 +39,11 @@ impl Setup {
     }
 
     fn label(&self, name: &str, tag: &str) -> ImageLabel {
-        ImageLabel {
-            name: format!("{}/ns/{name}", self.registry.address),
-            tag: tag.to_owned(),
-        }
+        self.tree.label(name, tag)
     }
 
     fn config(&self, signing: &str) -> String {
-        format!(
-            "registry: {}\nnamespace: ns\nusername: {}\npassword: {}\nca_bundle: {}\n\
-             base_images: [\"{}\"]\n{signing}",
-            self.registry.address,
-            self.registry.username,
-            self.registry.password,
-            self.registry.ca_file.display(),
-            self.label("busybox", "1.0"),
-        )
+        format!("{}{signing}", self.tree.config())
     }
 
     /// A home whose `registries.d` says, for the test registry, `settings`.
@@ -73,7 +51,7 @@ impl Setup {
         let home = self.path(name);
         let dir = home.join(".config/containers/registries.d");
         std::fs::create_dir_all(&dir).unwrap();
-        let text = format!("docker:\n  {}:\n{settings}", self.registry.address);
+        let text = format!("docker:\n  {}:\n{settings}", self.tree.registry.address);
         std::fs::write(dir.join("test-registry.yaml"), text).unwrap();
         home
     }
@@ -120,12 +98,9 @@ impl Setup {
     /// A run of docker-pkg on the fixture tree, as the publisher of `home`.
     fn publisher(&self, config: &str, home: &Path) -> Test {
         Test::new()
-            .copy_dir(
-                &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/build/images"),
-                "images",
-            )
+            .copy_dir(&fixture("images"), "images")
             .config(config)
-            .envs(self.storage.env())
+            .envs(self.tree.storage.env())
             .envs(self.gpg_env())
             .env("HOME", &home.display().to_string())
     }
@@ -134,9 +109,12 @@ impl Setup {
     fn pull(&self, label: &ImageLabel, home: &Path, policy: &Path) -> Result<(), String> {
         let certs = self.path("certs");
         std::fs::create_dir_all(&certs).unwrap();
-        std::fs::copy(&self.registry.ca_file, certs.join("ca.crt")).unwrap();
-        let creds = format!("{}:{}", self.registry.username, self.registry.password);
-        let mut env = self.storage.env();
+        std::fs::copy(&self.tree.registry.ca_file, certs.join("ca.crt")).unwrap();
+        let creds = format!(
+            "{}:{}",
+            self.tree.registry.username, self.tree.registry.password
+        );
+        let mut env = self.tree.storage.env();
         env.push(("HOME".to_owned(), home.display().to_string()));
         let output = std::process::Command::new("podman")
             .args(["pull", "--quiet", "--signature-policy"])
@@ -158,7 +136,7 @@ impl Setup {
     fn policy(&self, name: &str, requirement: serde_json::Value) -> PathBuf {
         let policy = serde_json::json!({
             "default": [{"type": "insecureAcceptAnything"}],
-            "transports": {"docker": {self.registry.address.clone(): [requirement]}}
+            "transports": {"docker": {self.tree.registry.address.clone(): [requirement]}}
         });
         let path = self.path(name);
         std::fs::write(&path, policy.to_string()).unwrap();
