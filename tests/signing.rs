@@ -154,10 +154,19 @@ fn result_line<'o>(output: &'o Output, name: &str) -> &'o str {
 }
 
 /// The publisher writes signatures to a staging folder and names an address that serves
-/// nothing as where they are read: `latest`'s signature must still join the version's
+/// nothing as where they are read: the version's signature must still join `latest`'s
 /// (read back from the folder), and the check after publishing must find both.
 #[test]
 fn gpg_signed_tags_pull_under_a_policy_that_requires_the_key() {
+    gpg_signed_tags_pull("buildah");
+}
+
+#[test]
+fn podman_signs_with_gpg_as_buildah_does() {
+    gpg_signed_tags_pull("podman");
+}
+
+fn gpg_signed_tags_pull(engine: &str) {
     let Some(setup) = Setup::new() else { return };
     let (fingerprint, public_key) = setup.gpg_key();
     let store = setup.path("sigstore");
@@ -169,7 +178,7 @@ fn gpg_signed_tags_pull_under_a_policy_that_requires_the_key() {
             store.display()
         ),
     );
-    let config = setup.config(&format!("sign_by: {fingerprint}\n"));
+    let config = setup.config(&format!("sign_by: {fingerprint}\nengine: {engine}\n"));
     let output = setup
         .publisher(&config, &publisher)
         .args(["build", "--select", "*app-1*", "images"])

@@ -248,6 +248,14 @@ mod tests {
     use crate::process::Command;
 
     #[test]
+    fn digests_are_named_as_skopeo_names_them() {
+        let by_tag = ImageLabel::parse("r.org:5000/ns/app:1.0").unwrap();
+        assert_eq!(reference(&by_tag), "r.org:5000/ns/app:1.0");
+        let by_digest = by_tag.with_tag("sha256:abc");
+        assert_eq!(reference(&by_digest), "r.org:5000/ns/app@sha256:abc");
+    }
+
+    #[test]
     fn the_trial_configuration_is_named_by_its_digest() {
         let dir = tempfile::tempdir().unwrap();
         write_trial_image(dir.path()).unwrap();
