@@ -5,7 +5,6 @@
 //! for: names built from variables, loops and conditions are found as the real rendering
 //! finds them, and only in the branches it takes.
 
-use std::collections::HashMap;
 
 use rayon::prelude::*;
 
@@ -72,12 +71,7 @@ impl TemplateNames {
     /// put under the configured registry and namespace, then looked up among the tree's
     /// images and the tagged base images.
     fn resolve(config: &Config, tree: &ImageTree, asked: Vec<Vec<String>>) -> TemplateNames {
-        let by_name: HashMap<&str, usize> = tree
-            .images()
-            .iter()
-            .enumerate()
-            .map(|(index, image)| (image.label.name.as_str(), index))
-            .collect();
+        let by_name = tree.by_full_name();
         let bases: Vec<String> = config
             .base_images
             .iter()

@@ -94,6 +94,16 @@ impl ImageTree {
         self.by_name.get(name).copied()
     }
 
+    /// Each image's index by its full name (registry, namespace and name), as a template
+    /// or a `FROM` line names it.
+    pub fn by_full_name(&self) -> HashMap<&str, usize> {
+        self.images
+            .iter()
+            .enumerate()
+            .map(|(index, image)| (image.label.name.as_str(), index))
+            .collect()
+    }
+
     pub fn get(&self, index: usize) -> &Image {
         &self.images[index]
     }

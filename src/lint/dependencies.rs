@@ -1,7 +1,6 @@
 //! Findings about what an image is built on: `Depends:` entries, the images a template names
 //! through `image_tag`, and `FROM` lines that name an image of the tree literally.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::{Check, Finding, Severity};
@@ -95,12 +94,7 @@ fn unknown_name_message(config: &Config, workspace: &Workspace, name: &str) -> S
 /// pulling it.
 fn literal_froms(workspace: &Workspace) -> Vec<Finding> {
     let tree = &workspace.tree;
-    let by_name: HashMap<&str, usize> = tree
-        .images()
-        .iter()
-        .enumerate()
-        .map(|(index, image)| (image.label.name.as_str(), index))
-        .collect();
+    let by_name = tree.by_full_name();
     let mut findings = Vec::new();
     for &index in workspace.graph.order() {
         let image = tree.get(index);

@@ -108,7 +108,7 @@ pub fn indent(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     };
     let (first, blank) = (bound.flag(1, false)?, bound.flag(2, false)?);
     let text = string_only(&value, "splitlines")? + "\n";
-    let lines = split_lines(&text);
+    let lines = methods::split_lines(&text);
     let count = lines.len();
     limits::charge_text(
         text.len() + count.saturating_mul(indentation.len()),
@@ -131,27 +131,6 @@ pub fn indent(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
         Value::Markup(_) => Value::Markup(out.into()),
         _ => Value::from(out),
     })
-}
-
-/// Python's `str.splitlines()`, without the line ends.
-fn split_lines(text: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if crate::template::methods::is_line_break(c) {
-            if c == '\r' && chars.peek() == Some(&'\n') {
-                chars.next();
-            }
-            lines.push(std::mem::take(&mut current));
-        } else {
-            current.push(c);
-        }
-    }
-    if !current.is_empty() {
-        lines.push(current);
-    }
-    lines
 }
 
 /// `truncate(length=255, killwords=False, end='...', leeway=5)`.

@@ -5,6 +5,7 @@ use super::{string_only, text_arg};
 use crate::template::error::Error;
 use crate::template::eval::Interp;
 use crate::template::lexer::is_space;
+use crate::template::methods;
 use crate::template::value::{Args, Value};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -34,31 +35,11 @@ pub fn wordwrap(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     };
     let wrapstring = text_arg(bound.get(2))?.map_or_else(|| "\n".to_owned(), |w| w.to_string());
     let text = string_only(&value, "splitlines")?;
-    let lines: Vec<String> = split_lines(&text)
+    let lines: Vec<String> = methods::split_lines(&text)
         .iter()
         .map(|line| wrapper.wrap(line).join(&wrapstring))
         .collect();
     Ok(Value::from(lines.join(&wrapstring)))
-}
-
-fn split_lines(text: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if crate::template::methods::is_line_break(c) {
-            if c == '\r' && chars.peek() == Some(&'\n') {
-                chars.next();
-            }
-            lines.push(std::mem::take(&mut current));
-        } else {
-            current.push(c);
-        }
-    }
-    if !current.is_empty() {
-        lines.push(current);
-    }
-    lines
 }
 
 struct Wrapper {

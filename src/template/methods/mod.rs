@@ -12,7 +12,7 @@ use std::rc::Rc;
 pub use dict::{from_pairs, pairs_of};
 pub use list::sort;
 pub use str::python_replace;
-pub use text::is_line_break;
+pub use text::split_lines;
 
 use super::error::Error;
 use super::eval::Interp;

@@ -90,6 +90,27 @@ pub fn is_line_break(c: char) -> bool {
     )
 }
 
+/// Python's `str.splitlines()`, without the line ends.
+pub fn split_lines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if is_line_break(c) {
+            if c == '\r' && chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            lines.push(std::mem::take(&mut current));
+        } else {
+            current.push(c);
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
 /// `str.title()`: a cased letter after an uncased character starts a word.
 pub fn title(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
