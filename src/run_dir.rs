@@ -2,15 +2,20 @@
 //! `private_dir.rs`: the user's runtime folder when usable): the auth file, the build
 //! contexts, the `docker` of verify scripts. What is as large as images (the images written
 //! out for upload, the container tools' own temporary files: their `TMPDIR`) goes to a
-//! folder of the same name in the system's temporary folder, on disk rather than the runtime
+//! folder of its own in the system's temporary folder, on disk rather than the runtime
 //! folder's small tmpfs. Both are removed when the run ends; and since a run killed with
 //! SIGKILL cannot remove them, every run first removes the folders of runs that are gone.
-//! The folders' name is the marker: `docker-pkg-run-PID-START`, where START is when that
-//! process started, so that a folder is removed only when no process of that id and start
-//! time is alive (a pid used again by another process does not count).
+//!
+//! A folder is made anew, with a random part in its name (`docker-pkg-run-PID-START-XXXXXX`,
+//! START being when the process started), so that nobody can make it first in a shared
+//! `/tmp`. The run holds a lock on a file in it for as long as it lives (the kernel lets go
+//! when the process ends, however it ends): a folder of the user's whose lock nobody holds
+//! is a killed run's. The process id and start time in the name are for the containers
+//! verify scripts leave, which carry the run's name as a label.
 
+use std::fs::{File, TryLockError};
 use std::io;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -19,13 +24,15 @@ use tempfile::TempDir;
 use crate::private_dir::private_root;
 
 const PREFIX: &str = "docker-pkg-run-";
+/// The file of a run folder whose lock the run holds while it lives.
+const LOCK_FILE: &str = ".alive";
 
-/// The folder of this run for private files.
-static CURRENT: OnceLock<PathBuf> = OnceLock::new();
-/// The folder of this run for large files.
-static BULK: OnceLock<PathBuf> = OnceLock::new();
+/// The folder of this run for private files, and its lock.
+static CURRENT: OnceLock<(PathBuf, File)> = OnceLock::new();
+/// The folder of this run for large files, and its lock.
+static BULK: OnceLock<(PathBuf, File)> = OnceLock::new();
 
-/// The folder of this run, removed when dropped.
+/// The folders of this run, removed when dropped.
 #[derive(Debug)]
 pub struct RunDir;
 
@@ -33,26 +40,11 @@ impl RunDir {
     /// Makes the folders of this run, after removing those of runs that are gone.
     pub fn start() -> io::Result<RunDir> {
         let start = start_time(std::process::id()).unwrap_or_default();
-        let name = format!("{PREFIX}{}-{start}", std::process::id());
-        let private = make(&private_root(), &name)?;
-        let _ = CURRENT.set(private);
-        let bulk = make(&std::env::temp_dir(), &name)?;
-        let _ = BULK.set(bulk);
+        let name = format!("{PREFIX}{}-{start}-", std::process::id());
+        let _ = CURRENT.set(make(&private_root(), &name)?);
+        let _ = BULK.set(make(&std::env::temp_dir(), &name)?);
         Ok(RunDir)
     }
-}
-
-/// The folder `name` in `root`, 0700, after removing those of runs gone from `root`.
-fn make(root: &Path, name: &str) -> io::Result<PathBuf> {
-    remove_abandoned(root);
-    let path = root.join(name);
-    std::fs::create_dir_all(root)?;
-    std::fs::create_dir(&path).or_else(|e| match e.kind() {
-        io::ErrorKind::AlreadyExists => Ok(()),
-        _ => Err(e),
-    })?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
-    Ok(path)
 }
 
 impl Drop for RunDir {
@@ -61,9 +53,20 @@ impl Drop for RunDir {
     }
 }
 
+/// A new folder `PREFIX…` in `root`, 0700, locked by this process, after removing the
+/// folders of runs gone from `root`.
+fn make(root: &Path, prefix: &str) -> io::Result<(PathBuf, File)> {
+    remove_abandoned(root);
+    std::fs::create_dir_all(root)?;
+    let path = closed_tempdir(prefix, root)?.keep();
+    let lock = File::create(path.join(LOCK_FILE))?;
+    lock.lock()?;
+    Ok((path, lock))
+}
+
 /// Removes the folders of this run at once (the run ends without unwinding).
 pub fn remove_now() {
-    for path in [CURRENT.get(), BULK.get()].into_iter().flatten() {
+    for (path, _) in [CURRENT.get(), BULK.get()].into_iter().flatten() {
         let _ = std::fs::remove_dir_all(path);
     }
 }
@@ -71,18 +74,20 @@ pub fn remove_now() {
 /// A new folder named `PREFIX…`, mode 0700, in the private folder of this run (in the
 /// private root when no run folder was made), removed when dropped.
 pub fn tempdir(prefix: &str) -> io::Result<TempDir> {
-    tempdir_in(prefix, CURRENT.get().cloned().unwrap_or_else(private_root))
+    closed_tempdir(prefix, &folder(&CURRENT).unwrap_or_else(private_root))
 }
 
 /// [`tempdir`] for files as large as images: in the folder of this run on disk.
 pub fn bulk_tempdir(prefix: &str) -> io::Result<TempDir> {
-    tempdir_in(
-        prefix,
-        BULK.get().cloned().unwrap_or_else(std::env::temp_dir),
-    )
+    closed_tempdir(prefix, &folder(&BULK).unwrap_or_else(std::env::temp_dir))
 }
 
-fn tempdir_in(prefix: &str, dir: PathBuf) -> io::Result<TempDir> {
+fn folder(which: &OnceLock<(PathBuf, File)>) -> Option<PathBuf> {
+    which.get().map(|(path, _)| path.clone())
+}
+
+/// A folder made anew (never one that was there), its mode 0700 from the start.
+fn closed_tempdir(prefix: &str, dir: &Path) -> io::Result<TempDir> {
     tempfile::Builder::new()
         .prefix(prefix)
         .permissions(std::fs::Permissions::from_mode(0o700))
@@ -92,8 +97,11 @@ fn tempdir_in(prefix: &str, dir: PathBuf) -> io::Result<TempDir> {
 /// The id of this run, the name of its folder: what marks what it leaves elsewhere (the
 /// containers of verify scripts).
 pub fn run_id() -> Option<String> {
-    let name = CURRENT.get()?.file_name()?;
-    Some(name.to_string_lossy().into_owned())
+    let name = folder(&CURRENT)?
+        .file_name()?
+        .to_string_lossy()
+        .into_owned();
+    Some(name)
 }
 
 /// Whether the run of `id` is gone (no process of its id and start time is alive).
@@ -103,40 +111,60 @@ pub fn is_gone(id: &str) -> bool {
 
 /// The `TMPDIR` of the tools this run starts, inside the folder of this run on disk.
 pub fn tools_tmpdir() -> Option<PathBuf> {
-    let dir = BULK.get()?.join("tmp");
+    let dir = folder(&BULK)?.join("tmp");
     std::fs::create_dir_all(&dir).ok()?;
     Some(dir)
 }
 
-/// Removes the folders below `root` of runs no longer alive.
+/// Removes the folders below `root` of this user's runs that are no longer alive.
 fn remove_abandoned(root: &Path) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some((pid, start)) = owner(&name.to_string_lossy()) else {
+        let path = entry.path();
+        if owner(&entry.file_name().to_string_lossy()).is_none() || !abandoned(&path) {
             continue;
-        };
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir && start_time(pid) != Some(start) {
-            match std::fs::remove_dir_all(entry.path()) {
-                Ok(()) => log::info!(
-                    "Removed {}, left behind by a run that was killed",
-                    entry.path().display()
-                ),
-                Err(e) => log::warn!(
-                    "Cannot remove {}, left behind by a run that was killed: {e}",
-                    entry.path().display()
-                ),
-            }
         }
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => log::info!(
+                "Removed {}, left behind by a run that was killed",
+                path.display()
+            ),
+            Err(e) => log::warn!(
+                "Cannot remove {}, left behind by a run that was killed: {e}",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Whether `folder` is a run folder of this user that no living run holds. A folder without
+/// its lock file yet is one being made, unless the process its name names is gone.
+fn abandoned(folder: &Path) -> bool {
+    let Ok(metadata) = std::fs::symlink_metadata(folder) else {
+        return false;
+    };
+    let mine = metadata.uid() == rustix::process::geteuid().as_raw();
+    if !metadata.is_dir() || !mine {
+        return false;
+    }
+    match File::open(folder.join(LOCK_FILE)) {
+        Ok(lock) => match lock.try_lock() {
+            Ok(()) => true,
+            Err(TryLockError::WouldBlock) => false,
+            Err(TryLockError::Error(_)) => false,
+        },
+        Err(_) => folder
+            .file_name()
+            .is_some_and(|name| is_gone(&name.to_string_lossy())),
     }
 }
 
 /// The process id and start time a run folder's name holds.
 fn owner(name: &str) -> Option<(u32, u64)> {
-    let (pid, start) = name.strip_prefix(PREFIX)?.split_once('-')?;
+    let mut parts = name.strip_prefix(PREFIX)?.splitn(3, '-');
+    let (pid, start) = (parts.next()?, parts.next()?);
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if !all_digits(pid) || !all_digits(start) {
         return None;
@@ -159,6 +187,7 @@ mod tests {
 
     #[test]
     fn names_and_owners() {
+        assert_eq!(owner("docker-pkg-run-12-345-Xa9zQ1"), Some((12, 345)));
         assert_eq!(owner("docker-pkg-run-12-345"), Some((12, 345)));
         assert_eq!(owner("docker-pkg-run-12-"), None);
         assert_eq!(owner("docker-pkg-run-x-1"), None);
@@ -167,22 +196,34 @@ mod tests {
     }
 
     #[test]
-    fn folders_of_runs_gone_are_removed_and_others_kept() {
+    fn folders_nobody_holds_are_removed_and_others_kept() {
         let root = tempfile::tempdir().unwrap();
-        let mine = start_time(std::process::id()).unwrap();
-        let gone = root
-            .path()
-            .join(format!("{PREFIX}{}-{}", std::process::id(), mine + 1));
-        let alive = root
-            .path()
-            .join(format!("{PREFIX}{}-{mine}", std::process::id()));
+        let (held, _lock) = make(root.path(), "docker-pkg-run-1-2-").unwrap();
+        let released = {
+            let (path, lock) = make(root.path(), "docker-pkg-run-1-2-").unwrap();
+            drop(lock);
+            path
+        };
+        let gone_before_its_lock = root.path().join("docker-pkg-run-999999999-1-abc");
+        std::fs::create_dir(&gone_before_its_lock).unwrap();
         let other = root.path().join("docker-pkg-run-notes");
-        for dir in [&gone, &alive, &other] {
-            std::fs::create_dir(dir).unwrap();
-            std::fs::write(dir.join("auth.json"), "{}").unwrap();
-        }
+        std::fs::create_dir(&other).unwrap();
+        let target = tempfile::tempdir().unwrap();
+        let link = root.path().join("docker-pkg-run-1-2-link");
+        std::os::unix::fs::symlink(target.path(), &link).unwrap();
         remove_abandoned(root.path());
-        assert!(!gone.exists());
-        assert!(alive.exists() && other.exists());
+        assert!(held.exists(), "a folder a run holds is kept");
+        assert!(!released.exists() && !gone_before_its_lock.exists());
+        assert!(other.exists() && link.exists() && target.path().exists());
+    }
+
+    #[test]
+    fn a_folder_is_always_made_anew_and_closed() {
+        let root = tempfile::tempdir().unwrap();
+        let (first, _a) = make(root.path(), "docker-pkg-run-1-2-").unwrap();
+        let (second, _b) = make(root.path(), "docker-pkg-run-1-2-").unwrap();
+        assert_ne!(first, second);
+        let mode = std::fs::metadata(&first).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o700);
     }
 }
