@@ -113,6 +113,11 @@ impl<'a> HostSession<'a> {
         &self.base
     }
 
+    /// The requests to the registry, without its login.
+    pub fn exchange(&self) -> &Exchange<'a> {
+        &self.exchange
+    }
+
     pub fn manifest_url(&self, label: &ImageLabel, tag: &str) -> String {
         format!(
             "{}/v2/{}/manifests/{tag}",
@@ -218,6 +223,12 @@ impl<'a> HostSession<'a> {
             let message = format!("a token realm that is not a URL ({realm}: {e})");
             self.bad_answer("a request without a token", &message)
         })?;
+        if url.scheme() != "https" && self.base.starts_with("https:") {
+            let message = format!(
+                "a token service over plain http ({realm}), to which the password is not sent"
+            );
+            return Err(self.bad_answer("a request without a token", &message));
+        }
         let request = |client: &Client| {
             let request = client.get(url.clone());
             match login {
@@ -246,7 +257,7 @@ impl<'a> HostSession<'a> {
     }
 
     /// An answer that is not retried and not the one wanted: it came at the first try.
-    fn unexpected(&self, answer: &Answer) -> RegistryError {
+    pub fn unexpected(&self, answer: &Answer) -> RegistryError {
         RegistryError::Unexpected {
             registry: self.exchange.registry.clone(),
             request: answer.request.clone(),

@@ -5,7 +5,7 @@
 //! push by the container tool would start over from its first request.
 
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
-use reqwest::{Body, Client, StatusCode};
+use reqwest::{Body, Client, StatusCode, Url};
 
 use crate::exported_image::{Blob, ExportedImage, MANIFEST_TYPE};
 use crate::label::{ImageLabel, repository_path};
@@ -60,17 +60,16 @@ impl HostSession<'_> {
         let mut starts = 0;
         loop {
             starts += 1;
-            let location = self.start_upload(label).await?;
-            let separator = if location.contains('?') { '&' } else { '?' };
-            let target = format!("{location}{separator}digest={}", blob.digest);
+            let mut target = self.start_upload(label).await?;
+            target.query_pairs_mut().append_pair("digest", &blob.digest);
             let put = |client: &Client| {
                 client
-                    .put(&target)
+                    .put(target.clone())
                     .header(CONTENT_TYPE, "application/octet-stream")
                     .header(CONTENT_LENGTH, blob.size)
                     .body(file_body(&blob.path))
             };
-            match self.send(label, Access::PullPush, &[], put).await {
+            match self.send_to(&target, label, put).await {
                 Err(RegistryError::Unexpected { status, .. })
                     if starts < UPLOAD_STARTS && status.starts_with("404") =>
                 {
@@ -81,8 +80,10 @@ impl HostSession<'_> {
         }
     }
 
-    /// Starts an upload in the repository of `label`; gives where to send the blob.
-    async fn start_upload(&self, label: &ImageLabel) -> Result<String, RegistryError> {
+    /// Starts an upload in the repository of `label`; gives where to send the blob. An
+    /// upload location over plain http from a registry reached over https is refused: the
+    /// blob, and on the registry's own host the login, would travel in clear.
+    async fn start_upload(&self, label: &ImageLabel) -> Result<Url, RegistryError> {
         let path = repository_path(&label.name);
         let url = format!("{}/v2/{path}/blobs/uploads/", self.base());
         let post = |client: &Client| client.post(&url).header(CONTENT_LENGTH, 0);
@@ -92,11 +93,45 @@ impl HostSession<'_> {
             .get(LOCATION)
             .and_then(|value| value.to_str().ok())
             .ok_or_else(|| self.bad_answer(&answer.request, "no upload location"))?;
-        Ok(match location.starts_with('/') {
-            true => format!("{}{location}", self.base()),
-            false => location.to_owned(),
-        })
+        upload_target(&url, location).map_err(|message| self.bad_answer(&answer.request, &message))
     }
+
+    /// Sends the request `build` makes to `target`: with the login when `target` is on the
+    /// registry's own scheme, host and port, without it elsewhere (a storage service the
+    /// registry hands uploads to, which authorizes them by the URL it gave).
+    async fn send_to(
+        &self,
+        target: &Url,
+        label: &ImageLabel,
+        build: impl Fn(&Client) -> reqwest::RequestBuilder,
+    ) -> Result<(), RegistryError> {
+        let same_origin =
+            Url::parse(self.base()).is_ok_and(|base| base.origin() == target.origin());
+        if same_origin {
+            return self
+                .send(label, Access::PullPush, &[], build)
+                .await
+                .map(drop);
+        }
+        let answer = self.exchange().send(build).await?;
+        match answer.status.is_success() {
+            true => Ok(()),
+            false => Err(self.unexpected(&answer)),
+        }
+    }
+}
+
+/// Where an upload started at `started` (a URL) goes, by the `Location` the registry gave:
+/// relative to it, or elsewhere; never from https down to http.
+fn upload_target(started: &str, location: &str) -> Result<Url, String> {
+    let base = Url::parse(started).map_err(|e| e.to_string())?;
+    let target = base
+        .join(location)
+        .map_err(|e| format!("an upload location `{location}`: {e}"))?;
+    if target.scheme() != "https" && base.scheme() == "https" {
+        return Err(format!("an upload location over plain http ({target})"));
+    }
+    Ok(target)
 }
 
 /// The file at `path` as a request body, read as it is sent; a file that cannot be opened
@@ -107,5 +142,28 @@ fn file_body(path: &std::path::Path) -> Body {
         Err(error) => Body::wrap_stream(futures_util::stream::once(async move {
             Err::<Vec<u8>, std::io::Error>(error)
         })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STARTED: &str = "https://r.org:5000/v2/ns/app/blobs/uploads/";
+
+    #[test]
+    fn upload_locations() {
+        let relative = upload_target(STARTED, "/v2/ns/app/blobs/uploads/u1?_state=x").unwrap();
+        assert_eq!(
+            relative.as_str(),
+            "https://r.org:5000/v2/ns/app/blobs/uploads/u1?_state=x"
+        );
+        let elsewhere = upload_target(STARTED, "https://storage.r.org/u1?sig=s").unwrap();
+        assert_eq!(elsewhere.host_str(), Some("storage.r.org"));
+        let err =
+            upload_target(STARTED, "http://r.org:5000/v2/ns/app/blobs/uploads/u1").unwrap_err();
+        assert!(err.contains("over plain http"), "{err}");
+        let insecure = "http://r.org:5000/v2/ns/app/blobs/uploads/";
+        assert!(upload_target(insecure, "/v2/ns/app/blobs/uploads/u1").is_ok());
     }
 }
