@@ -5,7 +5,6 @@
 //! for: names built from variables, loops and conditions are found as the real rendering
 //! finds them, and only in the branches it takes.
 
-
 use rayon::prelude::*;
 
 use crate::config::Config;

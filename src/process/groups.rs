@@ -1,12 +1,12 @@
 //! The process groups of the children running now, so that an interruption can stop them all,
 //! and so that nothing new starts once it has begun.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use rustix::process::{Pid, Signal, kill_process, kill_process_group, test_kill_process_group};
+use rustix::process::{Pid, Signal, kill_process, kill_process_group};
 
 static RUNNING: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 static STOPPING: AtomicBool = AtomicBool::new(false);
@@ -22,6 +22,8 @@ const INSIST_AFTER: Duration = Duration::from_secs(15);
 /// (`storage-applyLayer`, `storage-untar`): interrupting one makes buildah crash half-way
 /// through a commit, leaving its working container behind.
 const TOOL_HELPER: &str = "storage-";
+/// How long what is left of a group after its command ended has after SIGTERM.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 /// How often a group being stopped is looked at again.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -38,7 +40,8 @@ pub fn is_stopping() -> bool {
 }
 
 /// A child's process group, registered for as long as this lives (unless it cleans up after
-/// an interruption, which must not stop it).
+/// an interruption, which must not stop it). What is left of the group when its command has
+/// ended (a server a test script started in the background) is stopped when this goes.
 pub struct Registered {
     group: i32,
     stoppable: bool,
@@ -46,7 +49,8 @@ pub struct Registered {
 
 impl Registered {
     /// Registers the group led by `pid` when `stoppable`; if an interruption began
-    /// meanwhile, it is stopped with the others.
+    /// meanwhile, it is stopped with the others (the stopping goes on for as long as groups
+    /// register).
     pub fn new(pid: u32, stoppable: bool) -> Registered {
         let group = pid as i32;
         if stoppable {
@@ -69,6 +73,10 @@ impl Registered {
 /// gets SIGTERM (the background processes of a shell ignore SIGINT); past the grace period,
 /// SIGKILL.
 pub fn nudge(group: i32, since: Duration) {
+    // A group without processes is gone, and its id may be another's soon: no signal then.
+    if members(group).is_empty() {
+        return;
+    }
     let followers = || {
         members(group)
             .into_iter()
@@ -101,6 +109,7 @@ impl Drop for Registered {
         if self.stoppable {
             running().remove(&self.group);
         }
+        stop_leftovers(self.group);
     }
 }
 
@@ -117,20 +126,46 @@ pub fn sleep_unless_stopping(duration: Duration) -> bool {
     false
 }
 
-/// Begins an interruption: nothing new starts, and every running group is asked to stop, then
-/// gets SIGKILL after a grace period (`immediately`: SIGKILL at once, for a second signal).
-/// The groups are read again at each turn: one that registered meanwhile is stopped too.
+/// Begins an interruption: nothing new starts, and every running group is stopped by stages
+/// (see [`nudge`]), each from when it was first seen stopping: one that registered as the
+/// interruption began is stopped too. It goes on until the process ends (the run ends once
+/// what ran has ended). `immediately`: SIGKILL at once, for a second signal.
 pub fn stop_all(immediately: bool) {
-    STOPPING.store(true, Ordering::SeqCst);
-    let groups = || -> Vec<i32> { running().iter().copied().collect() };
-    if !immediately {
-        let began = Instant::now();
-        while groups().into_iter().any(alive) && began.elapsed() < GRACE {
-            groups().into_iter().for_each(|g| nudge(g, began.elapsed()));
-            std::thread::sleep(POLL);
+    {
+        // Under the lock: a group registers either before, and is seen here, or after, and
+        // sees that the run is stopping.
+        let running = running();
+        STOPPING.store(true, Ordering::SeqCst);
+        if immediately {
+            running.iter().for_each(|&g| signal(g, Signal::KILL));
+            return;
         }
     }
-    groups().into_iter().for_each(|g| signal(g, Signal::KILL));
+    let mut seen: HashMap<i32, Instant> = HashMap::new();
+    loop {
+        let groups: Vec<i32> = running().iter().copied().collect();
+        seen.retain(|group, _| groups.contains(group));
+        for group in groups {
+            let since = seen.entry(group).or_insert_with(Instant::now).elapsed();
+            nudge(group, since);
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Stops what is left of a group whose command ended: SIGTERM, then SIGKILL after a moment.
+fn stop_leftovers(group: i32) {
+    if members(group).is_empty() {
+        return;
+    }
+    signal(group, Signal::TERM);
+    let deadline = Instant::now() + LEFTOVER_GRACE;
+    while !members(group).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(POLL);
+    }
+    if !members(group).is_empty() {
+        signal(group, Signal::KILL);
+    }
 }
 
 fn signal(group: i32, signal: Signal) {
@@ -140,12 +175,8 @@ fn signal(group: i32, signal: Signal) {
     }
 }
 
-fn alive(group: i32) -> bool {
-    Pid::from_raw(group).is_some_and(|pid| test_kill_process_group(pid).is_ok())
-}
-
-/// The processes of `group`, from `/proc` (field 5 of `/proc/PID/stat`), each with the first
-/// word of its command line.
+/// The live processes of `group`, from `/proc` (fields 3 and 5 of `/proc/PID/stat`), each
+/// with the first word of its command line.
 fn members(group: i32) -> Vec<(i32, String)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
@@ -156,8 +187,11 @@ fn members(group: i32) -> Vec<(i32, String)> {
             let pid: i32 = entry.file_name().to_string_lossy().parse().ok()?;
             let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
             let after_name = &stat[stat.rfind(')')? + 1..];
-            let pgrp: i32 = after_name.split_whitespace().nth(2)?.parse().ok()?;
-            if pgrp != group {
+            let mut fields = after_name.split_whitespace();
+            let state = fields.next()?;
+            let pgrp: i32 = fields.nth(1)?.parse().ok()?;
+            // A zombie is waiting for its parent only: nothing to stop.
+            if pgrp != group || state == "Z" {
                 return None;
             }
             let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
