@@ -10,6 +10,7 @@ mod binary;
 mod compose;
 mod construct;
 mod de;
+mod emit;
 mod error;
 mod mapping;
 mod number;
@@ -20,6 +21,7 @@ mod value;
 mod visit;
 
 pub use de::from_value;
+pub use emit::{Node, to_string};
 pub use error::Error;
 pub use mapping::{Mapping, Set};
 pub use timestamp::{Date, DateTime};
