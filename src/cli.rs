@@ -101,10 +101,93 @@ pub enum Command {
     /// all the same); a `Depends:` entry naming nothing known; a changelog whose newest entry
     /// Debian's tools refuse. `build` and `render` say the same as warnings when they start.
     Lint(LintArgs),
+    /// Write a CI pipeline that builds the images missing from the registry, one job each.
+    Ci(CiArgs),
+    /// Work with the JSON reports of runs (`build --report`).
+    Report(ReportArgs),
     /// Print a completion script for a shell: `source <(docker-pkg completions bash)`.
     Completions(CompletionsArgs),
     /// Print the manual page (roff): `docker-pkg manpage > docker-pkg.1`.
     Manpage,
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    #[command(subcommand)]
+    pub system: CiSystem,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiSystem {
+    /// Print a GitLab CI pipeline: one job per image to build, then a summary.
+    ///
+    /// After the scan and the published check (the registry only: jobs may run on other
+    /// machines, so local storage is not asked), every selected image that is not published
+    /// gets a job, with `needs:` on the jobs of the images it is built on. Each job runs
+    /// `docker-pkg build --publish --select LABEL` for its image alone, its dependencies
+    /// being published (and so pulled) by then, and keeps its JSON report as an artifact; a
+    /// last job (`when: always`) merges the reports (`report merge`) and fails when an image
+    /// failed. `gitlab_ci:` of the configuration, and a `gitlab-ci.yaml` in an image's folder,
+    /// set the jobs' runner, variables, retries and time-outs. With nothing to build, the
+    /// pipeline is one job that says so.
+    Gitlab(GitlabArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GitlabArgs {
+    /// Only images whose full label (`REGISTRY/NAMESPACE/NAME:TAG`) matches this shell glob,
+    /// with the missing images they are built on; `*` matches `/` too.
+    #[arg(long, value_name = "GLOB")]
+    pub select: Option<String>,
+    /// The tag suffix, decided now and given to every job (`--suffix-id`).
+    #[command(flatten)]
+    pub suffix: SuffixArgs,
+    /// Write the pipeline to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub output: Option<PathBuf>,
+    /// The directory to scan for image definitions, as the jobs will find it (relative to
+    /// the project's folder).
+    #[arg(value_name = "DIRECTORY", value_hint = ValueHint::DirPath)]
+    pub directory: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge the JSON reports of runs that each worked on part of a tree into one report.
+    ///
+    /// Each image is reported as the run that worked on it reports it (the jobs of a
+    /// pipeline made by `ci gitlab`, one image each). An image named by --expect that no
+    /// report worked on is skipped when an image its job needs failed or has no report
+    /// either, and failed otherwise. Prints a line per image worked on and the failed and
+    /// skipped images; exits 1 when any image failed or was skipped.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// An image a job was made for, with the images of the pipeline that job needs
+    /// (`app=lib,base`); repeated for each job.
+    #[arg(long, value_name = "IMAGE[=NEEDED,...]")]
+    pub expect: Vec<crate::report::Expected>,
+    /// Write the merged JSON report to FILE.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub report: Option<PathBuf>,
+    /// Write the verification results of the merged report as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub junit: Option<PathBuf>,
+    /// Write the merged report as one HTML page to FILE.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub report_html: Option<PathBuf>,
+    /// JSON reports, and folders whose `*.json` files are reports (a path that does not
+    /// exist holds none).
+    #[arg(value_name = "REPORT", value_hint = ValueHint::AnyPath)]
+    pub reports: Vec<PathBuf>,
 }
 
 /// `--color`.
@@ -139,8 +222,8 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// `--nightly` / `--snapshot`.
-#[derive(Debug, Clone, Copy, Default, Args)]
+/// `--nightly` / `--snapshot` / `--suffix-id`.
+#[derive(Debug, Clone, Default, Args)]
 #[group(multiple = false)]
 pub struct SuffixArgs {
     /// Append `-YYYYMMDD` (today) to every tag.
@@ -149,6 +232,11 @@ pub struct SuffixArgs {
     /// Append `-YYYYMMDD-HHMMSS` (now) to every tag.
     #[arg(long)]
     pub snapshot: bool,
+    /// Append `-ID` to every tag: the suffix another run decided, so that runs that must
+    /// agree (the jobs of a pipeline made by `ci gitlab --nightly`) do not each read the
+    /// clock.
+    #[arg(long, value_name = "ID", value_parser = parse_nightly_id)]
+    pub suffix_id: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ use regex::Regex;
 use serde::Deserialize;
 use serde::de::{Deserializer, Error as _};
 
+use crate::ci::JobSettings;
 use crate::container_limits::ContainerLimits;
 use crate::credentials::{Credentials, Secret};
 use crate::engine_kind::EngineKind;
@@ -76,6 +77,8 @@ pub struct Config {
     pub provenance: ProvenanceSettings,
     /// How pushed images are signed, if they are.
     pub signing: Option<Signing>,
+    /// `gitlab_ci`: how the jobs of a pipeline made by `ci gitlab` run.
+    pub gitlab_ci: JobSettings,
     /// Every key of the merged configuration: the templates' context.
     pub values: Mapping,
 }
@@ -95,7 +98,11 @@ impl Config {
             Ok(_) => {}
         }
         values.extend(read_mapping(path)?);
-        Config::from_values(values)
+        let mut config = Config::from_values(values)?;
+        if let Some(credentials) = credentials_from_environment(|name| std::env::var(name).ok()) {
+            config.credentials = Some(credentials);
+        }
+        Ok(config)
     }
 
     /// The configuration that `values` (defaults included) describe; every key the tool
@@ -154,9 +161,25 @@ impl Config {
                 labels: keys.labels.unwrap_or_default(),
             },
             signing,
+            gitlab_ci: keys.gitlab_ci.unwrap_or_default(),
             values,
         })
     }
+}
+
+/// The variables that give the registry's credentials where no file may hold them: a CI
+/// job's masked variables.
+pub const USERNAME_VARIABLE: &str = "DOCKER_PKG_USERNAME";
+pub const PASSWORD_VARIABLE: &str = "DOCKER_PKG_PASSWORD";
+
+/// The credentials of [`USERNAME_VARIABLE`] and [`PASSWORD_VARIABLE`], when both are set and
+/// not empty. They are no template variables: no Dockerfile can print them.
+fn credentials_from_environment(var: impl Fn(&str) -> Option<String>) -> Option<Credentials> {
+    let set = |name| var(name).filter(|value| !value.is_empty());
+    Some(Credentials {
+        username: set(USERNAME_VARIABLE)?,
+        password: Secret::new(set(PASSWORD_VARIABLE)?),
+    })
 }
 
 /// The keys the tool itself reads, each with its type and syntax; any other key is only a
@@ -220,6 +243,8 @@ struct Keys {
     sigstore_passphrase_file: Option<ReadableFile>,
     #[serde(default)]
     sigstore_public_key: Option<ReadableFile>,
+    #[serde(default)]
+    gitlab_ci: Option<JobSettings>,
 }
 
 /// The way of signing the keys choose: `sign_by`, or `sigstore_private_key` with its
@@ -580,6 +605,36 @@ mod tests {
         assert!(config("username: u").unwrap().credentials.is_none());
         let c = config("username: u\npassword: p").unwrap();
         assert_eq!(c.credentials.unwrap().password.expose(), "p");
+    }
+
+    #[test]
+    fn credentials_from_the_environment_need_both_variables() {
+        fn env<'a>(pairs: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
+            move |name| {
+                let found = pairs.iter().find(|(key, _)| *key == name);
+                found.map(|(_, value)| (*value).to_owned())
+            }
+        }
+        let both = [(USERNAME_VARIABLE, "ci"), (PASSWORD_VARIABLE, "s3cret")];
+        let credentials = credentials_from_environment(env(&both)).unwrap();
+        assert_eq!(credentials.username, "ci");
+        assert_eq!(credentials.password.expose(), "s3cret");
+        assert!(credentials_from_environment(env(&[(USERNAME_VARIABLE, "ci")])).is_none());
+        let empty = [(USERNAME_VARIABLE, "ci"), (PASSWORD_VARIABLE, "")];
+        assert!(credentials_from_environment(env(&empty)).is_none());
+    }
+
+    #[test]
+    fn gitlab_ci_settings_are_checked_at_load() {
+        let c = config("gitlab_ci: {tags: [buildah], retry: 1}").unwrap();
+        assert_eq!(c.gitlab_ci.tags, Some(vec!["buildah".to_owned()]));
+        let err = config("gitlab_ci: {retry: 5}").unwrap_err().to_string();
+        assert!(
+            err.starts_with("config key `gitlab_ci.retry`: GitLab retries"),
+            "{err}"
+        );
+        let err = config("gitlab_ci: {runner: x}").unwrap_err().to_string();
+        assert!(err.contains("unknown field `runner`"), "{err}");
     }
 
     #[test]

@@ -2,11 +2,13 @@
 
 use std::path::PathBuf;
 
+use crate::ci::JobSettingsError;
 use crate::config::ConfigError;
 use crate::engine::EngineError;
 use crate::logging::LogFileError;
 use crate::plan::PlanError;
 use crate::registry::RegistryError;
+use crate::report::MergeError;
 use crate::rootless::RootlessError;
 use crate::select::SelectError;
 use crate::workspace::WorkspaceError;
@@ -28,6 +30,15 @@ pub enum Error {
     Plan(#[from] PlanError),
     #[error(transparent)]
     Rootless(#[from] RootlessError),
+    #[error(transparent)]
+    JobSettings(#[from] JobSettingsError),
+    #[error(transparent)]
+    Merge(#[from] MergeError),
+    #[error(
+        "a pipeline needs a registry: each job publishes its image there, for the jobs of the \
+         images built on it to pull; configure `registry`"
+    )]
+    CiWithoutRegistry,
     #[error("no image is named {0}")]
     NoSuchImage(String),
     #[error(

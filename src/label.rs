@@ -129,6 +129,8 @@ pub enum TagSuffix {
     Nightly(String),
     /// `--snapshot`: `-YYYYMMDD-HHMMSS`.
     Snapshot(String),
+    /// `--suffix-id ID`: the suffix another run decided (the one that generated a pipeline).
+    Given(String),
 }
 
 impl TagSuffix {
@@ -144,7 +146,17 @@ impl TagSuffix {
     pub fn apply(&self, version: &str) -> String {
         match self {
             TagSuffix::None => version.to_owned(),
-            TagSuffix::Nightly(id) | TagSuffix::Snapshot(id) => format!("{version}-{id}"),
+            TagSuffix::Nightly(id) | TagSuffix::Snapshot(id) | TagSuffix::Given(id) => {
+                format!("{version}-{id}")
+            }
+        }
+    }
+
+    /// What follows the `-` appended to every tag, if anything is.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            TagSuffix::None => None,
+            TagSuffix::Nightly(id) | TagSuffix::Snapshot(id) | TagSuffix::Given(id) => Some(id),
         }
     }
 }
@@ -195,6 +207,10 @@ mod tests {
             TagSuffix::Nightly("20261126".into()).apply("1.0"),
             "1.0-20261126"
         );
+        let given = TagSuffix::Given("20261126-235959".into());
+        assert_eq!(given.apply("1.0"), "1.0-20261126-235959");
+        assert_eq!(given.id(), Some("20261126-235959"));
+        assert_eq!(TagSuffix::None.id(), None);
     }
 
     #[test]

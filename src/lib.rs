@@ -8,6 +8,7 @@
 mod author;
 mod build_context;
 mod changelog;
+mod ci;
 pub mod cli;
 mod commands;
 mod config;
@@ -59,7 +60,7 @@ mod version_bump;
 mod workspace;
 pub mod yaml;
 
-use cli::{Cli, Command, SuffixArgs};
+use cli::{CiSystem, Cli, Command, ReportCommand, SuffixArgs};
 use config::Config;
 use error::{Error, Outcome};
 use label::TagSuffix;
@@ -78,7 +79,11 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
         _ => interrupt::Mode::Exit,
     };
     interrupt::install(mode).map_err(Error::Signals)?;
-    let mut config = Config::load(&cli.configfile)?;
+    let mut config = match cli.command {
+        // Merging reports reads no configuration: it runs where there may be none.
+        Command::Report(_) => Config::from_values(config::defaults())?,
+        _ => Config::load(&cli.configfile)?,
+    };
     if let Some(engine) = cli.engine {
         config.engine = engine;
     }
@@ -95,16 +100,28 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
             commands::build(
                 &config,
                 args,
-                &suffix(args.suffix),
+                &suffix(&args.suffix),
                 verbosity(cli),
                 log_path,
             )
         }
-        Command::Render(args) => commands::render(&config, args, &suffix(args.suffix)),
+        Command::Render(args) => commands::render(&config, args, &suffix(&args.suffix)),
         Command::Graph(args) => commands::graph(&config, args),
         Command::Lint(args) => commands::lint(&config, args),
         Command::Prune(args) => commands::prune(&config, args),
         Command::Update(args) => commands::update(&config, args),
+        Command::Ci(args) => match &args.system {
+            CiSystem::Gitlab(args) => {
+                let caller = commands::Caller {
+                    configfile: &cli.configfile,
+                    engine: cli.engine.map(|engine| engine.name()),
+                };
+                commands::gitlab(&config, &caller, args, &suffix(&args.suffix))
+            }
+        },
+        Command::Report(args) => match &args.command {
+            ReportCommand::Merge(args) => commands::merge_reports(args),
+        },
         Command::Completions(_) | Command::Manpage => Ok(Outcome::Success),
     };
     match (result, interrupt::received()) {
@@ -122,7 +139,11 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
 fn log_file(cli: &Cli, config: &Config) -> LogFile {
     let read_only = matches!(
         cli.command,
-        Command::Graph(_) | Command::Render(_) | Command::Lint(_)
+        Command::Graph(_)
+            | Command::Render(_)
+            | Command::Lint(_)
+            | Command::Ci(_)
+            | Command::Report(_)
     );
     match cli.log_file.clone().or_else(|| config.log_file.clone()) {
         _ if read_only => LogFile::None,
@@ -142,9 +163,11 @@ pub fn verbosity(cli: &Cli) -> Verbosity {
 }
 
 /// The tag suffix of this run, from the time it started.
-fn suffix(args: SuffixArgs) -> TagSuffix {
+fn suffix(args: &SuffixArgs) -> TagSuffix {
     let now = chrono::Local::now();
-    if args.nightly {
+    if let Some(id) = &args.suffix_id {
+        TagSuffix::Given(id.clone())
+    } else if args.nightly {
         TagSuffix::nightly(now)
     } else if args.snapshot {
         TagSuffix::snapshot(now)

@@ -61,7 +61,7 @@ impl Reports<'_> {
                 select: args.select.clone(),
                 jobs: self.jobs,
                 use_cache: args.use_cache,
-                engine: config.engine.name(),
+                engine: config.engine.name().to_owned(),
                 registry: config.repository.registry.clone(),
                 namespace: config.repository.namespace.clone(),
                 build_timeout_seconds: seconds(args.build_timeout.or(config.build_timeout)),

@@ -54,7 +54,7 @@ fn test_case(xml: &mut String, image: &ImageReport) {
             xml,
             "\n      <failure message=\"{}\" type=\"{}\">{}</failure>",
             escape(message),
-            failure.map_or("test", |f| f.kind),
+            failure.map_or("test", |f| f.kind.as_str()),
             escape(output)
         );
     }

@@ -4,8 +4,10 @@
 
 mod html;
 mod junit;
+mod merge;
 mod model;
 
+pub use merge::{Expected, MergeError, merge, read};
 pub use model::{Report, RunFacts, RunOptions};
 
 use std::path::Path;

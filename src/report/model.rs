@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::graph::base_short_name;
 use crate::image_state::ImageState;
@@ -32,7 +32,7 @@ pub struct RunFacts<'a> {
 }
 
 /// The options of the run that change what it does.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunOptions {
     pub dry_run: bool,
     pub pull: bool,
@@ -40,16 +40,16 @@ pub struct RunOptions {
     pub select: Option<String>,
     pub jobs: usize,
     pub use_cache: bool,
-    pub engine: &'static str,
+    pub engine: String,
     pub registry: String,
     pub namespace: String,
     pub build_timeout_seconds: Option<f64>,
     pub verify_timeout_seconds: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
-    pub schema: &'static str,
+    pub schema: String,
     pub version: u32,
     pub run: RunReport,
     pub totals: Totals,
@@ -58,21 +58,24 @@ pub struct Report {
     pub images: Vec<ImageReport>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
     pub started: String,
     pub finished: String,
     pub duration_ms: u64,
     pub exit_code: u8,
-    pub docker_pkg_version: &'static str,
+    pub docker_pkg_version: String,
     pub command_line: Vec<String>,
     pub directory: String,
     pub options: RunOptions,
     pub log_file: Option<String>,
     pub refreshes_base_images: bool,
+    /// The reports `report merge` made this one of; absent from the report of a run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Totals {
     pub images: usize,
     pub built: usize,
@@ -83,13 +86,13 @@ pub struct Totals {
     pub up_to_date: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BaseImage {
     pub name: String,
     pub label: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageReport {
     pub name: String,
     pub label: String,
@@ -103,15 +106,15 @@ pub struct ImageReport {
     /// `to_build`, `built` or `published`; `null` when the scan could not tell.
     pub initial_state: Option<String>,
     /// The steps the plan gives it: `pull`, `build`, `verify`, `publish`.
-    pub planned: Vec<&'static str>,
+    pub planned: Vec<String>,
     /// Why: see [`crate::plan::Reason::code`].
-    pub plan_reason: &'static str,
+    pub plan_reason: String,
     pub plan_reason_text: String,
     /// Images of the tree it is pulled for, before they build.
     pub pulled_for: Vec<String>,
     /// `published`, `verified`, `built`, `failed`, `skipped`, `interrupted`, `up_to_date` or
     /// `untouched`; `null` in a dry run.
-    pub outcome: Option<&'static str>,
+    pub outcome: Option<String>,
     /// Why it failed, was skipped or left alone, on one line.
     pub reason: Option<String>,
     pub failure: Option<FailureReport>,
@@ -125,11 +128,11 @@ pub struct ImageReport {
     pub log_file: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FailureReport {
-    pub step: &'static str,
+    pub step: String,
     /// See [`crate::step::Failure::kind`].
-    pub kind: &'static str,
+    pub kind: String,
     /// The reason on one line.
     pub message: String,
     /// The whole error.
@@ -140,9 +143,9 @@ pub struct FailureReport {
     pub output: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepReport {
-    pub step: &'static str,
+    pub step: String,
     pub started: String,
     /// From the start of the run.
     pub offset_ms: u64,
@@ -150,7 +153,7 @@ pub struct StepReport {
     pub succeeded: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TestReport {
     /// Whether a test ran; `false` when its file does not exist (the image passes).
     pub ran: bool,
@@ -190,7 +193,7 @@ impl Report {
             totals.up_to_date = summary.up_to_date;
         }
         Report {
-            schema: SCHEMA,
+            schema: SCHEMA.to_owned(),
             version: VERSION,
             run: run_report(facts, plan),
             totals,
@@ -217,12 +220,13 @@ fn run_report(facts: &RunFacts<'_>, plan: &Plan) -> RunReport {
         finished: timestamp(facts.finished),
         duration_ms: millis(duration),
         exit_code: facts.exit_code,
-        docker_pkg_version: env!("CARGO_PKG_VERSION"),
+        docker_pkg_version: env!("CARGO_PKG_VERSION").to_owned(),
         command_line: std::env::args().collect(),
         directory: facts.directory.display().to_string(),
         options: facts.options.clone(),
         log_file: facts.log_file.map(|p| p.display().to_string()),
         refreshes_base_images: plan.refreshes_base_images(),
+        merged_from: Vec::new(),
     }
 }
 
@@ -264,9 +268,9 @@ fn image_report(
         planned: plan
             .planned(workspace, index)
             .iter()
-            .map(|s| s.name())
+            .map(|s| s.name().to_owned())
             .collect(),
-        plan_reason: reason.code(),
+        plan_reason: reason.code().to_owned(),
         plan_reason_text: reason.to_string(),
         pulled_for: names(&pulled_for),
         outcome: None,
@@ -311,13 +315,13 @@ fn add_record(
             Some("not started: the run was interrupted".to_owned()),
         ),
     };
-    report.outcome = Some(outcome);
+    report.outcome = Some(outcome.to_owned());
     report.reason = reason;
     report.steps = record
         .steps
         .iter()
         .map(|run| StepReport {
-            step: run.step.name(),
+            step: run.step.name().to_owned(),
             started: timestamp(run.started),
             offset_ms: millis(
                 run.started
@@ -346,8 +350,8 @@ fn failure_report(error: &StepError) -> FailureReport {
         _ => (None, None),
     };
     FailureReport {
-        step: error.step.name(),
-        kind: error.failure.kind(),
+        step: error.step.name().to_owned(),
+        kind: error.failure.kind().to_owned(),
         message: error.brief(),
         detail: error.to_string(),
         exit_status,
@@ -378,6 +382,6 @@ pub fn timestamp(time: SystemTime) -> String {
     DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn millis(duration: Duration) -> u64 {
+pub fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -1,0 +1,120 @@
+use std::path::Path;
+
+use crate::ci::JobSettings;
+use crate::ci::gitlab::{self, ImageJob, Invocation, Pipeline};
+use crate::cli::GitlabArgs;
+use crate::config::Config;
+use crate::engine::EngineError;
+use crate::error::{Error, Outcome};
+use crate::label::{ImageLabel, TagSuffix};
+use crate::plan::{LocalStorage, Plan, PlanOptions};
+use crate::registry::Registry;
+use crate::select::Selection;
+use crate::settings;
+use crate::workspace::{UnknownDependencies, Workspace};
+
+/// How the generating command line was called, for its jobs to be called alike.
+pub struct Caller<'a> {
+    pub configfile: &'a Path,
+    pub engine: Option<&'a str>,
+}
+
+/// Prints (or writes to `--output`) a GitLab CI pipeline with a job for each selected image
+/// that is not published, each needing the jobs of the images it is built on, and a summary
+/// job; with nothing to build, a pipeline of one job that says so.
+pub fn gitlab(
+    config: &Config,
+    caller: &Caller<'_>,
+    args: &GitlabArgs,
+    suffix: &TagSuffix,
+) -> Result<Outcome, Error> {
+    if config.repository.registry.is_empty() {
+        return Err(Error::CiWithoutRegistry);
+    }
+    let selection = Selection::new(args.select.as_deref())?;
+    let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Lint)?;
+    super::lint::warn(config, &workspace);
+    let registry = Registry::new(&settings::registry_settings(config))?;
+    let options = PlanOptions {
+        pull: true,
+        publish: true,
+        check_signatures: false,
+    };
+    let plan = Plan::make(
+        &workspace,
+        &selection,
+        options,
+        &registry,
+        &mut NothingLocal,
+    )?;
+    let pipeline = Pipeline {
+        invocation: Invocation {
+            configfile: caller.configfile.display().to_string(),
+            engine: caller.engine.map(str::to_owned),
+            suffix_id: suffix.id().map(str::to_owned),
+            directory: args.directory.display().to_string(),
+        },
+        jobs: image_jobs(config, &workspace, &plan)?,
+        settings: config.gitlab_ci.clone(),
+    };
+    let text = gitlab::render(&pipeline);
+    match &args.output {
+        None => print!("{text}"),
+        Some(path) => {
+            write(path, &text)?;
+            println!(
+                "Wrote {}: {} job{} to build, publish and summarise.",
+                path.display(),
+                pipeline.jobs.len(),
+                if pipeline.jobs.len() == 1 { "" } else { "s" }
+            );
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// Writes `text` to `path`, making its folder first.
+fn write(path: &Path, text: &str) -> Result<(), Error> {
+    let error = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(error)?;
+    }
+    std::fs::write(path, text).map_err(error)
+}
+
+/// A job for each image of the plan's chain, which with nothing local is every selected
+/// image not published and every unpublished image they are built on.
+fn image_jobs(config: &Config, workspace: &Workspace, plan: &Plan) -> Result<Vec<ImageJob>, Error> {
+    let mut jobs = Vec::with_capacity(plan.chain().len());
+    for &image in plan.chain() {
+        let entry = workspace.tree.get(image);
+        let own = JobSettings::of_image(&entry.definition.dir)?;
+        let needs = workspace.graph.dependencies(image).iter();
+        let needs = needs.filter(|&&d| plan.works_on(d));
+        jobs.push(ImageJob {
+            name: entry.name().to_owned(),
+            label: entry.label.to_string(),
+            needs: needs
+                .map(|&d| workspace.tree.get(d).name().to_owned())
+                .collect(),
+            settings: match own {
+                Some(own) => config.gitlab_ci.with(&own),
+                None => config.gitlab_ci.clone(),
+            },
+        });
+    }
+    Ok(jobs)
+}
+
+/// The jobs run on other machines, whose local storage this one cannot see: an image is
+/// either published or to be built.
+struct NothingLocal;
+
+impl LocalStorage for NothingLocal {
+    fn contains(&mut self, labels: &[&ImageLabel]) -> Result<Vec<bool>, EngineError> {
+        Ok(vec![false; labels.len()])
+    }
+}
