@@ -39,6 +39,11 @@ pub enum Error {
          images built on it to pull; configure `registry`"
     )]
     CiWithoutRegistry,
+    #[error("cannot tell whether {image} is published, so whether it needs a job: {source}")]
+    Unchecked {
+        image: String,
+        source: RegistryError,
+    },
     #[error("no image is named {0}")]
     NoSuchImage(String),
     #[error(

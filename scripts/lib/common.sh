@@ -30,6 +30,16 @@ need_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# need_gitlab_ci_local: gitlab-ci-local at the version the tests pin (later ones need
+# Node.js 22), from npm; Debian's nodejs when no npm is installed.
+GITLAB_CI_LOCAL_VERSION=4.52.0
+need_gitlab_ci_local() {
+  [ "$(gitlab-ci-local --version 2>/dev/null)" = "$GITLAB_CI_LOCAL_VERSION" ] && return 0
+  command -v npm >/dev/null || need_packages nodejs npm
+  say "Installing gitlab-ci-local $GITLAB_CI_LOCAL_VERSION"
+  as_root npm install -g --no-fund --no-audit "gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION"
+}
+
 # need_rust: makes cargo reachable (rustup installs it under ~/.cargo).
 need_rust() {
   if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then

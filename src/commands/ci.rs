@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::engine::EngineError;
 use crate::error::{Error, Outcome};
 use crate::label::{ImageLabel, TagSuffix};
-use crate::plan::{LocalStorage, Plan, PlanOptions};
+use crate::plan::{Blocker, LocalStorage, Plan, PlanOptions};
 use crate::registry::Registry;
 use crate::select::Selection;
 use crate::settings;
@@ -47,6 +47,7 @@ pub fn gitlab(
         &registry,
         &mut NothingLocal,
     )?;
+    refuse_unchecked(&workspace, &plan)?;
     let pipeline = Pipeline {
         invocation: Invocation {
             configfile: caller.configfile.display().to_string(),
@@ -71,6 +72,20 @@ pub fn gitlab(
         }
     }
     Ok(Outcome::Success)
+}
+
+/// A pipeline made while the registry cannot answer would rebuild what may be published:
+/// the first image it could not tell about stops the generation.
+fn refuse_unchecked(workspace: &Workspace, plan: &Plan) -> Result<(), Error> {
+    for &image in plan.chain() {
+        if let Some(Blocker::Unchecked(error)) = plan.blocker(image) {
+            return Err(Error::Unchecked {
+                image: workspace.tree.get(image).label.to_string(),
+                source: error.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Writes `text` to `path`, making its folder first.
