@@ -174,7 +174,7 @@ pub struct MergeArgs {
     /// An image a job was made for, with the images of the pipeline that job needs
     /// (`app=lib,base`); repeated for each job.
     #[arg(long, value_name = "IMAGE[=NEEDED,...]")]
-    pub expect: Vec<crate::report::Expected>,
+    pub expect: Vec<String>,
     /// Write the merged JSON report to FILE.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub report: Option<PathBuf>,

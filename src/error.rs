@@ -8,7 +8,6 @@ use crate::engine::EngineError;
 use crate::logging::LogFileError;
 use crate::plan::PlanError;
 use crate::registry::RegistryError;
-use crate::report::MergeError;
 use crate::rootless::RootlessError;
 use crate::select::SelectError;
 use crate::workspace::WorkspaceError;
@@ -32,13 +31,20 @@ pub enum Error {
     Rootless(#[from] RootlessError),
     #[error(transparent)]
     JobSettings(#[from] JobSettingsError),
-    #[error(transparent)]
-    Merge(#[from] MergeError),
+    #[error("cannot read {path}: {source}")]
+    ReadReport {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a docker-pkg report: {message}")]
+    NotAReport { path: PathBuf, message: String },
     #[error(
         "a pipeline needs a registry: each job publishes its image there, for the jobs of the \
          images built on it to pull; configure `registry`"
     )]
     CiWithoutRegistry,
+    #[error("--expect {0}")]
+    Expectation(String),
     #[error("cannot tell whether {image} is published, so whether it needs a job: {source}")]
     Unchecked {
         image: String,

@@ -2,15 +2,23 @@ use std::time::SystemTime;
 
 use crate::cli::MergeArgs;
 use crate::error::{Error, Outcome};
-use crate::report::{self, Report};
+use crate::report::{self, Expected, Report};
 use crate::style::Style;
 
 /// Merges the reports of the runs that each worked on part of a tree (the jobs of a
 /// pipeline) into one, writes it as JSON, JUnit and HTML as asked, and prints what happened
 /// to each image the runs worked on, then the failed and skipped images.
 pub fn merge(args: &MergeArgs) -> Result<Outcome, Error> {
+    let expected = args
+        .expect
+        .iter()
+        .map(|text| {
+            text.parse()
+                .map_err(|message| Error::Expectation(format!("{text}: {message}")))
+        })
+        .collect::<Result<Vec<Expected>, Error>>()?;
     let sources = report::read(&args.reports)?;
-    let merged = report::merge(&sources, &args.expect, SystemTime::now());
+    let merged = report::merge(&sources, &expected, SystemTime::now());
     report::write(
         &merged,
         args.report.as_deref(),

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use super::model::{
     ImageReport, Report, RunOptions, RunReport, SCHEMA, Totals, VERSION, millis, timestamp,
 };
+use crate::error::Error;
 use crate::summary::skipped_reason;
 
 /// The outcomes of an image a run worked on (the others are `up_to_date` or `untouched`).
@@ -50,24 +51,13 @@ impl FromStr for Expected {
                 .chain([&name.to_owned()])
                 .any(|n| n.contains(' '))
         {
-            return Err("IMAGE or IMAGE=NEEDED,NEEDED… (image names)".to_owned());
+            return Err("not IMAGE or IMAGE=NEEDED,NEEDED… (image names)".to_owned());
         }
         Ok(Expected {
             name: name.to_owned(),
             needs,
         })
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum MergeError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path} is not a docker-pkg report: {message}")]
-    NotAReport { path: PathBuf, message: String },
 }
 
 /// A report and the file it was read from.
@@ -79,11 +69,11 @@ pub struct Source {
 
 /// The reports at `paths`: files, and the `*.json` files of folders. A path that does not
 /// exist holds none (a pipeline whose jobs all ended early left no folder of reports).
-pub fn read(paths: &[PathBuf]) -> Result<Vec<Source>, MergeError> {
+pub fn read(paths: &[PathBuf]) -> Result<Vec<Source>, Error> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let entries = std::fs::read_dir(path).map_err(|source| MergeError::Read {
+            let entries = std::fs::read_dir(path).map_err(|source| Error::ReadReport {
                 path: path.clone(),
                 source,
             })?;
@@ -103,12 +93,12 @@ pub fn read(paths: &[PathBuf]) -> Result<Vec<Source>, MergeError> {
     files.into_iter().map(|path| read_one(&path)).collect()
 }
 
-fn read_one(path: &Path) -> Result<Source, MergeError> {
-    let text = std::fs::read_to_string(path).map_err(|source| MergeError::Read {
+fn read_one(path: &Path) -> Result<Source, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadReport {
         path: path.to_owned(),
         source,
     })?;
-    let not_a_report = |message: String| MergeError::NotAReport {
+    let not_a_report = |message: String| Error::NotAReport {
         path: path.to_owned(),
         message,
     };
@@ -200,8 +190,9 @@ pub fn merge(sources: &[Source], expected: &[Expected], now: SystemTime) -> Repo
     }
 }
 
-/// Each image's entry in the report of the run that worked on it; of two such runs (a job
-/// tried again), the one that did more than skip it, then the one that finished last.
+/// Each image's entry in the report of the run that worked on it, or that selected it alone
+/// and found it published; of two such runs (a job tried again), the one that did more than
+/// skip it, then the one that finished last.
 fn own_entries(sources: &[Source]) -> BTreeMap<String, &ImageReport> {
     let mut own: BTreeMap<String, (&ImageReport, (bool, &str))> = BTreeMap::new();
     for source in sources {
@@ -209,7 +200,11 @@ fn own_entries(sources: &[Source]) -> BTreeMap<String, &ImageReport> {
             let Some(outcome) = image.outcome.as_deref() else {
                 continue;
             };
-            if !WORKED_ON.contains(&outcome) {
+            // A job whose image another run published meanwhile (a pipeline made at the
+            // same time, say) found it up to date.
+            let selected_alone = source.report.run.options.select.as_deref() == Some(&image.label);
+            let found_published = outcome == "up_to_date" && selected_alone;
+            if !WORKED_ON.contains(&outcome) && !found_published {
                 continue;
             }
             let rank = (

@@ -7,7 +7,7 @@ mod junit;
 mod merge;
 mod model;
 
-pub use merge::{Expected, MergeError, merge, read};
+pub use merge::{Expected, merge, read};
 pub use model::{Report, RunFacts, RunOptions};
 
 use std::path::Path;

@@ -193,6 +193,25 @@ fn a_job_tried_again_is_reported_by_its_last_try() {
 }
 
 #[test]
+fn a_job_that_found_its_image_published_by_another_run_did_not_fail() {
+    let report = job_report(
+        "base",
+        "up_to_date",
+        "2026-11-26T10:00:00.000Z",
+        "2026-11-26T10:00:01.000Z",
+        &TREE,
+    );
+    let merged = merge(
+        &[source(report)],
+        &expected(&["base", "lib=base"]),
+        SystemTime::now(),
+    );
+    assert_eq!(outcome(&merged, "base"), ("up_to_date", None));
+    // lib's job left no report, and needs nothing that failed.
+    assert_eq!(outcome(&merged, "lib"), ("failed", None));
+}
+
+#[test]
 fn expectations_name_an_image_and_what_its_job_needs() {
     assert_eq!(
         "app=lib,base".parse::<Expected>(),
