@@ -20,20 +20,25 @@ use serde_json::Value;
 const GITLAB_CI_LOCAL_VERSION: &str = "4.52.0";
 const SUMMARY_REPORT: &str = ".gitlab-ci-local/artifacts/summary/docker-pkg-summary/report.json";
 
-/// Whether gitlab-ci-local (at the pinned version), git and rsync are here.
+/// Whether gitlab-ci-local (at the pinned version), git and rsync are here; under
+/// `CI=true` anything missing fails the test, elsewhere it is skipped.
 fn pipeline_tools_available() -> bool {
     if !support::tools_available(&["gitlab-ci-local", "git", "rsync"]) {
         return false;
     }
     let version = Command::new("gitlab-ci-local").arg("--version").output();
     let version = version.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-    assert_eq!(
-        version.as_deref().unwrap_or("none"),
-        GITLAB_CI_LOCAL_VERSION,
-        "gitlab-ci-local must be {GITLAB_CI_LOCAL_VERSION}: npm install -g \
+    let version = version.unwrap_or_default();
+    if version == GITLAB_CI_LOCAL_VERSION {
+        return true;
+    }
+    let message = format!(
+        "gitlab-ci-local is {version}, not {GITLAB_CI_LOCAL_VERSION}: npm install -g \
          gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION}"
     );
-    true
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+    eprintln!("skipped: {message}");
+    false
 }
 
 /// The config of the fixture tree without its credentials: the jobs get those from CI
