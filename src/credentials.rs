@@ -38,6 +38,12 @@ impl Credentials {
     pub fn basic_token(&self) -> String {
         STANDARD.encode(format!("{}:{}", self.username, self.password.expose()))
     }
+
+    /// What must not show in anything printed: the password, plainly and as it stands in an
+    /// auth file or an HTTP header.
+    pub fn sensitive(&self) -> [String; 2] {
+        [self.password.expose().to_owned(), self.basic_token()]
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::engine::DockerShim;
 use crate::label::ImageLabel;
-use crate::process::{Command, ProcessError, find_program};
+use crate::process::{Command, ProcessError, Secrets, find_program};
 use crate::regular_file::{FileError, regular_file};
 use crate::run_dir;
 
@@ -38,6 +38,8 @@ pub struct Verifier {
     args: Vec<String>,
     env: Vec<(OsString, OsString)>,
     timeout: Option<Duration>,
+    /// The registry password, masked in what the tests print.
+    secrets: Secrets,
     /// Kept for as long as verify scripts may call `docker`.
     _docker: Option<DockerShim>,
 }
@@ -67,6 +69,7 @@ impl Verifier {
             args: config.verify_args.clone(),
             env,
             timeout: None,
+            secrets: Secrets::new(config.credentials.iter().flat_map(|c| c.sensitive())),
             _docker: docker,
         }
     }
@@ -102,6 +105,7 @@ impl Verifier {
             .clear_env()
             .envs(self.env.iter().cloned())
             .timeout(self.timeout)
+            .secrets(self.secrets.clone())
             .stream(on_line)?;
         Ok(Verification::Passed)
     }
@@ -205,6 +209,27 @@ mod tests {
             "{err}"
         );
         assert_eq!(lines, ["broken"]);
+    }
+
+    #[test]
+    fn the_registry_password_is_masked_in_what_a_test_prints() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "echo \"login u:pass-w0rd-long\"; echo \"pass-w0rd-long\" >&2; exit 1\n";
+        std::fs::write(dir.path().join("test.sh"), script).unwrap();
+        let mut config = Config::from_values(crate::config::defaults()).unwrap();
+        config.verify_args = vec!["{path}/test.sh".into()];
+        config.credentials = Some(crate::credentials::Credentials {
+            username: "u".into(),
+            password: crate::credentials::Secret::new("pass-w0rd-long"),
+        });
+        let mut lines = Vec::new();
+        let err = Verifier::new(&config, &[], None)
+            .verify(dir.path(), &label(), &mut |line| {
+                lines.push(line.to_owned())
+            })
+            .unwrap_err();
+        assert_eq!(lines, ["login u:***", "***"]);
+        assert!(!err.to_string().contains("pass-w0rd"), "{err}");
     }
 
     #[test]

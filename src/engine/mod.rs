@@ -111,8 +111,7 @@ pub(crate) fn signing_error(key: &'static str, reason: &str) -> EngineError {
 fn secrets(settings: &EngineSettings) -> Result<Secrets, EngineError> {
     let mut secrets = Vec::new();
     if let Some(credentials) = &settings.registry.credentials {
-        secrets.push(credentials.password.expose().to_owned());
-        secrets.push(credentials.basic_token());
+        secrets.extend(credentials.sensitive());
     }
     if let Some(Signing::Sigstore {
         passphrase_file, ..

@@ -45,7 +45,7 @@ impl AuthFile {
         };
         serde_json::from_str(&text)
             .map(Some)
-            .map_err(|e| e.to_string())
+            .map_err(|e| unreadable(&e))
     }
 
     /// Writes the file readable by its owner only: it holds passwords.
@@ -85,6 +85,20 @@ fn normalised_key(key: &str) -> &str {
         Some(rest) => rest.split('/').next().unwrap_or(rest),
         None => key.trim_end_matches('/'),
     }
+}
+
+/// What is wrong with an auth file, without serde's words: they may quote a value, and the
+/// values of an auth file are passwords.
+fn unreadable(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match error.classify() {
+        Category::Io | Category::Eof => "it ends too early",
+        Category::Syntax => "it is not JSON",
+        Category::Data => {
+            "it is JSON but not an auth file ({\"auths\": {HOST: {\"auth\": BASE64}}})"
+        }
+    };
+    format!("{what}, at line {} column {}", error.line(), error.column())
 }
 
 fn decode(key: &str, auth: &str) -> Result<Credentials, String> {
@@ -171,6 +185,25 @@ mod tests {
         assert_eq!(user_of(&f, "legacy.org/foo").as_deref(), Some("legacy"));
         assert_eq!(user_of(&f, "other.org/foo"), None);
         assert_eq!(user_of(&f, "r.orgx/foo"), None);
+    }
+
+    #[test]
+    fn a_bad_file_is_described_without_its_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("auth.json");
+        for text in [
+            r#"{"auths": {"r.org": {"auth": 123456789}}}"#,
+            r#"{"auths": {"r.org": "s3cr3t-value"}}"#,
+            r#"{"auths": {"r.org": {"auth": "s3cr3t-value"#,
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let error = AuthFile::read(&path).unwrap_err();
+            assert!(error.contains("line 1 column"), "{error}");
+            assert!(
+                !error.contains("123456789") && !error.contains("s3cr3t"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

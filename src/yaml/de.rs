@@ -34,7 +34,11 @@ impl<'de> Deserializer<'de> for Value {
                 } else if let Some(wide) = i.to_u128() {
                     visitor.visit_u128(wide)
                 } else {
-                    Err(Error::new(format!("the integer {i} is too large")))
+                    // Not the number itself: it may be a password written without quotes.
+                    let digits = i.to_string().trim_start_matches('-').len();
+                    Err(Error::new(format!(
+                        "an integer of {digits} digits is too large"
+                    )))
                 }
             }
             Value::Float(f) => visitor.visit_f64(f),
@@ -148,7 +152,7 @@ mod tests {
             read::<u64>(&"9".repeat(50))
                 .unwrap_err()
                 .to_string()
-                .contains("too large")
+                .contains("of 50 digits is too large")
         );
     }
 
