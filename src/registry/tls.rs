@@ -204,6 +204,9 @@ fn trusted_as_it_stands(
         })?;
     let parsed = x509_cert::Certificate::from_der(certificate.as_ref())
         .map_err(|_| invalid(CertificateError::BadEncoding))?;
+    if !for_servers(&parsed) {
+        return Err(invalid(CertificateError::InvalidPurpose));
+    }
     let validity = parsed.tbs_certificate().validity();
     let unix = |time: x509_cert::time::Time| UnixTime::since_unix_epoch(time.to_unix_duration());
     let (not_before, not_after) = (unix(validity.not_before), unix(validity.not_after));
@@ -220,6 +223,23 @@ fn trusted_as_it_stands(
         }));
     }
     Ok(ServerCertVerified::assertion())
+}
+
+/// Whether `certificate` may be a server's: it names no purpose, or TLS servers, or any
+/// purpose among those it names, as Go and OpenSSL check.
+fn for_servers(certificate: &x509_cert::Certificate) -> bool {
+    use x509_cert::der::oid::ObjectIdentifier;
+    use x509_cert::ext::pkix::ExtendedKeyUsage;
+    const SERVER_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1");
+    const ANY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
+    match certificate
+        .tbs_certificate()
+        .get_extension::<ExtendedKeyUsage>()
+    {
+        Ok(None) => true,
+        Ok(Some((_, purposes))) => purposes.0.iter().any(|p| *p == SERVER_AUTH || *p == ANY),
+        Err(_) => false,
+    }
 }
 
 /// The issuer of `certificate` as `CN=…,O=…`.
@@ -292,6 +312,17 @@ mod tests {
         assert!(verify(&verifier, &self_signed(), "127.0.0.1", now()).is_ok());
         let error = verify(&verifier, &self_signed(), "other.test", now()).unwrap_err();
         assert!(error.to_string().contains("not valid for"), "{error}");
+    }
+
+    #[test]
+    fn a_trusted_certificate_for_clients_only_is_refused() {
+        let client_only = pem(include_str!("../../fixtures/tls/client-only.pem"));
+        let trusting = verifier(vec![client_only.clone()]);
+        let error = verify(&trusting, &client_only, "registry.test", now()).unwrap_err();
+        let purpose = rustls::Error::InvalidCertificate(CertificateError::InvalidPurpose);
+        assert_eq!(error, purpose);
+        let self_signed_trusted = verifier(vec![self_signed()]);
+        assert!(verify(&self_signed_trusted, &self_signed(), "registry.test", now()).is_ok());
     }
 
     #[test]
