@@ -18,6 +18,7 @@ use crate::engine::tool::Tool;
 use crate::engine::{EngineError, registries_d, signature_policy, signing_error};
 use crate::label::ImageLabel;
 use crate::process::find_program;
+use crate::run_dir;
 use crate::signing::Signing;
 
 /// The identity of the trial signature.
@@ -43,13 +44,10 @@ impl Signer {
     ) -> Result<Signer, EngineError> {
         let skopeo = find_skopeo(signing)?;
         let skopeo = engine.sibling(skopeo);
-        let dir = tempfile::Builder::new()
-            .prefix("docker-pkg-signing-")
-            .tempdir()
-            .map_err(|source| EngineError::Setup {
-                what: "a private directory for signing".into(),
-                source,
-            })?;
+        let dir = run_dir::tempdir("docker-pkg-signing-").map_err(|source| EngineError::Setup {
+            what: "a private directory for signing".into(),
+            source,
+        })?;
         let registries_d = dir.path().join("registries.d");
         let attachments = matches!(signing, Signing::Sigstore { .. }).then_some(registry);
         registries_d::write_private(&registries_d_source(), &registries_d, attachments)
