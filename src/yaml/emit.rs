@@ -1,12 +1,9 @@
 //! Writing YAML: a document of strings, integers, booleans, lists and ordered mappings, as
 //! files other tools read (a GitLab CI pipeline, say). libyaml's emitter picks each scalar's
-//! style and escapes; a string is left unquoted only where YAML 1.1 (GitLab's parser) and
-//! YAML 1.2 (most others) both read it back as that string.
-
-use std::sync::LazyLock;
+//! style and escapes; a string is left unquoted only where every reader reads it back as that
+//! string (see [`reads_as_string`]).
 
 use libyaml_safer::{Emitter, Event, MappingStyle, ScalarStyle, SequenceStyle};
-use regex::Regex;
 
 use super::resolve;
 
@@ -90,13 +87,23 @@ fn string(text: &str) -> Event {
     Event::scalar(None, None, text, plain_ok, true, ScalarStyle::Any)
 }
 
-/// Whether `text`, unquoted, is a string to YAML 1.1 and to YAML 1.2's core schema alike.
+/// Whether `text`, unquoted, is a string to every YAML reader a pipeline may meet: YAML 1.1
+/// (PyYAML's rules), YAML 1.2's core schema, and Ruby's Psych (GitLab's), which also reads
+/// `1,000` and `0,1` as numbers, `2024-1-5` as a date, `:x` as a symbol and booleans in any
+/// case. Rather than follow each reader's grammar, anything that starts like a number or a
+/// symbol is quoted, and so is every boolean or null word in any case.
 fn reads_as_string(text: &str) -> bool {
-    static YAML_1_2_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
-            .expect("the pattern is valid")
-    });
-    resolve::scalar_tag(text, true) == resolve::STR && !YAML_1_2_NUMBER.is_match(text)
+    const WORDS: [&str; 10] = [
+        "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~",
+    ];
+    let mut chars = text.chars();
+    let starts_like_number = match (chars.next(), chars.next()) {
+        (Some(c), _) if c.is_ascii_digit() || c == '.' || c == ':' => true,
+        (Some('-' | '+'), Some(c)) => c.is_ascii_digit() || c == '.',
+        _ => false,
+    };
+    let is_word = WORDS.iter().any(|word| word.eq_ignore_ascii_case(text));
+    resolve::scalar_tag(text, true) == resolve::STR && !starts_like_number && !is_word
 }
 
 #[cfg(test)]
@@ -169,16 +176,49 @@ mod tests {
             "trail ",
             "<<",
             "=",
+            "0,1",
+            "1,000",
+            "1,000.5",
+            "oN",
+            "yEs",
+            "nULL",
+            "y",
+            "N",
+            ":foo",
+            "2024-1-5",
+            "-1",
+            "+.5",
+            "-.inf",
         ] {
             let node = Node::Seq(vec![Node::str(text)]);
+            let written = to_string(&node);
+            assert!(
+                written.starts_with("- '") || written.starts_with("- \""),
+                "{text:?} written unquoted: {written:?}"
+            );
             assert_eq!(
                 round_trip(&node),
                 Value::Seq(vec![Value::from(text)]),
-                "{text:?} as {:?}",
-                to_string(&node)
+                "{text:?} as {written:?}"
             );
         }
         assert_eq!(to_string(&Node::strs(["1.0"])), "- '1.0'\n");
+    }
+
+    #[test]
+    fn ordinary_strings_stay_plain() {
+        for text in [
+            "build",
+            "docker-pkg",
+            "a-1",
+            "x86_64",
+            "r.org/app:1.0",
+            "-x",
+            "yesterday",
+            "v1.0",
+        ] {
+            assert_eq!(to_string(&Node::strs([text])), format!("- {text}\n"));
+        }
     }
 
     #[test]
