@@ -123,6 +123,29 @@ fn a_hanging_test_is_stopped_at_its_timeout() {
     );
 }
 
+/// A test that leaves a server running in the background, holding its output open, passes
+/// when its script ends, and the server is stopped. (The time-out only keeps this test from
+/// hanging should that break.)
+#[test]
+fn what_a_test_leaves_in_the_background_is_stopped_when_it_ends() {
+    let Some(setup) = Setup::new() else { return };
+    let script = "#!/bin/sh\nsleep 997 &\necho server started\n";
+    let test = setup
+        .test()
+        .config(&format!("{}verify_timeout: 120s\n", setup.config()))
+        .file("images/tools/tool-3/test.sh", script)
+        .args(["build", "--no-publish", "--select", "*tool-3*", "images"]);
+    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(test.path().join("images/tools/tool-3/test.sh"), mode).unwrap();
+    let output = test.run().success().no_panic();
+    assert!(!output.stdout.contains("timed out"), "{output:#?}");
+    let left = support::processes_matching("sleep 997");
+    assert!(
+        left.is_empty(),
+        "the test's server is still running: {left:?}"
+    );
+}
+
 /// A tool that prints one 50 MB line: the failure on the terminal stays a few kilobytes,
 /// and the log cuts the line too.
 #[test]

@@ -338,6 +338,37 @@ mod tests {
         }
     }
 
+    /// A command that leaves a process behind in the background, holding its output open,
+    /// ends when the command does, and what it left is stopped.
+    #[test]
+    fn what_a_command_leaves_in_the_background_does_not_hold_it() {
+        for stream in [false, true] {
+            let (done, finished) = mpsc::channel();
+            std::thread::spawn(move || {
+                let command = sh("sleep 600 & echo $!");
+                let mut lines = Vec::new();
+                let printed = if stream {
+                    command
+                        .stream(&mut |line| lines.push(line.to_owned()))
+                        .map(|()| lines.concat())
+                } else {
+                    command.output()
+                };
+                let _ = done.send(printed);
+            });
+            let printed = finished
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the command still waits for its background process")
+                .unwrap();
+            let pid: i32 = printed.trim().parse().unwrap();
+            let gone = (0..250).any(|_| {
+                std::thread::sleep(Duration::from_millis(20));
+                !running(pid)
+            });
+            assert!(gone, "the background sleep is still running");
+        }
+    }
+
     /// Whether `pid` is a live process (a zombie waiting for its parent is not).
     fn running(pid: i32) -> bool {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

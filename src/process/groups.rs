@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use rustix::process::{Pid, Signal, kill_process, kill_process_group};
+use rustix::io::Errno;
+use rustix::process::{
+    Pid, Signal, WaitId, WaitIdOptions, kill_process, kill_process_group, waitid,
+};
 
 static RUNNING: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 static STOPPING: AtomicBool = AtomicBool::new(false);
@@ -56,6 +59,7 @@ impl Registered {
         if stoppable {
             running().insert(group);
         }
+        stop_leftovers_when_leader_ends(group);
         Registered { group, stoppable }
     }
 
@@ -151,6 +155,22 @@ pub fn stop_all(immediately: bool) {
         }
         std::thread::sleep(POLL);
     }
+}
+
+/// Stops what is left of `group` as soon as its leader (the command) ends, on a thread of its
+/// own: a process a test script started in the background holds the script's output open,
+/// and whoever reads that output to its end would wait for it forever.
+fn stop_leftovers_when_leader_ends(group: i32) {
+    let Some(leader) = Pid::from_raw(group) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        // Waits without reaping: the child stays for its owner to wait for. An error is the
+        // leader reaped already (ECHILD): it has ended too.
+        let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
+        while matches!(waitid(WaitId::Pid(leader), options), Err(Errno::INTR)) {}
+        stop_leftovers(group);
+    });
 }
 
 /// Stops what is left of a group whose command ended: SIGTERM, then SIGKILL after a moment.
