@@ -139,14 +139,19 @@ fn remove_abandoned(root: &Path) {
     }
 }
 
-/// Whether `folder` is a run folder of this user that no living run holds. A folder without
-/// its lock file yet is one being made, unless the process its name names is gone.
+/// Whether `folder` is a run folder of this user that no living run holds: the process its
+/// name names is gone, and nobody holds its lock. Both, because a run makes its lock file
+/// before it locks it (a free lock alone may be a run starting), and because the name alone
+/// says nothing of a run in another process namespace sharing the folder (its lock does).
 fn abandoned(folder: &Path) -> bool {
     let Ok(metadata) = std::fs::symlink_metadata(folder) else {
         return false;
     };
     let mine = metadata.uid() == rustix::process::geteuid().as_raw();
-    if !metadata.is_dir() || !mine {
+    let owner_gone = folder
+        .file_name()
+        .is_some_and(|name| is_gone(&name.to_string_lossy()));
+    if !metadata.is_dir() || !mine || !owner_gone {
         return false;
     }
     match File::open(folder.join(LOCK_FILE)) {
@@ -155,9 +160,7 @@ fn abandoned(folder: &Path) -> bool {
             Err(TryLockError::WouldBlock) => false,
             Err(TryLockError::Error(_)) => false,
         },
-        Err(_) => folder
-            .file_name()
-            .is_some_and(|name| is_gone(&name.to_string_lossy())),
+        Err(_) => true,
     }
 }
 
@@ -206,6 +209,13 @@ mod tests {
         };
         let gone_before_its_lock = root.path().join("docker-pkg-run-999999999-1-abc");
         std::fs::create_dir(&gone_before_its_lock).unwrap();
+        let starting = {
+            let me = std::process::id();
+            let name = format!("{PREFIX}{me}-{}-", start_time(me).unwrap());
+            let path = closed_tempdir(&name, root.path()).unwrap().keep();
+            File::create(path.join(LOCK_FILE)).unwrap();
+            path
+        };
         let other = root.path().join("docker-pkg-run-notes");
         std::fs::create_dir(&other).unwrap();
         let target = tempfile::tempdir().unwrap();
@@ -213,6 +223,10 @@ mod tests {
         std::os::unix::fs::symlink(target.path(), &link).unwrap();
         remove_abandoned(root.path());
         assert!(held.exists(), "a folder a run holds is kept");
+        assert!(
+            starting.exists(),
+            "a living run's folder is kept before it locks it"
+        );
         assert!(!released.exists() && !gone_before_its_lock.exists());
         assert!(other.exists() && link.exists() && target.path().exists());
     }
