@@ -136,10 +136,12 @@ impl TryError {
     }
 }
 
+/// The URL is left out of the error: `request` names it without its query, which may hold a
+/// signature (an upload to a storage service's signed URL).
 fn transport_error(request: &str, error: reqwest::Error) -> TryError {
     TryError::Transport {
         request: request.to_owned(),
-        error,
+        error: error.without_url(),
     }
 }
 

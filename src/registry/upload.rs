@@ -125,11 +125,13 @@ impl HostSession<'_> {
 /// relative to it, or elsewhere; never from https down to http.
 fn upload_target(started: &str, location: &str) -> Result<Url, String> {
     let base = Url::parse(started).map_err(|e| e.to_string())?;
+    // Named without their query, which may hold a signature.
+    let shown = location.split('?').next().unwrap_or_default();
     let target = base
         .join(location)
-        .map_err(|e| format!("an upload location `{location}`: {e}"))?;
+        .map_err(|e| format!("an upload location `{shown}`: {e}"))?;
     if target.scheme() != "https" && base.scheme() == "https" {
-        return Err(format!("an upload location over plain http ({target})"));
+        return Err(format!("an upload location over plain http ({shown})"));
     }
     Ok(target)
 }
@@ -160,9 +162,13 @@ mod tests {
         );
         let elsewhere = upload_target(STARTED, "https://storage.r.org/u1?sig=s").unwrap();
         assert_eq!(elsewhere.host_str(), Some("storage.r.org"));
-        let err =
-            upload_target(STARTED, "http://r.org:5000/v2/ns/app/blobs/uploads/u1").unwrap_err();
+        let err = upload_target(
+            STARTED,
+            "http://r.org:5000/v2/ns/app/blobs/uploads/u1?sig=s3cr3t",
+        )
+        .unwrap_err();
         assert!(err.contains("over plain http"), "{err}");
+        assert!(!err.contains("s3cr3t"), "a signature in a message: {err}");
         let insecure = "http://r.org:5000/v2/ns/app/blobs/uploads/";
         assert!(upload_target(insecure, "/v2/ns/app/blobs/uploads/u1").is_ok());
     }
