@@ -26,6 +26,12 @@ fn builds(logs: &[String]) -> BTreeMap<String, usize> {
     count
 }
 
+/// tool-3's `test.sh`, written by a test, made executable.
+fn make_test_script_executable(tree: &std::path::Path) {
+    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(tree.join("images/tools/tool-3/test.sh"), mode).unwrap();
+}
+
 fn log_of(output: &Output) -> String {
     output.read("docker-pkg-build.log")
 }
@@ -80,8 +86,7 @@ fn a_failed_test_is_tested_again_by_the_next_run() {
             "#!/bin/sh\necho broken; exit 1\n",
         )
         .args(["build", "--no-publish", "--select", "*tool-3*", "images"]);
-    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
-    std::fs::set_permissions(test.path().join("images/tools/tool-3/test.sh"), mode).unwrap();
+    make_test_script_executable(test.path());
     for run in ["first", "second"] {
         let output = test.run().code(1).no_panic();
         assert!(
@@ -106,8 +111,7 @@ fn a_hanging_test_is_stopped_at_its_timeout() {
         .config(&format!("{}verify_timeout: 2s\n", setup.config()))
         .file("images/tools/tool-3/test.sh", "#!/bin/sh\nsleep 600\n")
         .args(["build", "images"]);
-    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
-    std::fs::set_permissions(test.path().join("images/tools/tool-3/test.sh"), mode).unwrap();
+    make_test_script_executable(test.path());
     let started = Instant::now();
     let output = test.run().code(1).no_panic();
     assert!(started.elapsed() < Duration::from_secs(300));
@@ -135,8 +139,7 @@ fn what_a_test_leaves_in_the_background_is_stopped_when_it_ends() {
         .config(&format!("{}verify_timeout: 120s\n", setup.config()))
         .file("images/tools/tool-3/test.sh", script)
         .args(["build", "--no-publish", "--select", "*tool-3*", "images"]);
-    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
-    std::fs::set_permissions(test.path().join("images/tools/tool-3/test.sh"), mode).unwrap();
+    make_test_script_executable(test.path());
     let output = test.run().success().no_panic();
     assert!(!output.stdout.contains("timed out"), "{output:#?}");
     let left = support::processes_matching("sleep 997");
@@ -156,8 +159,7 @@ fn a_huge_output_line_stays_small() {
         .test()
         .file("images/tools/tool-3/test.sh", script)
         .args(["build", "--no-publish", "--select", "*tool-3*", "images"]);
-    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
-    std::fs::set_permissions(test.path().join("images/tools/tool-3/test.sh"), mode).unwrap();
+    make_test_script_executable(test.path());
     let output = test.run().code(1).no_panic();
     let printed = output.stdout.len() + output.stderr.len();
     assert!(printed < 8 * 1024, "{printed} bytes on the terminal");
