@@ -175,19 +175,28 @@ pub struct MergeArgs {
     /// (`app=lib,base`); repeated for each job.
     #[arg(long, value_name = "IMAGE[=NEEDED,...]")]
     pub expect: Vec<String>,
-    /// Write the merged JSON report to FILE.
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
-    pub report: Option<PathBuf>,
-    /// Write the verification results of the merged report as JUnit XML to FILE.
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
-    pub junit: Option<PathBuf>,
-    /// Write the merged report as one HTML page to FILE.
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
-    pub report_html: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: ReportFiles,
     /// JSON reports, and folders whose `*.json` files are reports (a path that does not
     /// exist holds none).
     #[arg(value_name = "REPORT", value_hint = ValueHint::AnyPath)]
     pub reports: Vec<PathBuf>,
+}
+
+/// Where the reports of a run (or of merged runs) go.
+#[derive(Debug, Args)]
+pub struct ReportFiles {
+    /// Write the report as JSON to FILE (with `build --dry-run`: the plan).
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub report: Option<PathBuf>,
+    /// Write the verification results as JUnit XML to FILE (one test case per verified
+    /// image).
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub junit: Option<PathBuf>,
+    /// Write the report as one HTML page to FILE: a table of the images, a timeline of the
+    /// steps and the dependency graph, in one file that needs no network.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub report_html: Option<PathBuf>,
 }
 
 /// `--color`.
@@ -280,17 +289,8 @@ pub struct BuildArgs {
     /// building, pulling or pushing anything.
     #[arg(long)]
     pub dry_run: bool,
-    /// Write a JSON report of the run (or, with --dry-run, of the plan) to FILE.
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
-    pub report: Option<PathBuf>,
-    /// Write the verification results as JUnit XML to FILE (one test case per verified
-    /// image).
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
-    pub junit: Option<PathBuf>,
-    /// Write an HTML report of the run to FILE: a table of the images, a timeline of the steps
-    /// and the dependency graph, in one file that needs no network.
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
-    pub report_html: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: ReportFiles,
     /// The directory to scan for image definitions.
     #[arg(value_name = "DIRECTORY", value_hint = ValueHint::DirPath)]
     pub directory: PathBuf,

@@ -150,17 +150,25 @@ impl PipelineRun {
 /// `ci gitlab` on the project, writing `.gitlab-ci.yml`, committed as a generating job's
 /// artifact would be handed to the child pipeline.
 fn generate(setup: &Setup, test: &Test, args: &[&str]) -> String {
-    test.clone()
+    let with_credentials = test
+        .clone()
         .env("DOCKER_PKG_USERNAME", &setup.registry.username)
-        .env("DOCKER_PKG_PASSWORD", &setup.registry.password)
-        .args(["ci", "gitlab", "--output", ".gitlab-ci.yml"])
+        .env("DOCKER_PKG_PASSWORD", &setup.registry.password);
+    let pipeline = write_pipeline(with_credentials, args);
+    commit(test.path());
+    pipeline
+}
+
+/// What `ci gitlab --output .gitlab-ci.yml ARGS images` writes.
+fn write_pipeline(test: Test, args: &[&str]) -> String {
+    let path = test.path().join(".gitlab-ci.yml");
+    test.args(["ci", "gitlab", "--output", ".gitlab-ci.yml"])
         .args(args.iter().copied())
         .args(["images"])
         .run()
         .success()
         .no_panic();
-    commit(test.path());
-    std::fs::read_to_string(test.path().join(".gitlab-ci.yml")).unwrap()
+    std::fs::read_to_string(path).unwrap()
 }
 
 fn job_names(pipeline: &str) -> Vec<String> {
@@ -524,14 +532,7 @@ fn schema_project(images: &Path, config: &str) -> Test {
 
 /// The pipeline `ci gitlab ARGS images` writes, once gitlab-ci-local has checked it.
 fn validated(test: &Test, args: &[&str]) -> String {
-    test.clone()
-        .args(["ci", "gitlab", "--output", ".gitlab-ci.yml"])
-        .args(args.iter().copied())
-        .args(["images"])
-        .run()
-        .success()
-        .no_panic();
-    let pipeline = std::fs::read_to_string(test.path().join(".gitlab-ci.yml")).unwrap();
+    let pipeline = write_pipeline(test.clone(), args);
     let home = test.path().join(".gitlab-ci-local-home");
     std::fs::create_dir_all(&home).unwrap();
     let output = Command::new("gitlab-ci-local")

@@ -33,16 +33,16 @@ impl Reports<'_> {
     /// when there are none (a dry run).
     pub fn write(&self, records: Option<&[ImageRecord]>, outcome: Outcome) -> Result<(), Error> {
         let args = self.args;
-        let junit = args.junit.as_deref().filter(|_| records.is_some());
-        if args.report.is_none() && junit.is_none() && args.report_html.is_none() {
+        let junit = args.files.junit.as_deref().filter(|_| records.is_some());
+        if args.files.report.is_none() && junit.is_none() && args.files.report_html.is_none() {
             return Ok(());
         }
         let report = Report::new(&self.facts(outcome), self.workspace, self.plan, records);
         report::write(
             &report,
-            args.report.as_deref(),
+            args.files.report.as_deref(),
             junit,
-            args.report_html.as_deref(),
+            args.files.report_html.as_deref(),
         )
     }
 

@@ -9,6 +9,7 @@ use crate::error::{Error, Outcome};
 use crate::label::{ImageLabel, TagSuffix};
 use crate::plan::{Blocker, LocalStorage, Plan, PlanOptions};
 use crate::registry::Registry;
+use crate::report;
 use crate::select::Selection;
 use crate::settings;
 use crate::workspace::{UnknownDependencies, Workspace};
@@ -62,7 +63,7 @@ pub fn gitlab(
     match &args.output {
         None => print!("{text}"),
         Some(path) => {
-            write(path, &text)?;
+            report::write_file(path, &text)?;
             println!(
                 "Wrote {}: {} job{} to build, publish and summarise.",
                 path.display(),
@@ -86,18 +87,6 @@ fn refuse_unchecked(workspace: &Workspace, plan: &Plan) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// Writes `text` to `path`, making its folder first.
-fn write(path: &Path, text: &str) -> Result<(), Error> {
-    let error = |source| Error::Write {
-        path: path.to_owned(),
-        source,
-    };
-    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).map_err(error)?;
-    }
-    std::fs::write(path, text).map_err(error)
 }
 
 /// A job for each image of the plan's chain, which with nothing local is every selected

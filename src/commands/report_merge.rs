@@ -21,9 +21,9 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome, Error> {
     let merged = report::merge(&sources, &expected, SystemTime::now());
     report::write(
         &merged,
-        args.report.as_deref(),
-        args.junit.as_deref(),
-        args.report_html.as_deref(),
+        args.files.report.as_deref(),
+        args.files.junit.as_deref(),
+        args.files.report_html.as_deref(),
     )?;
     print_summary(&merged, sources.len());
     Ok(if merged.run.exit_code == 0 {

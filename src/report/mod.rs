@@ -36,7 +36,7 @@ pub fn write(
 }
 
 /// Writes `text` to `path`, making its folder first.
-fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+pub fn write_file(path: &Path, text: &str) -> Result<(), Error> {
     let error = |source| Error::Write {
         path: path.to_owned(),
         source,
