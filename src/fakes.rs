@@ -118,6 +118,9 @@ pub struct FakeEngine {
     pub pushes_to: Option<std::sync::Arc<FakeRegistry>>,
     /// Like docker, it cannot write an image out: it pushes.
     pub pushes_itself: bool,
+    /// Its fast pushes fail for a moment (the registry answered 503), as through a flaky
+    /// registry.
+    pub failing_pushes: bool,
     pub run_dir: tempfile::TempDir,
     /// Whether it signs what it pushes (and so pushes itself, and signs a tag before it is
     /// given in the registry).
@@ -135,6 +138,7 @@ impl Default for FakeEngine {
             failing_builds: HashSet::new(),
             pushes_to: None,
             pushes_itself: false,
+            failing_pushes: false,
             run_dir: tempfile::tempdir().expect("a temporary directory"),
             signs: false,
             unsigned: HashSet::new(),
@@ -195,6 +199,23 @@ impl Engine for FakeEngine {
             registry.published.lock().unwrap().insert(destination);
         }
         Ok(Some(format!("sha256:{}", image.tag)))
+    }
+
+    fn push_fast(
+        &self,
+        image: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError> {
+        if !self.failing_pushes {
+            return self.push_to(image, destination);
+        }
+        self.record(format!("push {image} {destination}"));
+        Err(EngineError::Process(ProcessError::Failed {
+            command: format!("buildah push {image} {destination}"),
+            status: "exit status: 125".into(),
+            tail: "Error: writing blob: received unexpected HTTP status: 503 Service Unavailable"
+                .into(),
+        }))
     }
 
     fn sign_as(&self, image: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError> {

@@ -357,14 +357,14 @@ impl<'a> Pipeline<'a> {
     /// Publishes the image as `latest`, then as its version: the published check looks for
     /// the version tag, so it is written last, and a run stopped in between leaves the image
     /// unpublished (the next run publishes it again) rather than published without `latest`.
-    /// The image is written out by the engine and uploaded by the registry client, each
-    /// request tried again on its own; a tool that cannot write it out (docker) pushes it as
-    /// `latest`, and the registry client gives the version tag to the digest it pushed. An
-    /// image built before the run gets its local `latest` here, one built now got it at
-    /// build time. A signing engine pushes itself (see [`Engine::export`]), and adds the
-    /// version's signature to the manifest pushed before the version tag is written: a tag
-    /// given in the registry has no signature of its own, and the version tag must never
-    /// show without one.
+    /// The engine's tool pushes it as `latest`, sending only the layers the registry lacks,
+    /// and the registry client gives the version tag to the digest it pushed. When that push
+    /// fails, the image is written out by the engine and uploaded by the registry client
+    /// instead, each request tried again on its own, so that a flaky registry still receives
+    /// all of it. An image built before the run gets its local `latest` here, one built now
+    /// got it at build time. A signing engine adds the version's signature to the manifest
+    /// pushed before the version tag is written: a tag given in the registry has no
+    /// signature of its own, and the version tag must never show without one.
     fn publish(&self, image: usize) -> Result<(), Failure> {
         let label = self.label(image);
         let latest = label.with_tag("latest");
@@ -372,23 +372,35 @@ impl<'a> Pipeline<'a> {
         if self.plan.initial(image) != Some(ImageState::ToBuild) {
             engine.tag(label, &latest)?;
         }
-        let registry = self.tools.registry;
-        let digest = match engine.export(label)? {
-            Some(exported) => registry.upload(&exported, label, &["latest", &label.tag])?,
-            None => {
-                let digest = engine.push_to(label, &latest)?;
+        let digest = match engine.push_fast(label, &latest) {
+            Ok(digest) => {
                 // The digest names exactly what was pushed, whatever `latest` became since.
                 let pushed = match &digest {
                     Some(digest) => label.with_tag(digest),
                     None => latest,
                 };
                 engine.sign_as(&pushed, label)?;
-                registry.tag(&pushed, &label.tag)?;
+                self.tools.registry.tag(&pushed, &label.tag)?;
                 digest
             }
+            Err(failed) => self.upload(label, failed)?,
         };
         self.progress(image).digest = digest;
         Ok(())
+    }
+
+    /// Publishes `label` request by request after the engine's push `failed`; an engine that
+    /// cannot write the image out has no other way, and its failure stands.
+    fn upload(&self, label: &ImageLabel, failed: EngineError) -> Result<Option<String>, Failure> {
+        let Some(exported) = self.tools.engine.export(label)? else {
+            return Err(failed.into());
+        };
+        log::warn!(
+            "{label}: the push failed ({}); uploading it request by request",
+            failed.last_words()
+        );
+        let tags = ["latest", label.tag.as_str()];
+        Ok(self.tools.registry.upload(&exported, label, &tags)?)
     }
 
     /// Checks each tag `publish` wrote, as the registry serves it.

@@ -6,13 +6,14 @@ use crate::engine::LocalImage;
 use crate::engine::containers_cli::Dialect;
 use crate::engine::size::parse_size;
 
-/// How buildah lists its images; everything else it spells as podman does
+/// How buildah lists its images and pushes once; everything else it spells as podman does
 /// ([`ContainersCli`](crate::engine::containers_cli::ContainersCli)).
 pub const DIALECT: Dialect = Dialect {
     images: &["--json", "--no-trunc"],
     parse_images,
     info: &["info"],
     parse_run_root,
+    push_once: &["--retry", "0"],
 };
 
 /// One image of `buildah images --json`.

@@ -18,14 +18,16 @@ use crate::run_dir;
 const ISOLATION_VARIABLE: &str = "BUILDAH_ISOLATION";
 
 /// Where buildah and podman differ: how each lists its local images (the flags of `images`
-/// and how to read what it prints) and says where its storage keeps run-time files (the
-/// flags of `info` and how to read it).
+/// and how to read what it prints), says where its storage keeps run-time files (the flags
+/// of `info` and how to read it) and pushes without trying again.
 #[derive(Debug, Clone, Copy)]
 pub struct Dialect {
     pub images: &'static [&'static str],
     pub parse_images: fn(&str) -> Result<Vec<LocalImage>, String>,
     pub info: &'static [&'static str],
     pub parse_run_root: fn(&str) -> Result<PathBuf, String>,
+    /// The flags of a `push` that is not tried again by the tool itself.
+    pub push_once: &'static [&'static str],
 }
 
 /// buildah or podman, through its command line.
@@ -145,6 +147,36 @@ impl Engine for ContainersCli {
                 self.transfer(&destination, &args)?;
             }
         }
+        digest_file.read()
+    }
+
+    /// One `push --format v2s2`, Docker's manifest format as the images are built in. The
+    /// tool knows the compressed digest of each layer it pushed or pulled before (its
+    /// blob-info cache): a layer the destination holds is not sent, one another repository
+    /// of the registry holds is mounted from there (an upload when the registry will not
+    /// mount it), and only the others are compressed. A signing engine pushes as
+    /// [`push_to`](Engine::push_to) does: it has no other way.
+    fn push_fast(
+        &self,
+        image: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError> {
+        if self.signer.is_some() {
+            return self.push_to(image, destination);
+        }
+        let digest_file = DigestFile::new()?;
+        let (image, destination) = (image.to_string(), destination.to_string());
+        let mut args = words(&["push", "--quiet"]);
+        args.extend(words(self.dialect.push_once));
+        args.extend(self.registry_flags(&destination));
+        args.extend(words(&[
+            "--format",
+            "v2s2",
+            "--digestfile",
+            digest_file.path(),
+        ]));
+        args.extend([image, destination]);
+        self.tool.run(&args)?;
         digest_file.read()
     }
 

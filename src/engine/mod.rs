@@ -195,6 +195,19 @@ pub trait Engine: Send + Sync {
         destination: &ImageLabel,
     ) -> Result<Option<String>, EngineError>;
 
+    /// Pushes the local image `image` to `destination` as publishing does first: the fast
+    /// way, in which a layer the registry already holds, in any repository, is neither
+    /// compressed nor sent again. An engine that can [`export`](Engine::export) the image
+    /// pushes once, without trying again: when it fails, the caller uploads the image
+    /// request by request, each request tried again on its own. One that cannot (docker, a
+    /// signing engine) tries again as [`Engine::push_to`] does. Gives the digest of the
+    /// manifest pushed, when the tool tells it.
+    fn push_fast(
+        &self,
+        image: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError>;
+
     /// Pushes `image` to its registry under its own name.
     fn push(&self, image: &ImageLabel) -> Result<Option<String>, EngineError> {
         self.push_to(image, image)
@@ -218,8 +231,9 @@ pub trait Engine: Send + Sync {
     fn remove(&self, references: &[String]) -> Result<(), EngineError>;
 
     /// Writes `image` out of local storage as a registry would receive it, for the registry
-    /// client to upload; `None` for a tool that cannot (docker: its daemon pushes) and when
-    /// the engine signs (it pushes itself, signing as it writes the manifest).
+    /// client to upload when [`Engine::push_fast`] failed; `None` for a tool that cannot
+    /// (docker: its daemon pushes) and when the engine signs (it pushes itself, signing as it
+    /// writes the manifest).
     fn export(&self, image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError>;
 
     /// A folder every run on the same local storage sees, for the files that coordinate them.

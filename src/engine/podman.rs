@@ -13,6 +13,8 @@ pub const DIALECT: Dialect = Dialect {
     parse_images,
     info: &["info", "--format", "json"],
     parse_run_root,
+    // podman 4 has no `--retry`: its push tries again a few times by itself.
+    push_once: &[],
 };
 
 /// One image of `podman images --format json`.

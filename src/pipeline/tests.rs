@@ -173,9 +173,11 @@ fn missing_images_are_pulled_for_built_verified_and_published() {
     assert_eq!(ran.calls.len(), 5, "{:?}", ran.calls);
     assert!(at("pull base:1.0") < at("build lib:1.0"));
     assert!(at("build lib:1.0") < at("build app:1.0"));
-    assert!(at("build lib:1.0") < at("export lib:1.0"));
-    assert!(at("build app:1.0") < at("export app:1.0"));
-    assert!(ran.tagged.is_empty(), "{:?}", ran.tagged);
+    assert!(at("build lib:1.0") < at("push lib:1.0 lib:latest"));
+    assert!(at("build app:1.0") < at("push app:1.0 app:latest"));
+    let mut tagged = ran.tagged.clone();
+    tagged.sort();
+    assert_eq!(tagged, ["app:1.0", "lib:1.0"]);
     let lib = &ran.records[tree.index("lib")];
     let steps: Vec<Step> = lib.steps.iter().map(|s| s.step).collect();
     assert_eq!(
@@ -198,7 +200,10 @@ fn images_built_before_the_run_get_latest_locally_and_are_pushed() {
         None,
         PUBLISH,
     );
-    assert_eq!(ran.calls, ["tag app:1.0 app:latest", "export app:1.0"]);
+    assert_eq!(
+        ran.calls,
+        ["tag app:1.0 app:latest", "push app:1.0 app:latest"]
+    );
     assert_eq!(
         ran.records[tree.index("app")].done(),
         ["verified", "published"]
@@ -240,7 +245,7 @@ fn a_failed_build_skips_what_is_built_on_it_and_the_rest_goes_on() {
         "{:?}",
         ran.calls
     );
-    assert!(ran.calls.contains(&"export tool:1.0".to_owned()));
+    assert!(ran.calls.contains(&"push tool:1.0 tool:latest".to_owned()));
 }
 
 #[test]
@@ -290,7 +295,7 @@ fn a_selection_works_on_what_it_needs_only() {
     );
     assert_eq!(
         ran.calls,
-        ["pull base:1.0", "build lib:1.0", "export lib:1.0"]
+        ["pull base:1.0", "build lib:1.0", "push lib:1.0 lib:latest"]
     );
     assert!(ran.records[tree.index("app")].outcome.is_none());
 }
@@ -319,8 +324,8 @@ fn without_pull_nothing_is_pulled() {
         [
             "build app:1.0",
             "build tool:1.0",
-            "export app:1.0",
-            "export tool:1.0"
+            "push app:1.0 app:latest",
+            "push tool:1.0 tool:latest"
         ]
     );
 }
@@ -383,8 +388,8 @@ fn an_image_the_registry_cannot_answer_for_fails_alone() {
     ));
 }
 
-/// The published check looks for the version tag: it is uploaded after `latest`, so that a
-/// run stopped in between leaves the image unpublished.
+/// The published check looks for the version tag: it is given after `latest` is pushed, so
+/// that a run stopped in between leaves the image unpublished.
 #[test]
 fn the_version_tag_is_written_last() {
     let tree = Tree::new();
@@ -399,18 +404,52 @@ fn the_version_tag_is_written_last() {
     );
     assert_eq!(
         ran.calls,
-        ["pull lib:1.0", "build app:1.0", "export app:1.0"]
+        ["pull lib:1.0", "build app:1.0", "push app:1.0 app:latest"]
     );
     assert_eq!(
         *registry.writes.lock().unwrap(),
-        ["upload app:latest", "upload app:1.0"]
+        ["app:latest", "app:sha256:1.0 as app:1.0"]
     );
     let app = &ran.records[tree.index("app")];
     assert_eq!(app.digest.as_deref(), Some("sha256:1.0"));
 }
 
+/// When the tool's push fails, the image is written out and uploaded request by request,
+/// `latest` first.
+#[test]
+fn a_failed_push_is_followed_by_an_upload_with_the_version_tag_last() {
+    let tree = Tree::new();
+    let registry = Arc::new(FakeRegistry::holding(&["base:1.0", "lib:1.0", "tool:1.0"]));
+    let engine = FakeEngine {
+        failing_pushes: true,
+        ..FakeEngine::default()
+    };
+    let ran = run(
+        &tree,
+        Arc::clone(&registry),
+        engine,
+        &mut FakeStorage::default(),
+        None,
+        PUBLISH,
+    );
+    assert_eq!(
+        ran.calls,
+        [
+            "pull lib:1.0",
+            "build app:1.0",
+            "push app:1.0 app:latest",
+            "export app:1.0"
+        ]
+    );
+    assert_eq!(
+        *registry.writes.lock().unwrap(),
+        ["upload app:latest", "upload app:1.0"]
+    );
+    assert!(matches!(outcome(&ran, &tree, "app"), JobOutcome::Succeeded));
+}
+
 /// A tool that pushes itself (docker) pushes `latest`; the version tag is then given, in
-/// the registry, to the digest it pushed.
+/// the registry, to the digest it pushed. When its push fails, there is no other way.
 #[test]
 fn a_tool_that_pushes_itself_gets_the_version_tag_given_to_its_digest() {
     let tree = Tree::new();
@@ -429,17 +468,37 @@ fn a_tool_that_pushes_itself_gets_the_version_tag_given_to_its_digest() {
     );
     assert_eq!(
         ran.calls,
-        [
-            "pull lib:1.0",
-            "build app:1.0",
-            "export app:1.0",
-            "push app:1.0 app:latest"
-        ]
+        ["pull lib:1.0", "build app:1.0", "push app:1.0 app:latest"]
     );
     assert_eq!(
         *registry.writes.lock().unwrap(),
         ["app:latest", "app:sha256:1.0 as app:1.0"]
     );
+
+    let registry = Arc::new(FakeRegistry::holding(&["base:1.0", "lib:1.0", "tool:1.0"]));
+    let engine = FakeEngine {
+        pushes_itself: true,
+        failing_pushes: true,
+        ..FakeEngine::default()
+    };
+    let ran = run(
+        &tree,
+        Arc::clone(&registry),
+        engine,
+        &mut FakeStorage::default(),
+        None,
+        PUBLISH,
+    );
+    let JobOutcome::Failed(error) = outcome(&ran, &tree, "app") else {
+        panic!("app did not fail")
+    };
+    assert_eq!(error.step, Step::Publish);
+    assert!(
+        error.brief().contains("503 Service Unavailable"),
+        "{}",
+        error.brief()
+    );
+    assert!(registry.writes.lock().unwrap().is_empty());
 }
 
 /// A test.sh that is a link to nothing fails the verification, naming it, rather than
@@ -498,7 +557,7 @@ fn an_image_another_run_is_building_is_waited_for_and_not_built_again() {
         );
         assert_eq!(
             ran.calls,
-            ["build app:1.0", "export app:1.0"],
+            ["build app:1.0", "push app:1.0 app:latest"],
             "lib was built twice"
         );
         assert!(matches!(outcome(&ran, &tree, "lib"), JobOutcome::Succeeded));
@@ -562,7 +621,6 @@ fn a_signing_engine_signs_the_version_before_it_is_tagged_and_both_are_checked()
         [
             "pull lib:1.0",
             "build app:1.0",
-            "export app:1.0",
             "push app:1.0 app:latest",
             "sign app:sha256:1.0 as app:1.0",
             "check app:1.0",
