@@ -1,8 +1,10 @@
 //! A registry that misbehaves on demand: an HTTPS proxy on a free loopback port in front of a
 //! [`TestRegistry`], serving the registry's own certificate (so whatever trusts the registry
 //! trusts the proxy) and forwarding every request, headers and login included. Faults are
-//! injected by rule (every Nth request of some kinds fails so), and every request is
-//! recorded by kind, so that a test can count what reached the registry.
+//! injected by rule (every Nth request of some kinds fails so), cross-repository mounts can be
+//! refused (as a registry that does not mount answers 202 and starts an upload), and every
+//! request is recorded by kind, with the bytes of its body, so that a test can count what
+//! reached the registry.
 //!
 //! ```ignore
 //! let proxy = FaultProxy::start(&registry);
@@ -10,8 +12,11 @@
 //! proxy.inject(Injection::every(1, Fault::Drop).on(&[Kind::ManifestHead]).at_most(2));
 //! let settings = proxy.settings(&registry); // `registry:` is the proxy's address
 //! assert_eq!(proxy.count(Kind::ManifestHead), 3);
+//! proxy.refuse_mounts();
+//! let uploads = blob_uploads(&proxy.seen()); // repository, digest and bytes of each blob
 //! ```
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io;
 use std::net::TcpListener;
@@ -140,15 +145,73 @@ pub struct Seen {
     pub kind: Kind,
     pub method: String,
     pub path: String,
+    /// The query as it came, without its `?`.
+    pub query: String,
     /// What was done to it, if anything.
     pub fault: Option<Fault>,
+    /// The bytes of its body that were forwarded to the registry.
+    pub body_bytes: usize,
+    /// The registry's answer, when it was forwarded.
+    pub status: Option<u16>,
+    /// Whether it asked for a cross-repository mount that the proxy took out.
+    pub mount_refused: bool,
     pub at: Instant,
+}
+
+/// A blob the registry received whole: the `PUT …?digest=` that ended an upload, with the
+/// bytes of every request of that upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobUpload {
+    /// `ns/name`.
+    pub repository: String,
+    /// `sha256:…`.
+    pub digest: String,
+    pub bytes: usize,
+}
+
+/// The blobs uploaded whole among the requests `seen`, in order. A mount is no upload.
+pub fn blob_uploads(seen: &[Seen]) -> Vec<BlobUpload> {
+    let mut sent: HashMap<&str, usize> = HashMap::new();
+    let mut uploads = Vec::new();
+    for request in seen.iter().filter(|s| s.kind == Kind::Upload) {
+        let bytes = sent.entry(request.path.as_str()).or_default();
+        *bytes += request.body_bytes;
+        let digest = query_value(&request.query, "digest");
+        let finished = request.method == "PUT" && request.status == Some(201);
+        if let (true, Some(digest)) = (finished, digest) {
+            let repository = request.path.trim_start_matches("/v2/");
+            let repository = repository.split("/blobs/").next().unwrap_or_default();
+            uploads.push(BlobUpload {
+                repository: repository.to_owned(),
+                digest,
+                bytes: *bytes,
+            });
+        }
+    }
+    uploads
+}
+
+/// The value of `name` in a query, decoded.
+fn query_value(query: &str, name: &str) -> Option<String> {
+    query_url(query)
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// A URL holding `query`, to read and write it.
+fn query_url(query: &str) -> reqwest::Url {
+    let mut url = reqwest::Url::parse("https://proxy/").expect("a URL");
+    url.set_query(Some(query));
+    url
 }
 
 #[derive(Default)]
 struct State {
     injections: Vec<Injection>,
     seen: Vec<Seen>,
+    /// Whether mounts are taken out of upload requests.
+    refuse_mounts: bool,
 }
 
 /// What the connections share.
@@ -215,6 +278,18 @@ impl FaultProxy {
     /// Removes every rule: the proxy forwards faithfully from now on.
     pub fn clear_faults(&self) {
         self.state().injections.clear();
+    }
+
+    /// From now on, a request to mount a blob from another repository reaches the registry
+    /// without its `mount` and `from`: the registry answers 202 and starts an upload, as one
+    /// that does not mount across repositories does.
+    pub fn refuse_mounts(&self) {
+        self.state().refuse_mounts = true;
+    }
+
+    /// How many mounts were refused so far.
+    pub fn mounts_refused(&self) -> usize {
+        self.state().seen.iter().filter(|s| s.mount_refused).count()
     }
 
     /// Every request received so far, in order.
@@ -299,23 +374,23 @@ async fn accept_loop(
 
 /// The answer to one request, faulty or not; an error closes the connection unanswered.
 async fn answer(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, io::Error> {
-    let fault = record(shared, &request);
+    let (index, fault) = record(shared, &request);
     match fault {
-        None => Ok(forward(shared, request).await),
+        None => Ok(forward(shared, index, request).await),
         Some(Fault::Status(status)) => Ok(empty(status, None)),
         Some(Fault::RetryAfter(status, after)) => Ok(empty(status, Some(after))),
         Some(Fault::Drop) => Err(io::Error::other("dropped by the fault proxy")),
-        Some(Fault::CutBody) => cut(forward(shared, request).await).await,
+        Some(Fault::CutBody) => cut(forward(shared, index, request).await).await,
         Some(Fault::Delay(delay)) => {
-            let response = forward(shared, request).await;
+            let response = forward(shared, index, request).await;
             tokio::time::sleep(delay).await;
             Ok(response)
         }
     }
 }
 
-/// Notes the request and picks its fault.
-fn record(shared: &Shared, request: &Request<Incoming>) -> Option<Fault> {
+/// Notes the request and picks its fault; gives where it is noted.
+fn record(shared: &Shared, request: &Request<Incoming>) -> (usize, Option<Fault>) {
     let (method, path) = (request.method(), request.uri().path());
     let kind = Kind::of(method, path);
     let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -324,20 +399,50 @@ fn record(shared: &Shared, request: &Request<Incoming>) -> Option<Fault> {
         kind,
         method: method.to_string(),
         path: path.to_owned(),
+        query: request.uri().query().unwrap_or_default().to_owned(),
         fault: fault.clone(),
+        body_bytes: 0,
+        status: None,
+        mount_refused: false,
         at: Instant::now(),
     });
-    fault
+    (state.seen.len() - 1, fault)
+}
+
+/// The path and query to send on: without `mount` and `from` when mounts are refused, noted
+/// in the record at `index`.
+fn target(shared: &Shared, index: usize, uri: &hyper::Uri) -> String {
+    let path = uri.path();
+    let Some(query) = uri.query() else {
+        return path.to_owned();
+    };
+    let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+    if !state.refuse_mounts || query_value(query, "mount").is_none() {
+        return format!("{path}?{query}");
+    }
+    state.seen[index].mount_refused = true;
+    let mut url = query_url(query);
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(key, _)| key != "mount" && key != "from")
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(kept);
+    match url.query().filter(|q| !q.is_empty()) {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    }
 }
 
 /// Sends the request on to the registry as it came, `Host` included, so that the addresses
 /// the registry puts in its answers (upload locations) lead back through the proxy.
-async fn forward(shared: &Shared, request: Request<Incoming>) -> Response<Body> {
+async fn forward(shared: &Shared, index: usize, request: Request<Incoming>) -> Response<Body> {
     let (parts, body) = request.into_parts();
     let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {
         return empty(StatusCode::BAD_REQUEST.as_u16(), None);
     };
-    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let target = target(shared, index, &parts.uri);
+    let body_bytes = body.len();
     let sent = shared
         .client
         .request(parts.method, format!("{}{target}", shared.upstream))
@@ -349,6 +454,11 @@ async fn forward(shared: &Shared, request: Request<Incoming>) -> Response<Body> 
         return empty(StatusCode::BAD_GATEWAY.as_u16(), None);
     };
     let status = upstream.status();
+    {
+        let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.seen[index].body_bytes = body_bytes;
+        state.seen[index].status = Some(status.as_u16());
+    }
     let headers = end_to_end(upstream.headers());
     let body = upstream.bytes().await.unwrap_or_default();
     let mut response = Response::new(Full::new(body).map_err(|e| match e {}).boxed());

@@ -13,7 +13,7 @@ mod runtime_dir;
 mod storage;
 mod unprivileged_user;
 
-pub use fault_proxy::{Fault, FaultProxy, Injection, Kind, Seen};
+pub use fault_proxy::{BlobUpload, Fault, FaultProxy, Injection, Kind, Seen, blob_uploads};
 pub use recording_tool::RecordingTool;
 pub use registry::TestRegistry;
 pub use runtime_dir::RuntimeDir;

@@ -70,7 +70,18 @@ impl Storage {
 
     /// Makes `name`, an image holding busybox and its links, without any network.
     pub fn busybox_image(&self, name: &str) {
-        let rootfs = self.scratch("busybox-rootfs");
+        self.busybox_image_with(name, &[]);
+    }
+
+    /// Makes `name` as [`Storage::busybox_image`] does, with `files` (a path below the root,
+    /// its content) beside busybox, in the same layer.
+    pub fn busybox_image_with(&self, name: &str, files: &[(&str, &[u8])]) {
+        let rootfs = self.scratch(&format!("rootfs-{}", name.replace(['/', ':'], "-")));
+        for (path, content) in files {
+            let path = rootfs.join(path);
+            std::fs::create_dir_all(path.parent().expect("a file has a folder")).expect("folder");
+            std::fs::write(&path, content).expect("a file of the image");
+        }
         let bin = rootfs.join("bin");
         std::fs::create_dir_all(&bin).expect("bin directory");
         std::fs::copy(BUSYBOX, bin.join("busybox")).expect("busybox copied (busybox-static)");
