@@ -211,8 +211,9 @@ fn buildah_isolation_from_the_environment() {
     );
 }
 
-/// buildah and podman spell build, push and pull alike; only the listing differs.
-fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
+/// buildah and podman spell build, push and pull alike; only the listing, and how a push is
+/// kept from trying again (`push_once`), differ.
+fn containers_command_lines(kind: EngineKind, listing: &[&str], push_once: &[&str]) {
     let tool = RecordingTool::new(
         kind.name(),
         "if [ \"$1\" = images ]; then echo '[]'; fi; \
@@ -234,8 +235,17 @@ fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
     assert_eq!(pushed.as_deref(), Some("sha256:feed"));
     engine.pull("insecure.org:5000/base:1.0").unwrap();
     engine.remove(&[]).unwrap();
+    let pushed_fast = engine
+        .push_fast(
+            &label("r.org:5000/ns/foo:1.0"),
+            &label("r.org:5000/ns/foo:latest"),
+        )
+        .unwrap();
+    assert_eq!(pushed_fast.as_deref(), Some("sha256:feed"));
 
     let calls = tool.calls();
+    let fast_digest_file =
+        calls[5][calls[5].iter().position(|a| a == "--digestfile").unwrap() + 1].clone();
     let digest_file =
         calls[3][calls[3].iter().position(|a| a == "--digestfile").unwrap() + 1].clone();
     let auth_file = flag_value(&calls[3], "--authfile=");
@@ -249,7 +259,7 @@ fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
     let certs = format!("--cert-dir={}", cert_dir.display());
     let tail = build_tail(context.path());
     assert_eq!(
-        calls,
+        calls[..5],
         [
             words(
                 &[
@@ -302,6 +312,18 @@ fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
             ),
         ]
     );
+    let fast_push = [&["push", "--quiet"][..], push_once, &[&auth, &certs]].concat();
+    let fast_tail: Vec<String> = [
+        "--format",
+        "v2s2",
+        "--digestfile",
+        &fast_digest_file,
+        "r.org:5000/ns/foo:1.0",
+        "r.org:5000/ns/foo:latest",
+    ]
+    .map(str::to_owned)
+    .into();
+    assert_eq!(calls[5..], [words(&fast_push, &fast_tail)]);
     drop(engine);
     assert!(
         !auth_file.exists() && !cert_dir.exists(),
@@ -311,12 +333,16 @@ fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
 
 #[test]
 fn buildah_command_lines() {
-    containers_command_lines(EngineKind::Buildah, &["images", "--json", "--no-trunc"]);
+    containers_command_lines(
+        EngineKind::Buildah,
+        &["images", "--json", "--no-trunc"],
+        &["--retry", "0"],
+    );
 }
 
 #[test]
 fn podman_command_lines() {
-    containers_command_lines(EngineKind::Podman, &["images", "--format", "json"]);
+    containers_command_lines(EngineKind::Podman, &["images", "--format", "json"], &[]);
 }
 
 /// Without configured credentials nothing is written and the ambient login applies.
