@@ -345,3 +345,40 @@ fn buildah_pushes_and_pulls_through_the_proxy() {
     let pulled = storage.buildah(&["images", "--format", "{{.Name}}:{{.Tag}}"]);
     assert!(pulled.contains(&labels[3].to_string()), "{pulled}");
 }
+
+/// An upload whose last `PUT` reached the registry but whose answer was lost (cut here; a
+/// time-out while the registry stores a big blob does the same): the `PUT` tried again finds
+/// the upload over (404), and the blob is then found in the repository, not uploaded again.
+#[test]
+fn an_upload_whose_answer_was_lost_is_found_done() {
+    if !support::registry_tools_available(EngineKind::Buildah) {
+        return;
+    }
+    let Some((_registry, proxy, settings)) = proxied(5) else {
+        return;
+    };
+    let image = label(&proxy, "tests/lost:1.0");
+    let storage = Storage::new();
+    storage.busybox_image(&image.to_string());
+    let engine = storage.engine(EngineKind::Buildah, settings.clone());
+    let exported = engine
+        .export(&image)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("buildah writes images out");
+    proxy.inject(Injection::every(2, Fault::CutBody).on(&[Kind::Upload]));
+    let registry = Registry::new(&settings).unwrap();
+    registry
+        .upload(&exported, &image, &["latest", "1.0"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let seen = proxy.seen();
+    let lost = seen
+        .iter()
+        .filter(|s| s.method == "PUT" && s.fault.is_some() && s.status == Some(201));
+    assert!(lost.count() >= 1, "no answer to a PUT was lost: {seen:#?}");
+    proxy.clear_faults();
+    let tags = [image.clone(), image.with_tag("latest")];
+    assert_eq!(
+        answers(&registry.published(&tags)),
+        [Some(true), Some(true)]
+    );
+}

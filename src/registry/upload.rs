@@ -49,12 +49,7 @@ impl HostSession<'_> {
 
     /// Uploads `blob` unless the repository has it.
     async fn upload_blob(&self, label: &ImageLabel, blob: &Blob) -> Result<(), RegistryError> {
-        let path = repository_path(&label.name);
-        let url = format!("{}/v2/{path}/blobs/{}", self.base(), blob.digest);
-        let head = |client: &Client| client.head(&url);
-        let accepted = [StatusCode::NOT_FOUND];
-        let found = self.send(label, Access::PullPush, &accepted, head).await?;
-        if found.status.is_success() {
+        if self.has_blob(label, blob).await? {
             return Ok(());
         }
         let mut starts = 0;
@@ -73,11 +68,26 @@ impl HostSession<'_> {
                 Err(RegistryError::Unexpected { status, .. })
                     if starts < UPLOAD_STARTS && status.starts_with("404") =>
                 {
+                    // A `PUT` whose answer was lost (a time-out while the registry was still
+                    // storing the blob) is tried again, and the upload it ended is gone.
+                    if self.has_blob(label, blob).await? {
+                        return Ok(());
+                    }
                     log::info!("{label}: the registry forgot an upload; starting it again");
                 }
                 other => return other.map(drop),
             }
         }
+    }
+
+    /// Whether the repository of `label` holds `blob`.
+    async fn has_blob(&self, label: &ImageLabel, blob: &Blob) -> Result<bool, RegistryError> {
+        let path = repository_path(&label.name);
+        let url = format!("{}/v2/{path}/blobs/{}", self.base(), blob.digest);
+        let head = |client: &Client| client.head(&url);
+        let accepted = [StatusCode::NOT_FOUND];
+        let found = self.send(label, Access::PullPush, &accepted, head).await?;
+        Ok(found.status.is_success())
     }
 
     /// Starts an upload in the repository of `label`; gives where to send the blob. An
