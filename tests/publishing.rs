@@ -12,7 +12,9 @@ use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::auth_file::AuthFile;
 use harness::Test;
-use support::{BlobUpload, FaultProxy, Kind, Storage, TestRegistry, blob_uploads};
+use support::{
+    BlobUpload, Fault, FaultProxy, Injection, Kind, Storage, TestRegistry, blob_uploads,
+};
 
 /// The images built on the base.
 const IMAGES: usize = 5;
@@ -185,5 +187,27 @@ fn a_registry_that_refuses_mounts_still_receives_complete_images() {
         setup.proxy.mounts_refused() > 0,
         "no mount was asked for: the test shows nothing"
     );
+    setup.fetch_whole(&setup.published_labels());
+}
+
+/// The tool's push is made once: when it fails (here a 500 to the first manifest written),
+/// that image is written out and uploaded request by request, and every image is complete.
+#[test]
+fn a_failed_push_is_followed_by_an_upload_request_by_request() {
+    let Some(setup) = Setup::new() else { return };
+    setup.proxy.inject(
+        Injection::every(1, Fault::Status(500))
+            .on(&[Kind::ManifestPut])
+            .at_most(1),
+    );
+    let output = setup.tree().run().success().no_panic();
+    assert!(
+        output.stdout.contains("published 5, failed 0"),
+        "{output:#?}"
+    );
+    assert_eq!(setup.proxy.faults_injected(), 1);
+    let log = output.read("docker-pkg-build.log");
+    let fallbacks = log.matches("uploading it request by request").count();
+    assert_eq!(fallbacks, 1, "{log}");
     setup.fetch_whole(&setup.published_labels());
 }
