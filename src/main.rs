@@ -6,12 +6,23 @@ use docker_pkg::cli::Cli;
 use docker_pkg::error::{Error, exit_code};
 
 fn main() -> ExitCode {
+    close_to_other_processes();
     let cli = Cli::parse();
     let result = docker_pkg::run(&cli);
     if let Err(error) = &result {
         report(error, cli.debug);
     }
     ExitCode::from(exit_code(&result))
+}
+
+/// Keeps other processes of the user, the tests a build runs among them, from reading this
+/// one's environment (which may hold `DOCKER_PKG_PASSWORD`) and memory through `/proc` or
+/// ptrace, as ssh-agent does. The programs it starts are dumpable again once they exec.
+fn close_to_other_processes() {
+    use rustix::process::{DumpableBehavior, set_dumpable_behavior};
+    if let Err(error) = set_dumpable_behavior(DumpableBehavior::NotDumpable) {
+        eprintln!("docker-pkg: warning: cannot close this process to others: {error}");
+    }
 }
 
 /// One line per problem; with `--debug`, each followed by its causes.

@@ -95,11 +95,7 @@ impl Verifier {
         }
         let program = find_program(Path::new(&self.command))
             .ok_or_else(|| VerifyError::CommandNotFound(self.command.clone()))?;
-        let label = label.to_string();
-        let args = self
-            .args
-            .iter()
-            .map(|arg| arg.replace("{image}", &label).replace("{path}", &dir_text));
+        let args = substituted(&self.command, &self.args, &dir_text, &label.to_string());
         Command::new(program)
             .args(args)
             .clear_env()
@@ -128,15 +124,73 @@ impl Verifier {
     }
 }
 
-/// What the container tools need from this process's environment: the rest is left out, as
-/// 4.0.4 does.
+/// The shells whose `-c` takes a script, by the name of their binary.
+const SHELLS: [&str; 8] = ["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "posh"];
+
+/// `args` with `{path}` and `{image}` replaced: quoted for the shell in the script a shell
+/// `command` runs with `-c`, so that a folder named `a;rm -rf ~` is one word there, and as
+/// they are everywhere else (a program receives them whole).
+fn substituted(command: &str, args: &[String], path: &str, image: &str) -> Vec<String> {
+    let shell = Path::new(command)
+        .file_name()
+        .is_some_and(|name| SHELLS.contains(&name.to_string_lossy().as_ref()));
+    let mut script_next = false;
+    args.iter()
+        .map(|arg| {
+            let is_script = std::mem::replace(&mut script_next, shell && takes_script(arg));
+            if is_script {
+                arg.replace("{image}", &quoted(image))
+                    .replace("{path}", &quoted(path))
+            } else {
+                arg.replace("{image}", image).replace("{path}", path)
+            }
+        })
+        .collect()
+}
+
+/// Whether a shell's option `arg` is `-c`, alone or among others (`-ec`).
+fn takes_script(arg: &str) -> bool {
+    arg.strip_prefix('-')
+        .is_some_and(|flags| !flags.starts_with('-') && flags.contains('c'))
+}
+
+/// `text` as one word of a shell: unchanged when it needs no quoting (`/srv/images/app`).
+/// Paths and labels hold no NUL, the one character a shell word cannot.
+fn quoted(text: &str) -> String {
+    let text = text.replace('\0', "");
+    match shlex::try_quote(&text) {
+        Ok(quoted) => quoted.into_owned(),
+        Err(_) => text,
+    }
+}
+
+/// What a test receives from this process's environment besides `PATH` and the proxies: what
+/// podman needs to run the images of local storage (the `docker` of test scripts), and no
+/// login. 4.0.4 gives `PATH` and the proxies only; registry credentials (`DOCKER_PKG_*`,
+/// `DOCKER_AUTH_CONFIG`, `REGISTRY_AUTH_FILE`) and anything in the run's private folder, which
+/// holds the auth file, stay out: a test is code from the tree, which anyone may change.
 fn passed_through() -> Vec<(OsString, OsString)> {
-    const NAMES: [&str; 4] = ["HOME", "XDG_RUNTIME_DIR", "TMPDIR", "REGISTRY_AUTH_FILE"];
-    const PREFIXES: [&str; 3] = ["CONTAINERS_", "BUILDAH_", "DOCKER_"];
+    const NAMES: [&str; 8] = [
+        "HOME",
+        "XDG_RUNTIME_DIR",
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "TMPDIR",
+        "BUILDAH_ISOLATION",
+        "STORAGE_DRIVER",
+        "STORAGE_OPTS",
+    ];
+    const PREFIX: &str = "CONTAINERS_";
+    let private = run_dir::private_folder();
     std::env::vars_os()
         .filter(|(key, _)| {
             let key = key.to_string_lossy();
-            NAMES.contains(&key.as_ref()) || PREFIXES.iter().any(|p| key.starts_with(p))
+            NAMES.contains(&key.as_ref()) || key.starts_with(PREFIX)
+        })
+        .filter(|(_, value)| {
+            private
+                .as_deref()
+                .is_none_or(|private| !Path::new(value).starts_with(private))
         })
         .collect()
 }
@@ -230,6 +284,52 @@ mod tests {
             .unwrap_err();
         assert_eq!(lines, ["login u:***", "***"]);
         assert!(!err.to_string().contains("pass-w0rd"), "{err}");
+    }
+
+    #[test]
+    fn a_shell_script_gets_path_and_image_quoted() {
+        let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let default = args(&["-c", "{path}/test.sh {image}"]);
+        assert_eq!(
+            substituted("/bin/bash", &default, "/srv/images/app", "r.org/app:1.0-1"),
+            ["-c", "/srv/images/app/test.sh r.org/app:1.0-1"],
+            "names that need no quoting are unchanged, as in 4.0.4"
+        );
+        assert_eq!(
+            substituted("/bin/sh", &default, "/t/inj;echo X;#", "r.org/app:1.0"),
+            ["-c", "'/t/inj;echo X;#'/test.sh r.org/app:1.0"]
+        );
+        assert_eq!(
+            substituted("dash", &args(&["-ec", "{path}/t", "{path}"]), "/a b", "i"),
+            ["-ec", "'/a b'/t", "/a b"],
+            "only the script is quoted: the arguments after it are the script's own"
+        );
+        assert_eq!(
+            substituted("/usr/bin/python3", &default, "/a b", "i"),
+            ["-c", "/a b/test.sh i"],
+            "no shell, no quoting"
+        );
+    }
+
+    #[test]
+    fn a_folder_name_runs_its_test_and_nothing_else() {
+        let root = tempfile::tempdir().unwrap();
+        for name in [
+            "inj;echo INJECTED-MARK;#",
+            "a b $(echo INJECTED-MARK)",
+            "q'\"`x`",
+        ] {
+            let dir = root.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("test.sh"), "echo \"ran $1\"; exit 1\n").unwrap();
+            let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+            std::fs::set_permissions(dir.join("test.sh"), executable).unwrap();
+            let mut lines = Vec::new();
+            let err = verifier(&["-c", "{path}/test.sh {image}"])
+                .verify(&dir, &label(), &mut |line| lines.push(line.to_owned()))
+                .unwrap_err();
+            assert_eq!(lines, ["ran r.example.org/app:1.0"], "{name}: {err}");
+        }
     }
 
     #[test]
