@@ -19,6 +19,7 @@ use crate::container_limits::ContainerLimits;
 use crate::credentials::{Credentials, Secret};
 use crate::engine_kind::EngineKind;
 use crate::label::Repository;
+use crate::process::Secrets;
 use crate::provenance::{Labels, ProvenanceSettings};
 use crate::signing::Signing;
 use crate::yaml::{self, Mapping, Value};
@@ -50,6 +51,8 @@ pub struct Config {
     pub repository: Repository,
     /// Set only when both `username` and `password` are.
     pub credentials: Option<Credentials>,
+    /// `password` as configured, a template variable even without a `username`.
+    pub password: Option<Secret>,
     pub base_images: Vec<String>,
     pub http_proxy: Option<String>,
     pub fallback_author: String,
@@ -120,6 +123,10 @@ impl Config {
             values.insert("apt_only_proxy".into(), proxy);
         }
         let signing = signing(&keys)?;
+        let password = keys
+            .password
+            .as_ref()
+            .map(|text| Secret::new(text.0.clone()));
         let credentials = match (keys.username, keys.password) {
             (Some(Text(username)), Some(Text(password)))
                 if !username.is_empty() && !password.is_empty() =>
@@ -137,6 +144,7 @@ impl Config {
                 namespace: keys.namespace.map(|n| n.0).unwrap_or_default(),
             },
             credentials,
+            password,
             base_images: keys.base_images.unwrap_or_default(),
             http_proxy: keys.http_proxy.map(|t| t.0),
             fallback_author: keys.fallback_author.0,
@@ -164,6 +172,21 @@ impl Config {
             gitlab_ci: keys.gitlab_ci.unwrap_or_default(),
             values,
         })
+    }
+}
+
+impl Config {
+    /// What no message may show: the password of the credentials (the configured one or
+    /// `$DOCKER_PKG_PASSWORD`) and its login token, and the configured `password`, which
+    /// templates can quote.
+    pub fn secrets(&self) -> Secrets {
+        let configured = self.password.iter().map(|p| p.expose().to_owned());
+        Secrets::new(
+            self.credentials
+                .iter()
+                .flat_map(Credentials::sensitive)
+                .chain(configured),
+        )
     }
 }
 

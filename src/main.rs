@@ -4,6 +4,7 @@ use clap::Parser;
 
 use docker_pkg::cli::Cli;
 use docker_pkg::error::{Error, exit_code};
+use docker_pkg::process::masked;
 
 fn main() -> ExitCode {
     close_to_other_processes();
@@ -28,12 +29,12 @@ fn close_to_other_processes() {
 /// One line per problem; with `--debug`, each followed by its causes.
 fn report(error: &Error, debug: bool) {
     for line in error.lines() {
-        eprintln!("docker-pkg: error: {line}");
+        eprintln!("docker-pkg: error: {}", masked(&line));
     }
     if debug {
         let mut source = std::error::Error::source(error);
         while let Some(cause) = source {
-            eprintln!("  caused by: {cause}");
+            eprintln!("  caused by: {}", masked(&cause.to_string()));
             source = cause.source();
         }
     }

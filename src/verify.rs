@@ -69,7 +69,7 @@ impl Verifier {
             args: config.verify_args.clone(),
             env,
             timeout: None,
-            secrets: Secrets::new(config.credentials.iter().flat_map(|c| c.sensitive())),
+            secrets: config.secrets(),
             _docker: docker,
         }
     }

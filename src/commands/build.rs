@@ -12,7 +12,7 @@ use crate::label::{ImageLabel, TagSuffix};
 use crate::logging::Verbosity;
 use crate::pipeline::{BuildOptions, Pipeline, Tools};
 use crate::plan::{LocalStorage, Plan, PlanOptions};
-use crate::process::ProcessError;
+use crate::process::{ProcessError, masked};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::record::ImageRecord;
@@ -121,7 +121,7 @@ pub fn build(
 
     let summary = Summary::new(&workspace, &records);
     header("Summary");
-    anstream::print!("{summary}");
+    anstream::print!("{}", masked(&summary.to_string()));
     let interrupted = interrupt::received();
     match interrupted {
         Some(signal) => header(&format!("Build interrupted by {}", interrupt::name(signal))),

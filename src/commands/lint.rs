@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::error::{Error, Outcome};
 use crate::label::TagSuffix;
 use crate::lint::{self, Check, Finding, Severity};
+use crate::process::masked;
 use crate::style::Style;
 use crate::workspace::{UnknownDependencies, Workspace};
 
@@ -55,7 +56,7 @@ fn print_text(findings: &[Finding], errors: usize, warnings: usize) {
             Severity::Error => Style::Failed.paint("error"),
             Severity::Warning => Style::Warning.paint("warning"),
         };
-        anstream::println!("{severity}: {finding}");
+        anstream::println!("{severity}: {}", masked(&finding.to_string()));
     }
     match (errors, warnings) {
         (0, 0) => println!("No problem found."),
@@ -77,5 +78,5 @@ fn print_json(findings: &[Finding], errors: usize, warnings: usize) {
         warnings,
     };
     let text = serde_json::to_string_pretty(&report).expect("findings serialize to JSON");
-    println!("{text}");
+    println!("{}", masked(&text));
 }

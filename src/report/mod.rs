@@ -13,6 +13,7 @@ pub use model::{Report, RunFacts, RunOptions};
 use std::path::Path;
 
 use crate::error::Error;
+use crate::process::masked;
 
 /// Writes each report asked for.
 pub fn write(
@@ -24,13 +25,13 @@ pub fn write(
     if let Some(path) = json {
         let mut text = serde_json::to_string_pretty(report).expect("a report serializes");
         text.push('\n');
-        write_file(path, &text)?;
+        write_file(path, &masked(&text))?;
     }
     if let Some(path) = junit {
-        write_file(path, &junit::junit(report))?;
+        write_file(path, &masked(&junit::junit(report)))?;
     }
     if let Some(path) = html {
-        write_file(path, &html::html(report))?;
+        write_file(path, &masked(&html::html(report)))?;
     }
     Ok(())
 }
