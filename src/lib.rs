@@ -12,6 +12,7 @@ mod ci;
 pub mod cli;
 mod commands;
 mod config;
+mod confinement;
 pub mod container_limits;
 mod control;
 pub mod credentials;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::confinement::{Confinement, OutsideLink};
 use crate::engine::DockerShim;
 use crate::label::ImageLabel;
 use crate::process::{Command, ProcessError, Secrets, find_program};
@@ -21,6 +22,8 @@ pub enum VerifyError {
     Process(#[from] ProcessError),
     #[error(transparent)]
     File(#[from] FileError),
+    #[error(transparent)]
+    Outside(#[from] OutsideLink),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +43,8 @@ pub struct Verifier {
     timeout: Option<Duration>,
     /// The registry password, masked in what the tests print.
     secrets: Secrets,
+    /// Where the test files may lead; anywhere when not set.
+    confinement: Option<Confinement>,
     /// Kept for as long as verify scripts may call `docker`.
     _docker: Option<DockerShim>,
 }
@@ -70,8 +75,16 @@ impl Verifier {
             env,
             timeout: None,
             secrets: config.secrets(),
+            confinement: None,
             _docker: docker,
         }
+    }
+
+    /// Refuses a test file that leads out of `confinement` (the scan found none, but the
+    /// tree may have changed since).
+    pub fn confined_to(mut self, confinement: Confinement) -> Verifier {
+        self.confinement = Some(confinement);
+        self
     }
 
     /// Stops a test, and fails it, past `timeout`.
@@ -108,7 +121,7 @@ impl Verifier {
 
     /// The first file an argument names under the image's folder (`{path}/test.sh`) that
     /// does not exist; a link to nothing or anything but a regular file there is an error.
-    fn missing_file(&self, dir: &str) -> Result<Option<PathBuf>, FileError> {
+    fn missing_file(&self, dir: &str) -> Result<Option<PathBuf>, VerifyError> {
         let files = self
             .args
             .iter()
@@ -116,6 +129,9 @@ impl Verifier {
             .filter(|part| part.contains("{path}/"))
             .map(|part| PathBuf::from(part.replace("{path}", dir)));
         for file in files {
+            if let Some(confinement) = &self.confinement {
+                confinement.check(&file)?;
+            }
             if !regular_file(&file)? {
                 return Ok(Some(file));
             }

@@ -229,7 +229,8 @@ impl Run<'_> {
         };
         let docker = DockerShim::for_engine(self.config.engine, self.docker_program)?;
         let verifier = Verifier::new(self.config, &options.build_args, docker)
-            .with_timeout(self.verify_timeout);
+            .with_timeout(self.verify_timeout)
+            .confined_to(self.workspace.confinement.clone());
         let renderer = Renderer::new(self.config, &self.workspace.tree);
         let locks = ImageLocks::new(&self.engine.storage_run_dir()?, self.scanned);
         let tools = Tools {
