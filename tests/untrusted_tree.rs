@@ -74,7 +74,7 @@ const REPORTS: [&str; 6] = [
 #[test]
 fn no_secret_reaches_a_test_or_a_message_and_no_folder_name_runs_a_command() {
     let Some(setup) = Setup::new() else { return };
-    let from = format!("FROM {{{{ \"busybox\" | image_tag }}}}\n");
+    let from = "FROM {{ \"busybox\" | image_tag }}\n";
     let test = setup.test();
     std::fs::remove_dir_all(test.path().join("images")).expect("the fixture tree goes");
     let test = image(test, "envdump", "envdump", &format!("{from}RUN true\n"))
