@@ -1,6 +1,8 @@
 //! Verifying a built image: `verify_command` with `verify_args`, where `{path}` is the
 //! image's folder and `{image}` its full label (by default `/bin/bash -c "{path}/test.sh
-//! {image}"`). An image whose test file does not exist passes.
+//! {image}"`, both quoted for the shell there). An image whose test file does not exist
+//! passes. A test is code from the tree: it runs with an environment made for it, without
+//! the registry login.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
