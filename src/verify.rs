@@ -58,7 +58,7 @@ impl Verifier {
         build_args: &[(String, String)],
         docker: Option<DockerShim>,
     ) -> Verifier {
-        let mut env = passed_through();
+        let mut env = passed_through(std::env::vars_os(), run_dir::private_folder().as_deref());
         if let Some(tmpdir) = run_dir::tools_tmpdir() {
             env.retain(|(key, _)| key != "TMPDIR");
             env.push(("TMPDIR".into(), tmpdir.into()));
@@ -187,7 +187,10 @@ fn quoted(text: &str) -> String {
 /// login. 4.0.4 gives `PATH` and the proxies only; registry credentials (`DOCKER_PKG_*`,
 /// `DOCKER_AUTH_CONFIG`, `REGISTRY_AUTH_FILE`) and anything in the run's private folder, which
 /// holds the auth file, stay out: a test is code from the tree, which anyone may change.
-fn passed_through() -> Vec<(OsString, OsString)> {
+fn passed_through(
+    vars: impl Iterator<Item = (OsString, OsString)>,
+    private: Option<&Path>,
+) -> Vec<(OsString, OsString)> {
     const NAMES: [&str; 8] = [
         "HOME",
         "XDG_RUNTIME_DIR",
@@ -199,18 +202,12 @@ fn passed_through() -> Vec<(OsString, OsString)> {
         "STORAGE_OPTS",
     ];
     const PREFIX: &str = "CONTAINERS_";
-    let private = run_dir::private_folder();
-    std::env::vars_os()
-        .filter(|(key, _)| {
-            let key = key.to_string_lossy();
-            NAMES.contains(&key.as_ref()) || key.starts_with(PREFIX)
-        })
-        .filter(|(_, value)| {
-            private
-                .as_deref()
-                .is_none_or(|private| !Path::new(value).starts_with(private))
-        })
-        .collect()
+    vars.filter(|(key, _)| {
+        let key = key.to_string_lossy();
+        NAMES.contains(&key.as_ref()) || key.starts_with(PREFIX)
+    })
+    .filter(|(_, value)| private.is_none_or(|private| !Path::new(value).starts_with(private)))
+    .collect()
 }
 
 #[cfg(test)]
@@ -302,6 +299,45 @@ mod tests {
             .unwrap_err();
         assert_eq!(lines, ["login u:***", "***"]);
         assert!(!err.to_string().contains("pass-w0rd"), "{err}");
+    }
+
+    #[test]
+    fn a_test_gets_no_login_and_nothing_in_the_private_folder() {
+        let vars = [
+            ("HOME", "/home/ci"),
+            ("XDG_RUNTIME_DIR", "/run/user/1000"),
+            ("CONTAINERS_STORAGE_CONF", "/etc/ci/storage.conf"),
+            (
+                "CONTAINERS_REGISTRIES_CONF",
+                "/run/user/1000/docker-pkg-run-1/r.conf",
+            ),
+            ("BUILDAH_ISOLATION", "chroot"),
+            ("TMPDIR", "/run/user/1000/docker-pkg-run-1/tmp"),
+            ("DOCKER_PKG_PASSWORD", "secret"),
+            ("DOCKER_PKG_USERNAME", "ci"),
+            ("DOCKER_AUTH_CONFIG", "{}"),
+            ("DOCKER_CONFIG", "/home/ci/.docker"),
+            ("REGISTRY_AUTH_FILE", "/home/ci/auth.json"),
+            ("CI_JOB_TOKEN", "token"),
+        ];
+        let given = passed_through(
+            vars.iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v))),
+            Some(Path::new("/run/user/1000/docker-pkg-run-1")),
+        );
+        let names: Vec<String> = given
+            .iter()
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "HOME",
+                "XDG_RUNTIME_DIR",
+                "CONTAINERS_STORAGE_CONF",
+                "BUILDAH_ISOLATION"
+            ]
+        );
     }
 
     #[test]
