@@ -27,13 +27,15 @@ pub fn mask_in_messages(secrets: Secrets) {
 /// written (the terminal, the log, the reports), whatever it quotes: the output of a tool, an
 /// error of a template that quotes a value (`{{ {}[password] }}`).
 pub fn masked(text: &str) -> Cow<'_, str> {
+    in_messages().masked(text)
+}
+
+/// The secrets [`masked`] hides.
+pub fn in_messages() -> Secrets {
     let secrets = IN_MESSAGES
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    match secrets.as_ref() {
-        Some(secrets) if secrets.appear_in(text) => Cow::Owned(secrets.mask(text)),
-        _ => Cow::Borrowed(text),
-    }
+    secrets.clone().unwrap_or_default()
 }
 
 impl Secrets {
@@ -43,8 +45,13 @@ impl Secrets {
         ))
     }
 
-    fn appear_in(&self, text: &str) -> bool {
-        self.0.iter().any(|secret| text.contains(secret.as_str()))
+    /// `text` with every secret replaced by `***`, borrowed when none is there.
+    pub fn masked<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        if self.0.iter().any(|secret| text.contains(secret.as_str())) {
+            Cow::Owned(self.mask(text))
+        } else {
+            Cow::Borrowed(text)
+        }
     }
 
     /// `text` with every secret replaced by `***`.
