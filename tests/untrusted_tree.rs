@@ -370,3 +370,41 @@ fn the_tool_environment_is_closed_to_other_processes_of_its_user() {
 fn running_as_root() -> bool {
     support::run("id", &["-u"], &[]).trim() == "0"
 }
+
+/// The commands that only read a tree say a template quoted the password without saying it,
+/// a password made of what JSON and XML escape included.
+#[test]
+fn a_template_quoting_the_password_shows_it_in_no_command() {
+    let password = r#"pa<ss"wo&rd-9f3e"#;
+    let test = Test::new()
+        .config(&format!(
+            "registry: registry.example.org\nusername: u\npassword: '{password}'\n"
+        ))
+        .image("base", "base", "1.0", &[], "FROM scratch\n")
+        .image(
+            "quoting",
+            "quoting",
+            "1.0",
+            &[],
+            "FROM {{ {}[password] }}\n",
+        );
+    let commands: [&[&str]; 4] = [
+        &["lint", "images"],
+        &["lint", "--format", "json", "images"],
+        &["--debug", "render", "--output", "out", "images"],
+        &["graph", "images"],
+    ];
+    for command in commands {
+        let output = test.clone().args(command.iter().copied()).run().no_panic();
+        let written = format!("{}\n{}", output.stdout, output.stderr);
+        for form in [password, "pa<ss", "pa\\u003css", "pa&lt;ss"] {
+            assert!(
+                !written.contains(form),
+                "{command:?} shows {form}: {written}"
+            );
+        }
+        if command[0] != "graph" {
+            assert!(written.contains("'***'"), "{command:?}: {written}");
+        }
+    }
+}

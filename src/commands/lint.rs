@@ -25,6 +25,14 @@ pub fn lint(config: &Config, args: &LintArgs) -> Result<Outcome, Error> {
             None => return Err(error.into()),
         },
     };
+    // A template error may quote the password; JSON would escape what masking looks for.
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .map(|finding| Finding {
+            message: masked(&finding.message).into_owned(),
+            ..finding
+        })
+        .collect();
     let errors = count(&findings, Severity::Error);
     let warnings = count(&findings, Severity::Warning);
     match args.format {
@@ -56,7 +64,7 @@ fn print_text(findings: &[Finding], errors: usize, warnings: usize) {
             Severity::Error => Style::Failed.paint("error"),
             Severity::Warning => Style::Warning.paint("warning"),
         };
-        anstream::println!("{severity}: {}", masked(&finding.to_string()));
+        anstream::println!("{severity}: {finding}");
     }
     match (errors, warnings) {
         (0, 0) => println!("No problem found."),
@@ -78,5 +86,5 @@ fn print_json(findings: &[Finding], errors: usize, warnings: usize) {
         warnings,
     };
     let text = serde_json::to_string_pretty(&report).expect("findings serialize to JSON");
-    println!("{}", masked(&text));
+    println!("{text}");
 }
