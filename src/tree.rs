@@ -212,4 +212,28 @@ mod tests {
         let defect = tree.get(1).defect.as_ref().unwrap().to_string();
         assert!(defect.starts_with("c/changelog: `1:1.0` is not a valid image tag"));
     }
+
+    #[test]
+    fn links_out_of_the_tree_are_a_defect_of_their_image_alone() {
+        let outside = |name: &str| OutsideLink {
+            link: PathBuf::from(format!("c/{name}")),
+            target: PathBuf::from("/etc/hostname"),
+            root: PathBuf::from("/srv/tree"),
+        };
+        let mut linking = definition("c", "bar", "1.0");
+        linking.outside_links = vec![outside("one"), outside("two")];
+        let tree = ImageTree::new(
+            vec![definition("a", "foo", "1.0"), linking],
+            &Repository::default(),
+            &TagSuffix::None,
+        )
+        .unwrap();
+        assert!(tree.get(0).defect.is_none());
+        let defect = tree.get(1).defect.as_ref().unwrap().to_string();
+        assert!(
+            defect.starts_with("c/one is a link to /etc/hostname, outside the tree /srv/tree"),
+            "{defect}"
+        );
+        assert!(defect.contains("; c/two is a link to"), "{defect}");
+    }
 }
