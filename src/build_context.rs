@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 use walkdir::WalkDir;
 
+use crate::confinement::{Confinement, OutsideLink};
 use crate::dockerignore::{DOCKERIGNORE_FILE, DockerIgnore};
 use crate::run_dir;
 
@@ -16,6 +17,8 @@ pub enum ContextError {
     DockerIgnore { path: PathBuf, message: String },
     #[error("cannot prepare the build context from {}: {source}", .dir.display())]
     Copy { dir: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Outside(#[from] OutsideLink),
 }
 
 pub struct BuildContext {
@@ -23,11 +26,13 @@ pub struct BuildContext {
 }
 
 impl BuildContext {
-    /// Copies `image_dir` into a new temporary folder and writes `dockerfile` there.
+    /// Copies `image_dir` into a new temporary folder and writes `dockerfile` there; a link
+    /// that leads out of `confinement` fails it.
     pub fn create(
         image_dir: &Path,
         name: &str,
         dockerfile: &str,
+        confinement: &Confinement,
     ) -> Result<BuildContext, ContextError> {
         let ignore = read_dockerignore(image_dir)?;
         let copy_error = |source| ContextError::Copy {
@@ -35,7 +40,7 @@ impl BuildContext {
             source,
         };
         let root = run_dir::tempdir(&format!("docker-pkg-{name}-")).map_err(copy_error)?;
-        copy_tree(image_dir, root.path(), &ignore).map_err(copy_error)?;
+        copy_tree(image_dir, root.path(), &ignore, confinement)?;
         std::fs::write(root.path().join("Dockerfile"), dockerfile).map_err(copy_error)?;
         Ok(BuildContext { root })
     }
@@ -58,15 +63,32 @@ fn read_dockerignore(image_dir: &Path) -> Result<DockerIgnore, ContextError> {
     }
 }
 
-/// Copies `from` into `to`, following symbolic links as 4.0.4 does, keeping permissions.
-fn copy_tree(from: &Path, to: &Path, ignore: &DockerIgnore) -> io::Result<()> {
+/// Copies `from` into `to`, following symbolic links as 4.0.4 does, keeping permissions;
+/// a link is checked before it is followed, once the scan found none leading out, as the
+/// tree may have changed since.
+fn copy_tree(
+    from: &Path,
+    to: &Path,
+    ignore: &DockerIgnore,
+    confinement: &Confinement,
+) -> Result<(), ContextError> {
+    let copy_error = |source| ContextError::Copy {
+        dir: from.to_owned(),
+        source,
+    };
     let mut walk = WalkDir::new(from)
         .follow_links(true)
         .min_depth(1)
         .into_iter();
     while let Some(entry) = walk.next() {
-        let entry = entry.map_err(io::Error::other)?;
-        let relative = entry.path().strip_prefix(from).map_err(io::Error::other)?;
+        let entry = entry.map_err(|e| copy_error(io::Error::other(e)))?;
+        if entry.path_is_symlink() {
+            confinement.check(entry.path())?;
+        }
+        let relative = entry
+            .path()
+            .strip_prefix(from)
+            .map_err(|e| copy_error(io::Error::other(e)))?;
         let is_dir = entry.file_type().is_dir();
         if ignore.excludes(relative) {
             if is_dir && !ignore.has_exceptions() {
@@ -74,17 +96,19 @@ fn copy_tree(from: &Path, to: &Path, ignore: &DockerIgnore) -> io::Result<()> {
             }
             continue;
         }
-        let target = to.join(relative);
-        if is_dir {
-            std::fs::create_dir_all(&target)?;
-        } else {
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::copy(entry.path(), &target)?;
-        }
+        copy_entry(entry.path(), &to.join(relative), is_dir).map_err(copy_error)?;
     }
     Ok(())
+}
+
+fn copy_entry(from: &Path, to: &Path, is_dir: bool) -> io::Result<()> {
+    if is_dir {
+        return std::fs::create_dir_all(to);
+    }
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::copy(from, to).map(drop)
 }
 
 #[cfg(test)]
@@ -104,7 +128,9 @@ mod tests {
         write("files/app.pyc", "junk");
         write("cache/big", "junk");
         write(".dockerignore", "**/*.pyc\ncache\n");
-        let context = BuildContext::create(image.path(), "app", "FROM rendered").unwrap();
+        let confinement = Confinement::new(image.path(), &[]);
+        let context =
+            BuildContext::create(image.path(), "app", "FROM rendered", &confinement).unwrap();
         let root = context.path().to_owned();
         assert_eq!(
             std::fs::read_to_string(root.join("Dockerfile")).unwrap(),
@@ -116,5 +142,27 @@ mod tests {
         assert!(!root.join("cache").exists());
         drop(context);
         assert!(!root.exists(), "the context is removed when dropped");
+    }
+
+    #[test]
+    fn a_link_out_of_the_tree_fails_and_one_inside_is_followed() {
+        let tree = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let image = tree.path().join("app");
+        std::fs::create_dir(&image).unwrap();
+        std::fs::write(tree.path().join("shared.sh"), "shared").unwrap();
+        std::fs::write(outside.path().join("host"), "host").unwrap();
+        std::os::unix::fs::symlink("../shared.sh", image.join("shared.sh")).unwrap();
+        let confinement = Confinement::new(tree.path(), &[]);
+        let context = BuildContext::create(&image, "app", "FROM x", &confinement).unwrap();
+        let copied = std::fs::read_to_string(context.path().join("shared.sh")).unwrap();
+        assert_eq!(copied, "shared");
+        std::os::unix::fs::symlink(outside.path().join("host"), image.join("host")).unwrap();
+        let error = BuildContext::create(&image, "app", "FROM x", &confinement)
+            .err()
+            .unwrap();
+        assert!(matches!(error, ContextError::Outside(_)), "{error}");
+        let allowed = Confinement::new(tree.path(), &[outside.path().to_owned()]);
+        assert!(BuildContext::create(&image, "app", "FROM x", &allowed).is_ok());
     }
 }

@@ -19,6 +19,7 @@ use crate::container_limits::ContainerLimits;
 use crate::credentials::{Credentials, Secret};
 use crate::engine_kind::EngineKind;
 use crate::label::Repository;
+use crate::process::Secrets;
 use crate::provenance::{Labels, ProvenanceSettings};
 use crate::signing::Signing;
 use crate::yaml::{self, Mapping, Value};
@@ -50,6 +51,8 @@ pub struct Config {
     pub repository: Repository,
     /// Set only when both `username` and `password` are.
     pub credentials: Option<Credentials>,
+    /// `password` as configured, a template variable even without a `username`.
+    pub password: Option<Secret>,
     pub base_images: Vec<String>,
     pub http_proxy: Option<String>,
     pub fallback_author: String,
@@ -79,6 +82,8 @@ pub struct Config {
     pub signing: Option<Signing>,
     /// `gitlab_ci`: how the jobs of a pipeline made by `ci gitlab` run.
     pub gitlab_ci: JobSettings,
+    /// Folders outside the tree that its symbolic links may lead to.
+    pub allow_links_outside: Vec<PathBuf>,
     /// Every key of the merged configuration: the templates' context.
     pub values: Mapping,
 }
@@ -120,6 +125,11 @@ impl Config {
             values.insert("apt_only_proxy".into(), proxy);
         }
         let signing = signing(&keys)?;
+        let allow_links_outside = allowed_link_folders(keys.allow_links_outside)?;
+        let password = keys
+            .password
+            .as_ref()
+            .map(|text| Secret::new(text.0.clone()));
         let credentials = match (keys.username, keys.password) {
             (Some(Text(username)), Some(Text(password)))
                 if !username.is_empty() && !password.is_empty() =>
@@ -137,6 +147,7 @@ impl Config {
                 namespace: keys.namespace.map(|n| n.0).unwrap_or_default(),
             },
             credentials,
+            password,
             base_images: keys.base_images.unwrap_or_default(),
             http_proxy: keys.http_proxy.map(|t| t.0),
             fallback_author: keys.fallback_author.0,
@@ -162,9 +173,49 @@ impl Config {
             },
             signing,
             gitlab_ci: keys.gitlab_ci.unwrap_or_default(),
+            allow_links_outside,
             values,
         })
     }
+}
+
+impl Config {
+    /// What no message may show: the password of the credentials (the configured one or
+    /// `$DOCKER_PKG_PASSWORD`) and its login token, and the configured `password`, which
+    /// templates can quote.
+    pub fn secrets(&self) -> Secrets {
+        let configured = self.password.iter().map(|p| p.expose().to_owned());
+        Secrets::new(
+            self.credentials
+                .iter()
+                .flat_map(Credentials::sensitive)
+                .chain(configured),
+        )
+    }
+}
+
+/// `allow_links_outside`: absolute folders, none of them the root (which would let a tree
+/// read the whole host).
+fn allowed_link_folders(folders: Option<Vec<PathBuf>>) -> Result<Vec<PathBuf>, ConfigError> {
+    let folders = folders.unwrap_or_default();
+    let invalid = |message: String| ConfigError::Invalid {
+        key: "allow_links_outside".into(),
+        message,
+    };
+    for folder in &folders {
+        if !folder.is_absolute() {
+            return Err(invalid(format!(
+                "{} is not an absolute path",
+                folder.display()
+            )));
+        }
+        if folder.parent().is_none() {
+            return Err(invalid(
+                "/ would let links lead anywhere; list the folders they may lead to".into(),
+            ));
+        }
+    }
+    Ok(folders)
 }
 
 /// The variables that give the registry's credentials where no file may hold them: a CI
@@ -232,6 +283,8 @@ struct Keys {
     verify_timeout: Option<Timeout>,
     #[serde(default)]
     log_file: Option<PathBuf>,
+    #[serde(default)]
+    allow_links_outside: Option<Vec<PathBuf>>,
     source_url: Option<Text>,
     #[serde(default)]
     labels: Option<Labels>,
@@ -598,6 +651,28 @@ mod tests {
     fn unknown_keys_are_kept() {
         let c = config("spark_version: 3.1.2").unwrap();
         assert_eq!(c.values.get("spark_version"), Some(&Value::from("3.1.2")));
+    }
+
+    #[test]
+    fn allow_links_outside_holds_absolute_folders() {
+        let c = config("allow_links_outside: [/srv/shared, /opt/x]").unwrap();
+        assert_eq!(
+            c.allow_links_outside,
+            [PathBuf::from("/srv/shared"), PathBuf::from("/opt/x")]
+        );
+        assert!(
+            Config::from_values(defaults())
+                .unwrap()
+                .allow_links_outside
+                .is_empty()
+        );
+        let relative = config("allow_links_outside: [shared]").unwrap_err();
+        assert_eq!(
+            relative.to_string(),
+            "config key `allow_links_outside`: shared is not an absolute path"
+        );
+        assert!(config("allow_links_outside: [/]").is_err());
+        assert!(config("allow_links_outside: /srv").is_err());
     }
 
     #[test]

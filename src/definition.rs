@@ -5,6 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::changelog::{self, ChangelogError};
+use crate::confinement::{Confinement, OutsideLink};
 use crate::control::{self, ControlError};
 use crate::regular_file::{FileError, regular_file};
 
@@ -22,6 +23,8 @@ pub struct ImageDefinition {
     pub version: String,
     /// Names of the images this one is built on.
     pub depends: Vec<String>,
+    /// The links of its folder that lead out of the tree: the image fails on their account.
+    pub outside_links: Vec<OutsideLink>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,12 +40,18 @@ pub enum DefinitionError {
     Control { path: PathBuf, source: ControlError },
     #[error(transparent)]
     File(#[from] FileError),
+    #[error(transparent)]
+    Outside(#[from] OutsideLink),
 }
 
 impl ImageDefinition {
-    /// Reads the changelog and the control file of the definition in `dir`.
-    pub fn read(dir: &Path) -> Result<ImageDefinition, DefinitionError> {
+    /// Reads the changelog and the control file of the definition in `dir`, neither of
+    /// which may lead out of the tree `confinement` keeps to, and finds the links that do.
+    pub fn read(dir: &Path, confinement: &Confinement) -> Result<ImageDefinition, DefinitionError> {
         let changelog_path = dir.join(CHANGELOG_FILE);
+        let control_path = dir.join(CONTROL_FILE);
+        confinement.check(&changelog_path)?;
+        confinement.check(&control_path)?;
         let heading =
             changelog::newest_heading(&read_text(&changelog_path)?).map_err(|source| {
                 DefinitionError::Changelog {
@@ -50,7 +59,6 @@ impl ImageDefinition {
                     source,
                 }
             })?;
-        let control_path = dir.join(CONTROL_FILE);
         let depends = if regular_file(&control_path)? {
             let text = read_text(&control_path)?;
             control::dependencies(&text).map_err(|source| DefinitionError::Control {
@@ -65,6 +73,7 @@ impl ImageDefinition {
             name: heading.package,
             version: heading.version,
             depends,
+            outside_links: confinement.outside_links(dir),
         })
     }
 

@@ -43,7 +43,14 @@ impl TemplateNames {
         let renderer = Renderer::new(config, tree);
         let rendered: Vec<Rendered> = (0..tree.len())
             .into_par_iter()
-            .map(|image| Rendered::of(&renderer, image))
+            .map(|image| {
+                if tree.get(image).definition.outside_links.is_empty() {
+                    Rendered::of(&renderer, image)
+                } else {
+                    // Its template is not read: it may be one of those links.
+                    Rendered::nothing()
+                }
+            })
             .collect();
         let mut asked = Vec::with_capacity(rendered.len());
         let mut from_lines = Vec::with_capacity(rendered.len());
@@ -103,6 +110,13 @@ struct Rendered {
 }
 
 impl Rendered {
+    fn nothing() -> Rendered {
+        Rendered {
+            asked: Vec::new(),
+            from_lines: Ok(Vec::new()),
+        }
+    }
+
     fn of(renderer: &Renderer, image: usize) -> Rendered {
         let (dockerfile, asked) =
             recording_image_tags(|| logging::muted(|| renderer.render(image)));
@@ -151,6 +165,7 @@ mod tests {
                     name: name.to_string(),
                     version: "1.0".into(),
                     depends: vec![],
+                    outside_links: vec![],
                 }
             })
             .collect();

@@ -12,6 +12,7 @@ mod ci;
 pub mod cli;
 mod commands;
 mod config;
+mod confinement;
 pub mod container_limits;
 mod control;
 pub mod credentials;
@@ -87,6 +88,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
     if let Some(engine) = cli.engine {
         config.engine = engine;
     }
+    process::mask_in_messages(config.secrets());
     let log_file = log_file(cli, &config);
     logging::init(verbosity(cli), &log_file)?;
     // The commands that start container tools keep their temporary files in one folder.

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use log::{Level, LevelFilter};
 
+use crate::process::masked;
 use crate::style::Style;
 
 /// The log file of runs without `--info` or `--debug`, as docker-pkg 4.0.4 names it.
@@ -107,6 +108,7 @@ fn full_format(level: LevelFilter, with_source: bool) -> fern::Dispatch {
         .level(LevelFilter::Warn)
         .level_for("docker_pkg", level)
         .format(move |out, message, record| {
+            let message = masked(&message.to_string()).into_owned();
             let time = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
             let level = level_name(record.level());
             match (with_source, record.file(), record.line()) {

@@ -280,7 +280,12 @@ impl<'a> Pipeline<'a> {
         self.tools.renderer.check_numeric_user(image, &dockerfile)?;
         log::info!("Generated dockerfile for {}:\n{dockerfile}", entry.label);
         let labels = self.tools.provenance.labels(entry, &dockerfile)?;
-        let context = BuildContext::create(&entry.definition.dir, entry.name(), &dockerfile)?;
+        let context = BuildContext::create(
+            &entry.definition.dir,
+            entry.name(),
+            &dockerfile,
+            &self.workspace.confinement,
+        )?;
         log::info!("{} - building the image", entry.label);
         // When publishing, `latest` is named at build time: no tag process afterwards.
         let latest = [entry.label.with_tag("latest")];

@@ -32,7 +32,7 @@ pub struct PlanOptions {
 /// Why an image fails before any of its steps.
 #[derive(Debug, Clone)]
 pub enum Blocker {
-    /// Its version is not a valid tag.
+    /// Its version is not a valid tag, or a link of its folder leads out of the tree.
     Defect(TreeError),
     /// The published check could not tell whether it is published.
     Unchecked(RegistryError),
@@ -179,6 +179,7 @@ impl Plan {
             self.initial(image),
             self.works_on(image),
         ) {
+            (Some(Blocker::Defect(TreeError::LinksOutside(_))), ..) => Reason::LinkOutside,
             (Some(Blocker::Defect(_)), ..) => Reason::InvalidTag,
             (Some(Blocker::Unchecked(_)), ..) | (None, None, _) => Reason::Unchecked,
             (None, Some(ImageState::Published), _) => Reason::Published,

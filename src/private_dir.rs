@@ -1,5 +1,5 @@
 //! Where the temporary files that nobody else may read go (the auth file with the registry
-//! password, the build contexts, the `docker` of verify scripts; see `run_dir.rs`):
+//! password, the build contexts; see `run_dir.rs`):
 //! `$XDG_RUNTIME_DIR` when it is set and usable: a folder of the user's own, closed to others,
 //! on tmpfs, removed at logout; a shared `/tmp` lets others see names and, on a mistake,
 //! contents. Else the system's temporary folder.

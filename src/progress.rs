@@ -5,6 +5,7 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::process::masked;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// The bar being shown, if any: terminal lines from anywhere (the logger's warnings too) are
@@ -26,6 +27,7 @@ pub fn hide() {
 /// Prints a line on standard error, above the progress bar when one is shown (colours kept
 /// only where wanted, see `style`).
 pub fn eprint_line(line: &str) {
+    let line = masked(line);
     match active().as_ref() {
         Some(bar) => bar.suspend(|| anstream::eprintln!("{line}")),
         None => anstream::eprintln!("{line}"),
@@ -34,6 +36,7 @@ pub fn eprint_line(line: &str) {
 
 /// Prints a line on standard output, above the progress bar when one is shown.
 pub fn print_line(line: &str) {
+    let line = masked(line);
     match active().as_ref() {
         Some(bar) => bar.suspend(|| anstream::println!("{line}")),
         None => anstream::println!("{line}"),

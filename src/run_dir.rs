@@ -1,9 +1,9 @@
 //! The temporary files of a run, in a folder of its own (mode 0700) in the private root (see
 //! `private_dir.rs`: the user's runtime folder when usable): the auth file, the build
-//! contexts, the `docker` of verify scripts. What is as large as images (the images written
-//! out for upload, the container tools' own temporary files: their `TMPDIR`) goes to a
-//! folder of its own in the system's temporary folder, on disk rather than the runtime
-//! folder's small tmpfs. Both are removed when the run ends; and since a run killed with
+//! contexts. What is as large as images (the images written out for upload, the container
+//! tools' own temporary files: their `TMPDIR`), and what tests are given (the `docker` of
+//! verify scripts, their `TMPDIR`), goes to a folder of its own in the system's temporary
+//! folder, on disk rather than the runtime folder's small tmpfs. Both are removed when the run ends; and since a run killed with
 //! SIGKILL cannot remove them, every run first removes the folders of runs that are gone.
 //!
 //! A folder is made anew, with a random part in its name (`docker-pkg-run-PID-START-XXXXXX`,
@@ -107,6 +107,11 @@ pub fn run_id() -> Option<String> {
 /// Whether the run of `id` is gone (no process of its id and start time is alive).
 pub fn is_gone(id: &str) -> bool {
     owner(id).is_some_and(|(pid, start)| start_time(pid) != Some(start))
+}
+
+/// The folder of this run that holds the auth file: nothing a test receives may point there.
+pub fn private_folder() -> Option<PathBuf> {
+    folder(&CURRENT)
 }
 
 /// The `TMPDIR` of the tools this run starts, inside the folder of this run on disk.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
+use crate::confinement::Confinement;
 use crate::definition::{CHANGELOG_FILE, DefinitionError, ImageDefinition, TEMPLATE_FILE};
 use crate::regular_file::regular_file;
 
@@ -22,12 +23,12 @@ pub enum ScanError {
     Definitions(Vec<DefinitionError>),
 }
 
-/// Every definition below `root`, in directory order.
-pub fn scan(root: &Path) -> Result<Vec<ImageDefinition>, ScanError> {
+/// Every definition below `root`, in directory order, its links kept to `confinement`.
+pub fn scan(root: &Path, confinement: &Confinement) -> Result<Vec<ImageDefinition>, ScanError> {
     let dirs = definition_dirs(root)?;
     let results: Vec<_> = dirs
         .par_iter()
-        .map(|dir| ImageDefinition::read(dir))
+        .map(|dir| ImageDefinition::read(dir, confinement))
         .collect();
     let (definitions, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
     if errors.is_empty() {

@@ -92,6 +92,7 @@ impl Failure {
     /// A stable name of the kind of failure, for tools reading the reports.
     pub fn kind(&self) -> &'static str {
         match self {
+            Failure::Defect(TreeError::LinksOutside(_)) => "link_outside",
             Failure::Defect(_) => "invalid_tag",
             Failure::Unchecked(_) => "registry_check",
             Failure::Dependency { .. } => "pull",

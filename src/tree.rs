@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::confinement::OutsideLink;
 use crate::definition::ImageDefinition;
 use crate::label::{ImageLabel, Repository, TagSuffix, is_valid_tag};
 
@@ -12,7 +13,7 @@ pub struct Image {
     pub definition: ImageDefinition,
     pub label: ImageLabel,
     /// What makes this image fail on its own, the others going on: a version that is not a
-    /// valid tag.
+    /// valid tag, links that lead out of the tree.
     pub defect: Option<TreeError>,
 }
 
@@ -32,6 +33,8 @@ pub enum TreeError {
     },
     #[error("{}: `{tag}` is not a valid image tag (letters, digits, `_`, `.` and `-`, not starting with `.` or `-`, at most 128)", .changelog.display())]
     InvalidTag { changelog: PathBuf, tag: String },
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    LinksOutside(Vec<OutsideLink>),
 }
 
 /// The images of a tree, in scan order.
@@ -53,10 +56,16 @@ impl ImageTree {
         let mut tree = ImageTree::default();
         for definition in definitions {
             let tag = suffix.apply(&definition.version);
-            let defect = (!is_valid_tag(&tag)).then(|| TreeError::InvalidTag {
-                changelog: definition.changelog_path(),
-                tag: tag.clone(),
-            });
+            let defect = if !is_valid_tag(&tag) {
+                Some(TreeError::InvalidTag {
+                    changelog: definition.changelog_path(),
+                    tag: tag.clone(),
+                })
+            } else if !definition.outside_links.is_empty() {
+                Some(TreeError::LinksOutside(definition.outside_links.clone()))
+            } else {
+                None
+            };
             if let Some(&other) = tree.by_name.get(&definition.name) {
                 errors.push(TreeError::DuplicateName {
                     name: definition.name.clone(),
@@ -120,6 +129,7 @@ pub fn test_tree(images: &[(&str, &[&str])]) -> ImageTree {
             name: name.to_string(),
             version: "1.0".into(),
             depends: deps.iter().map(|d| d.to_string()).collect(),
+            outside_links: vec![],
         })
         .collect();
     ImageTree::new(definitions, &Repository::default(), &TagSuffix::None)
@@ -136,6 +146,7 @@ mod tests {
             name: name.into(),
             version: version.into(),
             depends: vec![],
+            outside_links: vec![],
         }
     }
 
@@ -200,5 +211,29 @@ mod tests {
         assert!(tree.get(0).defect.is_none());
         let defect = tree.get(1).defect.as_ref().unwrap().to_string();
         assert!(defect.starts_with("c/changelog: `1:1.0` is not a valid image tag"));
+    }
+
+    #[test]
+    fn links_out_of_the_tree_are_a_defect_of_their_image_alone() {
+        let outside = |name: &str| OutsideLink {
+            link: PathBuf::from(format!("c/{name}")),
+            target: PathBuf::from("/etc/hostname"),
+            root: PathBuf::from("/srv/tree"),
+        };
+        let mut linking = definition("c", "bar", "1.0");
+        linking.outside_links = vec![outside("one"), outside("two")];
+        let tree = ImageTree::new(
+            vec![definition("a", "foo", "1.0"), linking],
+            &Repository::default(),
+            &TagSuffix::None,
+        )
+        .unwrap();
+        assert!(tree.get(0).defect.is_none());
+        let defect = tree.get(1).defect.as_ref().unwrap().to_string();
+        assert!(
+            defect.starts_with("c/one is a link to /etc/hostname, outside the tree /srv/tree"),
+            "{defect}"
+        );
+        assert!(defect.contains("; c/two is a link to"), "{defect}");
     }
 }

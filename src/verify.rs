@@ -1,12 +1,15 @@
 //! Verifying a built image: `verify_command` with `verify_args`, where `{path}` is the
 //! image's folder and `{image}` its full label (by default `/bin/bash -c "{path}/test.sh
-//! {image}"`). An image whose test file does not exist passes.
+//! {image}"`, both quoted for the shell there). An image whose test file does not exist
+//! passes. A test is code from the tree: it runs with an environment made for it, without
+//! the registry login.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::confinement::{Confinement, OutsideLink};
 use crate::engine::DockerShim;
 use crate::label::ImageLabel;
 use crate::process::{Command, ProcessError, Secrets, find_program};
@@ -21,6 +24,8 @@ pub enum VerifyError {
     Process(#[from] ProcessError),
     #[error(transparent)]
     File(#[from] FileError),
+    #[error(transparent)]
+    Outside(#[from] OutsideLink),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +45,8 @@ pub struct Verifier {
     timeout: Option<Duration>,
     /// The registry password, masked in what the tests print.
     secrets: Secrets,
+    /// Where the test files may lead; anywhere when not set.
+    confinement: Option<Confinement>,
     /// Kept for as long as verify scripts may call `docker`.
     _docker: Option<DockerShim>,
 }
@@ -51,7 +58,7 @@ impl Verifier {
         build_args: &[(String, String)],
         docker: Option<DockerShim>,
     ) -> Verifier {
-        let mut env = passed_through();
+        let mut env = passed_through(std::env::vars_os(), run_dir::private_folder().as_deref());
         if let Some(tmpdir) = run_dir::tools_tmpdir() {
             env.retain(|(key, _)| key != "TMPDIR");
             env.push(("TMPDIR".into(), tmpdir.into()));
@@ -69,9 +76,17 @@ impl Verifier {
             args: config.verify_args.clone(),
             env,
             timeout: None,
-            secrets: Secrets::new(config.credentials.iter().flat_map(|c| c.sensitive())),
+            secrets: config.secrets(),
+            confinement: None,
             _docker: docker,
         }
+    }
+
+    /// Refuses a test file that leads out of `confinement` (the scan found none, but the
+    /// tree may have changed since).
+    pub fn confined_to(mut self, confinement: Confinement) -> Verifier {
+        self.confinement = Some(confinement);
+        self
     }
 
     /// Stops a test, and fails it, past `timeout`.
@@ -95,11 +110,7 @@ impl Verifier {
         }
         let program = find_program(Path::new(&self.command))
             .ok_or_else(|| VerifyError::CommandNotFound(self.command.clone()))?;
-        let label = label.to_string();
-        let args = self
-            .args
-            .iter()
-            .map(|arg| arg.replace("{image}", &label).replace("{path}", &dir_text));
+        let args = substituted(&self.command, &self.args, &dir_text, &label.to_string());
         Command::new(program)
             .args(args)
             .clear_env()
@@ -112,7 +123,7 @@ impl Verifier {
 
     /// The first file an argument names under the image's folder (`{path}/test.sh`) that
     /// does not exist; a link to nothing or anything but a regular file there is an error.
-    fn missing_file(&self, dir: &str) -> Result<Option<PathBuf>, FileError> {
+    fn missing_file(&self, dir: &str) -> Result<Option<PathBuf>, VerifyError> {
         let files = self
             .args
             .iter()
@@ -120,6 +131,9 @@ impl Verifier {
             .filter(|part| part.contains("{path}/"))
             .map(|part| PathBuf::from(part.replace("{path}", dir)));
         for file in files {
+            if let Some(confinement) = &self.confinement {
+                confinement.check(&file)?;
+            }
             if !regular_file(&file)? {
                 return Ok(Some(file));
             }
@@ -128,17 +142,72 @@ impl Verifier {
     }
 }
 
-/// What the container tools need from this process's environment: the rest is left out, as
-/// 4.0.4 does.
-fn passed_through() -> Vec<(OsString, OsString)> {
-    const NAMES: [&str; 4] = ["HOME", "XDG_RUNTIME_DIR", "TMPDIR", "REGISTRY_AUTH_FILE"];
-    const PREFIXES: [&str; 3] = ["CONTAINERS_", "BUILDAH_", "DOCKER_"];
-    std::env::vars_os()
-        .filter(|(key, _)| {
-            let key = key.to_string_lossy();
-            NAMES.contains(&key.as_ref()) || PREFIXES.iter().any(|p| key.starts_with(p))
+/// The shells whose `-c` takes a script, by the name of their binary.
+const SHELLS: [&str; 8] = ["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "posh"];
+
+/// `args` with `{path}` and `{image}` replaced: quoted for the shell in the script a shell
+/// `command` runs with `-c`, so that a folder named `a;rm -rf ~` is one word there, and as
+/// they are everywhere else (a program receives them whole).
+fn substituted(command: &str, args: &[String], path: &str, image: &str) -> Vec<String> {
+    let shell = Path::new(command)
+        .file_name()
+        .is_some_and(|name| SHELLS.contains(&name.to_string_lossy().as_ref()));
+    let mut script_next = false;
+    args.iter()
+        .map(|arg| {
+            let is_script = std::mem::replace(&mut script_next, shell && takes_script(arg));
+            if is_script {
+                arg.replace("{image}", &quoted(image))
+                    .replace("{path}", &quoted(path))
+            } else {
+                arg.replace("{image}", image).replace("{path}", path)
+            }
         })
         .collect()
+}
+
+/// Whether a shell's option `arg` is `-c`, alone or among others (`-ec`).
+fn takes_script(arg: &str) -> bool {
+    arg.strip_prefix('-')
+        .is_some_and(|flags| !flags.starts_with('-') && flags.contains('c'))
+}
+
+/// `text` as one word of a shell: unchanged when it needs no quoting (`/srv/images/app`).
+/// Paths and labels hold no NUL, the one character a shell word cannot.
+fn quoted(text: &str) -> String {
+    let text = text.replace('\0', "");
+    match shlex::try_quote(&text) {
+        Ok(quoted) => quoted.into_owned(),
+        Err(_) => text,
+    }
+}
+
+/// What a test receives from this process's environment besides `PATH` and the proxies: what
+/// podman needs to run the images of local storage (the `docker` of test scripts), and no
+/// login. 4.0.4 gives `PATH` and the proxies only; registry credentials (`DOCKER_PKG_*`,
+/// `DOCKER_AUTH_CONFIG`, `REGISTRY_AUTH_FILE`) and anything in the run's private folder, which
+/// holds the auth file, stay out: a test is code from the tree, which anyone may change.
+fn passed_through(
+    vars: impl Iterator<Item = (OsString, OsString)>,
+    private: Option<&Path>,
+) -> Vec<(OsString, OsString)> {
+    const NAMES: [&str; 8] = [
+        "HOME",
+        "XDG_RUNTIME_DIR",
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "TMPDIR",
+        "BUILDAH_ISOLATION",
+        "STORAGE_DRIVER",
+        "STORAGE_OPTS",
+    ];
+    const PREFIX: &str = "CONTAINERS_";
+    vars.filter(|(key, _)| {
+        let key = key.to_string_lossy();
+        NAMES.contains(&key.as_ref()) || key.starts_with(PREFIX)
+    })
+    .filter(|(_, value)| private.is_none_or(|private| !Path::new(value).starts_with(private)))
+    .collect()
 }
 
 #[cfg(test)]
@@ -230,6 +299,91 @@ mod tests {
             .unwrap_err();
         assert_eq!(lines, ["login u:***", "***"]);
         assert!(!err.to_string().contains("pass-w0rd"), "{err}");
+    }
+
+    #[test]
+    fn a_test_gets_no_login_and_nothing_in_the_private_folder() {
+        let vars = [
+            ("HOME", "/home/ci"),
+            ("XDG_RUNTIME_DIR", "/run/user/1000"),
+            ("CONTAINERS_STORAGE_CONF", "/etc/ci/storage.conf"),
+            (
+                "CONTAINERS_REGISTRIES_CONF",
+                "/run/user/1000/docker-pkg-run-1/r.conf",
+            ),
+            ("BUILDAH_ISOLATION", "chroot"),
+            ("TMPDIR", "/run/user/1000/docker-pkg-run-1/tmp"),
+            ("DOCKER_PKG_PASSWORD", "secret"),
+            ("DOCKER_PKG_USERNAME", "ci"),
+            ("DOCKER_AUTH_CONFIG", "{}"),
+            ("DOCKER_CONFIG", "/home/ci/.docker"),
+            ("REGISTRY_AUTH_FILE", "/home/ci/auth.json"),
+            ("CI_JOB_TOKEN", "token"),
+        ];
+        let given = passed_through(
+            vars.iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v))),
+            Some(Path::new("/run/user/1000/docker-pkg-run-1")),
+        );
+        let names: Vec<String> = given
+            .iter()
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "HOME",
+                "XDG_RUNTIME_DIR",
+                "CONTAINERS_STORAGE_CONF",
+                "BUILDAH_ISOLATION"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_shell_script_gets_path_and_image_quoted() {
+        let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let default = args(&["-c", "{path}/test.sh {image}"]);
+        assert_eq!(
+            substituted("/bin/bash", &default, "/srv/images/app", "r.org/app:1.0-1"),
+            ["-c", "/srv/images/app/test.sh r.org/app:1.0-1"],
+            "names that need no quoting are unchanged, as in 4.0.4"
+        );
+        assert_eq!(
+            substituted("/bin/sh", &default, "/t/inj;echo X;#", "r.org/app:1.0"),
+            ["-c", "'/t/inj;echo X;#'/test.sh r.org/app:1.0"]
+        );
+        assert_eq!(
+            substituted("dash", &args(&["-ec", "{path}/t", "{path}"]), "/a b", "i"),
+            ["-ec", "'/a b'/t", "/a b"],
+            "only the script is quoted: the arguments after it are the script's own"
+        );
+        assert_eq!(
+            substituted("/usr/bin/python3", &default, "/a b", "i"),
+            ["-c", "/a b/test.sh i"],
+            "no shell, no quoting"
+        );
+    }
+
+    #[test]
+    fn a_folder_name_runs_its_test_and_nothing_else() {
+        let root = tempfile::tempdir().unwrap();
+        for name in [
+            "inj;echo INJECTED-MARK;#",
+            "a b $(echo INJECTED-MARK)",
+            "q'\"`x`",
+        ] {
+            let dir = root.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("test.sh"), "echo \"ran $1\"; exit 1\n").unwrap();
+            let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+            std::fs::set_permissions(dir.join("test.sh"), executable).unwrap();
+            let mut lines = Vec::new();
+            let err = verifier(&["-c", "{path}/test.sh {image}"])
+                .verify(&dir, &label(), &mut |line| lines.push(line.to_owned()))
+                .unwrap_err();
+            assert_eq!(lines, ["ran r.example.org/app:1.0"], "{name}: {err}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
+use crate::confinement::Confinement;
 use crate::definition::CONTROL_FILE;
 use crate::graph::{DependencyGraph, GraphError};
 use crate::implied::TemplateNames;
@@ -73,6 +74,8 @@ impl fmt::Display for DependencyProblem {
 
 /// The scanned tree of images and its dependency graph.
 pub struct Workspace {
+    /// Where the files of the tree may lead: the build contexts keep to it too.
+    pub confinement: Confinement,
     pub tree: ImageTree,
     pub graph: DependencyGraph,
     /// What each template names through `image_tag`.
@@ -87,13 +90,15 @@ impl Workspace {
         suffix: &TagSuffix,
         unknown: UnknownDependencies,
     ) -> Result<Workspace, WorkspaceError> {
-        let definitions = scan(directory)?;
+        let confinement = Confinement::new(directory, &config.allow_links_outside);
+        let definitions = scan(directory, &confinement)?;
         let tree = ImageTree::new(definitions, &config.repository, suffix)
             .map_err(WorkspaceError::Tree)?;
         let template_names = TemplateNames::discover(config, &tree);
         let graph =
             DependencyGraph::with_implied(&tree, &config.base_images, &template_names.images)?;
         let workspace = Workspace {
+            confinement,
             tree,
             graph,
             template_names,
@@ -230,6 +235,7 @@ pub fn test_workspace(images: &[(&str, &[&str])]) -> Workspace {
     let tree = crate::tree::test_tree(images);
     let graph = DependencyGraph::new(&tree, &[]).expect("a test graph has no cycle");
     Workspace {
+        confinement: Confinement::new(Path::new("."), &[]),
         tree,
         graph,
         template_names: TemplateNames::default(),

@@ -421,18 +421,26 @@ fn definition_files_that_are_links_are_followed() {
     let test = Test::new()
         .config("")
         .file(
-            "shared/changelog",
+            "images/common/linked-changelog",
             &harness::changelog_entry("linked", "1.0"),
         )
         .file(
-            "shared/Dockerfile.template",
+            "images/common/linked-template",
             "FROM {{ 'base' | image_tag }}\n",
         )
-        .file("shared/control", "Package: linked\nDepends: base\n")
+        .file(
+            "images/common/linked-control",
+            "Package: linked\nDepends: base\n",
+        )
         .image("base", "base", "1.0", &[], "FROM scratch\n");
     std::fs::create_dir_all(test.path().join("images/linked")).unwrap();
-    for file in ["changelog", "Dockerfile.template", "control"] {
-        let target = test.path().join("shared").join(file);
+    let files = [
+        ("changelog", "linked-changelog"),
+        ("Dockerfile.template", "linked-template"),
+        ("control", "linked-control"),
+    ];
+    for (file, shared) in files {
+        let target = test.path().join("images/common").join(shared);
         std::os::unix::fs::symlink(target, test.path().join("images/linked").join(file)).unwrap();
     }
     let test = test.args(["render", "--output", "out", "images"]);
@@ -445,6 +453,42 @@ fn definition_files_that_are_links_are_followed() {
         std::fs::read_to_string(test.path().join("out/chain.txt")).unwrap(),
         "base:1.0\nlinked:1.0\n"
     );
+}
+
+/// A definition file that links out of the tree given to the command is not read: a
+/// changelog makes the tree unreadable, a template fails its image alone.
+#[test]
+fn definition_files_that_link_out_of_the_tree_are_refused() {
+    let test = Test::new()
+        .config("")
+        .file("outside/changelog", &harness::changelog_entry("out", "1.0"))
+        .file("outside/Dockerfile.template", "FROM scratch\n")
+        .image("base", "base", "1.0", &[], "FROM scratch\n")
+        .file(
+            "images/out/changelog",
+            &harness::changelog_entry("out", "1.0"),
+        );
+    let template = test.path().join("outside/Dockerfile.template");
+    std::os::unix::fs::symlink(
+        &template,
+        test.path().join("images/out/Dockerfile.template"),
+    )
+    .unwrap();
+    let render = test.clone().args(["render", "--output", "out", "images"]);
+    let output = render.run().code(1).no_panic().stderr_has(&format!(
+        "images/out/Dockerfile.template is a link to {}, outside the tree",
+        template.canonicalize().unwrap().display()
+    ));
+    assert!(output.path().join("out/base/Dockerfile").is_file());
+    assert!(!output.path().join("out/out/Dockerfile").exists());
+
+    std::fs::remove_file(test.path().join("images/out/changelog")).unwrap();
+    let changelog = test.path().join("outside/changelog");
+    std::os::unix::fs::symlink(&changelog, test.path().join("images/out/changelog")).unwrap();
+    test.args(["render", "--output", "out", "images"])
+        .run()
+        .code(2)
+        .stderr_has("images/out/changelog is a link to ");
 }
 
 /// A link to nothing, a loop of links, a directory or a FIFO where a definition file is

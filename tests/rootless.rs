@@ -305,13 +305,13 @@ fn owners_and_modes(dir: &Path, depth: usize) -> Vec<(String, (u32, u32))> {
 }
 
 impl Seen {
-    /// The build context of every image, the registry access and the `docker` of verify
-    /// scripts were all in the runtime folder, the user's, mode 0700; in `/tmp`, only the
-    /// run's folder for large files (exported images, the tools' temporary files), mode 0700
-    /// too.
+    /// The build context of every image and the registry access were all in the runtime
+    /// folder, the user's, mode 0700; in `/tmp`, only the run's folder for large files
+    /// (exported images, the tools' temporary files) and for what tests are given (the
+    /// `docker` of verify scripts), mode 0700 too.
     fn assert_private(&self, user: &UnprivilegedUser) {
         let names: Vec<&String> = self.in_runtime.keys().collect();
-        for prefix in IMAGES.iter().chain(&["registry", "docker"]) {
+        for prefix in IMAGES.iter().chain(&["registry"]) {
             let prefix = format!("docker-pkg-{prefix}-");
             assert!(
                 names.iter().any(|name| name.starts_with(&prefix)),

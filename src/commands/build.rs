@@ -12,7 +12,7 @@ use crate::label::{ImageLabel, TagSuffix};
 use crate::logging::Verbosity;
 use crate::pipeline::{BuildOptions, Pipeline, Tools};
 use crate::plan::{LocalStorage, Plan, PlanOptions};
-use crate::process::ProcessError;
+use crate::process::{ProcessError, masked};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::record::ImageRecord;
@@ -121,7 +121,7 @@ pub fn build(
 
     let summary = Summary::new(&workspace, &records);
     header("Summary");
-    anstream::print!("{summary}");
+    anstream::print!("{}", masked(&summary.to_string()));
     let interrupted = interrupt::received();
     match interrupted {
         Some(signal) => header(&format!("Build interrupted by {}", interrupt::name(signal))),
@@ -229,7 +229,8 @@ impl Run<'_> {
         };
         let docker = DockerShim::for_engine(self.config.engine, self.docker_program)?;
         let verifier = Verifier::new(self.config, &options.build_args, docker)
-            .with_timeout(self.verify_timeout);
+            .with_timeout(self.verify_timeout)
+            .confined_to(self.workspace.confinement.clone());
         let renderer = Renderer::new(self.config, &self.workspace.tree);
         let locks = ImageLocks::new(&self.engine.storage_run_dir()?, self.scanned);
         let tools = Tools {

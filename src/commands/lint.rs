@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::error::{Error, Outcome};
 use crate::label::TagSuffix;
 use crate::lint::{self, Check, Finding, Severity};
+use crate::process::masked;
 use crate::style::Style;
 use crate::workspace::{UnknownDependencies, Workspace};
 
@@ -24,6 +25,14 @@ pub fn lint(config: &Config, args: &LintArgs) -> Result<Outcome, Error> {
             None => return Err(error.into()),
         },
     };
+    // A template error may quote the password; JSON would escape what masking looks for.
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .map(|finding| Finding {
+            message: masked(&finding.message).into_owned(),
+            ..finding
+        })
+        .collect();
     let errors = count(&findings, Severity::Error);
     let warnings = count(&findings, Severity::Warning);
     match args.format {

@@ -58,7 +58,9 @@ impl DockerShim {
 
     fn forwarding_to(podman: Tool) -> std::io::Result<DockerShim> {
         let run = run_dir::run_id().unwrap_or_else(|| format!("pid-{}", std::process::id()));
-        let dir = run_dir::tempdir("docker-pkg-docker-")?;
+        // Out of the private folder of the run: the tests put it on their `PATH`, and nothing
+        // they receive points to the auth file's folder.
+        let dir = run_dir::bulk_tempdir("docker-pkg-docker-")?;
         let script = dir.path().join("docker");
         let quoted = podman
             .program()

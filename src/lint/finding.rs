@@ -27,6 +27,8 @@ pub enum Check {
     LiteralFrom,
     TemplateFails,
     TestNotExecutable,
+    /// A symbolic link that leads out of the tree.
+    LinkOutside,
     Changelog,
     Cycle,
 }

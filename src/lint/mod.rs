@@ -10,6 +10,7 @@ mod test_script;
 pub use finding::{Check, Finding, Severity};
 
 use crate::config::Config;
+use crate::confinement::OutsideLink;
 use crate::definition::DefinitionError;
 use crate::scan::ScanError;
 use crate::workspace::{Workspace, WorkspaceError};
@@ -19,6 +20,11 @@ pub fn lint(config: &Config, workspace: &Workspace) -> Vec<Finding> {
     let mut findings = dependencies::findings(config, workspace);
     for &index in workspace.graph.order() {
         let image = workspace.tree.get(index);
+        findings.extend(image.definition.outside_links.iter().map(|outside| {
+            Finding::new(Severity::Error, Check::LinkOutside, link(outside))
+                .file(outside.link.clone())
+                .image(image.name())
+        }));
         findings.extend(test_script::finding(config, image));
         findings.extend(changelog_entry::finding(image));
     }
@@ -44,11 +50,22 @@ pub fn load_findings(error: &WorkspaceError) -> Option<Vec<Finding>> {
     Some(findings)
 }
 
+/// What a finding says of a link that leads out of the tree, after the link itself.
+fn link(outside: &OutsideLink) -> String {
+    format!(
+        "a link to {}, outside the tree {}: the build refuses it (add the folder to \
+         allow_links_outside to allow it)",
+        outside.target.display(),
+        outside.root.display()
+    )
+}
+
 fn definition_finding(error: &DefinitionError) -> Finding {
     let (file, check, message) = match error {
         DefinitionError::Changelog { path, source } => (path, Check::Changelog, source.to_string()),
         DefinitionError::Control { path, source } => (path, Check::Definition, source.to_string()),
         DefinitionError::File(error) => (&error.path, Check::Definition, error.problem.clone()),
+        DefinitionError::Outside(outside) => (&outside.link, Check::LinkOutside, link(outside)),
         DefinitionError::Read { path, source } => {
             (path, Check::Definition, format!("cannot read it: {source}"))
         }

@@ -17,6 +17,8 @@ pub enum Reason {
     NotSelected,
     /// Its version is not a valid tag.
     InvalidTag,
+    /// A link in its folder leads out of the tree.
+    LinkOutside,
     /// The registry could not say whether it is published.
     Unchecked,
 }
@@ -31,6 +33,7 @@ impl Reason {
             Reason::KeptLocal => "kept_local",
             Reason::NotSelected => "not_selected",
             Reason::InvalidTag => "invalid_tag",
+            Reason::LinkOutside => "link_outside",
             Reason::Unchecked => "unchecked",
         }
     }
@@ -45,6 +48,7 @@ impl fmt::Display for Reason {
             Reason::KeptLocal => "in local storage; not publishing",
             Reason::NotSelected => "not selected",
             Reason::InvalidTag => "fails: its version is not a valid tag",
+            Reason::LinkOutside => "fails: a link in its folder leads out of the tree",
             Reason::Unchecked => "fails: the registry cannot say whether it is published",
         })
     }

@@ -15,5 +15,5 @@ pub use error::ProcessError;
 pub use groups::{is_stopping, sleep_unless_stopping, stop_all};
 pub use lines::MAX_LINE;
 pub use program::find_program;
-pub use secrets::Secrets;
+pub use secrets::{Secrets, in_messages, mask_in_messages, masked};
 pub use tail::Tail;

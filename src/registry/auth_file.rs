@@ -136,10 +136,10 @@ pub fn ambient_auth_files() -> Vec<PathBuf> {
     files
 }
 
-/// The uid this process runs as: the owner of its `/proc` entry.
+/// The uid this process runs as (not the owner of `/proc/self`, which is root's once the
+/// process is not dumpable).
 fn current_uid() -> Option<u32> {
-    let metadata = std::fs::metadata("/proc/self").ok()?;
-    Some(std::os::unix::fs::MetadataExt::uid(&metadata))
+    Some(rustix::process::getuid().as_raw())
 }
 
 #[cfg(test)]
