@@ -236,12 +236,14 @@ impl Engine for ContainersCli {
     /// being interrupted: an interrupted build leaves its steps' images too. Removing them
     /// leaves the images built on them whole (a layer goes only with its last image).
     fn remove_intermediates(&self) -> Result<(), EngineError> {
-        let ids = std::mem::take(
+        let mut ids = std::mem::take(
             &mut *self
                 .intermediates
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
+        ids.sort_unstable();
+        ids.dedup();
         if ids.is_empty() {
             return Ok(());
         }
