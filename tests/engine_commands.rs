@@ -307,6 +307,7 @@ fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
                     "--format",
                     "docker",
                     "--layers",
+                    "--force-rm",
                     "--no-cache",
                     "--isolation",
                     "chroot"
@@ -320,6 +321,7 @@ fn containers_command_lines(kind: EngineKind, listing: &[&str]) {
                     "--format",
                     "docker",
                     "--layers",
+                    "--force-rm",
                     "--isolation",
                     "chroot"
                 ],

@@ -90,7 +90,8 @@ impl Engine for ContainersCli {
     /// `build --pull=never`: the default pulls a missing or newer base. `--layers`: one layer
     /// per `RUN`, `COPY` and `ADD` step, as Docker makes them (without it, buildah puts all
     /// of an image's own steps in one layer, which `request.squash_steps` asks for); it also
-    /// reads the cache, which `--no-cache` stops unless asked for. `--format docker`: the
+    /// reads the cache, which `--no-cache` stops unless asked for. With it, a step that fails
+    /// (or is interrupted) would leave its container behind but for `--force-rm`. `--format docker`: the
     /// images Docker builds, which registries answer for without an `Accept` header, as
     /// docker-pkg 4.0.4 asks (an OCI image is a 404 to it, and it would build and push it
     /// again).
@@ -110,7 +111,7 @@ impl Engine for ContainersCli {
     ) -> Result<(), EngineError> {
         let mut args = words(&["build", "--pull=never", "--format", "docker"]);
         if request.use_cache || !request.squash_steps {
-            args.push("--layers".to_owned());
+            args.extend(words(&["--layers", "--force-rm"]));
         }
         if !request.use_cache {
             args.push("--no-cache".to_owned());
