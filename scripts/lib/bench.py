@@ -425,8 +425,8 @@ class UploadSeries:
         total, own = sum(u.uploaded for u in uploads), sum(u.own for u in uploads)
         print(f"    {label:<22} uploaded {mb(total)} for {len(uploads)} images "
               f"({mb(total / len(uploads))} per image; their own layers, config and "
-              f"manifests: {mb(own / len(uploads))}); worst image "
-              f"{worst(uploads):.2f}× its own; per image in {table.relative_to(REPO)}",
+              f"manifests: {mb(own / len(uploads))}, so {total / own:.2f}× their own); worst "
+              f"image {worst(uploads):.2f}× its own; per image in {table.relative_to(REPO)}",
               flush=True)
         if per_image:
             for u in uploads:
@@ -435,6 +435,13 @@ class UploadSeries:
     def per_image(self) -> float | None:
         means = [statistics.mean(u.uploaded for u in run) for run in self.runs]
         return statistics.median(means) if means else None
+
+    def to_own(self) -> float | None:
+        """All images' bytes uploaded over all their own bytes (the median over runs): a
+        layer counts for the first repository that receives it, which is the image's parent's
+        only when the parent is published first."""
+        ratios = [sum(u.uploaded for u in run) / sum(u.own for u in run) for run in self.runs]
+        return statistics.median(ratios) if ratios else None
 
     def worst(self) -> float | None:
         return max((worst(run) for run in self.runs), default=None)
@@ -465,11 +472,13 @@ def upload_scenario(ctx, tree: Tree, name: str, title: str, per_image: bool) -> 
     return [
         Row(f"{title}: time", ours.text(), theirs.text(), fmt_ratio(r), mib(ours.rss()),
             mib(theirs.rss()), "ratio ≤ 0.5", verdict(r, 0.5)),
-        Row(f"{title}: bytes uploaded per image (worst image × its own)",
-            f"{mb(up_ours.per_image())} ({fmt_ratio(up_ours.worst(), '×')})",
-            f"{mb(up_theirs.per_image())} ({fmt_ratio(up_theirs.worst(), '×')})",
+        Row(f"{title}: bytes uploaded per image (× own bytes, all images; worst image)",
+            f"{mb(up_ours.per_image())} ({fmt_ratio(up_ours.to_own(), '×')}; "
+            f"{fmt_ratio(up_ours.worst(), '×')})",
+            f"{mb(up_theirs.per_image())} ({fmt_ratio(up_theirs.to_own(), '×')}; "
+            f"{fmt_ratio(up_theirs.worst(), '×')})",
             fmt_ratio(ratio(up_ours.per_image(), up_theirs.per_image())),
-            goal="≤ 1.1× own", met=verdict(up_ours.worst(), 1.1)),
+            goal="≤ 1.1× own", met=verdict(up_ours.to_own(), 1.1)),
     ]
 
 
