@@ -255,6 +255,12 @@ pub struct BuildArgs {
     /// Use the build cache (builds start from scratch by default).
     #[arg(long)]
     pub use_cache: bool,
+    /// Put all of an image's own steps in one layer, rather than one per RUN, COPY and ADD
+    /// step as Docker does: fewer layers to store and push, and files that a later step
+    /// deletes are not published at all [default: `squash_steps` of the config, else off;
+    /// buildah and podman only].
+    #[arg(long)]
+    pub squash_steps: bool,
     /// Do not pull: build what is missing locally, whatever the registry holds.
     #[arg(long)]
     pub no_pull: bool,

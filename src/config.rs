@@ -69,6 +69,9 @@ pub struct Config {
     pub engine: EngineKind,
     pub engine_path: Option<PathBuf>,
     pub jobs: Option<usize>,
+    /// All of an image's own steps in one layer rather than one per `RUN`, `COPY` and `ADD`
+    /// step (buildah and podman).
+    pub squash_steps: bool,
     pub insecure_registries: Vec<String>,
     /// How long one image's build may take; no limit by default, as 4.0.4.
     pub build_timeout: Option<Duration>,
@@ -163,6 +166,7 @@ impl Config {
             engine: keys.engine.unwrap_or_default(),
             engine_path: keys.engine_path,
             jobs: keys.jobs.map(NonZeroUsize::get),
+            squash_steps: keys.squash_steps.unwrap_or(false),
             insecure_registries: keys.insecure_registries.unwrap_or_default(),
             build_timeout: keys.build_timeout.map(|t| t.0),
             verify_timeout: keys.verify_timeout.map(|t| t.0),
@@ -275,6 +279,8 @@ struct Keys {
     engine_path: Option<PathBuf>,
     #[serde(default)]
     jobs: Option<NonZeroUsize>,
+    #[serde(default)]
+    squash_steps: Option<bool>,
     #[serde(default)]
     insecure_registries: Option<Vec<String>>,
     #[serde(default)]
@@ -815,6 +821,7 @@ since: 2024-01-01
             ),
             ("verify_args: -c", "verify_args", "expected a sequence"),
             ("jobs: 0", "jobs", "nonzero"),
+            ("squash_steps: maybe", "squash_steps", "expected a boolean"),
             ("engine: dockerd", "engine", "unknown engine `dockerd`"),
             ("build_timeout: soon", "build_timeout", "must be a duration"),
             ("verify_timeout: 0", "verify_timeout", "must be a duration"),

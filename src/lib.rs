@@ -6,6 +6,7 @@
 //! [`template::Renderer`]; every container tool is behind [`engine`].
 
 mod author;
+mod base_images;
 mod build_context;
 mod changelog;
 mod ci;

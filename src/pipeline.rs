@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Instant, SystemTime};
 
+use crate::base_images::MissingBases;
 use crate::build_context::BuildContext;
 use crate::container_limits::ContainerLimits;
 use crate::engine::{BuildRequest, Engine, EngineError, LocalNames};
@@ -26,9 +27,13 @@ use crate::workspace::Workspace;
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     pub use_cache: bool,
+    /// All of an image's own steps in one layer.
+    pub squash_steps: bool,
     pub build_args: Vec<(String, String)>,
     pub limits: ContainerLimits,
     pub build_timeout: Option<std::time::Duration>,
+    /// The base images that could be neither pulled nor found locally.
+    pub missing_bases: MissingBases,
 }
 
 /// What the pipeline works with.
@@ -278,6 +283,12 @@ impl<'a> Pipeline<'a> {
         let entry = self.workspace.tree.get(image);
         let dockerfile = self.tools.renderer.render(image)?;
         self.tools.renderer.check_numeric_user(image, &dockerfile)?;
+        if let Some(base) = self.options.missing_bases.used_by(&dockerfile) {
+            return Err(Failure::MissingBase {
+                base: base.reference.clone(),
+                source: Arc::clone(&base.error),
+            });
+        }
         log::info!("Generated dockerfile for {}:\n{dockerfile}", entry.label);
         let labels = self.tools.provenance.labels(entry, &dockerfile)?;
         let context = BuildContext::create(
@@ -295,6 +306,7 @@ impl<'a> Pipeline<'a> {
             label: &entry.label,
             also_tagged: if publish { &latest } else { &[] },
             use_cache: self.options.use_cache,
+            squash_steps: self.options.squash_steps,
             build_args: &self.options.build_args,
             labels: labels.pairs(),
             limits: &self.options.limits,

@@ -63,6 +63,14 @@ pub enum Failure {
         dependency: String,
         source: std::sync::Arc<EngineError>,
     },
+    #[error(
+        "cannot build on base image {base}: it cannot be pulled and local storage has no copy \
+         of it: {source}"
+    )]
+    MissingBase {
+        base: String,
+        source: std::sync::Arc<EngineError>,
+    },
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error(transparent)]
@@ -95,7 +103,7 @@ impl Failure {
             Failure::Defect(TreeError::LinksOutside(_)) => "link_outside",
             Failure::Defect(_) => "invalid_tag",
             Failure::Unchecked(_) => "registry_check",
-            Failure::Dependency { .. } => "pull",
+            Failure::Dependency { .. } | Failure::MissingBase { .. } => "pull",
             Failure::Render(_) => "render",
             Failure::Context(_) => "context",
             Failure::Labels(_) => "labels",

@@ -120,6 +120,54 @@ fn a_failing_image_skips_only_the_images_built_on_it() {
     }
 }
 
+/// A base image in no registry and not in local storage fails the images built on it, with
+/// a reason naming it, and the warning says there is no local copy; the images on the base
+/// that exists are built and published.
+#[test]
+fn a_base_image_that_cannot_be_pulled_fails_only_the_images_built_on_it() {
+    let Some(setup) = Setup::new() else { return };
+    let gone = setup.label("gone", "1.0");
+    let base = setup.label("busybox", "1.0");
+    let config = setup.config().replace(
+        &format!("base_images: [\"{base}\"]"),
+        &format!("base_images: [\"{base}\", \"{gone}\"]"),
+    );
+    let test = setup
+        .test()
+        .config(&config)
+        .file(
+            "images/base-b/Dockerfile.template",
+            "FROM {{ \"gone\" | image_tag }}\nRUN echo base-b > /base-b\n",
+        )
+        .args(["build", "images"]);
+    let output = test.run().code(1).no_panic();
+    assert_eq!(
+        summary_line(&output),
+        "Built 4, verified 4, published 4, failed 1, skipped 5; 0 already published."
+    );
+    let log = output.read("docker-pkg-build.log");
+    assert!(
+        log.contains(&format!(
+            "Cannot pull base image {gone} and local storage has no copy of it: the images \
+             built on it fail: "
+        )),
+        "{log}"
+    );
+    assert!(!log.contains("builds use the local copy"), "{log}");
+    let failure = format!(
+        "{}: build failed: cannot build on base image {gone}: it cannot be pulled and local \
+         storage has no copy of it: ",
+        setup.label("base-b", "2.1-1")
+    );
+    assert!(log.contains(&failure), "{failure}\n{log}");
+    let versions = setup.version_labels();
+    let published = setup.published(&versions);
+    let on_gone = ["base-b", "tool-3", "lib", "app-2", "app-3", "app-4"];
+    for ((label, published), name) in versions.iter().zip(published).zip(IMAGES) {
+        assert_eq!(published, !on_gone.contains(&name), "{label}");
+    }
+}
+
 #[test]
 fn select_builds_the_selection_and_the_missing_images_it_needs() {
     let Some(setup) = Setup::new() else { return };

@@ -61,6 +61,7 @@ fn build_both_ways(engine: &dyn Engine, context: &Path) {
             label: &label,
             also_tagged: &[],
             use_cache,
+            squash_steps: false,
             build_args: &build_args,
             labels: &[("org.opencontainers.image.title".into(), "foo".into())],
             limits: &limits,
@@ -211,6 +212,54 @@ fn buildah_isolation_from_the_environment() {
     );
 }
 
+/// A build without the cache makes one layer per step, committing an image for each, which
+/// the tool keeps; the engine removes them in one `rmi`, all but the image built, and those of
+/// a build that failed too, each once. Squashed steps are built without `--layers`.
+#[test]
+fn intermediate_images_are_removed_and_squashed_steps_have_none() {
+    let tool = RecordingTool::new(
+        "buildah",
+        "if [ \"$1\" = build ]; then echo 'STEP 2/3: RUN true'; echo '--> 1111111111a'; \
+         echo '--> Using cache 3333333333c'; echo '--> 2222222222b'; \
+         for arg; do case \"$arg\" in *fail*) exit 1;; esac; done; fi; true",
+    );
+    let context = tempfile::tempdir().unwrap();
+    let engine = engine::connect(settings(
+        EngineKind::Buildah,
+        &tool,
+        RegistrySettings::default(),
+    ))
+    .unwrap();
+    let built = label("r.org:5000/ns/foo:1.0");
+    let failing = label("r.org:5000/ns/fail:1.0");
+    for (label, squash_steps) in [(&built, false), (&failing, false), (&built, true)] {
+        let request = BuildRequest {
+            context: context.path(),
+            label,
+            also_tagged: &[],
+            use_cache: false,
+            squash_steps,
+            build_args: &[],
+            labels: &[],
+            limits: &ContainerLimits::default(),
+            timeout: None,
+        };
+        let _ = engine.build(&request, &mut |_| {});
+    }
+    engine.remove_intermediates().unwrap();
+    engine.remove_intermediates().unwrap();
+    let calls = tool.calls();
+    let layers = |call: &Vec<String>| call.iter().any(|a| a == "--layers");
+    assert!(layers(&calls[0]) && layers(&calls[1]), "{calls:?}");
+    assert!(!layers(&calls[2]), "squashed steps: {:?}", calls[2]);
+    assert!(calls[2].iter().any(|a| a == "--no-cache"), "{:?}", calls[2]);
+    assert_eq!(
+        calls[3..],
+        [words(&["rmi", "1111111111a", "2222222222b"], &[])],
+        "one rmi, once"
+    );
+}
+
 /// buildah and podman spell build, push and pull alike; only the listing, and how a push is
 /// kept from trying again (`push_once`), differ.
 fn containers_command_lines(kind: EngineKind, listing: &[&str], push_once: &[&str]) {
@@ -267,6 +316,8 @@ fn containers_command_lines(kind: EngineKind, listing: &[&str], push_once: &[&st
                     "--pull=never",
                     "--format",
                     "docker",
+                    "--layers",
+                    "--force-rm",
                     "--no-cache",
                     "--isolation",
                     "chroot"
@@ -280,6 +331,7 @@ fn containers_command_lines(kind: EngineKind, listing: &[&str], push_once: &[&st
                     "--format",
                     "docker",
                     "--layers",
+                    "--force-rm",
                     "--isolation",
                     "chroot"
                 ],

@@ -49,6 +49,7 @@ fn password_is_on_no_command_line_nor_in_any_output() {
         label: &label,
         also_tagged: &[],
         use_cache: false,
+        squash_steps: false,
         build_args: &[],
         labels: &[],
         limits: &ContainerLimits::default(),

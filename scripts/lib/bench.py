@@ -3,7 +3,7 @@ generated trees, the same storage and the same registry, the two tools taking tu
 
     bench.py BINARY [--runs N] [SCENARIO...]
 
-Scenarios (default: all): noop, full, slow, render. Each figure is the median over N runs
+Scenarios (default: all): noop, full, slow, real-base, debian, render. Each figure is the median over N runs
 (default 3; render: at least 5) of the wall time of the command alone: resetting the registry
 and the storage before a run is not timed. Peak memory is the largest resident set of the
 timed process and of the processes it waited for (GNU time's %M). The table is printed
@@ -29,7 +29,7 @@ from pathlib import Path
 # No __pycache__ in the source tree.
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_env import HOST, REFERENCE, BenchEnv  # noqa: E402
+from bench_env import BUSYBOX, DEBIAN, HOST, REAL_BASE, REFERENCE, BenchEnv  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 # scripts/bench exports where cargo builds (target/ unless the user moved it).
@@ -122,6 +122,9 @@ class Tree:
     name: str  # also the registry namespace of its images
     count: int
     sleep: float = 0
+    base: str = BUSYBOX
+    # Packages the images install, one each in turn (on the Debian base).
+    apt: tuple = ()
 
     @property
     def root(self) -> Path:
@@ -153,9 +156,11 @@ def generate(count: int, out: Path, *extra: str) -> Path:
 
 
 def prepare_tree(tree: Tree, env: BenchEnv) -> Tree:
-    extra = ["--base", env.base_label(tree.name)]
+    extra = ["--base", env.base_label(tree.name, tree.base)]
     if tree.sleep:
         extra += ["--sleep", f"{tree.sleep:g}"]
+    if tree.apt:
+        extra += ["--apt", ",".join(tree.apt)]
     generate(tree.count, tree.root, *extra)
     # One configuration for both tools. 4.0.4 publishes only with username and password set
     # (and logs in with them); the registry is open, so any will do, and this tool then uses
@@ -167,13 +172,13 @@ def prepare_tree(tree: Tree, env: BenchEnv) -> Tree:
         "username: bench\n"
         "password: not-checked\n"
         f"ca_bundle: {env.cert}\n"
-        f'base_images: ["{env.base_label(tree.name)}"]\n'
+        f'base_images: ["{env.base_label(tree.name, tree.base)}"]\n'
     )
     return tree
 
 
-def tree_depth(images: Path) -> int:
-    """The number of images on the longest dependency chain, from the control files."""
+def tree_parents(images: Path) -> dict:
+    """The names each image of the tree depends on, from the control files."""
     parents = {}
     for control in images.glob("*/control"):
         fields = dict(
@@ -182,6 +187,12 @@ def tree_depth(images: Path) -> int:
         name = fields["Package"].strip()
         depends = [d.strip() for d in fields.get("Depends", "").split(",") if d.strip()]
         parents[name] = [d for d in depends]
+    return parents
+
+
+def tree_depth(images: Path) -> int:
+    """The number of images on the longest dependency chain, from the control files."""
+    parents = tree_parents(images)
     depth = {}
 
     def of(name: str) -> int:
@@ -340,19 +351,162 @@ def slow(ctx) -> list:
     ]
 
 
-def paired(ctx, tree: Tree, name: str, *flags: str):
-    """Both tools on `tree`, each run from an empty registry and storage, taking turns."""
+def paired(ctx, tree: Tree, name: str, *flags: str, after=None):
+    """Both tools on `tree`, each run from an empty registry and storage, taking turns;
+    `after(who, sample)` is called after each run, before the next reset."""
     ours, theirs = Series(), Series()
     for run in alternate(ctx.runs):
         for who in run:
-            ctx.env.reset(tree.name)
+            ctx.env.reset(tree.name, tree.base)
             if who == "ours":
                 log = LOGS / f"{name}-ours-{len(ours.samples)}.log"
-                ours.add(check(ctx.tools.ours(tree, log, *flags), ctx.tools, tree, OURS))
+                sample = check(ctx.tools.ours(tree, log, *flags), ctx.tools, tree, OURS)
+                ours.add(sample)
             else:
                 log = LOGS / f"{name}-reference-{len(theirs.samples)}.log"
-                theirs.add(check(ctx.tools.theirs(tree, log), ctx.tools, tree, THEIRS))
+                sample = check(ctx.tools.theirs(tree, log), ctx.tools, tree, THEIRS)
+                theirs.add(sample)
+            if after:
+                after(who, sample)
     return ours, theirs
+
+
+# ---- bytes uploaded --------------------------------------------------------------------------
+
+
+@dataclass
+class Upload:
+    image: str
+    uploaded: int
+    # Its own layers (those its parent's manifest lacks), its config, and its manifest once
+    # per tag (a tag is given in the registry by writing the manifest under it).
+    own: int
+
+
+def uploads_of(env: BenchEnv, tree: Tree) -> list:
+    """What each image of `tree` sent to the registry in the run that just ended, beside what
+    it has of its own, as the registry serves it."""
+    counted = env.uploads(tree.name)
+    parents = tree_parents(tree.images)
+    layers = {}
+
+    def manifest(name: str, tag: str) -> dict:
+        if name not in layers:
+            layers[name] = env.manifest(f"{tree.name}/{name}", tag)
+        return layers[name]
+
+    base = manifest(tree.base, "1.0")
+    result = []
+    for name, tag in tree_versions(tree).items():
+        mine, manifest_bytes = manifest(name, tag)
+        parent = next((p for p in parents.get(name, []) if p in parents), None)
+        inherited, _ = manifest(parent, "latest") if parent else base
+        known = {layer["digest"] for layer in inherited["layers"]}
+        own_layers = sum(lay["size"] for lay in mine["layers"] if lay["digest"] not in known)
+        own = own_layers + mine["config"]["size"] + 2 * manifest_bytes
+        result.append(Upload(name, counted.get(f"{tree.name}/{name}", 0), own))
+    return result
+
+
+@dataclass
+class UploadSeries:
+    """The uploads of each good run of one tool."""
+    runs: list = field(default_factory=list)
+
+    def record(self, env: BenchEnv, tree: Tree, sample: Sample, label: str,
+               per_image: bool) -> None:
+        if not sample.ok:
+            return
+        uploads = uploads_of(env, tree)
+        self.runs.append(uploads)
+        table = LOGS / f"{sample.log.stem}.uploads.tsv"
+        table.write_text("image\tuploaded\town\n" + "".join(
+            f"{u.image}\t{u.uploaded}\t{u.own}\n" for u in uploads))
+        total, own = sum(u.uploaded for u in uploads), sum(u.own for u in uploads)
+        print(f"    {label:<22} uploaded {mb(total)} for {len(uploads)} images "
+              f"({mb(total / len(uploads))} per image; their own layers, config and "
+              f"manifests: {mb(own / len(uploads))}, so {total / own:.2f}× their own); worst "
+              f"image {worst(uploads):.2f}× its own; per image in {table.relative_to(REPO)}",
+              flush=True)
+        if per_image:
+            for u in uploads:
+                print(f"      {u.image}  {u.uploaded:>12,} B uploaded  {u.own:>12,} B own")
+
+    def per_image(self) -> float | None:
+        means = [statistics.mean(u.uploaded for u in run) for run in self.runs]
+        return statistics.median(means) if means else None
+
+    def to_own(self) -> float | None:
+        """All images' bytes uploaded over all their own bytes (the median over runs): a
+        layer counts for the first repository that receives it, which is the image's parent's
+        only when the parent is published first."""
+        ratios = [sum(u.uploaded for u in run) / sum(u.own for u in run) for run in self.runs]
+        return statistics.median(ratios) if ratios else None
+
+    def worst(self) -> float | None:
+        return max((worst(run) for run in self.runs), default=None)
+
+
+def worst(uploads: list) -> float:
+    """The largest ratio of bytes uploaded to an image's own bytes."""
+    return max(u.uploaded / u.own for u in uploads if u.own)
+
+
+def mb(value: float | None) -> str:
+    return "-" if value is None else f"{value / 1e6:.2f} MB"
+
+
+def upload_scenario(ctx, tree: Tree, name: str, title: str, per_image: bool) -> list:
+    """Both tools on `tree` from nothing: the time, and the bytes uploaded per image."""
+    ctx.env.access_log = True
+    uploads = {"ours": UploadSeries(), "theirs": UploadSeries()}
+
+    def after(who: str, sample: Sample) -> None:
+        label = OURS if who == "ours" else THEIRS
+        uploads[who].record(ctx.env, tree, sample, label, per_image)
+
+    ours, theirs = paired(ctx, tree, name, after=after)
+    ctx.env.access_log = False
+    r = ratio(ours.median(), theirs.median())
+    up_ours, up_theirs = uploads["ours"], uploads["theirs"]
+    return [
+        Row(f"{title}: time", ours.text(), theirs.text(), fmt_ratio(r), mib(ours.rss()),
+            mib(theirs.rss()), "ratio ≤ 0.5", verdict(r, 0.5)),
+        Row(f"{title}: bytes uploaded per image (× own bytes, all images; worst image)",
+            f"{mb(up_ours.per_image())} ({fmt_ratio(up_ours.to_own(), '×')}; "
+            f"{fmt_ratio(up_ours.worst(), '×')})",
+            f"{mb(up_theirs.per_image())} ({fmt_ratio(up_theirs.to_own(), '×')}; "
+            f"{fmt_ratio(up_theirs.worst(), '×')})",
+            fmt_ratio(ratio(up_ours.per_image(), up_theirs.per_image())),
+            goal="≤ 1.1× own", met=verdict(up_ours.to_own(), 1.1)),
+    ]
+
+
+def real_base(ctx) -> list:
+    """20 images, and the 136 of `full`, on a base of one 50 MB (compressed) layer."""
+    ctx.env.real_base_image()
+    rows = []
+    for count in (20, 136):
+        tree = prepare_tree(Tree(f"realbase{count}", count, base=REAL_BASE), ctx.env)
+        print(f"real-base: {count} images on a base of one layer of host libraries, built, "
+              "verified and published from scratch")
+        rows += upload_scenario(ctx, tree, f"real-base-{count}",
+                                f"real base, {count} images", per_image=count <= 20)
+    return rows
+
+
+# Small packages, each with few or no dependencies beyond a minbase.
+DEBIAN_PACKAGES = ("jq", "curl", "less", "file", "bzip2", "xz-utils", "patch", "procps",
+                   "netcat-openbsd", "tree", "unzip", "zip")
+
+
+def debian(ctx) -> list:
+    """A dozen images on a bookworm minbase, each step installing a small package."""
+    ctx.env.debian_base_image()
+    tree = prepare_tree(Tree("debian12", 12, base=DEBIAN, apt=DEBIAN_PACKAGES), ctx.env)
+    print(f"debian: {tree.count} images on a bookworm minbase, each installing one package "
+          "with apt-get, built, verified and published from scratch")
+    return upload_scenario(ctx, tree, "debian", "debian, 12 images", per_image=True)
 
 
 def alternate(runs: int):
@@ -392,8 +546,9 @@ def fmt_ratio(value: float | None, unit: str = "") -> str:
     return "-" if value is None else f"{value:.3f}{' ' + unit if unit else ''}"
 
 
-SCENARIOS = {"noop": noop, "full": full, "slow": slow, "render": render}
-NEEDS_ENV = {"noop", "full", "slow"}
+SCENARIOS = {"noop": noop, "full": full, "slow": slow, "real-base": real_base,
+             "debian": debian, "render": render}
+NEEDS_ENV = {"noop", "full", "slow", "real-base", "debian"}
 
 
 # ---- the report ------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """The machinery the build benchmarks share: one containers storage, a TLS registry on port 443
-under a host name, podman's Docker API for docker-pkg 4.0.4, and a busybox base image.
+under a host name, podman's Docker API for docker-pkg 4.0.4, and the base images: busybox,
+a Debian-sized one (busybox and about 150 MB of the host's shared libraries in one layer) and
+a Debian bookworm minbase (mmdebstrap), the last two made when a scenario first needs them.
 
 Everything lives below bench/env of cargo's target folder (kept between runs, so a second run
 sets up in seconds); the registry and the podman service are started by `BenchEnv.start` and
@@ -14,6 +16,7 @@ registry is open (no auth): 4.0.4 checks what is published without credentials.
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -38,8 +41,22 @@ HOSTS_LINE = f"127.0.0.1 {HOST}"
 # podman's Docker API pulls and pushes for 4.0.4 and cannot be given a cert dir: it trusts the
 # registry through the system-wide certs.d of the containers tools.
 SYSTEM_CERTS_D = Path("/etc/containers/certs.d") / HOST
-BASE_LOCAL = f"{HOST}/base/busybox:1.0"
 BUSYBOX_LINKS = ["sh", "echo", "cat", "ls", "test", "sleep", "true", "false"]
+# The base images, each kept in local storage as HOST/base/NAME:1.0 and pushed per tree.
+BUSYBOX, REAL_BASE, DEBIAN = "busybox", "realbase", "bookworm"
+BASE_TAG = "1.0"
+# The real-size base: this many bytes of the host's shared libraries beside busybox, in one
+# layer, which compresses to a bit more than 50 MB as a Debian base does.
+REAL_BASE_BYTES = 160 * 1024 * 1024
+SHARED_LIBRARIES = Path("/usr/lib/x86_64-linux-gnu")
+# The registry's storage of blobs and repositories.
+REGISTRY_V2 = Path("docker/registry/v2")
+# A line of the registry's access log (Apache's combined format): method, path, status.
+ACCESS_LINE = re.compile(r'"(GET|HEAD|POST|PATCH|PUT|DELETE) (/v2/\S+) HTTP/[\d.]+" (\d{3}) ')
+
+
+def base_local(base: str) -> str:
+    return f"{HOST}/base/{base}:{BASE_TAG}"
 
 
 def log(message: str) -> None:
@@ -70,6 +87,10 @@ class BenchEnv:
         self.socket = RUN / "podman.sock"
         self.shim_dir = ENV / "reference-bin"
         self.children: dict[str, subprocess.Popen] = {}
+        # Where the registry's log stood once the base image was pushed.
+        self.uploads_from = 0
+        # Whether the registry writes its access log, read by `uploads`.
+        self.access_log = False
 
     # ---- the environments of the tools -------------------------------------------------------
 
@@ -165,13 +186,7 @@ class BenchEnv:
         ))
         if not self.auth_file.exists():
             write(self.auth_file, '{"auths": {}}\n')
-        write(self.registry_conf, (
-            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
-            f"storage:\n  filesystem:\n    rootdirectory: {self.registry_data}\n"
-            "  delete:\n    enabled: true\n"
-            f"http:\n  addr: {ADDRESS[0]}:{ADDRESS[1]}\n  secret: bench-secret\n"
-            f"  tls:\n    certificate: {self.cert}\n    key: {self.key}\n"
-        ))
+        self.write_registry_config()
         # 4.0.4 runs test.sh with PATH alone in its environment: the `docker` its scripts call
         # carries the storage settings itself, and runs podman on that storage, as the
         # `docker` this project gives verify scripts does.
@@ -184,7 +199,18 @@ class BenchEnv:
         write(shim, f"#!/bin/sh\n{exports}exec podman \"$@\"\n")
         shim.chmod(0o755)
 
+    def write_registry_config(self) -> None:
+        write(self.registry_conf, (
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n"
+            f"    disabled: {'false' if self.access_log else 'true'}\n"
+            f"storage:\n  filesystem:\n    rootdirectory: {self.registry_data}\n"
+            "  delete:\n    enabled: true\n"
+            f"http:\n  addr: {ADDRESS[0]}:{ADDRESS[1]}\n  secret: bench-secret\n"
+            f"  tls:\n    certificate: {self.cert}\n    key: {self.key}\n"
+        ))
+
     def start_registry(self) -> None:
+        self.write_registry_config()
         if port_open(ADDRESS):
             raise RuntimeError(
                 f"something already listens on {ADDRESS[0]}:{ADDRESS[1]}; the benchmark's "
@@ -216,13 +242,18 @@ class BenchEnv:
         self.children[name] = child
         write(RUN / f"{name}.pid", f"{child.pid}\n")
 
+    def has_local(self, name: str) -> bool:
+        listed = self.buildah("images", "--format", "{{.Name}}:{{.Tag}}", capture=True).stdout
+        return name in listed.split()
+
     def base_image(self) -> None:
         """A busybox image, made without any network; pushed per namespace by `reset`."""
-        listed = self.buildah("images", "--format", "{{.Name}}:{{.Tag}}", capture=True).stdout
-        if BASE_LOCAL in listed.split():
+        if self.has_local(base_local(BUSYBOX)):
             return
-        log(f"making the base image {BASE_LOCAL}")
-        rootfs = ENV / "busybox-rootfs"
+        log(f"making the base image {base_local(BUSYBOX)}")
+        self.commit_rootfs(self.busybox_rootfs(ENV / "busybox-rootfs"), base_local(BUSYBOX))
+
+    def busybox_rootfs(self, rootfs: Path) -> Path:
         (rootfs / "bin").mkdir(parents=True, exist_ok=True)
         shutil.copyfile("/bin/busybox", rootfs / "bin" / "busybox")
         (rootfs / "bin" / "busybox").chmod(0o755)
@@ -230,29 +261,69 @@ class BenchEnv:
             path = rootfs / "bin" / link
             if not path.is_symlink():
                 path.symlink_to("busybox")
+        return rootfs
+
+    def commit_rootfs(self, rootfs: Path, name: str) -> None:
+        """`rootfs` as the one layer of a `scratch` image called `name`."""
         container = self.buildah("from", "scratch", capture=True).stdout.strip()
         self.buildah("copy", container, rootfs, "/")
         self.buildah("config", "--cmd", "/bin/sh", container)
-        self.buildah("commit", "--quiet", container, BASE_LOCAL)
+        self.buildah("commit", "--quiet", container, name)
         self.buildah("rm", container)
+
+    def real_base_image(self) -> None:
+        """busybox and the first REAL_BASE_BYTES of the host's shared libraries (in name
+        order), one layer, made without any network."""
+        if self.has_local(base_local(REAL_BASE)):
+            return
+        log(f"making the base image {base_local(REAL_BASE)} (busybox and "
+            f"{REAL_BASE_BYTES >> 20} MiB of {SHARED_LIBRARIES})")
+        rootfs = ENV / "realbase-rootfs"
+        shutil.rmtree(rootfs, ignore_errors=True)
+        self.busybox_rootfs(rootfs)
+        total = 0
+        for source in sorted(SHARED_LIBRARIES.rglob("*")):
+            if total >= REAL_BASE_BYTES:
+                break
+            if source.is_symlink() or not source.is_file():
+                continue
+            target = rootfs / source.relative_to("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+            total += source.stat().st_size
+        self.commit_rootfs(rootfs, base_local(REAL_BASE))
+        shutil.rmtree(rootfs, ignore_errors=True)
+
+    def debian_base_image(self) -> None:
+        """A Debian bookworm minbase with ca-certificates, from the Debian mirror."""
+        if self.has_local(base_local(DEBIAN)):
+            return
+        log(f"making the base image {base_local(DEBIAN)} with mmdebstrap")
+        tarball = ENV / "bookworm.tar"
+        run(["mmdebstrap", "--quiet", "--variant=minbase", "--include=ca-certificates",
+             "bookworm", tarball])
+        run(["podman", "import", "--quiet", "--change", "CMD /bin/bash", tarball,
+             base_local(DEBIAN)], env=self.tool_env())
+        tarball.unlink()
 
     # ---- between runs ------------------------------------------------------------------------
 
-    def reset(self, namespace: str) -> None:
+    def reset(self, namespace: str, base: str = BUSYBOX) -> None:
         """An empty registry holding only the base image of `namespace`, and a local storage
         holding only the base image: the state of a first build. Every other image goes,
         other scenarios' included: a buildah process reads the whole store's metadata, so
         images left over would make each of its calls dearer than in a real first build."""
         self.remove_local()
         self.empty_registry()
-        self.push_base(namespace)
+        self.push_base(namespace, base)
         # The previous run's writes, and the removals above, still on their way to the disk
         # would slow down the next run's fsyncs: flush them before the clock starts.
         os.sync()
 
     def remove_local(self) -> None:
         listed = self.buildah("images", "--format", "{{.Name}}:{{.Tag}}", capture=True).stdout
-        names = [n for n in listed.split() if n != BASE_LOCAL and not n.endswith(":<none>")]
+        names = [n for n in listed.split()
+                 if not n.startswith(f"{HOST}/base/") and not n.endswith(":<none>")]
         # Containers left by an interrupted build or test would keep their images.
         self.buildah("rm", "--all", check=False)
         run(["podman", "rm", "--all", "--force"], env=self.tool_env(), check=False)
@@ -265,13 +336,84 @@ class BenchEnv:
         shutil.rmtree(self.registry_data, ignore_errors=True)
         self.start_registry()
 
-    def push_base(self, namespace: str) -> None:
-        label = self.base_label(namespace)
-        self.buildah("tag", BASE_LOCAL, label)
+    def push_base(self, namespace: str, base: str = BUSYBOX) -> None:
+        label = self.base_label(namespace, base)
+        self.buildah("tag", base_local(base), label)
         self.buildah("push", "--quiet", f"--cert-dir={self.cert_dir}", label)
+        self.uploads_from = self.log_size()
 
-    def base_label(self, namespace: str) -> str:
-        return f"{HOST}/{namespace}/busybox:1.0"
+    def base_label(self, namespace: str, base: str = BUSYBOX) -> str:
+        return f"{HOST}/{namespace}/{base}:{BASE_TAG}"
+
+    # ---- what was uploaded ---------------------------------------------------------------
+
+    def log_size(self) -> int:
+        path = ENV / "registry.log"
+        return path.stat().st_size if path.exists() else 0
+
+    def uploads(self, namespace: str) -> dict:
+        """The bytes each repository of `namespace` received since the base image was pushed,
+        from the registry's access log and its storage: every blob upload that the registry
+        completed (its `PUT …/blobs/uploads/…?digest=D` answered 201) counts the size of blob
+        D, every manifest written (`PUT …/manifests/REF`, 201) the size of the manifest REF
+        names. Blobs mounted from another repository, or found there already, count nothing;
+        a blob uploaded again counts again. HTTP and TLS framing are not counted."""
+        with (ENV / "registry.log").open("rb") as f:
+            f.seek(self.uploads_from)
+            lines = f.read().decode(errors="replace").splitlines()
+        counted: dict[str, int] = {}
+        prefix = f"/v2/{namespace}/"
+        for line in lines:
+            found = ACCESS_LINE.search(line)
+            if not found or found[1] != "PUT" or found[3] != "201":
+                continue
+            path = found[2]
+            if not path.startswith(prefix):
+                continue
+            if "/blobs/uploads/" in path:
+                repository = path[4:path.index("/blobs/uploads/")]
+                digest = re.search(r"[?&]digest=sha256(?::|%3A)([0-9a-f]{64})", path, re.I)
+                size = self.blob_size(digest[1]) if digest else 0
+            elif "/manifests/" in path:
+                repository, reference = path[4:].split("/manifests/", 1)
+                size = self.manifest_size(repository, reference)
+            else:
+                continue
+            counted[repository] = counted.get(repository, 0) + size
+        return counted
+
+    def blob_size(self, digest: str) -> int:
+        path = self.registry_data / REGISTRY_V2 / "blobs/sha256" / digest[:2] / digest / "data"
+        return path.stat().st_size if path.exists() else 0
+
+    def manifest_size(self, repository: str, reference: str) -> int:
+        if reference.startswith("sha256:"):
+            return self.blob_size(reference.removeprefix("sha256:"))
+        link = (self.registry_data / REGISTRY_V2 / "repositories" / repository / "_manifests"
+                / "tags" / reference / "current" / "link")
+        if not link.exists():
+            return 0
+        return self.blob_size(link.read_text().strip().removeprefix("sha256:"))
+
+    def manifest(self, repository: str, reference: str) -> tuple:
+        """The manifest of `repository:reference` as the registry serves it (Docker or OCI),
+        and its size in bytes."""
+        context = ssl.create_default_context(cafile=str(self.cert))
+        connection = http.client.HTTPSConnection(HOST, ADDRESS[1], context=context, timeout=30)
+        accept = ", ".join([
+            "application/vnd.docker.distribution.manifest.v2+json",
+            "application/vnd.oci.image.manifest.v1+json",
+        ])
+        try:
+            connection.request("GET", f"/v2/{repository}/manifests/{reference}",
+                               headers={"Accept": accept})
+            response = connection.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{repository}:{reference}: {response.status}")
+            return json.loads(body), len(body)
+        finally:
+            connection.close()
 
     def published(self, namespace: str, names) -> dict:
         """The tags in the registry of each image `NAMESPACE/NAME` of `names`."""

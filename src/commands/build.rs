@@ -2,6 +2,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use crate::base_images::MissingBases;
 use crate::cli::BuildArgs;
 use crate::config::Config;
 use crate::engine::{DockerShim, Engine, EngineError, LazyEngine, LocalNames};
@@ -111,6 +112,7 @@ pub fn build(
             registry: &registry,
             provenance: &provenance,
             use_cache: args.use_cache,
+            squash_steps: args.squash_steps || config.squash_steps,
             scanned,
             build_timeout: args.build_timeout.or(config.build_timeout),
             verify_timeout: args.verify_timeout.or(config.verify_timeout),
@@ -208,6 +210,7 @@ struct Run<'a> {
     registry: &'a Registry,
     provenance: &'a Provenance,
     use_cache: bool,
+    squash_steps: bool,
     /// When the registry and local storage were looked at.
     scanned: SystemTime,
     build_timeout: Option<Duration>,
@@ -218,14 +221,18 @@ impl Run<'_> {
     /// Refreshes the base images when something is to be built, then builds, verifies and
     /// publishes the chain, `jobs` images at a time; `live` shows the progress line.
     fn chain(&self, jobs: usize, live: bool) -> Result<Vec<ImageRecord>, Error> {
-        if self.plan.refreshes_base_images() {
-            refresh_base_images(self.config, self.engine);
-        }
+        let missing_bases = if self.plan.refreshes_base_images() {
+            MissingBases::refresh(&self.config.base_images, self.engine)
+        } else {
+            MissingBases::default()
+        };
         let options = BuildOptions {
             use_cache: self.use_cache,
+            squash_steps: self.squash_steps,
             build_args: build_args(self.config),
             limits: self.config.container_limits.clone(),
             build_timeout: self.build_timeout,
+            missing_bases,
         };
         let docker = DockerShim::for_engine(self.config.engine, self.docker_program)?;
         let verifier = Verifier::new(self.config, &options.build_args, docker)
@@ -251,6 +258,9 @@ impl Run<'_> {
             &|event| report(self.workspace, &pipeline, &progress, event),
         );
         drop(progress);
+        if let Err(error) = self.engine.remove_intermediates() {
+            log::warn!("Cannot remove the intermediate images of the builds: {error}");
+        }
         Ok(pipeline.into_records(outcomes))
     }
 }
@@ -300,17 +310,6 @@ fn build_args(config: &Config) -> Vec<(String, String)> {
         .into_iter()
         .map(|key| (key.to_owned(), proxy.clone()))
         .collect()
-}
-
-/// Pulls every base image again so that no build uses a stale copy; a failure leaves the
-/// local copy in use.
-fn refresh_base_images(config: &Config, engine: &dyn Engine) {
-    for base in &config.base_images {
-        log::info!("Refreshing {base}");
-        if let Err(e) = engine.pull(base) {
-            log::warn!("Cannot refresh base image {base}; builds use the local copy: {e}");
-        }
-    }
 }
 
 fn default_jobs() -> usize {

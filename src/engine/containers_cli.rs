@@ -3,6 +3,7 @@
 //! their image listings and `info` differ (`buildah.rs`, `podman.rs`).
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use crate::engine::access::RegistryAccess;
 use crate::engine::digest_file::DigestFile;
@@ -38,6 +39,10 @@ pub struct ContainersCli {
     dialect: Dialect,
     /// Signs what is pushed, when signing is configured.
     signer: Option<Signer>,
+    /// The ids of the images that this engine's builds committed for their steps, which
+    /// nothing reads unless the cache is on; removed by
+    /// [`Engine::remove_intermediates`].
+    intermediates: Mutex<Vec<String>>,
 }
 
 impl ContainersCli {
@@ -47,6 +52,7 @@ impl ContainersCli {
             access,
             dialect,
             signer: None,
+            intermediates: Mutex::new(Vec::new()),
         }
     }
 
@@ -83,25 +89,35 @@ impl ContainersCli {
 }
 
 impl Engine for ContainersCli {
-    /// `build --pull=never`: the default pulls a missing or newer base. `--layers` is the
-    /// cache, off unless asked for. `--format docker`: the images Docker builds, which
-    /// registries answer for without an `Accept` header, as docker-pkg 4.0.4 asks (an OCI
-    /// image is a 404 to it, and it would build and push it again).
+    /// `build --pull=never`: the default pulls a missing or newer base. `--layers`: one layer
+    /// per `RUN`, `COPY` and `ADD` step, as Docker makes them (without it, buildah puts all
+    /// of an image's own steps in one layer, which `request.squash_steps` asks for); it also
+    /// reads the cache, which `--no-cache` stops unless asked for. With it, a step that fails
+    /// (or is interrupted) would leave its container behind but for `--force-rm`. `--format docker`: the
+    /// images Docker builds, which registries answer for without an `Accept` header, as
+    /// docker-pkg 4.0.4 asks (an OCI image is a 404 to it, and it would build and push it
+    /// again).
     ///
     /// `--isolation chroot` unless `BUILDAH_ISOLATION` chooses: it runs steps where the
     /// default OCI runtime cannot (rootless runners, hosts whose crun refuses their
     /// cgroups), and costs a third less per step than runc.
+    ///
+    /// With `--layers`, each step is committed as an image of its own, which the tools keep
+    /// as a cache; without the cache nothing reads them, so their ids (the tool prints
+    /// `--> ID` after each commit, the image built last) are kept for
+    /// [`Engine::remove_intermediates`].
     fn build(
         &self,
         request: &BuildRequest<'_>,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<(), EngineError> {
-        let cache = if request.use_cache {
-            "--layers"
-        } else {
-            "--no-cache"
-        };
-        let mut args = words(&["build", "--pull=never", "--format", "docker", cache]);
+        let mut args = words(&["build", "--pull=never", "--format", "docker"]);
+        if request.use_cache || !request.squash_steps {
+            args.extend(words(&["--layers", "--force-rm"]));
+        }
+        if !request.use_cache {
+            args.push("--no-cache".to_owned());
+        }
         if self
             .tool
             .env_var(ISOLATION_VARIABLE)
@@ -110,7 +126,21 @@ impl Engine for ContainersCli {
             args.extend(words(&["--isolation", "chroot"]));
         }
         args.extend(common_build_flags(request));
-        self.tool.stream(&args, request.timeout, on_line)
+        let mut committed = Vec::new();
+        let built = self.tool.stream(&args, request.timeout, &mut |line| {
+            committed.extend(committed_image(line));
+            on_line(line);
+        });
+        if built.is_ok() {
+            committed.pop();
+        }
+        if !request.use_cache {
+            self.intermediates
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .extend(committed);
+        }
+        built
     }
 
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
@@ -235,6 +265,26 @@ impl Engine for ContainersCli {
             })
     }
 
+    /// `rmi` of every intermediate image kept so far, in one call, even while the run is
+    /// being interrupted: an interrupted build leaves its steps' images too. Removing them
+    /// leaves the images built on them whole (a layer goes only with its last image).
+    fn remove_intermediates(&self) -> Result<(), EngineError> {
+        let mut ids = std::mem::take(
+            &mut *self
+                .intermediates
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut args = words(&["rmi"]);
+        args.extend(ids);
+        self.tool.run_cleanup(&args).map(drop)
+    }
+
     /// The storage's run root, on tmpfs: it is the same for every run on the same storage.
     fn storage_run_dir(&self) -> Result<PathBuf, EngineError> {
         self.tool
@@ -242,6 +292,31 @@ impl Engine for ContainersCli {
     }
 }
 
+/// The id in a line `--> ID` that buildah and podman print once they committed a step or an
+/// image (a cached step reads `--> Using cache ID`, and is not one).
+fn committed_image(line: &str) -> Option<String> {
+    let id = line.strip_prefix("--> ")?.trim();
+    let hex = id.len() >= 8 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    hex.then(|| id.to_owned())
+}
+
 pub fn words(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| (*w).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_images_are_the_ids_printed_after_a_commit() {
+        assert_eq!(
+            committed_image("--> 43e87ab19c3").as_deref(),
+            Some("43e87ab19c3")
+        );
+        assert_eq!(committed_image("--> Using cache 43e87ab19c33"), None);
+        assert_eq!(committed_image("[2/2] --> 43e87ab19c3"), None);
+        assert_eq!(committed_image("STEP 2/4: RUN echo a"), None);
+        assert_eq!(committed_image("--> "), None);
+    }
 }

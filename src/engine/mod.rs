@@ -137,6 +137,10 @@ pub struct BuildRequest<'a> {
     /// More names for the built image (`latest`, say).
     pub also_tagged: &'a [ImageLabel],
     pub use_cache: bool,
+    /// All of the image's own steps in one layer, rather than one layer per `RUN`, `COPY`
+    /// and `ADD` step as Docker makes them; for buildah and podman (a Docker daemon always
+    /// makes one per step).
+    pub squash_steps: bool,
     pub build_args: &'a [(String, String)],
     /// Image labels, `NAME` and `VALUE`: set by the engine, not in the Dockerfile.
     pub labels: &'a [(String, String)],
@@ -178,6 +182,13 @@ pub trait Engine: Send + Sync {
         request: &BuildRequest<'_>,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<(), EngineError>;
+
+    /// Removes from local storage the images that this engine's builds committed for their
+    /// steps and nothing reads (without the cache): buildah and podman keep one per step.
+    /// Nothing for a tool that keeps none, or keeps them as Docker does.
+    fn remove_intermediates(&self) -> Result<(), EngineError> {
+        Ok(())
+    }
 
     /// Every image in local storage, in one call.
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError>;

@@ -79,6 +79,7 @@ mod tests {
             label: &label,
             also_tagged: &[label.with_tag("latest")],
             use_cache: false,
+            squash_steps: false,
             build_args: &[("http_proxy".into(), "http://p:8080".into())],
             labels: &[
                 ("org.opencontainers.image.title".into(), "foo".into()),
