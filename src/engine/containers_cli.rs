@@ -88,6 +88,71 @@ impl ContainersCli {
     }
 }
 
+/// Whether `request` is built one layer per step (`--layers`), committing an image per step.
+fn layered(request: &BuildRequest<'_>) -> bool {
+    request.use_cache || !request.squash_steps
+}
+
+/// `request` with its labels written into its `Dockerfile` as one `LABEL` step at its end,
+/// rather than given as `--label` flags: the tools add each flag as a step of its own, and
+/// with `--layers` each step is an image committed, seven of them for the provenance labels
+/// alone (about a second per image). A `Dockerfile` whose last line goes on (`\`), or that
+/// chooses its own escape character, keeps the flags.
+fn label_in_dockerfile<'a>(request: &BuildRequest<'a>) -> Result<BuildRequest<'a>, EngineError> {
+    let path = request.context.join("Dockerfile");
+    let Ok(mut dockerfile) = std::fs::read_to_string(&path) else {
+        return Ok(request.clone());
+    };
+    let own_escape = dockerfile
+        .lines()
+        .take_while(|line| line.starts_with('#'))
+        .any(|line| line.to_ascii_lowercase().contains("escape"));
+    if own_escape || dockerfile.trim_end().ends_with('\\') {
+        return Ok(request.clone());
+    }
+    if !dockerfile.is_empty() && !dockerfile.ends_with('\n') {
+        dockerfile.push('\n');
+    }
+    dockerfile.push_str(&label_instruction(request.labels));
+    std::fs::write(&path, dockerfile).map_err(|source| EngineError::Setup {
+        what: path.display().to_string(),
+        source,
+    })?;
+    Ok(BuildRequest {
+        labels: &[],
+        ..request.clone()
+    })
+}
+
+/// `LABEL "NAME"="VALUE" …` and a newline, each word a Dockerfile string that says exactly
+/// what it holds: `"`, `\\` and `$` (which would be expanded) escaped, control characters as
+/// `--label` gave them (Go's `%q`, which the tools apply to each flag).
+fn label_instruction(labels: &[(String, String)]) -> String {
+    let quoted = |text: &str| {
+        let mut out = String::from('"');
+        for c in text.chars() {
+            match c {
+                '"' | '\\' | '$' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    };
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|(name, value)| format!("{}={}", quoted(name), quoted(value)))
+        .collect();
+    format!("LABEL {}\n", pairs.join(" "))
+}
+
 impl Engine for ContainersCli {
     /// `build --pull=never`: the default pulls a missing or newer base. `--layers`: one layer
     /// per `RUN`, `COPY` and `ADD` step, as Docker makes them (without it, buildah puts all
@@ -112,7 +177,7 @@ impl Engine for ContainersCli {
         on_line: &mut dyn FnMut(&str),
     ) -> Result<(), EngineError> {
         let mut args = words(&["build", "--pull=never", "--format", "docker"]);
-        if request.use_cache || !request.squash_steps {
+        if layered(request) {
             args.extend(words(&["--layers", "--force-rm"]));
         }
         if !request.use_cache {
@@ -125,6 +190,13 @@ impl Engine for ContainersCli {
         {
             args.extend(words(&["--isolation", "chroot"]));
         }
+        let labelled;
+        let request = if layered(request) && !request.labels.is_empty() {
+            labelled = label_in_dockerfile(request)?;
+            &labelled
+        } else {
+            request
+        };
         args.extend(common_build_flags(request));
         let mut committed = Vec::new();
         let built = self.tool.stream(&args, request.timeout, &mut |line| {
@@ -307,6 +379,44 @@ pub fn words(words: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::container_limits::ContainerLimits;
+
+    #[test]
+    fn labels_become_one_step_at_the_end_of_the_dockerfile() {
+        let context = tempfile::tempdir().unwrap();
+        let dockerfile = context.path().join("Dockerfile");
+        std::fs::write(&dockerfile, "FROM base\nRUN true").unwrap();
+        let label = ImageLabel::parse("r.org/app:1.0").unwrap();
+        let labels = [
+            (
+                "org.opencontainers.image.title".to_owned(),
+                "app".to_owned(),
+            ),
+            ("note".to_owned(), "a \"quoted\" $HOME\\x\nnext".to_owned()),
+        ];
+        let request = BuildRequest {
+            context: context.path(),
+            label: &label,
+            also_tagged: &[],
+            use_cache: false,
+            squash_steps: false,
+            build_args: &[],
+            labels: &labels,
+            limits: &ContainerLimits::default(),
+            timeout: None,
+        };
+        let labelled = label_in_dockerfile(&request).unwrap();
+        assert!(labelled.labels.is_empty());
+        assert_eq!(
+            std::fs::read_to_string(&dockerfile).unwrap(),
+            "FROM base\nRUN true\nLABEL \"org.opencontainers.image.title\"=\"app\" \
+             \"note\"=\"a \\\"quoted\\\" \\$HOME\\\\x\\nnext\"\n"
+        );
+        std::fs::write(&dockerfile, "# escape=`\nFROM base\n").unwrap();
+        assert_eq!(label_in_dockerfile(&request).unwrap().labels.len(), 2);
+        std::fs::write(&dockerfile, "FROM base\nRUN true \\\n").unwrap();
+        assert_eq!(label_in_dockerfile(&request).unwrap().labels.len(), 2);
+    }
 
     #[test]
     fn committed_images_are_the_ids_printed_after_a_commit() {
