@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::changelog::{self, ChangelogError};
 use crate::control::{self, ControlError};
+use crate::platform::{self, PLATFORMS_FILE, Platform};
 use crate::regular_file::{FileError, regular_file};
 
 pub const TEMPLATE_FILE: &str = "Dockerfile.template";
@@ -22,6 +23,8 @@ pub struct ImageDefinition {
     pub version: String,
     /// Names of the images this one is built on.
     pub depends: Vec<String>,
+    /// The platforms of its `platforms` file, when it has one: the only ones it is built for.
+    pub platforms: Option<Vec<Platform>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +38,8 @@ pub enum DefinitionError {
     },
     #[error("{path}: {source}")]
     Control { path: PathBuf, source: ControlError },
+    #[error("{path}: {message}")]
+    Platforms { path: PathBuf, message: String },
     #[error(transparent)]
     File(#[from] FileError),
 }
@@ -60,11 +65,24 @@ impl ImageDefinition {
         } else {
             Vec::new()
         };
+        let platforms_path = dir.join(PLATFORMS_FILE);
+        let platforms = if regular_file(&platforms_path)? {
+            let text = read_text(&platforms_path)?;
+            let platforms =
+                platform::parse_file(&text).map_err(|message| DefinitionError::Platforms {
+                    path: platforms_path,
+                    message,
+                })?;
+            Some(platforms)
+        } else {
+            None
+        };
         Ok(ImageDefinition {
             dir: dir.to_owned(),
             name: heading.package,
             version: heading.version,
             depends,
+            platforms,
         })
     }
 

@@ -151,6 +151,7 @@ mod tests {
                     name: name.to_string(),
                     version: "1.0".into(),
                     depends: vec![],
+                    platforms: None,
                 }
             })
             .collect();

@@ -33,6 +33,7 @@ mod lint;
 mod logging;
 mod pipeline;
 mod plan;
+pub mod platform;
 mod private_dir;
 pub mod process;
 mod progress;
@@ -86,6 +87,9 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
     };
     if let Some(engine) = cli.engine {
         config.engine = engine;
+    }
+    if let Some(platforms) = &cli.platform {
+        config.platforms = Some(platforms.0.clone());
     }
     let log_file = log_file(cli, &config);
     logging::init(verbosity(cli), &log_file)?;

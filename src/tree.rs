@@ -120,6 +120,7 @@ pub fn test_tree(images: &[(&str, &[&str])]) -> ImageTree {
             name: name.to_string(),
             version: "1.0".into(),
             depends: deps.iter().map(|d| d.to_string()).collect(),
+            platforms: None,
         })
         .collect();
     ImageTree::new(definitions, &Repository::default(), &TagSuffix::None)
@@ -136,6 +137,7 @@ mod tests {
             name: name.into(),
             version: version.into(),
             depends: vec![],
+            platforms: None,
         }
     }
 

@@ -12,6 +12,7 @@ use crate::label::{ImageLabel, TagSuffix};
 use crate::logging::Verbosity;
 use crate::pipeline::{BuildOptions, Pipeline, Tools};
 use crate::plan::{LocalStorage, Plan, PlanOptions};
+use crate::platform;
 use crate::process::ProcessError;
 use crate::progress::Progress;
 use crate::provenance::Provenance;
@@ -25,7 +26,7 @@ use crate::style::Style;
 use crate::summary::{Summary, skipped_reason};
 use crate::template::Renderer;
 use crate::verify::Verifier;
-use crate::workspace::{UnknownDependencies, Workspace};
+use crate::workspace::{self, UnknownDependencies, Workspace};
 
 use super::build_report::{Reports, header};
 
@@ -45,6 +46,10 @@ pub fn build(
     header(&format!("Step 0: scanning {}", args.directory.display()));
     let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Lint)?;
     super::lint::warn(config, &workspace);
+    let platforms =
+        workspace::image_platforms(&config.run_platforms(), &workspace.tree, &workspace.graph)?;
+    platform::preflight(platforms.iter().flatten(), Path::new(platform::BINFMT_DIR))?;
+    platform::host_only(&platforms)?;
     let publish = publishing(config, args);
     let options = PlanOptions {
         pull: !args.no_pull,

@@ -145,6 +145,7 @@ mod tests {
             name: "app".into(),
             version: "1.2-1".into(),
             depends: vec![],
+            platforms: None,
         };
         let repository = Repository {
             registry: "r.org:5000".into(),
