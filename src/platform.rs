@@ -5,6 +5,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::engine_kind::EngineKind;
+
 /// Where the kernel lists the interpreters of foreign executables.
 pub const BINFMT_DIR: &str = "/proc/sys/fs/binfmt_misc";
 
@@ -173,23 +175,27 @@ pub enum PlatformError {
     )]
     NoEmulator { platform: Platform, problem: String },
     #[error(
-        "{platform}: building for another platform than this machine's ({host}) is not \
-         supported yet"
+        "the docker engine cannot build for several platforms here: with `platforms` set, use \
+         engine buildah or podman"
     )]
-    Unsupported { platform: Platform, host: Platform },
+    Docker,
+    #[error(
+        "signing manifest lists is not supported yet: leave `platforms` unset to sign, or \
+         publish unsigned"
+    )]
+    Signing,
 }
 
-/// Refuses a run that would build an image for another platform than the host's: the
-/// build does not handle them yet.
-pub(crate) fn host_only(platforms: &[Vec<Platform>]) -> Result<(), PlatformError> {
-    let host = Platform::host();
-    match platforms.iter().flatten().find(|&p| *p != host) {
-        Some(platform) => Err(PlatformError::Unsupported {
-            platform: platform.clone(),
-            host,
-        }),
-        None => Ok(()),
+/// Refuses, before anything is built, what cannot make manifest lists yet: the docker
+/// engine, and signing.
+pub fn check_list_support(engine: EngineKind, signs: bool) -> Result<(), PlatformError> {
+    if engine == EngineKind::Docker {
+        return Err(PlatformError::Docker);
     }
+    if signs {
+        return Err(PlatformError::Signing);
+    }
+    Ok(())
 }
 
 /// Checks, before anything is built, that this machine can run every foreign platform:

@@ -63,6 +63,11 @@ pub enum Failure {
         dependency: String,
         source: std::sync::Arc<EngineError>,
     },
+    #[error(
+        "cannot pull {dependency}, which it is built on, for each platform: pulling manifest \
+         lists is not supported yet (build it in this run with --no-pull)"
+    )]
+    ListPull { dependency: String },
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error(transparent)]
@@ -94,7 +99,7 @@ impl Failure {
         match self {
             Failure::Defect(_) => "invalid_tag",
             Failure::Unchecked(_) => "registry_check",
-            Failure::Dependency { .. } => "pull",
+            Failure::Dependency { .. } | Failure::ListPull { .. } => "pull",
             Failure::Render(_) => "render",
             Failure::Context(_) => "context",
             Failure::Labels(_) => "labels",

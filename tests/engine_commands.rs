@@ -65,6 +65,7 @@ fn build_both_ways(engine: &dyn Engine, context: &Path) {
             labels: &[("org.opencontainers.image.title".into(), "foo".into())],
             limits: &limits,
             timeout: None,
+            platform: None,
         };
         engine.build(&request, &mut |_| {}).unwrap();
     }

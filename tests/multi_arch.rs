@@ -3,8 +3,13 @@
 //! the run before anything is built.
 
 mod harness;
+mod support;
 
+use docker_pkg::engine::EngineKind;
+use docker_pkg::label::ImageLabel;
+use docker_pkg::registry::{Registry, RegistrySettings};
 use harness::Test;
+use support::{Storage, TestRegistry};
 
 /// An engine that is not there: a run refused with its message never got to the engine.
 const CONFIG: &str = "engine: buildah\nengine_path: /nowhere/buildah\n";
@@ -119,5 +124,193 @@ fn a_foreign_platform_without_emulator_is_refused_with_the_fix() {
         test,
         &["--platform", "linux/amd64,linux/arm64be"],
         "mount binfmt_misc -t binfmt_misc /proc/sys/fs/binfmt_misc",
+    );
+}
+
+/// The images of the end-to-end tree: name, what it is built on, and whether its `RUN` step
+/// writes the machine it ran on.
+const TREE: [(&str, &str); 4] = [
+    ("tools", "busybox"),
+    ("lib", "tools"),
+    ("app", "lib"),
+    ("solo", "busybox"),
+];
+
+/// A registry, a storage holding the two-platform busybox base (linux/amd64 and
+/// linux/arm64), and a tree of four images on it whose tests record what they ran.
+struct ListSetup {
+    registry: TestRegistry,
+    /// Holds the images; removed on drop.
+    _storage: Storage,
+    test: Test,
+    /// Where each test appends `PLATFORM MACHINE` lines, one file per image.
+    results: std::path::PathBuf,
+}
+
+impl ListSetup {
+    fn new(engine: EngineKind) -> Option<ListSetup> {
+        let ready = support::registry_tools_available(engine)
+            && support::tools_available(&["podman", "apt-get", "dpkg-deb"])
+            && support::arm64_emulation_available();
+        if !ready {
+            return None;
+        }
+        let registry = TestRegistry::start();
+        let storage = Storage::new();
+        let base = format!("{}/ns/busybox:1.0", registry.address);
+        storage.busybox_list(&base, &support::arm64_busybox());
+        let results = storage.scratch("results");
+        let config = format!(
+            "registry: {}\nnamespace: ns\nusername: {}\npassword: {}\nca_bundle: {}\n\
+             base_images: [\"{base}\"]\nengine: {}\nplatforms: [linux/amd64, linux/arm64]\n",
+            registry.address,
+            registry.username,
+            registry.password,
+            registry.ca_file.display(),
+            engine.name(),
+        );
+        let mut test = Test::new().config(&config).envs(storage.env());
+        for (name, parent) in TREE {
+            let template = format!(
+                "FROM {{{{ \"{parent}\" | image_tag }}}}\nRUN echo \"$(uname -m)\" > /{name}-built-on\n"
+            );
+            let script = format!(
+                "#!/bin/bash\nset -e\nmachine=$(docker run --rm \"$1\" uname -m)\n\
+                 built_on=$(docker run --rm \"$1\" cat /{name}-built-on)\n\
+                 echo \"$TEST_PLATFORM $machine $built_on\" >> {}/{name}\n",
+                results.display()
+            );
+            test = test
+                .image(name, name, "1.0", &[parent], &template)
+                .file(&format!("images/{name}/test.sh"), &script);
+            std::fs::set_permissions(
+                test.path().join(format!("images/{name}/test.sh")),
+                std::os::unix::fs::PermissionsExt::from_mode(0o755),
+            )
+            .unwrap();
+        }
+        Some(ListSetup {
+            registry,
+            _storage: storage,
+            test,
+            results,
+        })
+    }
+
+    fn label(&self, name: &str, tag: &str) -> ImageLabel {
+        ImageLabel {
+            name: format!("{}/ns/{name}", self.registry.address),
+            tag: tag.to_owned(),
+        }
+    }
+
+    /// The platforms of the list each tag names in the registry, sorted.
+    fn listed(&self, name: &str, tag: &str) -> Vec<String> {
+        let settings = RegistrySettings {
+            registry: Some(self.registry.address.clone()),
+            ..self.registry.settings()
+        };
+        let registry = Registry::new(&settings).unwrap();
+        let mut answers = registry.list_platforms(&[self.label(name, tag)]);
+        let mut platforms = answers.remove(0).unwrap().unwrap_or_default();
+        platforms.sort();
+        platforms
+    }
+
+    /// What each test recorded, by image.
+    fn recorded(&self, name: &str) -> Vec<String> {
+        std::fs::read_to_string(self.results.join(name))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Every image of a tree on a two-platform base is built for both platforms (`RUN` under
+/// QEMU for arm64), tested once per platform (its `docker run` running that platform's
+/// image), and published as a list of exactly those two platforms under its version tag and
+/// `latest`; a second run does nothing. The tree is first published for amd64 alone: adding
+/// arm64 rebuilds every image, whose list lacks it.
+fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
+    let Some(setup) = ListSetup::new(engine) else {
+        return;
+    };
+    let build = |extra: &[&str]| {
+        let test = setup
+            .test
+            .clone()
+            .args(["build"])
+            .args(extra.iter().copied());
+        test.args(["images"]).run().success()
+    };
+    let amd64_only = build(&["--platform", "linux/amd64"]);
+    assert!(
+        amd64_only
+            .stdout
+            .contains("Built 4, verified 4, published 4, failed 0"),
+        "{amd64_only:#?}"
+    );
+    for (name, _) in TREE {
+        assert_eq!(setup.listed(name, "1.0"), ["linux/amd64"], "{name}");
+    }
+
+    // arm64 added: every list lacks it, so every image is built again, for both.
+    let output = build(&[]);
+    assert!(
+        output
+            .stdout
+            .contains("Built 4, verified 4, published 4, failed 0"),
+        "{output:#?}"
+    );
+    for (name, _) in TREE {
+        for tag in ["1.0", "latest"] {
+            assert_eq!(
+                setup.listed(name, tag),
+                ["linux/amd64", "linux/arm64"],
+                "{name}:{tag}"
+            );
+        }
+        assert_eq!(
+            setup.recorded(name),
+            [
+                "linux/amd64 x86_64 x86_64",
+                "linux/amd64 x86_64 x86_64",
+                "linux/arm64 aarch64 aarch64"
+            ],
+            "{name}: each platform's test ran that platform's image, built on that platform"
+        );
+    }
+
+    let again = build(&[]);
+    assert!(
+        again.stdout.contains("Every selected image is up to date."),
+        "{again:#?}"
+    );
+    for (name, _) in TREE {
+        assert_eq!(setup.recorded(name).len(), 3, "{name} was not tested again");
+    }
+}
+
+#[test]
+fn buildah_publishes_a_tree_as_lists_of_every_platform() {
+    a_tree_is_published_as_lists_of_every_platform(EngineKind::Buildah);
+}
+
+#[test]
+fn podman_publishes_a_tree_as_lists_of_every_platform() {
+    a_tree_is_published_as_lists_of_every_platform(EngineKind::Podman);
+}
+
+/// The docker engine builds one platform: a run asked for several stops before anything is
+/// built, and says what to do.
+#[test]
+fn the_docker_engine_refuses_several_platforms() {
+    let config = "engine: docker\nengine_path: /nowhere/docker\nplatforms: [linux/amd64]\n";
+    assert_refused(
+        tree(config),
+        &[],
+        "the docker engine cannot build for several platforms here: with `platforms` set, use \
+         engine buildah or podman",
     );
 }

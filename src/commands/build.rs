@@ -13,11 +13,12 @@ use crate::logging::Verbosity;
 use crate::pipeline::{BuildOptions, Pipeline, Tools};
 use crate::plan::{LocalStorage, Plan, PlanOptions};
 use crate::platform;
+use crate::platform::Platform;
 use crate::process::ProcessError;
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::record::ImageRecord;
-use crate::registry::Registry;
+use crate::registry::{ListRegistry, Registry, RegistryClient};
 use crate::scheduler::{self, Event, JobOutcome};
 use crate::select::Selection;
 use crate::settings;
@@ -49,7 +50,8 @@ pub fn build(
     let platforms =
         workspace::image_platforms(&config.run_platforms(), &workspace.tree, &workspace.graph)?;
     platform::preflight(platforms.iter().flatten(), Path::new(platform::BINFMT_DIR))?;
-    platform::host_only(&platforms)?;
+    // With `platforms` configured every image is a manifest list, even of one platform.
+    let lists = config.platforms.is_some().then_some(platforms);
     let publish = publishing(config, args);
     let options = PlanOptions {
         pull: !args.no_pull,
@@ -61,7 +63,24 @@ pub fn build(
     } else {
         settings::engine_settings(config)
     });
+    if lists.is_some() {
+        platform::check_list_support(config.engine, publish && config.signing.is_some())?;
+    }
     let registry = Registry::new(&settings::registry_settings(config))?;
+    let list_registry = lists.as_ref().map(|platforms| ListRegistry {
+        registry: &registry,
+        wanted: workspace
+            .tree
+            .images()
+            .iter()
+            .zip(platforms)
+            .map(|(image, platforms)| (image.label.to_string(), platforms.clone()))
+            .collect(),
+    });
+    let registry: &dyn RegistryClient = match &list_registry {
+        Some(lists) => lists,
+        None => &registry,
+    };
     let provenance = Provenance::new(
         config.provenance.clone(),
         &workspace.tree,
@@ -73,8 +92,11 @@ pub fn build(
         &workspace,
         &selection,
         options,
-        &registry,
-        &mut EngineStorage(&engine),
+        registry,
+        &mut EngineStorage {
+            engine: &engine,
+            lists: lists.is_some(),
+        },
     )?;
     let jobs = args.jobs.map(|j| j as usize).or(config.jobs);
     let jobs = jobs.unwrap_or_else(default_jobs);
@@ -113,8 +135,9 @@ pub fn build(
             plan: &plan,
             engine: engine.get()?,
             docker_program: engine.settings().program.as_deref(),
-            registry: &registry,
+            registry,
             provenance: &provenance,
+            lists: lists.as_ref(),
             use_cache: args.use_cache,
             scanned,
             build_timeout: args.build_timeout.or(config.build_timeout),
@@ -194,11 +217,19 @@ fn print_plan(workspace: &Workspace, plan: &Plan, select: Option<&str>) {
 }
 
 /// Local storage as the engine lists it, in one call.
-struct EngineStorage<'a>(&'a LazyEngine);
+struct EngineStorage<'a> {
+    engine: &'a LazyEngine,
+    /// Whether images are manifest lists, which count as missing from local storage: a list
+    /// there may lack a platform the run wants, so what is not published is built again.
+    lists: bool,
+}
 
 impl LocalStorage for EngineStorage<'_> {
     fn contains(&mut self, labels: &[&ImageLabel]) -> Result<Vec<bool>, EngineError> {
-        let names = LocalNames::new(&self.0.get()?.local_images()?);
+        if self.lists {
+            return Ok(vec![false; labels.len()]);
+        }
+        let names = LocalNames::new(&self.engine.get()?.local_images()?);
         Ok(labels.iter().map(|l| names.contains(l)).collect())
     }
 }
@@ -210,8 +241,10 @@ struct Run<'a> {
     plan: &'a Plan,
     engine: &'a dyn Engine,
     docker_program: Option<&'a std::path::Path>,
-    registry: &'a Registry,
+    registry: &'a dyn RegistryClient,
     provenance: &'a Provenance,
+    /// The platforms of each image, when it is built as a manifest list.
+    lists: Option<&'a Vec<Vec<Platform>>>,
     use_cache: bool,
     /// When the registry and local storage were looked at.
     scanned: SystemTime,
@@ -224,13 +257,21 @@ impl Run<'_> {
     /// publishes the chain, `jobs` images at a time; `live` shows the progress line.
     fn chain(&self, jobs: usize, live: bool) -> Result<Vec<ImageRecord>, Error> {
         if self.plan.refreshes_base_images() {
-            refresh_base_images(self.config, self.engine);
+            match self.lists {
+                // A pull would name the host's image alone, where the list was.
+                Some(_) => log::warn!(
+                    "Base images are not refreshed when building for several platforms: \
+                     builds use the local copies"
+                ),
+                None => refresh_base_images(self.config, self.engine),
+            }
         }
         let options = BuildOptions {
             use_cache: self.use_cache,
             build_args: build_args(self.config),
             limits: self.config.container_limits.clone(),
             build_timeout: self.build_timeout,
+            platforms: self.lists.cloned(),
         };
         let docker = DockerShim::for_engine(self.config.engine, self.docker_program)?;
         let verifier = Verifier::new(self.config, &options.build_args, docker)
