@@ -135,6 +135,8 @@ const TREE: [(&str, &str); 4] = [
     ("app", "lib"),
     ("solo", "busybox"),
 ];
+/// A fifth image, on `tools`, whose `platforms` file narrows it to linux/amd64.
+const AMD64_ONLY: &str = "amd64-only";
 
 /// A registry, a storage holding the two-platform busybox base (linux/amd64 and
 /// linux/arm64), and a tree of four images on it whose tests record what they ran.
@@ -170,7 +172,8 @@ impl ListSetup {
             engine.name(),
         );
         let mut test = Test::new().config(&config).envs(storage.env());
-        for (name, parent) in TREE {
+        let narrowed = [(AMD64_ONLY, "tools")];
+        for (name, parent) in TREE.iter().chain(&narrowed).copied() {
             let template = format!(
                 "FROM {{{{ \"{parent}\" | image_tag }}}}\nRUN echo \"$(uname -m)\" > /{name}-built-on\n"
             );
@@ -189,6 +192,10 @@ impl ListSetup {
             )
             .unwrap();
         }
+        test = test.file(
+            &format!("images/{AMD64_ONLY}/platforms"),
+            "# its upstream exists for amd64 alone\nlinux/amd64\n",
+        );
         Some(ListSetup {
             registry,
             _storage: storage,
@@ -248,11 +255,19 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     assert!(
         amd64_only
             .stdout
-            .contains("Built 4, verified 4, published 4, failed 0"),
+            .contains("Built 5, verified 5, published 5, failed 0"),
         "{amd64_only:#?}"
     );
     for (name, _) in TREE {
         assert_eq!(setup.listed(name, "1.0"), ["linux/amd64"], "{name}");
+    }
+    let plan = build(&["--dry-run"]);
+    for (name, platforms) in [
+        ("lib", "[linux/amd64, linux/arm64]: build, verify, publish"),
+        (AMD64_ONLY, "[linux/amd64]: nothing (already published)"),
+    ] {
+        let line = format!("* {} {platforms}", setup.label(name, "1.0"));
+        assert!(plan.stdout.contains(&line), "{line}\n{plan:#?}");
     }
 
     // arm64 added: every list lacks it, so every image is built again, for both.
@@ -260,7 +275,7 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     assert!(
         output
             .stdout
-            .contains("Built 4, verified 4, published 4, failed 0"),
+            .contains("Built 4, verified 4, published 4, failed 0, skipped 0; 1 already published"),
         "{output:#?}"
     );
     for (name, _) in TREE {
@@ -281,6 +296,14 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
             "{name}: each platform's test ran that platform's image, built on that platform"
         );
     }
+
+    assert_eq!(setup.listed(AMD64_ONLY, "1.0"), ["linux/amd64"]);
+    assert_eq!(setup.listed(AMD64_ONLY, "latest"), ["linux/amd64"]);
+    assert_eq!(
+        setup.recorded(AMD64_ONLY),
+        ["linux/amd64 x86_64 x86_64"],
+        "built and tested once, for amd64 alone"
+    );
 
     let again = build(&[]);
     assert!(

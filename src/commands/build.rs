@@ -108,6 +108,7 @@ pub fn build(
         started,
         jobs,
         log_file,
+        lists: lists.as_deref(),
     };
     if args.dry_run {
         return super::dry_run::dry_run(&reports);
