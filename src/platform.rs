@@ -184,6 +184,12 @@ pub enum PlatformError {
          publish unsigned"
     )]
     Signing,
+    #[error(
+        "ci gitlab does not support `platforms` yet: each job would pull the manifest lists of \
+         the images its image is built on, which is not supported yet; build multi-platform \
+         trees with one `build` job"
+    )]
+    Pipeline,
 }
 
 /// Refuses, before anything is built, what cannot make manifest lists yet: the docker

@@ -337,3 +337,21 @@ fn the_docker_engine_refuses_several_platforms() {
          engine buildah or podman",
     );
 }
+
+/// The jobs of a pipeline each pull the images theirs is built on, which a multi-platform
+/// run cannot do yet: `ci gitlab` says so rather than write jobs that would fail.
+#[test]
+fn a_pipeline_of_several_platforms_is_refused() {
+    let config = "registry: r.example.org\nplatforms: [linux/amd64, linux/arm64]\n";
+    let output = tree(config)
+        .args(["ci", "gitlab", "images"])
+        .run()
+        .code(2)
+        .no_panic();
+    assert!(
+        output
+            .stderr
+            .contains("ci gitlab does not support `platforms` yet"),
+        "{output:#?}"
+    );
+}
