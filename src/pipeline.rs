@@ -262,13 +262,11 @@ impl<'a> Pipeline<'a> {
     }
 
     fn pull_dependencies(&self, image: usize) -> Result<(), Failure> {
+        if self.options.platforms.is_some() {
+            return self.find_local_lists(image);
+        }
         for dependency in self.plan.pulls(self.workspace, image) {
             let label = self.label(dependency);
-            if self.options.platforms.is_some() {
-                return Err(Failure::ListPull {
-                    dependency: label.to_string(),
-                });
-            }
             let pulled = self.pulls[dependency].get_or_init(|| {
                 log::info!("Pulling image {label}, dependency of {}", self.name(image));
                 self.tools.engine.pull(&label.to_string()).map_err(Arc::new)
@@ -279,6 +277,26 @@ impl<'a> Pipeline<'a> {
                     source: Arc::clone(error),
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// Where manifest lists cannot be pulled yet, the published lists `image` is built on
+    /// must be in local storage already (built by an earlier run on this storage).
+    fn find_local_lists(&self, image: usize) -> Result<(), Failure> {
+        let local = self.tools.engine.local_images()?;
+        let names = LocalNames::new(&local);
+        for dependency in self.plan.pulls(self.workspace, image) {
+            let label = self.label(dependency);
+            if !names.contains(label) {
+                return Err(Failure::ListPull {
+                    dependency: label.to_string(),
+                });
+            }
+            log::info!(
+                "Using the local list {label}, dependency of {}",
+                self.name(image)
+            );
         }
         Ok(())
     }

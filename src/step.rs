@@ -64,7 +64,7 @@ pub enum Failure {
         source: std::sync::Arc<EngineError>,
     },
     #[error(
-        "cannot pull {dependency}, which it is built on, for each platform: pulling manifest \
+        "{dependency}, which it is built on, is not in local storage, and pulling manifest \
          lists is not supported yet (build it in this run with --no-pull)"
     )]
     ListPull { dependency: String },

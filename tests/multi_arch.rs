@@ -224,6 +224,64 @@ impl ListSetup {
         platforms
     }
 
+    /// Deletes from the registry the image of `platform` that the list `name:tag` holds,
+    /// leaving the list as it is.
+    fn delete_image_of(&self, name: &str, tag: &str, platform: &str) {
+        let url = |reference: &str| {
+            format!(
+                "https://{}/v2/ns/{name}/manifests/{reference}",
+                self.registry.address
+            )
+        };
+        let login = format!("{}:{}", self.registry.username, self.registry.password);
+        let ca = self.registry.ca_file.display().to_string();
+        let accept = "Accept: application/vnd.docker.distribution.manifest.list.v2+json";
+        let list = support::run(
+            "curl",
+            &[
+                "-sSf",
+                "--cacert",
+                &ca,
+                "-u",
+                &login,
+                "-H",
+                accept,
+                &url(tag),
+            ],
+            &[],
+        );
+        let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+        let digest = list["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                let p = &m["platform"];
+                format!(
+                    "{}/{}",
+                    p["os"].as_str().unwrap(),
+                    p["architecture"].as_str().unwrap()
+                ) == platform
+            })
+            .and_then(|m| m["digest"].as_str())
+            .unwrap_or_else(|| panic!("no {platform} in {list}"))
+            .to_owned();
+        support::run(
+            "curl",
+            &[
+                "-sSf",
+                "--cacert",
+                &ca,
+                "-u",
+                &login,
+                "-X",
+                "DELETE",
+                &url(&digest),
+            ],
+            &[],
+        );
+    }
+
     /// What each test recorded, by image.
     fn recorded(&self, name: &str) -> Vec<String> {
         std::fs::read_to_string(self.results.join(name))
@@ -238,7 +296,8 @@ impl ListSetup {
 /// QEMU for arm64), tested once per platform (its `docker run` running that platform's
 /// image), and published as a list of exactly those two platforms under its version tag and
 /// `latest`; a second run does nothing. The tree is first published for amd64 alone: adding
-/// arm64 rebuilds every image, whose list lacks it.
+/// arm64 rebuilds every image, whose list lacks it. An image whose arm64 image the registry
+/// loses is built again, alone.
 fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     let Some(setup) = ListSetup::new(engine) else {
         return;
@@ -313,6 +372,19 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     for (name, _) in TREE {
         assert_eq!(setup.recorded(name).len(), 3, "{name} was not tested again");
     }
+
+    // The registry loses app's arm64 image: app alone is built again, for both platforms.
+    setup.delete_image_of("app", "1.0", "linux/arm64");
+    assert_eq!(setup.listed("app", "1.0"), ["linux/amd64"]);
+    let repaired = build(&[]);
+    assert!(
+        repaired
+            .stdout
+            .contains("Built 1, verified 1, published 1, failed 0, skipped 0; 4 already published"),
+        "{repaired:#?}"
+    );
+    assert_eq!(setup.listed("app", "1.0"), ["linux/amd64", "linux/arm64"]);
+    assert_eq!(setup.recorded("app").len(), 5);
 }
 
 #[test]

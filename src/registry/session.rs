@@ -35,6 +35,7 @@ struct ManifestList {
 
 #[derive(serde::Deserialize)]
 struct ListEntry {
+    digest: Option<String>,
     platform: Option<EntryPlatform>,
 }
 
@@ -117,8 +118,8 @@ impl<'a> HostSession<'a> {
         Ok(answer.status != StatusCode::NOT_FOUND)
     }
 
-    /// The platforms (`OS/ARCHITECTURE[/VARIANT]`) of the manifest list `label` names: None
-    /// when the tag is not there, none for a single image.
+    /// The platforms (`OS/ARCHITECTURE[/VARIANT]`) of the manifest list `label` names whose
+    /// images the registry holds: None when the tag is not there, none for a single image.
     pub async fn list_platforms(
         &self,
         label: &ImageLabel,
@@ -137,8 +138,17 @@ impl<'a> HostSession<'a> {
                 &format!("a manifest that is not JSON: {error}"),
             )
         })?;
-        let platforms = list.manifests.into_iter().filter_map(|m| m.platform);
-        Ok(Some(platforms.map(|p| p.name()).collect()))
+        // A platform counts only while the registry still holds its image.
+        let mut platforms = Vec::with_capacity(list.manifests.len());
+        for entry in list.manifests {
+            let (Some(platform), Some(digest)) = (entry.platform, entry.digest) else {
+                continue;
+            };
+            if self.has_manifest(&label.with_tag(&digest)).await? {
+                platforms.push(platform.name());
+            }
+        }
+        Ok(Some(platforms))
     }
 
     /// Gives the manifest of `label` a second tag, `tag`, in the registry: the same bytes
