@@ -44,6 +44,12 @@ need_binfmt() {
     as_root update-binfmts --enable
   fi
   [ -e "$dir/qemu-aarch64" ] || die "no QEMU interpreter is registered in $dir (update-binfmts --display)"
+  # The multi-platform tests download Debian's busybox-static:arm64 for their arm64 base.
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    say "Adding the arm64 architecture to apt"
+    as_root dpkg --add-architecture arm64
+    as_root apt-get update -qq
+  fi
 }
 
 # need_gitlab_ci_local: gitlab-ci-local at the version the tests pin (later ones need
