@@ -427,3 +427,51 @@ fn a_pipeline_of_several_platforms_is_refused() {
         "{output:#?}"
     );
 }
+
+/// A multi-platform run interrupted at moments of its publishing (SIGINT) leaves each tag
+/// either absent or a complete list, never a list lacking a platform; a rerun completes.
+#[test]
+fn an_interrupted_publish_leaves_nothing_or_a_complete_list() {
+    const SIGINT: i32 = 2;
+    let Some(first) = ListSetup::new(EngineKind::Buildah) else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    first.test.clone().args(["build", "images"]).run().success();
+    let whole = started.elapsed();
+    drop(first);
+    let names: Vec<&str> = TREE.iter().map(|(name, _)| *name).collect();
+    let (mut interrupted, mut midway) = (0, 0);
+    for fraction in [0.6, 0.75, 0.9] {
+        let setup = ListSetup::new(EngineKind::Buildah).expect("the tools were there");
+        let running = setup.test.clone().args(["build", "images"]).spawn();
+        std::thread::sleep(whole.mul_f64(fraction));
+        running.signal(SIGINT);
+        let output = running.wait().no_panic();
+        interrupted += usize::from(output.code == Some(128 + SIGINT));
+        let published = names.iter().filter(|n| !setup.listed(n, "1.0").is_empty());
+        let published = published.count();
+        midway += usize::from(published > 0 && published < names.len());
+        for name in &names {
+            for tag in ["1.0", "latest"] {
+                let listed = setup.listed(name, tag);
+                assert!(
+                    listed.is_empty() || listed == ["linux/amd64", "linux/arm64"],
+                    "{name}:{tag} after an interruption at {fraction} of a run: {listed:?}\n\
+                     {output:#?}"
+                );
+            }
+        }
+        setup.test.clone().args(["build", "images"]).run().success();
+        for name in &names {
+            for tag in ["1.0", "latest"] {
+                assert_eq!(setup.listed(name, tag), ["linux/amd64", "linux/arm64"]);
+            }
+        }
+    }
+    assert!(interrupted >= 2, "only {interrupted} runs were interrupted");
+    assert!(
+        midway >= 1,
+        "no run was interrupted while publishing the tree"
+    );
+}
