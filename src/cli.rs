@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::engine_kind::EngineKind;
+use crate::platform::{self, Platform};
 
 /// Build trees of container images from Dockerfile templates, Debian changelogs and control
 /// files, without a Docker daemon.
@@ -44,6 +45,11 @@ pub struct Cli {
     /// The container tool to drive (overrides `engine:` of the configuration).
     #[arg(long, value_name = "ENGINE", global = true, value_parser = parse_engine)]
     pub engine: Option<EngineKind>,
+
+    /// The platforms to build for, comma-separated (`linux/amd64,linux/arm64`; overrides
+    /// `platforms:` of the configuration) [default: the host's].
+    #[arg(long, value_name = "PLATFORMS", global = true, value_parser = parse_platforms)]
+    pub platform: Option<PlatformList>,
 
     /// Where the log goes [default: `log_file` of the config, else ./docker-pkg-build.log];
     /// with --info or --debug, the log goes there as well as to the terminal.
@@ -335,6 +341,14 @@ pub enum GraphFormat {
     Mermaid,
     /// Images, base images and edges as JSON.
     Json,
+}
+
+/// `--platform`: platforms, each once.
+#[derive(Debug, Clone)]
+pub struct PlatformList(pub Vec<Platform>);
+
+fn parse_platforms(text: &str) -> Result<PlatformList, String> {
+    platform::parse_list(text.split(',')).map(PlatformList)
 }
 
 fn parse_engine(name: &str) -> Result<EngineKind, String> {

@@ -19,6 +19,7 @@ use crate::container_limits::ContainerLimits;
 use crate::credentials::{Credentials, Secret};
 use crate::engine_kind::EngineKind;
 use crate::label::Repository;
+use crate::platform::{self, Platform};
 use crate::process::Secrets;
 use crate::provenance::{Labels, ProvenanceSettings};
 use crate::signing::Signing;
@@ -83,6 +84,9 @@ pub struct Config {
     pub provenance: ProvenanceSettings,
     /// How pushed images are signed, if they are.
     pub signing: Option<Signing>,
+    /// `platforms`, or `--platform`: what every image is built for; the host's platform alone
+    /// when not set.
+    pub platforms: Option<Vec<Platform>>,
     /// `gitlab_ci`: how the jobs of a pipeline made by `ci gitlab` run.
     pub gitlab_ci: JobSettings,
     /// Folders outside the tree that its symbolic links may lead to.
@@ -178,8 +182,16 @@ impl Config {
             signing,
             gitlab_ci: keys.gitlab_ci.unwrap_or_default(),
             allow_links_outside,
+            platforms: keys.platforms.map(|p| p.0),
             values,
         })
+    }
+
+    /// The platforms of the run: those configured, else the host's alone.
+    pub fn run_platforms(&self) -> Vec<Platform> {
+        self.platforms
+            .clone()
+            .unwrap_or_else(|| vec![Platform::host()])
     }
 }
 
@@ -304,6 +316,8 @@ struct Keys {
     sigstore_public_key: Option<ReadableFile>,
     #[serde(default)]
     gitlab_ci: Option<JobSettings>,
+    #[serde(default)]
+    platforms: Option<PlatformList>,
 }
 
 /// The way of signing the keys choose: `sign_by`, or `sigstore_private_key` with its
@@ -457,6 +471,19 @@ impl<'de> Deserialize<'de> for Fingerprint {
             )));
         }
         Ok(Fingerprint(hex.to_ascii_uppercase()))
+    }
+}
+
+/// `platforms`: a list of platforms, each named once.
+#[derive(Debug, Clone)]
+struct PlatformList(Vec<Platform>);
+
+impl<'de> Deserialize<'de> for PlatformList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let texts = Vec::<Text>::deserialize(deserializer)?;
+        platform::parse_list(texts.iter().map(|t| t.0.as_str()))
+            .map(PlatformList)
+            .map_err(D::Error::custom)
     }
 }
 

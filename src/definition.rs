@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::changelog::{self, ChangelogError};
 use crate::confinement::{Confinement, OutsideLink};
 use crate::control::{self, ControlError};
+use crate::platform::{self, PLATFORMS_FILE, Platform};
 use crate::regular_file::{FileError, regular_file};
 
 pub const TEMPLATE_FILE: &str = "Dockerfile.template";
@@ -25,6 +26,8 @@ pub struct ImageDefinition {
     pub depends: Vec<String>,
     /// The links of its folder that lead out of the tree: the image fails on their account.
     pub outside_links: Vec<OutsideLink>,
+    /// The platforms of its `platforms` file, when it has one: the only ones it is built for.
+    pub platforms: Option<Vec<Platform>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,8 @@ pub enum DefinitionError {
     },
     #[error("{path}: {source}")]
     Control { path: PathBuf, source: ControlError },
+    #[error("{path}: {message}")]
+    Platforms { path: PathBuf, message: String },
     #[error(transparent)]
     File(#[from] FileError),
     #[error(transparent)]
@@ -68,12 +73,25 @@ impl ImageDefinition {
         } else {
             Vec::new()
         };
+        let platforms_path = dir.join(PLATFORMS_FILE);
+        let platforms = if regular_file(&platforms_path)? {
+            let text = read_text(&platforms_path)?;
+            let platforms =
+                platform::parse_file(&text).map_err(|message| DefinitionError::Platforms {
+                    path: platforms_path,
+                    message,
+                })?;
+            Some(platforms)
+        } else {
+            None
+        };
         Ok(ImageDefinition {
             dir: dir.to_owned(),
             name: heading.package,
             version: heading.version,
             depends,
             outside_links: confinement.outside_links(dir),
+            platforms,
         })
     }
 

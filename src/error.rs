@@ -7,6 +7,7 @@ use crate::config::ConfigError;
 use crate::engine::EngineError;
 use crate::logging::LogFileError;
 use crate::plan::PlanError;
+use crate::platform::PlatformError;
 use crate::registry::RegistryError;
 use crate::rootless::RootlessError;
 use crate::select::SelectError;
@@ -29,6 +30,8 @@ pub enum Error {
     Plan(#[from] PlanError),
     #[error(transparent)]
     Rootless(#[from] RootlessError),
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
     #[error(transparent)]
     JobSettings(#[from] JobSettingsError),
     #[error("cannot read {path}: {source}")]

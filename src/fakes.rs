@@ -164,7 +164,10 @@ impl Engine for FakeEngine {
         on_line: &mut dyn FnMut(&str),
     ) -> Result<(), EngineError> {
         let label = request.label.to_string();
-        self.record(format!("build {label}"));
+        match request.platform {
+            Some(platform) => self.record(format!("build {label} for {platform}")),
+            None => self.record(format!("build {label}")),
+        }
         let labels = (label.clone(), request.labels.to_vec());
         self.labels.lock().unwrap().push(labels);
         on_line("STEP 1/1: FROM scratch");
@@ -218,6 +221,15 @@ impl Engine for FakeEngine {
         }))
     }
 
+    fn push_list(
+        &self,
+        list: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError> {
+        self.record(format!("push list {list} {destination}"));
+        self.push_to(list, destination)
+    }
+
     fn sign_as(&self, image: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError> {
         if self.signs {
             self.record(format!("sign {image} as {identity}"));
@@ -245,6 +257,11 @@ impl Engine for FakeEngine {
 
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
         self.record(format!("remove {}", references.join(" ")));
+        Ok(())
+    }
+
+    fn remove_list(&self, list: &ImageLabel) -> Result<(), EngineError> {
+        self.record(format!("remove list {list}"));
         Ok(())
     }
 

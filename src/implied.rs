@@ -166,6 +166,7 @@ mod tests {
                     version: "1.0".into(),
                     depends: vec![],
                     outside_links: vec![],
+                    platforms: None,
                 }
             })
             .collect();

@@ -35,6 +35,7 @@ mod lint;
 mod logging;
 mod pipeline;
 mod plan;
+pub mod platform;
 mod private_dir;
 pub mod process;
 mod progress;
@@ -90,6 +91,9 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
         config.engine = engine;
     }
     process::mask_in_messages(config.secrets());
+    if let Some(platforms) = &cli.platform {
+        config.platforms = Some(platforms.0.clone());
+    }
     let log_file = log_file(cli, &config);
     logging::init(verbosity(cli), &log_file)?;
     // The commands that start container tools keep their temporary files in one folder.

@@ -13,6 +13,7 @@ use crate::image_state::{ImageState, InvalidTransition};
 use crate::label::ImageLabel;
 use crate::logging::IMAGE_FAILURES;
 use crate::plan::Plan;
+use crate::platform::Platform;
 use crate::process;
 use crate::provenance::Provenance;
 use crate::record::{ImageRecord, StepRun, TestOutput, Tested};
@@ -34,6 +35,9 @@ pub struct BuildOptions {
     pub build_timeout: Option<std::time::Duration>,
     /// The base images that could be neither pulled nor found locally.
     pub missing_bases: MissingBases,
+    /// For each image, the platforms it is built for, as one manifest list; None (no
+    /// `platforms` configured): the host's platform, one image.
+    pub platforms: Option<Vec<Vec<Platform>>>,
 }
 
 /// What the pipeline works with.
@@ -263,6 +267,9 @@ impl<'a> Pipeline<'a> {
     }
 
     fn pull_dependencies(&self, image: usize) -> Result<(), Failure> {
+        if self.options.platforms.is_some() {
+            return self.find_local_lists(image);
+        }
         for dependency in self.plan.pulls(self.workspace, image) {
             let label = self.label(dependency);
             let pulled = self.pulls[dependency].get_or_init(|| {
@@ -275,6 +282,26 @@ impl<'a> Pipeline<'a> {
                     source: Arc::clone(error),
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// Where manifest lists cannot be pulled yet, the published lists `image` is built on
+    /// must be in local storage already (built by an earlier run on this storage).
+    fn find_local_lists(&self, image: usize) -> Result<(), Failure> {
+        let local = self.tools.engine.local_images()?;
+        let names = LocalNames::new(&local);
+        for dependency in self.plan.pulls(self.workspace, image) {
+            let label = self.label(dependency);
+            if !names.contains(label) {
+                return Err(Failure::ListPull {
+                    dependency: label.to_string(),
+                });
+            }
+            log::info!(
+                "Using the local list {label}, dependency of {}",
+                self.name(image)
+            );
         }
         Ok(())
     }
@@ -311,11 +338,40 @@ impl<'a> Pipeline<'a> {
             labels: labels.pairs(),
             limits: &self.options.limits,
             timeout: self.options.build_timeout,
+            platform: None,
         };
         let name = entry.name();
-        self.tools
-            .engine
-            .build(&request, &mut |line| log::info!("[{name}] {line}"))?;
+        let Some(platforms) = &self.options.platforms else {
+            self.tools
+                .engine
+                .build(&request, &mut |line| log::info!("[{name}] {line}"))?;
+            return Ok(());
+        };
+        self.forget_local(&entry.label)?;
+        for platform in &platforms[image] {
+            log::info!("{} - building for {platform}", entry.label);
+            let request = BuildRequest {
+                platform: Some(platform),
+                also_tagged: &[],
+                ..request.clone()
+            };
+            self.tools.engine.build(&request, &mut |line| {
+                log::info!("[{name}] [{platform}] {line}")
+            })?;
+        }
+        if publish {
+            self.tools.engine.tag(&entry.label, &latest[0])?;
+        }
+        Ok(())
+    }
+
+    /// Removes the manifest list `label` left by an earlier run, if any: the builds of each
+    /// platform add to the list of that name.
+    fn forget_local(&self, label: &ImageLabel) -> Result<(), EngineError> {
+        let local = self.tools.engine.local_images()?;
+        if LocalNames::new(&local).contains(label) {
+            self.tools.engine.remove_list(label)?;
+        }
         Ok(())
     }
 
@@ -323,13 +379,27 @@ impl<'a> Pipeline<'a> {
         let entry = self.workspace.tree.get(image);
         let name = entry.name();
         let mut output = TestOutput::default();
-        let verification =
-            self.tools
-                .verifier
-                .verify(&entry.definition.dir, &entry.label, &mut |line| {
-                    log::info!("[{name}] {line}");
-                    output.push(line);
-                });
+        let platforms: Vec<Option<&Platform>> = match &self.options.platforms {
+            Some(platforms) => platforms[image].iter().map(Some).collect(),
+            None => vec![None],
+        };
+        // Each platform's test in turn; the first that fails fails the image.
+        let mut verification = Ok(Verification::Passed);
+        for platform in platforms {
+            let prefix = platform.map(|p| format!("[{p}] ")).unwrap_or_default();
+            verification = self.tools.verifier.verify(
+                &entry.definition.dir,
+                &entry.label,
+                platform,
+                &mut |line| {
+                    log::info!("[{name}] {prefix}{line}");
+                    output.push(&format!("{prefix}{line}"));
+                },
+            );
+            if !matches!(verification, Ok(Verification::Passed)) {
+                break;
+            }
+        }
         self.progress(image).tested = Some(match &verification {
             Ok(Verification::Skipped { missing }) => Tested::NoTest {
                 missing: missing.clone(),
@@ -353,6 +423,11 @@ impl<'a> Pipeline<'a> {
     /// it stays in local storage as `TAG-failed`, for inspection.
     fn set_aside(&self, image: usize) {
         let label = self.label(image);
+        if self.options.platforms.is_some() {
+            // A list in local storage never counts as built: the next run builds it again.
+            log::warn!("{label} failed its test");
+            return;
+        }
         let failed = label.with_tag(&format!("{}-failed", label.tag));
         let mut names = vec![label.to_string()];
         if self.plan.options.publish && self.plan.initial(image) == Some(ImageState::ToBuild) {
@@ -382,12 +457,25 @@ impl<'a> Pipeline<'a> {
     /// got it at build time. A signing engine adds the version's signature to the manifest
     /// pushed before the version tag is written: a tag given in the registry has no
     /// signature of its own, and the version tag must never show without one.
+    ///
+    /// A manifest list (`platforms` configured) is pushed the same way, with every image it
+    /// holds, as `latest`, and the registry gives the version tag to the list's digest.
     fn publish(&self, image: usize) -> Result<(), Failure> {
         let label = self.label(image);
         let latest = label.with_tag("latest");
         let engine = self.tools.engine;
         if self.plan.initial(image) != Some(ImageState::ToBuild) {
             engine.tag(label, &latest)?;
+        }
+        if self.options.platforms.is_some() {
+            let digest = engine.push_list(label, &latest)?;
+            let pushed = match &digest {
+                Some(digest) => label.with_tag(digest),
+                None => latest,
+            };
+            self.tools.registry.tag(&pushed, &label.tag)?;
+            self.progress(image).digest = digest;
+            return Ok(());
         }
         let digest = match engine.push_fast(label, &latest) {
             Ok(digest) => {

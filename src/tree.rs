@@ -130,6 +130,7 @@ pub fn test_tree(images: &[(&str, &[&str])]) -> ImageTree {
             version: "1.0".into(),
             depends: deps.iter().map(|d| d.to_string()).collect(),
             outside_links: vec![],
+            platforms: None,
         })
         .collect();
     ImageTree::new(definitions, &Repository::default(), &TagSuffix::None)
@@ -147,6 +148,7 @@ mod tests {
             version: version.into(),
             depends: vec![],
             outside_links: vec![],
+            platforms: None,
         }
     }
 

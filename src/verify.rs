@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::confinement::{Confinement, OutsideLink};
-use crate::engine::DockerShim;
+use crate::engine::{DockerShim, PLATFORM_VARIABLE};
 use crate::label::ImageLabel;
+use crate::platform::Platform;
 use crate::process::{Command, ProcessError, Secrets, find_program};
 use crate::regular_file::{FileError, regular_file};
 use crate::run_dir;
@@ -96,11 +97,13 @@ impl Verifier {
     }
 
     /// Runs the test of the image in `dir`, labelled `label`; each line it prints goes to
-    /// `on_line`.
+    /// `on_line`. With a platform, `label` is a manifest list: the test finds the platform in
+    /// [`PLATFORM_VARIABLE`], and its `docker run` runs that platform's image.
     pub fn verify(
         &self,
         dir: &Path,
         label: &ImageLabel,
+        platform: Option<&Platform>,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<Verification, VerifyError> {
         let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
@@ -115,6 +118,12 @@ impl Verifier {
             .args(args)
             .clear_env()
             .envs(self.env.iter().cloned())
+            .envs(platform.map(|p| {
+                (
+                    OsString::from(PLATFORM_VARIABLE),
+                    OsString::from(p.to_string()),
+                )
+            }))
             .timeout(self.timeout)
             .secrets(self.secrets.clone())
             .stream(on_line)?;
@@ -228,7 +237,7 @@ mod tests {
     fn missing_test_file_passes() {
         let dir = tempfile::tempdir().unwrap();
         let verification = verifier(&["-c", "{path}/test.sh {image}"])
-            .verify(dir.path(), &label(), &mut |_| {})
+            .verify(dir.path(), &label(), None, &mut |_| {})
             .unwrap();
         assert_eq!(
             verification,
@@ -248,7 +257,7 @@ mod tests {
         .unwrap();
         let mut lines = Vec::new();
         let verification = verifier(&["{path}/test.sh", "{image}"])
-            .verify(dir.path(), &label(), &mut |line| {
+            .verify(dir.path(), &label(), None, &mut |line| {
                 lines.push(line.to_owned())
             })
             .unwrap();
@@ -268,7 +277,7 @@ mod tests {
         std::fs::write(dir.path().join("test.sh"), "echo broken >&2; exit 3\n").unwrap();
         let mut lines = Vec::new();
         let err = verifier(&["{path}/test.sh", "{image}"])
-            .verify(dir.path(), &label(), &mut |line| {
+            .verify(dir.path(), &label(), None, &mut |line| {
                 lines.push(line.to_owned())
             })
             .unwrap_err();
@@ -293,7 +302,7 @@ mod tests {
         });
         let mut lines = Vec::new();
         let err = Verifier::new(&config, &[], None)
-            .verify(dir.path(), &label(), &mut |line| {
+            .verify(dir.path(), &label(), None, &mut |line| {
                 lines.push(line.to_owned())
             })
             .unwrap_err();
@@ -380,7 +389,9 @@ mod tests {
             std::fs::set_permissions(dir.join("test.sh"), executable).unwrap();
             let mut lines = Vec::new();
             let err = verifier(&["-c", "{path}/test.sh {image}"])
-                .verify(&dir, &label(), &mut |line| lines.push(line.to_owned()))
+                .verify(&dir, &label(), None, &mut |line| {
+                    lines.push(line.to_owned())
+                })
                 .unwrap_err();
             assert_eq!(lines, ["ran r.example.org/app:1.0"], "{name}: {err}");
         }
@@ -393,7 +404,7 @@ mod tests {
         let started = std::time::Instant::now();
         let err = verifier(&["{path}/test.sh", "{image}"])
             .with_timeout(Some(Duration::from_millis(300)))
-            .verify(dir.path(), &label(), &mut |_| {})
+            .verify(dir.path(), &label(), None, &mut |_| {})
             .unwrap_err();
         assert!(err.to_string().ends_with("timed out after 0.3s"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(10));

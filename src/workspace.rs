@@ -10,6 +10,7 @@ use crate::definition::CONTROL_FILE;
 use crate::graph::{DependencyGraph, GraphError};
 use crate::implied::TemplateNames;
 use crate::label::TagSuffix;
+use crate::platform::{Platform, PlatformError};
 use crate::scan::{ScanError, scan};
 use crate::select::Selection;
 use crate::tree::{ImageTree, TreeError};
@@ -239,5 +240,74 @@ pub fn test_workspace(images: &[(&str, &[&str])]) -> Workspace {
         tree,
         graph,
         template_names: TemplateNames::default(),
+    }
+}
+
+/// The platforms each image is built for: those of the run, narrowed by the image's own
+/// `platforms` file and by the platforms of the tree images it is built on (an image cannot be
+/// built for a platform its parent lacks).
+pub fn image_platforms(
+    configured: &[Platform],
+    tree: &ImageTree,
+    graph: &DependencyGraph,
+) -> Result<Vec<Vec<Platform>>, PlatformError> {
+    let mut platforms: Vec<Vec<Platform>> = vec![Vec::new(); tree.len()];
+    for &image in graph.order() {
+        let own = tree.get(image).definition.platforms.as_deref();
+        let chosen: Vec<Platform> = configured
+            .iter()
+            .filter(|p| own.is_none_or(|own| own.contains(p)))
+            .filter(|p| {
+                graph
+                    .dependencies(image)
+                    .iter()
+                    .all(|&parent| platforms[parent].contains(p))
+            })
+            .cloned()
+            .collect();
+        if chosen.is_empty() {
+            let configured: Vec<String> = configured.iter().map(ToString::to_string).collect();
+            return Err(PlatformError::NoPlatform {
+                image: tree.get(image).name().to_owned(),
+                configured: configured.join(", "),
+            });
+        }
+        platforms[image] = chosen;
+    }
+    Ok(platforms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::label::Repository;
+    use crate::tree::test_tree;
+
+    #[test]
+    fn images_are_built_for_what_they_and_their_parents_allow() {
+        let amd64: Platform = "linux/amd64".parse().unwrap();
+        let arm64: Platform = "linux/arm64".parse().unwrap();
+        let configured = [amd64.clone(), arm64.clone()];
+        let tree = test_tree(&[("base", &[]), ("app", &["base"]), ("tool", &[])]);
+        let graph = DependencyGraph::new(&tree, &[]).unwrap();
+        let all = image_platforms(&configured, &tree, &graph).unwrap();
+        assert!(all.iter().all(|p| p == &configured));
+
+        let mut definitions: Vec<_> = tree.images().iter().map(|i| i.definition.clone()).collect();
+        definitions[0].platforms = Some(vec![amd64.clone(), "linux/s390x".parse().unwrap()]);
+        let tree = ImageTree::new(definitions, &Repository::default(), &TagSuffix::None).unwrap();
+        let graph = DependencyGraph::new(&tree, &[]).unwrap();
+        let narrowed = image_platforms(&configured, &tree, &graph).unwrap();
+        assert_eq!(narrowed[0], std::slice::from_ref(&amd64));
+        assert_eq!(
+            narrowed[1],
+            std::slice::from_ref(&amd64),
+            "app is built on base"
+        );
+        assert_eq!(narrowed[2], configured);
+        let none = image_platforms(&[arm64], &tree, &graph)
+            .unwrap_err()
+            .to_string();
+        assert!(none.contains("base is built for none"), "{none}");
     }
 }

@@ -66,6 +66,7 @@ fn build_both_ways(engine: &dyn Engine, context: &Path) {
             labels: &[("org.opencontainers.image.title".into(), "foo".into())],
             limits: &limits,
             timeout: None,
+            platform: None,
         };
         engine.build(&request, &mut |_| {}).unwrap();
     }
@@ -239,6 +240,7 @@ fn intermediate_images_are_removed_and_squashed_steps_have_none() {
             also_tagged: &[],
             use_cache: false,
             squash_steps,
+            platform: None,
             build_args: &[],
             labels: &[],
             limits: &ContainerLimits::default(),

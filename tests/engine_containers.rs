@@ -32,6 +32,7 @@ fn build(engine: &dyn Engine, storage: &Storage, label: &ImageLabel) -> Vec<Stri
         labels: &[],
         limits: &ContainerLimits::default(),
         timeout: None,
+        platform: None,
     };
     let mut lines = Vec::new();
     engine
@@ -139,6 +140,7 @@ fn failures_name_the_command() {
         labels: &[],
         limits: &ContainerLimits::default(),
         timeout: None,
+        platform: None,
     };
     let err = engine.build(&request, &mut |_| {}).unwrap_err();
     let EngineError::Process(ProcessError::Failed { command, tail, .. }) = &err else {
@@ -176,6 +178,7 @@ fn limits_and_failing_steps() {
         labels: &[],
         limits: &limits,
         timeout: None,
+        platform: None,
     };
     let mut lines = Vec::new();
     let err = engine

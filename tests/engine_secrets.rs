@@ -54,6 +54,7 @@ fn password_is_on_no_command_line_nor_in_any_output() {
         labels: &[],
         limits: &ContainerLimits::default(),
         timeout: None,
+        platform: None,
     };
     engine
         .build(&request, &mut |line| output.push(line.to_owned()))

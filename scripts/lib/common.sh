@@ -30,6 +30,28 @@ need_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# need_binfmt: the kernel runs foreign executables (arm64, …) through QEMU, as builds for
+# other platforms need: binfmt_misc mounted, and Debian's interpreters registered in it.
+need_binfmt() {
+  local dir=/proc/sys/fs/binfmt_misc
+  if [ ! -e "$dir/register" ]; then
+    say "Mounting binfmt_misc"
+    as_root mount binfmt_misc -t binfmt_misc "$dir"
+  fi
+  need_packages qemu-user-static binfmt-support
+  if [ ! -e "$dir/qemu-aarch64" ]; then
+    say "Registering QEMU's interpreters"
+    as_root update-binfmts --enable
+  fi
+  [ -e "$dir/qemu-aarch64" ] || die "no QEMU interpreter is registered in $dir (update-binfmts --display)"
+  # The multi-platform tests download Debian's busybox-static:arm64 for their arm64 base.
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    say "Adding the arm64 architecture to apt"
+    as_root dpkg --add-architecture arm64
+    as_root apt-get update -qq
+  fi
+}
+
 # need_gitlab_ci_local: gitlab-ci-local at the version the tests pin (later ones need
 # Node.js 22), from npm; Debian's nodejs when no npm is installed.
 GITLAB_CI_LOCAL_VERSION=4.52.0

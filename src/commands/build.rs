@@ -13,11 +13,13 @@ use crate::label::{ImageLabel, TagSuffix};
 use crate::logging::Verbosity;
 use crate::pipeline::{BuildOptions, Pipeline, Tools};
 use crate::plan::{LocalStorage, Plan, PlanOptions};
+use crate::platform;
+use crate::platform::Platform;
 use crate::process::{ProcessError, masked};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::record::ImageRecord;
-use crate::registry::Registry;
+use crate::registry::{ListRegistry, Registry, RegistryClient};
 use crate::scheduler::{self, Event, JobOutcome};
 use crate::select::Selection;
 use crate::settings;
@@ -26,7 +28,7 @@ use crate::style::Style;
 use crate::summary::{Summary, skipped_reason};
 use crate::template::Renderer;
 use crate::verify::Verifier;
-use crate::workspace::{UnknownDependencies, Workspace};
+use crate::workspace::{self, UnknownDependencies, Workspace};
 
 use super::build_report::{Reports, header};
 
@@ -46,6 +48,11 @@ pub fn build(
     header(&format!("Step 0: scanning {}", args.directory.display()));
     let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Lint)?;
     super::lint::warn(config, &workspace);
+    let platforms =
+        workspace::image_platforms(&config.run_platforms(), &workspace.tree, &workspace.graph)?;
+    platform::preflight(platforms.iter().flatten(), Path::new(platform::BINFMT_DIR))?;
+    // With `platforms` configured every image is a manifest list, even of one platform.
+    let lists = config.platforms.is_some().then_some(platforms);
     let publish = publishing(config, args);
     let options = PlanOptions {
         pull: !args.no_pull,
@@ -57,7 +64,24 @@ pub fn build(
     } else {
         settings::engine_settings(config)
     });
+    if lists.is_some() {
+        platform::check_list_support(config.engine, publish && config.signing.is_some())?;
+    }
     let registry = Registry::new(&settings::registry_settings(config))?;
+    let list_registry = lists.as_ref().map(|platforms| ListRegistry {
+        registry: &registry,
+        wanted: workspace
+            .tree
+            .images()
+            .iter()
+            .zip(platforms)
+            .map(|(image, platforms)| (image.label.to_string(), platforms.clone()))
+            .collect(),
+    });
+    let registry: &dyn RegistryClient = match &list_registry {
+        Some(lists) => lists,
+        None => &registry,
+    };
     let provenance = Provenance::new(
         config.provenance.clone(),
         &workspace.tree,
@@ -69,8 +93,11 @@ pub fn build(
         &workspace,
         &selection,
         options,
-        &registry,
-        &mut EngineStorage(&engine),
+        registry,
+        &mut EngineStorage {
+            engine: &engine,
+            lists: lists.is_some(),
+        },
     )?;
     let jobs = args.jobs.map(|j| j as usize).or(config.jobs);
     let jobs = jobs.unwrap_or_else(default_jobs);
@@ -82,6 +109,7 @@ pub fn build(
         started,
         jobs,
         log_file,
+        lists: lists.as_deref(),
     };
     if args.dry_run {
         return super::dry_run::dry_run(&reports);
@@ -109,8 +137,9 @@ pub fn build(
             plan: &plan,
             engine: engine.get()?,
             docker_program: engine.settings().program.as_deref(),
-            registry: &registry,
+            registry,
             provenance: &provenance,
+            lists: lists.as_ref(),
             use_cache: args.use_cache,
             squash_steps: args.squash_steps || config.squash_steps,
             scanned,
@@ -191,11 +220,19 @@ fn print_plan(workspace: &Workspace, plan: &Plan, select: Option<&str>) {
 }
 
 /// Local storage as the engine lists it, in one call.
-struct EngineStorage<'a>(&'a LazyEngine);
+struct EngineStorage<'a> {
+    engine: &'a LazyEngine,
+    /// Whether images are manifest lists, which count as missing from local storage: a list
+    /// there may lack a platform the run wants, so what is not published is built again.
+    lists: bool,
+}
 
 impl LocalStorage for EngineStorage<'_> {
     fn contains(&mut self, labels: &[&ImageLabel]) -> Result<Vec<bool>, EngineError> {
-        let names = LocalNames::new(&self.0.get()?.local_images()?);
+        if self.lists {
+            return Ok(vec![false; labels.len()]);
+        }
+        let names = LocalNames::new(&self.engine.get()?.local_images()?);
         Ok(labels.iter().map(|l| names.contains(l)).collect())
     }
 }
@@ -207,8 +244,10 @@ struct Run<'a> {
     plan: &'a Plan,
     engine: &'a dyn Engine,
     docker_program: Option<&'a std::path::Path>,
-    registry: &'a Registry,
+    registry: &'a dyn RegistryClient,
     provenance: &'a Provenance,
+    /// The platforms of each image, when it is built as a manifest list.
+    lists: Option<&'a Vec<Vec<Platform>>>,
     use_cache: bool,
     squash_steps: bool,
     /// When the registry and local storage were looked at.
@@ -221,10 +260,17 @@ impl Run<'_> {
     /// Refreshes the base images when something is to be built, then builds, verifies and
     /// publishes the chain, `jobs` images at a time; `live` shows the progress line.
     fn chain(&self, jobs: usize, live: bool) -> Result<Vec<ImageRecord>, Error> {
-        let missing_bases = if self.plan.refreshes_base_images() {
-            MissingBases::refresh(&self.config.base_images, self.engine)
-        } else {
-            MissingBases::default()
+        let missing_bases = match (self.plan.refreshes_base_images(), self.lists) {
+            // A pull would name the host's image alone, where the list was.
+            (true, Some(_)) => {
+                log::warn!(
+                    "Base images are not refreshed when building for several platforms: \
+                     builds use the local copies"
+                );
+                MissingBases::default()
+            }
+            (true, None) => MissingBases::refresh(&self.config.base_images, self.engine),
+            (false, _) => MissingBases::default(),
         };
         let options = BuildOptions {
             use_cache: self.use_cache,
@@ -233,6 +279,7 @@ impl Run<'_> {
             limits: self.config.container_limits.clone(),
             build_timeout: self.build_timeout,
             missing_bases,
+            platforms: self.lists.cloned(),
         };
         let docker = DockerShim::for_engine(self.config.engine, self.docker_program)?;
         let verifier = Verifier::new(self.config, &options.build_args, docker)

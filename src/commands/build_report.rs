@@ -7,6 +7,7 @@ use crate::cli::BuildArgs;
 use crate::config::Config;
 use crate::error::{Error, Outcome, exit_code};
 use crate::plan::Plan;
+use crate::platform::Platform;
 use crate::record::ImageRecord;
 use crate::report::{self, Report, RunFacts, RunOptions};
 use crate::style::Style;
@@ -26,6 +27,8 @@ pub struct Reports<'a> {
     pub started: SystemTime,
     pub jobs: usize,
     pub log_file: Option<&'a Path>,
+    /// The platforms of each image, when it is built as a manifest list.
+    pub lists: Option<&'a [Vec<Platform>]>,
 }
 
 impl Reports<'_> {

@@ -8,6 +8,7 @@ use crate::engine::EngineError;
 use crate::error::{Error, Outcome};
 use crate::label::{ImageLabel, TagSuffix};
 use crate::plan::{Blocker, LocalStorage, Plan, PlanOptions};
+use crate::platform::PlatformError;
 use crate::registry::Registry;
 use crate::report;
 use crate::select::Selection;
@@ -31,6 +32,9 @@ pub fn gitlab(
 ) -> Result<Outcome, Error> {
     if config.repository.registry.is_empty() {
         return Err(Error::CiWithoutRegistry);
+    }
+    if config.platforms.is_some() {
+        return Err(PlatformError::Pipeline.into());
     }
     let selection = Selection::new(args.select.as_deref())?;
     let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Lint)?;

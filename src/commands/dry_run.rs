@@ -6,8 +6,9 @@ use crate::workspace::Workspace;
 
 use super::build_report::{Reports, header};
 
-/// Prints what the run would do to each image, and why, after the scan and the published
-/// check; with `--report`, writes the same plan as JSON. Nothing is built, pulled or pushed.
+/// Prints what the run would do to each image (for each of its platforms, when `platforms`
+/// is set), and why, after the scan and the published check; with `--report`, writes the
+/// same plan as JSON. Nothing is built, pulled or pushed.
 pub fn dry_run(reports: &Reports<'_>) -> Result<Outcome, Error> {
     let (workspace, plan) = (reports.workspace, reports.plan);
     header("Plan (dry run: nothing is built, pulled or pushed)");
@@ -35,8 +36,15 @@ pub fn dry_run(reports: &Reports<'_>) -> Result<Outcome, Error> {
         {
             *count += usize::from(planned.contains(&step));
         }
+        let platforms = match reports.lists {
+            Some(lists) => {
+                let names: Vec<String> = lists[image].iter().map(ToString::to_string).collect();
+                format!(" [{}]", names.join(", "))
+            }
+            None => String::new(),
+        };
         anstream::println!(
-            "* {}: {}",
+            "* {}{platforms}: {}",
             workspace.tree.get(image).label,
             what(workspace, plan, image, &planned)
         );

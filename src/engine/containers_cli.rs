@@ -163,6 +163,9 @@ impl Engine for ContainersCli {
     /// docker-pkg 4.0.4 asks (an OCI image is a 404 to it, and it would build and push it
     /// again).
     ///
+    /// With a platform, `--platform P --manifest LABEL`: `RUN` steps run on P (under QEMU
+    /// when foreign) and the image joins the manifest list LABEL.
+    ///
     /// `--isolation chroot` unless `BUILDAH_ISOLATION` chooses: it runs steps where the
     /// default OCI runtime cannot (rootless runners, hosts whose crun refuses their
     /// cgroups), and costs a third less per step than runc.
@@ -197,6 +200,14 @@ impl Engine for ContainersCli {
         } else {
             request
         };
+        if let Some(platform) = request.platform {
+            args.extend([
+                "--platform".to_owned(),
+                platform.to_string(),
+                "--manifest".to_owned(),
+                request.label.to_string(),
+            ]);
+        }
         args.extend(common_build_flags(request));
         let mut committed = Vec::new();
         let built = self.tool.stream(&args, request.timeout, &mut |line| {
@@ -282,6 +293,36 @@ impl Engine for ContainersCli {
         digest_file.read()
     }
 
+    /// `manifest push --all --format v2s2`: the list and each image it holds, as Docker's
+    /// manifest list; layers the registry holds are not sent again.
+    fn push_list(
+        &self,
+        list: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError> {
+        if self.signer.is_some() {
+            return Err(EngineError::Unsupported {
+                engine: self.tool.program().display().to_string(),
+                what: "does not sign manifest lists here yet: leave platforms unset to sign"
+                    .to_owned(),
+            });
+        }
+        let digest_file = DigestFile::new()?;
+        let target = format!("docker://{destination}");
+        let mut args = words(&["manifest", "push", "--all", "--quiet"]);
+        args.extend(self.registry_flags(&destination.to_string()));
+        args.extend(words(&[
+            "--format",
+            "v2s2",
+            "--digestfile",
+            digest_file.path(),
+            &list.to_string(),
+            &target,
+        ]));
+        self.access.transfer(|| self.tool.run(&args).map(drop))?;
+        digest_file.read()
+    }
+
     fn sign_as(&self, image: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError> {
         match &self.signer {
             Some(signer) => signer.sign_as(&self.access, image, identity),
@@ -305,6 +346,13 @@ impl Engine for ContainersCli {
 
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
         spelt_alike::remove(&self.tool, references)
+    }
+
+    /// `manifest rm`: `rmi` does not remove a list.
+    fn remove_list(&self, list: &ImageLabel) -> Result<(), EngineError> {
+        self.tool
+            .run(&words(&["manifest", "rm", &list.to_string()]))
+            .map(drop)
     }
 
     /// `push --format v2s2 IMAGE dir:DIR`: local, no registry involved. Docker's manifest
@@ -400,6 +448,7 @@ mod tests {
             also_tagged: &[],
             use_cache: false,
             squash_steps: false,
+            platform: None,
             build_args: &[],
             labels: &labels,
             limits: &ContainerLimits::default(),

@@ -53,6 +53,9 @@ impl Engine for Docker {
         request: &BuildRequest<'_>,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<(), EngineError> {
+        if request.platform.is_some() {
+            return Err(multi_platform_refused());
+        }
         let mut args = words(&["build", "--pull=false"]);
         if !request.use_cache {
             args.push("--no-cache".to_owned());
@@ -96,6 +99,15 @@ impl Engine for Docker {
         self.push_to(image, destination)
     }
 
+    /// Refused: see [`multi_platform_refused`].
+    fn push_list(
+        &self,
+        _list: &ImageLabel,
+        _destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError> {
+        Err(multi_platform_refused())
+    }
+
     /// docker never signs (a configuration that asks it to is refused when it connects).
     fn sign_as(&self, _image: &ImageLabel, _identity: &ImageLabel) -> Result<(), EngineError> {
         Ok(())
@@ -117,6 +129,11 @@ impl Engine for Docker {
         spelt_alike::remove(&self.tool, references)
     }
 
+    /// Refused: see [`multi_platform_refused`].
+    fn remove_list(&self, _list: &ImageLabel) -> Result<(), EngineError> {
+        Err(multi_platform_refused())
+    }
+
     fn export(&self, _image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError> {
         Ok(None)
     }
@@ -125,6 +142,17 @@ impl Engine for Docker {
     /// the host's temporary folder serves them all.
     fn storage_run_dir(&self) -> Result<std::path::PathBuf, EngineError> {
         Ok(std::env::temp_dir().join("docker-pkg-docker"))
+    }
+}
+
+/// The docker CLI builds several platforms only through buildx and its own builder, which
+/// this engine does not drive yet.
+fn multi_platform_refused() -> EngineError {
+    EngineError::Unsupported {
+        engine: "docker".to_owned(),
+        what: "cannot build for several platforms here: set `platforms` with engine buildah \
+               or podman, or leave it unset"
+            .to_owned(),
     }
 }
 

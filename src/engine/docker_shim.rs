@@ -20,6 +20,10 @@ use crate::run_dir;
 /// The label that marks the containers verify scripts make, with the run's id as its value.
 const RUN_LABEL: &str = "io.docker-pkg.run";
 
+/// The variable that tells a verify script which platform it tests (`linux/arm64`), set when
+/// `platforms` is configured; the shim's `run` and `create` then take that platform's image.
+pub const PLATFORM_VARIABLE: &str = "TEST_PLATFORM";
+
 /// A private folder holding an executable `docker` that runs podman with its arguments.
 pub struct DockerShim {
     dir: TempDir,
@@ -70,7 +74,8 @@ impl DockerShim {
         let text = format!(
             "#!/bin/sh\n\
              case \"$1\" in\n\
-             run|create) command=$1; shift; exec '{quoted}' \"$command\" --label {RUN_LABEL}={run} \"$@\" ;;\n\
+             run|create) command=$1; shift; exec '{quoted}' \"$command\" --label {RUN_LABEL}={run} \
+             ${{{PLATFORM_VARIABLE}:+--platform \"${PLATFORM_VARIABLE}\"}} \"$@\" ;;\n\
              esac\n\
              exec '{quoted}' \"$@\"\n"
         );

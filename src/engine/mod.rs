@@ -30,13 +30,14 @@ use crate::container_limits::ContainerLimits;
 use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 use crate::label::same_name;
+use crate::platform::Platform;
 use crate::process::{ProcessError, Secrets};
 use crate::run_dir;
 use crate::signing::Signing;
 
 pub use crate::engine_kind::EngineKind;
 use containers_cli::ContainersCli;
-pub use docker_shim::DockerShim;
+pub use docker_shim::{DockerShim, PLATFORM_VARIABLE};
 pub use lazy_engine::LazyEngine;
 pub use local_names::LocalNames;
 pub use local_repositories::{LocalRepositories, RepositoryImage};
@@ -147,6 +148,10 @@ pub struct BuildRequest<'a> {
     pub limits: &'a ContainerLimits,
     /// Stops the build, and fails it, when it takes longer.
     pub timeout: Option<std::time::Duration>,
+    /// Build for this platform, emulated when foreign, and add the image to the manifest list
+    /// named `label` (made when missing) instead of naming it; `also_tagged` is not used.
+    /// None: the host's platform, the image named `label` and `also_tagged`.
+    pub platform: Option<&'a Platform>,
 }
 
 /// An image in local storage, as the engine's tool reports it.
@@ -219,6 +224,15 @@ pub trait Engine: Send + Sync {
         destination: &ImageLabel,
     ) -> Result<Option<String>, EngineError>;
 
+    /// Pushes the manifest list `list` with every image it holds to `destination` (in its
+    /// registry), trying again while it fails for a reason that may pass. Gives the digest of
+    /// the list pushed, when the tool tells it.
+    fn push_list(
+        &self,
+        list: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError>;
+
     /// Pushes `image` to its registry under its own name.
     fn push(&self, image: &ImageLabel) -> Result<Option<String>, EngineError> {
         self.push_to(image, image)
@@ -240,6 +254,10 @@ pub trait Engine: Send + Sync {
 
     /// Removes each `NAME:TAG` from local storage; an image goes when its last name does.
     fn remove(&self, references: &[String]) -> Result<(), EngineError>;
+
+    /// Removes the manifest list `list` from local storage (the images it holds stay, without
+    /// names).
+    fn remove_list(&self, list: &ImageLabel) -> Result<(), EngineError>;
 
     /// Writes `image` out of local storage as a registry would receive it, for the registry
     /// client to upload when [`Engine::push_fast`] failed; `None` for a tool that cannot
@@ -272,6 +290,8 @@ pub enum EngineError {
     },
     #[error("cannot sign with {key}: {reason}")]
     Signing { key: &'static str, reason: String },
+    #[error("{engine} {what}")]
+    Unsupported { engine: String, what: String },
 }
 
 impl EngineError {

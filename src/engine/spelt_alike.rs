@@ -23,11 +23,12 @@ pub fn remove(tool: &Tool, references: &[String]) -> Result<(), EngineError> {
 }
 
 /// `-t LABEL [-t OTHER…] --build-arg K=V … --label NAME=VALUE … LIMITS -f CONTEXT/Dockerfile
-/// CONTEXT`; the caller
-/// puts the tool's pull and cache flags before these.
+/// CONTEXT`, without the names for a build into a manifest list; the caller puts the tool's
+/// pull, cache and platform flags before these.
 pub fn common_build_flags(request: &BuildRequest<'_>) -> Vec<String> {
     let mut flags = Vec::new();
-    for label in std::iter::once(request.label).chain(request.also_tagged) {
+    let names = std::iter::once(request.label).chain(request.also_tagged);
+    for label in names.filter(|_| request.platform.is_none()) {
         flags.push("-t".to_owned());
         flags.push(label.to_string());
     }
@@ -87,6 +88,7 @@ mod tests {
             ],
             limits: &limits,
             timeout: None,
+            platform: None,
         };
         assert_eq!(
             common_build_flags(&request).join(" "),

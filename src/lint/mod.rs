@@ -64,6 +64,7 @@ fn definition_finding(error: &DefinitionError) -> Finding {
     let (file, check, message) = match error {
         DefinitionError::Changelog { path, source } => (path, Check::Changelog, source.to_string()),
         DefinitionError::Control { path, source } => (path, Check::Definition, source.to_string()),
+        DefinitionError::Platforms { path, message } => (path, Check::Definition, message.clone()),
         DefinitionError::File(error) => (&error.path, Check::Definition, error.problem.clone()),
         DefinitionError::Outside(outside) => (&outside.link, Check::LinkOutside, link(outside)),
         DefinitionError::Read { path, source } => {

@@ -146,6 +146,7 @@ mod tests {
             version: "1.2-1".into(),
             depends: vec![],
             outside_links: vec![],
+            platforms: None,
         };
         let repository = Repository {
             registry: "r.org:5000".into(),

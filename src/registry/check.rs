@@ -99,6 +99,34 @@ impl Registry {
             .await
     }
 
+    /// The platforms of the manifest list each label names, in the order given (see
+    /// [`HostSession::list_platforms`]); a label without a registry address is not there.
+    pub fn list_platforms(
+        &self,
+        labels: &[ImageLabel],
+    ) -> Vec<Result<Option<Vec<String>>, RegistryError>> {
+        self.runtime.block_on(async {
+            let hosts: BTreeSet<&str> = labels
+                .iter()
+                .filter_map(|label| registry_host(&label.name))
+                .collect();
+            let opened = join_all(hosts.iter().map(|host| self.open(host))).await;
+            let sessions: HashMap<&str, Result<HostSession<'_>, RegistryError>> =
+                hosts.into_iter().zip(opened).collect();
+            futures_util::stream::iter(labels)
+                .map(|label| async {
+                    match registry_host(&label.name).map(|host| &sessions[host]) {
+                        None => Ok(None),
+                        Some(Ok(session)) => session.list_platforms(label).await,
+                        Some(Err(error)) => Err(error.clone()),
+                    }
+                })
+                .buffered(CONCURRENCY)
+                .collect()
+                .await
+        })
+    }
+
     /// Gives the manifest of `label` in its registry the extra tag `tag` (`latest`, after a
     /// push), with one manifest request instead of a second push.
     pub fn tag(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError> {

@@ -19,8 +19,11 @@ pub use error::RegistryError;
 pub use settings::RegistrySettings;
 pub use trust::TrustSources;
 
+use std::collections::HashMap;
+
 use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
+use crate::platform::Platform;
 
 /// What a build run asks of registries; [`Registry`] asks them over their HTTP API.
 pub trait RegistryClient: Sync {
@@ -58,5 +61,93 @@ impl RegistryClient for Registry {
         tags: &[&str],
     ) -> Result<Option<String>, RegistryError> {
         Registry::upload(self, image, label, tags)
+    }
+}
+
+/// The published check of a run that builds manifest lists (`platforms` configured): an
+/// image is published only when its version tag is a list holding every platform it is built
+/// for, so that a platform added to the configuration rebuilds the images that lack it.
+pub struct ListRegistry<'a> {
+    pub registry: &'a Registry,
+    /// The platforms wanted of each label (`NAME:TAG`).
+    pub wanted: HashMap<String, Vec<Platform>>,
+}
+
+impl RegistryClient for ListRegistry<'_> {
+    fn published(&self, labels: &[&ImageLabel]) -> Vec<Result<bool, RegistryError>> {
+        let owned: Vec<ImageLabel> = labels.iter().map(|&l| l.clone()).collect();
+        let answers = self.registry.list_platforms(&owned);
+        labels
+            .iter()
+            .zip(answers)
+            .map(|(label, answer)| {
+                let wanted = self.wanted.get(&label.to_string());
+                Ok(match (answer?, wanted) {
+                    (Some(listed), Some(wanted)) => holds_all(&listed, wanted),
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                })
+            })
+            .collect()
+    }
+
+    fn tag(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError> {
+        self.registry.tag(label, tag)
+    }
+
+    fn upload(
+        &self,
+        image: &ExportedImage,
+        label: &ImageLabel,
+        tags: &[&str],
+    ) -> Result<Option<String>, RegistryError> {
+        self.registry.upload(image, label, tags)
+    }
+}
+
+/// Whether the platforms a list names (`linux/arm64/v8`) hold every one wanted; a platform
+/// wanted without a variant takes any variant.
+fn holds_all(listed: &[String], wanted: &[Platform]) -> bool {
+    wanted.iter().all(|platform| {
+        let name = platform.to_string();
+        listed.iter().any(|entry| {
+            *entry == name
+                || (platform.variant().is_none()
+                    && entry
+                        .strip_prefix(&name)
+                        .is_some_and(|v| v.starts_with('/')))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_is_published_when_it_holds_every_platform() {
+        let wanted: Vec<Platform> = ["linux/amd64", "linux/arm64"]
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        let listed =
+            |names: &[&str]| -> Vec<String> { names.iter().map(|n| n.to_string()).collect() };
+        assert!(holds_all(
+            &listed(&["linux/amd64", "linux/arm64/v8"]),
+            &wanted
+        ));
+        assert!(holds_all(
+            &listed(&["linux/arm64", "linux/amd64", "linux/s390x"]),
+            &wanted
+        ));
+        assert!(!holds_all(&listed(&["linux/amd64"]), &wanted));
+        assert!(
+            !holds_all(&listed(&[]), &wanted),
+            "a single image is no list"
+        );
+        assert!(!holds_all(
+            &listed(&["linux/amd64", "linux/arm64be"]),
+            &wanted
+        ));
     }
 }

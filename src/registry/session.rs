@@ -25,6 +25,36 @@ const MANIFEST_TYPES: &str = "application/vnd.oci.image.manifest.v1+json, \
 
 type TokenCell = tokio::sync::OnceCell<String>;
 
+/// What a manifest list (Docker's, or an OCI index) says of its images; a single image's
+/// manifest has no `manifests`.
+#[derive(serde::Deserialize)]
+struct ManifestList {
+    #[serde(default)]
+    manifests: Vec<ListEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct ListEntry {
+    digest: Option<String>,
+    platform: Option<EntryPlatform>,
+}
+
+#[derive(serde::Deserialize)]
+struct EntryPlatform {
+    os: String,
+    architecture: String,
+    variant: Option<String>,
+}
+
+impl EntryPlatform {
+    fn name(&self) -> String {
+        match &self.variant {
+            Some(variant) => format!("{}/{}/{variant}", self.os, self.architecture),
+            None => format!("{}/{}", self.os, self.architecture),
+        }
+    }
+}
+
 /// What a request needs to do in a repository, as a token scope says it.
 #[derive(Debug, Clone, Copy)]
 pub enum Access {
@@ -86,6 +116,39 @@ impl<'a> HostSession<'a> {
             .send(label, Access::Pull, &[StatusCode::NOT_FOUND], request)
             .await?;
         Ok(answer.status != StatusCode::NOT_FOUND)
+    }
+
+    /// The platforms (`OS/ARCHITECTURE[/VARIANT]`) of the manifest list `label` names whose
+    /// images the registry holds: None when the tag is not there, none for a single image.
+    pub async fn list_platforms(
+        &self,
+        label: &ImageLabel,
+    ) -> Result<Option<Vec<String>>, RegistryError> {
+        let url = self.manifest_url(label, &label.tag);
+        let request = |client: &Client| client.get(&url).header(ACCEPT, MANIFEST_TYPES);
+        let answer = self
+            .send(label, Access::Pull, &[StatusCode::NOT_FOUND], request)
+            .await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let list: ManifestList = serde_json::from_slice(&answer.body).map_err(|error| {
+            self.bad_answer(
+                &answer.request,
+                &format!("a manifest that is not JSON: {error}"),
+            )
+        })?;
+        // A platform counts only while the registry still holds its image.
+        let mut platforms = Vec::with_capacity(list.manifests.len());
+        for entry in list.manifests {
+            let (Some(platform), Some(digest)) = (entry.platform, entry.digest) else {
+                continue;
+            };
+            if self.has_manifest(&label.with_tag(&digest)).await? {
+                platforms.push(platform.name());
+            }
+        }
+        Ok(Some(platforms))
     }
 
     /// Gives the manifest of `label` a second tag, `tag`, in the registry: the same bytes

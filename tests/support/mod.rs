@@ -96,6 +96,64 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// Whether arm64 programs run here: QEMU's interpreter is registered in binfmt_misc (see
+/// `need_binfmt` in scripts/lib/common.sh). Under `CI=true` its absence fails the test.
+pub fn arm64_emulation_available() -> bool {
+    let entry = Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64");
+    let enabled = std::fs::read_to_string(entry).is_ok_and(|t| t.starts_with("enabled"));
+    enabled
+        || unavailable(&format!(
+            "no arm64 emulation: {} is missing (apt-get install -y qemu-user-static \
+             binfmt-support, with binfmt_misc mounted)",
+            entry.display()
+        ))
+}
+
+/// Debian's static busybox for arm64, downloaded once (`apt-get download
+/// busybox-static:arm64`, which needs `dpkg --add-architecture arm64`) into cargo's folder
+/// for tests, and unpacked there.
+pub fn arm64_busybox() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("arm64-busybox");
+    let busybox = dir.join("bin/busybox");
+    if busybox.is_file() {
+        return busybox;
+    }
+    let download = tempfile::Builder::new()
+        .prefix("arm64-busybox-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("a temporary directory");
+    let status = std::process::Command::new("apt-get")
+        .args(["download", "busybox-static:arm64"])
+        .current_dir(download.path())
+        .status()
+        .expect("apt-get runs");
+    assert!(
+        status.success(),
+        "apt-get download busybox-static:arm64 failed (dpkg --add-architecture arm64; apt-get \
+         update)"
+    );
+    let deb = std::fs::read_dir(download.path())
+        .expect("the download folder")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|e| e == "deb"))
+        .expect("a .deb was downloaded");
+    let unpacked = download.path().join("root");
+    run(
+        "dpkg-deb",
+        &[
+            "-x",
+            &deb.display().to_string(),
+            &unpacked.display().to_string(),
+        ],
+        &[],
+    );
+    // Several tests may unpack at once: the first rename wins, the others find it there.
+    let _ = std::fs::rename(&unpacked, &dir);
+    assert!(busybox.is_file(), "no bin/busybox in {}", deb.display());
+    busybox
+}
+
 /// Runs `program` with `args` and `env`, and gives its standard output; panics with its
 /// standard error when it fails.
 pub fn run(program: &str, args: &[&str], env: &[(String, String)]) -> String {

@@ -96,6 +96,36 @@ impl Storage {
         self.buildah(&["rm", container]);
     }
 
+    /// Makes `name` a manifest list of two busybox images (with `uname` beside the usual
+    /// links): linux/amd64 from the host's busybox and linux/arm64 from `arm64_busybox`.
+    pub fn busybox_list(&self, name: &str, arm64_busybox: &Path) {
+        self.buildah(&["manifest", "create", name]);
+        for (arch, busybox) in [("amd64", Path::new(BUSYBOX)), ("arm64", arm64_busybox)] {
+            let image = format!("localhost/busybox-{arch}-{}", name.replace(['/', ':'], "-"));
+            let rootfs = self.scratch(&format!("rootfs-{arch}-{}", name.replace(['/', ':'], "-")));
+            let bin = rootfs.join("bin");
+            std::fs::create_dir_all(&bin).expect("bin directory");
+            std::fs::copy(busybox, bin.join("busybox")).expect("busybox copied");
+            for link in BUSYBOX_LINKS.iter().chain(&["uname"]) {
+                let _ = std::os::unix::fs::symlink("busybox", bin.join(link));
+            }
+            let container = self.buildah(&["from", "--arch", arch, "scratch"]);
+            let container = container.trim();
+            self.buildah(&["copy", container, &rootfs.display().to_string(), "/"]);
+            self.buildah(&[
+                "config", "--arch", arch, "--os", "linux", "--cmd", "/bin/sh", container,
+            ]);
+            self.buildah(&["commit", "--quiet", container, &image]);
+            self.buildah(&["rm", container]);
+            self.buildah(&[
+                "manifest",
+                "add",
+                name,
+                &format!("containers-storage:{image}"),
+            ]);
+        }
+    }
+
     /// An engine of `kind` on this storage.
     pub fn engine(&self, kind: EngineKind, registry: RegistrySettings) -> Box<dyn Engine> {
         self.engine_with(EngineSettings {
