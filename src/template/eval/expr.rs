@@ -13,7 +13,13 @@ use crate::template::{escape, lookup, ops, python};
 type Result<T> = std::result::Result<T, Error>;
 
 impl Interp<'_> {
+    /// The value of `expr`. The evaluation recurses once per level of the tree (at most
+    /// [`limits::MAX_EXPRESSION_DEPTH`]), on whatever stack is left.
     pub fn eval(&mut self, expr: &Expr, frame: &Frame) -> Result<Value> {
+        limits::with_stack(|| self.eval_node(expr, frame))
+    }
+
+    fn eval_node(&mut self, expr: &Expr, frame: &Frame) -> Result<Value> {
         match &expr.kind {
             ExprKind::Const(value) => Ok(value.clone()),
             ExprKind::Name(name) => Ok(self.lookup(name, frame)),
@@ -110,6 +116,7 @@ impl Interp<'_> {
 
     fn eval_item(&mut self, value: &Expr, key: &Expr, frame: &Frame) -> Result<Value> {
         let value = self.eval(value, frame)?;
+        limits::charge_scan([&value])?;
         if let ExprKind::Slice(start, stop, step) = &key.kind {
             let mut part = |e: &Option<Box<Expr>>| -> Result<Option<Value>> {
                 e.as_ref().map(|e| self.eval(e, frame)).transpose()

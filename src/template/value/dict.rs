@@ -38,7 +38,10 @@ impl Key {
             Value::Bool(b) => Key::Int(IntKey::Small(i64::from(*b))),
             Value::Int(i) => Key::Int(int_key(i)),
             Value::Float(f) => float_key(*f),
-            Value::Str(s) | Value::Markup(s) => Key::Str(s.clone()),
+            Value::Str(s) | Value::Markup(s) => {
+                limits::charge_scan([value])?;
+                Key::Str(s.clone())
+            }
             Value::Tuple(items) => limits::nested(|| {
                 let keys = items.iter().map(Key::of).collect::<Result<Vec<_>, _>>()?;
                 Ok(Key::Tuple(keys.into()))
