@@ -219,6 +219,10 @@ mod tests {
             chain("x", "()", 30_000),
             chain("x", "[0]", 30_000),
             chain("1", " if 1 else 2", 30_000),
+            format!("{{{{ {}1{} }}}}", "[".repeat(2000), "]".repeat(2000)),
+            format!("{{{{ {}1{} }}}}", "(".repeat(2000), ")".repeat(2000)),
+            format!("{{{{ {}1 }}}}", "not ".repeat(30_000)),
+            format!("{{{{ {}1 }}}}", "-".repeat(30_000)),
         ];
         for source in chains {
             let err = render(&source).unwrap_err();

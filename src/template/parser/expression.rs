@@ -32,11 +32,13 @@ impl Parser {
                 crate::template::limits::recursion().at(&self.stream.name, self.stream.line())
             );
         }
-        let result = if with_cond {
-            self.parse_cond()
-        } else {
-            self.parse_or()
-        };
+        let result = crate::template::limits::with_stack(|| {
+            if with_cond {
+                self.parse_cond()
+            } else {
+                self.parse_or()
+            }
+        });
         self.depth -= 1;
         result
     }
