@@ -268,4 +268,27 @@ mod tests {
         .unwrap_err();
         assert!(err.contains("steps of work"), "{err}");
     }
+
+    #[test]
+    fn values_nested_a_million_levels_deep_are_dropped_without_exhausting_the_stack() {
+        for (start, wrap) in [
+            ("[]", "[path[-1]]"),
+            ("()", "(path[-1],)"),
+            ("{}", "{'k': path[-1]}"),
+        ] {
+            let source = format!(
+                "{{% set path = [{start}] %}}{{% for i in range(300000) %}}\
+                 {{% do path.append({wrap}) %}}{{% do path.pop(0) %}}{{% endfor %}}\
+                 {{{{ path|length }}}}"
+            );
+            assert_eq!(render(&source).unwrap(), "1", "{start}");
+        }
+        let err = render(
+            "{% set root = [] %}{% set path = [root] %}{% for i in range(300000) %}\
+             {% do path[-1].append([]) %}{% do path.append(path[-1][0]) %}{% endfor %}\
+             {{ root }}",
+        )
+        .unwrap_err();
+        assert!(err.contains("recursion"), "{err}");
+    }
 }

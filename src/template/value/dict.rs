@@ -101,7 +101,7 @@ fn float_key(f: f64) -> Key {
 /// The entries of a dict: the key as first written, and the value.
 #[derive(Clone, Default)]
 pub struct Dict {
-    entries: IndexMap<Key, (Value, Value)>,
+    pub(super) entries: IndexMap<Key, (Value, Value)>,
 }
 
 impl Dict {
