@@ -26,7 +26,7 @@ const DEFAULT_SECONDS: u64 = 30;
 
 /// Cases run one after another in a child process.
 fn batch_size() -> u64 {
-    if cfg!(debug_assertions) { 100 } else { 2000 }
+    if cfg!(debug_assertions) { 25 } else { 2000 }
 }
 
 /// Runs cases until the time or the number of cases asked for is reached, a batch of
