@@ -99,25 +99,14 @@ impl Renderer {
     pub fn render(&self, index: usize) -> Result<String, RenderError> {
         let dir = &self.dirs[index];
         let loader = |name: &str| load(dir, name);
-        let render = || {
+        caught(dir, || {
             eval::render(
                 &loader,
                 &self.filters,
                 context::variables(&self.config),
                 TEMPLATE_FILE,
             )
-        };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(render)) {
-            Ok(result) => result.map_err(|e| template_error(dir, e)),
-            Err(panic) => Err(RenderError::Template {
-                path: dir.join(TEMPLATE_FILE),
-                line: None,
-                message: format!(
-                    "the template engine failed ({}): this is a bug of docker-pkg",
-                    crate::scheduler::panic_message(panic.as_ref()).replace('\n', " ")
-                ),
-            }),
-        }
+        })
     }
 
     /// With `force_numeric_user`, the build refuses a Dockerfile whose last `USER` line does
@@ -148,6 +137,25 @@ pub fn render_source(
     let loader = |name: &str| Ok((name == TEMPLATE_FILE).then(|| source.to_owned()));
     eval::render(&loader, &filters, context::variables(config), TEMPLATE_FILE)
         .map_err(|e| template_error(Path::new(""), e))
+}
+
+/// The outcome of `render`, a render of the image in `dir`, where a panic becomes the
+/// image's error.
+fn caught(
+    dir: &Path,
+    render: impl FnOnce() -> Result<String, error::Error>,
+) -> Result<String, RenderError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(render)) {
+        Ok(result) => result.map_err(|e| template_error(dir, e)),
+        Err(panic) => Err(RenderError::Template {
+            path: dir.join(TEMPLATE_FILE),
+            line: None,
+            message: format!(
+                "the template engine failed ({}): this is a bug of docker-pkg",
+                crate::scheduler::panic_message(panic.as_ref()).replace('\n', " ")
+            ),
+        }),
+    }
 }
 
 /// An error that names the template file (an included one where it happened there) and
@@ -239,6 +247,20 @@ mod tests {
             err.to_string(),
             "t: the last USER instruction is not numeric (`USER www-data`), and \
              force_numeric_user is set"
+        );
+    }
+
+    #[test]
+    fn a_panic_of_a_render_is_the_images_error() {
+        let err = caught(Path::new("images/a"), || panic!("index out of bounds")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "images/a/Dockerfile.template: the template engine failed (index out of bounds): \
+             this is a bug of docker-pkg"
+        );
+        assert_eq!(
+            caught(Path::new("a"), || Ok("FROM x".into())).unwrap(),
+            "FROM x"
         );
     }
 
