@@ -275,6 +275,9 @@ mod tests {
             ("[]", "[path[-1]]"),
             ("()", "(path[-1],)"),
             ("{}", "{'k': path[-1]}"),
+            ("cycler()", "cycler(path[-1])"),
+            ("cycler()", "cycler(path[-1]).next"),
+            ("[]", "[path[-1]]|map('first')"),
         ] {
             let source = format!(
                 "{{% set path = [{start}] %}}{{% for i in range(300000) %}}\

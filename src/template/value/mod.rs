@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 pub use args::{Args, Bound};
 pub use dict::{Dict, Key};
-pub use drop::Items;
+pub use drop::{Items, drop_flat};
 pub use int::{Int, cmp_int_float};
 pub use iter::{iterate, length};
 pub use lazy::Lazy;
