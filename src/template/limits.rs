@@ -29,7 +29,7 @@ pub const MAX_EXPRESSION_DEPTH: usize = 1000;
 pub const MAX_STATEMENT_NESTING: usize = 100;
 /// Bytes of text a render may make in all: four times the largest string.
 const MAX_TEXT_MADE: usize = 4 * MAX_TEXT;
-/// Loop iterations, items through filters and calls in one render.
+/// Expressions evaluated, loop iterations, items through filters and calls in one render.
 const MAX_WORK: u64 = 20_000_000;
 /// Bytes that a string method, filter, test, operator or hash scans for one step of work: a
 /// 16 MiB string costs 262,144 steps each time it is searched, so a render scans at most

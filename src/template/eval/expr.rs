@@ -14,8 +14,10 @@ type Result<T> = std::result::Result<T, Error>;
 
 impl Interp<'_> {
     /// The value of `expr`. The evaluation recurses once per level of the tree (at most
-    /// [`limits::MAX_EXPRESSION_DEPTH`]), on whatever stack is left.
+    /// [`limits::MAX_EXPRESSION_DEPTH`]), on whatever stack is left. Each node is a step of
+    /// work: a loop's body of a thousand statements costs a thousand steps a turn.
     pub fn eval(&mut self, expr: &Expr, frame: &Frame) -> Result<Value> {
+        limits::charge_work(1)?;
         limits::with_stack(|| self.eval_node(expr, frame))
     }
 
