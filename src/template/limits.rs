@@ -270,6 +270,17 @@ mod tests {
     }
 
     #[test]
+    fn every_expression_of_a_loops_body_counts_as_work() {
+        let err = render(
+            "{% for item in range(100000) %}{% set root = [] %}{% set path = [root] %}\
+             {% for i in range(999) %}{% do path[-1].append([]) %}\
+             {% do path.append(path[-1][0]) %}{% endfor %}{{ root|tojson }}{% endfor %}",
+        )
+        .unwrap_err();
+        assert!(err.contains("steps of work"), "{err}");
+    }
+
+    #[test]
     fn values_nested_a_million_levels_deep_are_dropped_without_exhausting_the_stack() {
         for (start, wrap) in [
             ("[]", "[path[-1]]"),
