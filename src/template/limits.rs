@@ -106,6 +106,14 @@ pub fn charge_list(len: usize, item_bytes: usize, what: &str) -> Result<(), Erro
     charge_text(len.saturating_mul(slot + item_bytes), what)
 }
 
+/// Counts a list, tuple or dict that a template writes (`[x]`, `(x,)`, `{k: v}`) with
+/// room for `slots` values: a loop of appends of such literals holds them all.
+pub fn charge_container(slots: usize, what: &str) -> Result<(), Error> {
+    check_items(slots, what)?;
+    let slot = std::mem::size_of::<Value>();
+    charge_text(LIST_BYTES + slots.saturating_mul(slot), what)
+}
+
 /// Counts `len` bytes of text made; fails when the render made too much.
 pub fn charge_text(len: usize, what: &str) -> Result<(), Error> {
     check_text(len, what)?;
@@ -277,6 +285,16 @@ mod tests {
              {% do path.append(path[-1][0]) %}{% endfor %}{{ root|tojson }}{% endfor %}",
         )
         .unwrap_err();
+        // The lists it makes count too, and reach their limit about as soon.
+        assert!(
+            err.contains("steps of work") || err.contains("too large to hold in memory"),
+            "{err}"
+        );
+        let err = render(
+            "{% for item in range(100000) %}{% set acc = [] %}{% for i in range(999) %}\
+             {% do acc.append(i) %}{% do acc.pop() %}{% endfor %}{% endfor %}",
+        )
+        .unwrap_err();
         assert!(err.contains("steps of work"), "{err}");
     }
 
@@ -291,18 +309,33 @@ mod tests {
             ("[]", "[path[-1]]|map('first')"),
         ] {
             let source = format!(
-                "{{% set path = [{start}] %}}{{% for i in range(300000) %}}\
+                "{{% set path = [{start}] %}}{{% for i in range(100000) %}}\
                  {{% do path.append({wrap}) %}}{{% do path.pop(0) %}}{{% endfor %}}\
                  {{{{ path|length }}}}"
             );
             assert_eq!(render(&source).unwrap(), "1", "{start}");
         }
         let err = render(
-            "{% set root = [] %}{% set path = [root] %}{% for i in range(300000) %}\
+            "{% set root = [] %}{% set path = [root] %}{% for i in range(100000) %}\
              {% do path[-1].append([]) %}{% do path.append(path[-1][0]) %}{% endfor %}\
              {{ root }}",
         )
         .unwrap_err();
         assert!(err.contains("recursion"), "{err}");
+    }
+
+    #[test]
+    fn lists_a_template_writes_count_towards_the_memory_it_makes() {
+        let err = render(
+            "{% set acc = [] %}{% for i in range(100000) %}\
+             {% do acc.append([[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]) %}\
+             {% endfor %}{{ acc|length }}",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("would be too large to hold in memory"),
+            "{err}"
+        );
+        assert_eq!(render("{{ [1, (2, 3), {'a': [4]}]|length }}").unwrap(), "3");
     }
 }

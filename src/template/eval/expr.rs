@@ -25,9 +25,16 @@ impl Interp<'_> {
         match &expr.kind {
             ExprKind::Const(value) => Ok(value.clone()),
             ExprKind::Name(name) => Ok(self.lookup(name, frame)),
-            ExprKind::List(items) => Ok(Value::list(self.eval_all(items, frame)?)),
-            ExprKind::Tuple(items) => Ok(Value::tuple(self.eval_all(items, frame)?)),
+            ExprKind::List(items) => {
+                limits::charge_container(items.len(), "the list")?;
+                Ok(Value::list(self.eval_all(items, frame)?))
+            }
+            ExprKind::Tuple(items) => {
+                limits::charge_container(items.len(), "the tuple")?;
+                Ok(Value::tuple(self.eval_all(items, frame)?))
+            }
             ExprKind::Dict(pairs) => {
+                limits::charge_container(pairs.len() * 3, "the dict")?;
                 let mut dict = Dict::new();
                 for (key, value) in pairs {
                     let key = self.eval(key, frame)?;
