@@ -144,13 +144,20 @@ pub fn charge_work(units: u64) -> Result<(), Error> {
     Ok(())
 }
 
-/// Counts the work of scanning the strings among `values` (a string method's receiver and
-/// arguments, a filter's value and arguments, an operator's operands).
+/// Counts the work of scanning the strings and containers among `values` (a method's
+/// receiver and arguments, a filter's value and arguments, an operator's operands): a
+/// container by its slots, since `insert(0, x)`, `pop(0)` or `remove` move them all.
 pub fn charge_scan<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<(), Error> {
+    let slot = std::mem::size_of::<Value>();
     let bytes: usize = values
         .into_iter()
-        .filter_map(Value::as_str)
-        .map(str::len)
+        .map(|value| match value {
+            Value::Str(s) | Value::Markup(s) => s.len(),
+            Value::List(l) => l.try_borrow().map_or(0, |l| l.len()) * slot,
+            Value::Tuple(t) => t.len() * slot,
+            Value::Dict(d) => d.try_borrow().map_or(0, |d| d.len()) * 2 * slot,
+            _ => 0,
+        })
         .sum();
     charge_work((bytes / SCAN_BYTES_PER_STEP) as u64)
 }
@@ -337,5 +344,14 @@ mod tests {
             "{err}"
         );
         assert_eq!(render("{{ [1, (2, 3), {'a': [4]}]|length }}").unwrap(), "3");
+    }
+
+    #[test]
+    fn methods_that_move_a_lists_items_count_them_as_work() {
+        let err = render(
+            "{% set l = [] %}{% for i in range(300000) %}{% do l.insert(0, i) %}{% endfor %}",
+        )
+        .unwrap_err();
+        assert!(err.contains("steps of work"), "{err}");
     }
 }

@@ -24,7 +24,11 @@ impl Interp<'_> {
             let receiver = self.eval(receiver, frame)?;
             if methods::has(&receiver, name) {
                 let args = self.eval_args(args, frame, caller)?;
-                limits::charge_scan(std::iter::once(&receiver).chain(args.values()))?;
+                // Appending, and popping the last item, leave the other items where they are.
+                let in_place =
+                    &**name == "append" || (&**name == "pop" && args.positional.is_empty());
+                let scanned = (!in_place).then_some(&receiver);
+                limits::charge_scan(scanned.into_iter().chain(args.values()))?;
                 return methods::call(&receiver, name, args);
             }
             let function = lookup::attr(&receiver, name)?;

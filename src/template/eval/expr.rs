@@ -125,7 +125,10 @@ impl Interp<'_> {
 
     fn eval_item(&mut self, value: &Expr, key: &Expr, frame: &Frame) -> Result<Value> {
         let value = self.eval(value, frame)?;
-        limits::charge_scan([&value])?;
+        // A string's item is found by walking its characters; a list's is not.
+        if value.is_string() {
+            limits::charge_scan([&value])?;
+        }
         if let ExprKind::Slice(start, stop, step) = &key.kind {
             let mut part = |e: &Option<Box<Expr>>| -> Result<Option<Value>> {
                 e.as_ref().map(|e| self.eval(e, frame)).transpose()
