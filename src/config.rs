@@ -600,14 +600,24 @@ impl<'de> Deserialize<'de> for UidMappings {
             Value::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
                 Ok(Value::Str(s.clone()))
             }
-            _ => Err(D::Error::custom(format!(
-                "the uid of {} must be a number",
-                match user {
+            _ => {
+                let user = match user {
                     Value::Str(name) => name.clone(),
                     Value::Int(n) => n.to_string(),
                     _ => "every user".to_owned(),
-                }
-            ))),
+                };
+                // 4.0.4 would print `USER 1000.0`, which no image can run as.
+                let why = match uid {
+                    Value::Float(f) => format!(
+                        ": {} is not a whole number",
+                        crate::template::python::float_repr(*f)
+                    ),
+                    _ => String::new(),
+                };
+                Err(D::Error::custom(format!(
+                    "the uid of {user} must be a number{why}"
+                )))
+            }
         };
         raw.iter()
             .map(|(user, value)| Ok((user.clone(), uid(user, value)?)))
@@ -799,6 +809,13 @@ since: 2024-01-01
             .unwrap_err()
             .to_string();
         assert!(err.contains("the uid of app must be a number"), "{err}");
+        let err = config("known_uid_mappings: {x: 1000.0}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("the uid of x must be a number: 1000.0 is not a whole number"),
+            "{err}"
+        );
     }
 
     #[test]

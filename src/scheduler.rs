@@ -121,7 +121,7 @@ fn run_one<J: Job>(job: &J, image: usize, sender: &mpsc::Sender<Message<J::Error
 }
 
 /// The text a panic was raised with.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

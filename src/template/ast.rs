@@ -109,6 +109,56 @@ pub struct CallArgs {
 pub struct Expr {
     pub kind: ExprKind,
     pub line: usize,
+    /// The levels of nodes from this one down to its deepest leaf, 1 for a leaf.
+    pub depth: usize,
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, line: usize) -> Expr {
+        let depth = 1 + kind.children_depth();
+        Expr { kind, line, depth }
+    }
+}
+
+impl ExprKind {
+    /// The depth of the deepest expression this one holds.
+    fn children_depth(&self) -> usize {
+        fn of<'a>(exprs: impl IntoIterator<Item = &'a Expr>) -> usize {
+            exprs.into_iter().map(|e| e.depth).max().unwrap_or(0)
+        }
+        fn of_args(args: &CallArgs) -> usize {
+            of(args
+                .positional
+                .iter()
+                .chain(args.keywords.iter().map(|(_, e)| e))
+                .chain(args.star.as_deref())
+                .chain(args.star_star.as_deref()))
+        }
+        match self {
+            ExprKind::Const(_) | ExprKind::Name(_) => 0,
+            ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Concat(items) => of(items),
+            ExprKind::Dict(pairs) => of(pairs.iter().flat_map(|(k, v)| [k, v])),
+            ExprKind::GetAttr(value, _)
+            | ExprKind::Neg(value)
+            | ExprKind::Pos(value)
+            | ExprKind::Not(value) => value.depth,
+            ExprKind::GetItem(left, right)
+            | ExprKind::Binary(_, left, right)
+            | ExprKind::And(left, right)
+            | ExprKind::Or(left, right) => left.depth.max(right.depth),
+            ExprKind::Slice(start, stop, step) => {
+                of([start, stop, step].into_iter().flatten().map(|e| &**e))
+            }
+            ExprKind::Call(callee, args) => callee.depth.max(of_args(args)),
+            ExprKind::Filter(value, call) | ExprKind::Test(value, call) => {
+                value.depth.max(of_args(&call.args))
+            }
+            ExprKind::Compare(first, rest) => first.depth.max(of(rest.iter().map(|(_, e)| e))),
+            ExprKind::Cond(test, then, otherwise) => {
+                test.depth.max(then.depth).max(of(otherwise.as_deref()))
+            }
+        }
+    }
 }
 
 pub enum ExprKind {

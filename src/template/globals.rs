@@ -9,7 +9,7 @@ use super::error::Error;
 use super::eval::{Interp, Scope};
 use super::lookup::range_bound;
 use super::methods::{from_pairs, pairs_of};
-use super::value::{Args, Object, Range, Value};
+use super::value::{Args, Object, Range, Value, drop_flat};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -192,5 +192,17 @@ impl Object for Joiner {
         } else {
             Ok(Value::from(""))
         }
+    }
+}
+
+impl Drop for Cycler {
+    fn drop(&mut self) {
+        drop_flat(std::mem::take(&mut self.items));
+    }
+}
+
+impl Drop for CyclerMethod {
+    fn drop(&mut self) {
+        drop_flat(std::mem::take(&mut self.items));
     }
 }

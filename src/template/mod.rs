@@ -93,16 +93,20 @@ impl Renderer {
     ///
     /// Nothing is kept from one render to the next: a tree of thousands of images renders
     /// in the memory of one.
+    ///
+    /// A template that finds a bug of the engine fails its image only: a panic of the render
+    /// becomes that image's error.
     pub fn render(&self, index: usize) -> Result<String, RenderError> {
         let dir = &self.dirs[index];
         let loader = |name: &str| load(dir, name);
-        eval::render(
-            &loader,
-            &self.filters,
-            context::variables(&self.config),
-            TEMPLATE_FILE,
-        )
-        .map_err(|e| template_error(dir, e))
+        caught(dir, || {
+            eval::render(
+                &loader,
+                &self.filters,
+                context::variables(&self.config),
+                TEMPLATE_FILE,
+            )
+        })
     }
 
     /// With `force_numeric_user`, the build refuses a Dockerfile whose last `USER` line does
@@ -112,6 +116,45 @@ impl Renderer {
             return Ok(());
         }
         check_numeric_user(dockerfile, &self.dirs[index].join(TEMPLATE_FILE))
+    }
+}
+
+/// Renders `source` as the template of a lone image (which includes and imports nothing), with
+/// the variables of `config` and the images `known` (`name:tag`) for `image_tag`: the engine
+/// without a tree, for the tests that feed it generated templates. A panic is not caught.
+pub fn render_source(
+    source: &str,
+    config: &crate::yaml::Mapping,
+    known: &[String],
+) -> Result<String, RenderError> {
+    let filters = DockerFilters {
+        known: KnownImages::new(crate::label::Repository::default(), [], known),
+        apt: AptSettings {
+            proxy: None,
+            options: String::new(),
+        },
+    };
+    let loader = |name: &str| Ok((name == TEMPLATE_FILE).then(|| source.to_owned()));
+    eval::render(&loader, &filters, context::variables(config), TEMPLATE_FILE)
+        .map_err(|e| template_error(Path::new(""), e))
+}
+
+/// The outcome of `render`, a render of the image in `dir`, where a panic becomes the
+/// image's error.
+fn caught(
+    dir: &Path,
+    render: impl FnOnce() -> Result<String, error::Error>,
+) -> Result<String, RenderError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(render)) {
+        Ok(result) => result.map_err(|e| template_error(dir, e)),
+        Err(panic) => Err(RenderError::Template {
+            path: dir.join(TEMPLATE_FILE),
+            line: None,
+            message: format!(
+                "the template engine failed ({}): this is a bug of docker-pkg",
+                crate::scheduler::panic_message(panic.as_ref()).replace('\n', " ")
+            ),
+        }),
     }
 }
 
@@ -204,6 +247,20 @@ mod tests {
             err.to_string(),
             "t: the last USER instruction is not numeric (`USER www-data`), and \
              force_numeric_user is set"
+        );
+    }
+
+    #[test]
+    fn a_panic_of_a_render_is_the_images_error() {
+        let err = caught(Path::new("images/a"), || panic!("index out of bounds")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "images/a/Dockerfile.template: the template engine failed (index out of bounds): \
+             this is a bug of docker-pkg"
+        );
+        assert_eq!(
+            caught(Path::new("a"), || Ok("FROM x".into())).unwrap(),
+            "FROM x"
         );
     }
 

@@ -19,6 +19,7 @@ type Result<T> = std::result::Result<T, Error>;
 pub fn binary(op: BinOp, left: &Value, right: &Value) -> Result<Value> {
     left.check()?;
     right.check()?;
+    limits::charge_scan([left, right])?;
     if let (Some(a), Some(b)) = (left.as_int(), right.as_int()) {
         return int_op(op, &a, &b, left, right);
     }
@@ -316,6 +317,7 @@ fn bad_unary(op: &str, value: &Value) -> Error {
 }
 
 pub fn compare(op: CmpOp, left: &Value, right: &Value) -> Result<bool> {
+    limits::charge_scan([left, right])?;
     match op {
         CmpOp::Eq => equal(left, right),
         CmpOp::Ne => equal(left, right).map(|eq| !eq),

@@ -6,7 +6,7 @@ use super::{Frame, Interp};
 use crate::template::ast::{CallArgs, Expr, ExprKind, FilterCall};
 use crate::template::error::{Error, ErrorKind};
 use crate::template::value::{Args, Value, iterate};
-use crate::template::{checks, filters, lookup, methods};
+use crate::template::{checks, filters, limits, lookup, methods};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -24,6 +24,11 @@ impl Interp<'_> {
             let receiver = self.eval(receiver, frame)?;
             if methods::has(&receiver, name) {
                 let args = self.eval_args(args, frame, caller)?;
+                // Appending, and popping the last item, leave the other items where they are.
+                let in_place =
+                    &**name == "append" || (&**name == "pop" && args.positional.is_empty());
+                let scanned = (!in_place).then_some(&receiver);
+                limits::charge_scan(scanned.into_iter().chain(args.values()))?;
                 return methods::call(&receiver, name, args);
             }
             let function = lookup::attr(&receiver, name)?;
@@ -91,6 +96,7 @@ impl Interp<'_> {
 
     /// The filter `name` (Jinja2's or docker-pkg's) of `value`.
     pub fn call_filter(&mut self, name: &str, value: Value, args: Args) -> Result<Value> {
+        limits::charge_scan(std::iter::once(&value).chain(args.values()))?;
         if let Some(result) = self.docker.call(name, &value, &args, &self.uids) {
             return result;
         }
@@ -110,6 +116,7 @@ impl Interp<'_> {
 
     /// The test `name` of `value`.
     pub fn call_test(&mut self, name: &str, value: Value, args: Args) -> Result<bool> {
+        limits::charge_scan(std::iter::once(&value).chain(args.values()))?;
         match checks::find(name) {
             Some(test) => test(self, value, args),
             None => Err(Error::new(

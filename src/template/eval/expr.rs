@@ -13,13 +13,28 @@ use crate::template::{escape, lookup, ops, python};
 type Result<T> = std::result::Result<T, Error>;
 
 impl Interp<'_> {
+    /// The value of `expr`. The evaluation recurses once per level of the tree (at most
+    /// [`limits::MAX_EXPRESSION_DEPTH`]), on whatever stack is left. Each node is a step of
+    /// work: a loop's body of a thousand statements costs a thousand steps a turn.
     pub fn eval(&mut self, expr: &Expr, frame: &Frame) -> Result<Value> {
+        limits::charge_work(1)?;
+        limits::with_stack(|| self.eval_node(expr, frame))
+    }
+
+    fn eval_node(&mut self, expr: &Expr, frame: &Frame) -> Result<Value> {
         match &expr.kind {
             ExprKind::Const(value) => Ok(value.clone()),
             ExprKind::Name(name) => Ok(self.lookup(name, frame)),
-            ExprKind::List(items) => Ok(Value::list(self.eval_all(items, frame)?)),
-            ExprKind::Tuple(items) => Ok(Value::tuple(self.eval_all(items, frame)?)),
+            ExprKind::List(items) => {
+                limits::charge_container(items.len(), "the list")?;
+                Ok(Value::list(self.eval_all(items, frame)?))
+            }
+            ExprKind::Tuple(items) => {
+                limits::charge_container(items.len(), "the tuple")?;
+                Ok(Value::tuple(self.eval_all(items, frame)?))
+            }
             ExprKind::Dict(pairs) => {
+                limits::charge_container(pairs.len() * 3, "the dict")?;
                 let mut dict = Dict::new();
                 for (key, value) in pairs {
                     let key = self.eval(key, frame)?;
@@ -110,6 +125,10 @@ impl Interp<'_> {
 
     fn eval_item(&mut self, value: &Expr, key: &Expr, frame: &Frame) -> Result<Value> {
         let value = self.eval(value, frame)?;
+        // A string's item is found by walking its characters; a list's is not.
+        if value.is_string() {
+            limits::charge_scan([&value])?;
+        }
         if let ExprKind::Slice(start, stop, step) = &key.kind {
             let mut part = |e: &Option<Box<Expr>>| -> Result<Option<Value>> {
                 e.as_ref().map(|e| self.eval(e, frame)).transpose()

@@ -188,10 +188,8 @@ pub fn round(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
             "method must be common, ceil or floor",
         ));
     }
-    if let (Some(int), "common") = (value.as_int(), method.as_str())
-        && precision >= 0
-    {
-        return Ok(Value::Int(int));
+    if let (Some(int), "common") = (value.as_int(), method.as_str()) {
+        return Ok(Value::Int(round_int(&int, precision)));
     }
     if no_precision && method == "common" {
         let f = value.as_f64().unwrap_or(f64::NAN);
@@ -203,13 +201,67 @@ pub fn round(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
             value.type_name()
         ))
     })?;
+    if method == "common" {
+        return Ok(Value::Float(round_float(f, precision)));
+    }
+    // `math.ceil(value * 10**precision) / 10**precision`, where `10**precision` is an int
+    // that no float holds past 10**308, and a float that is 0.0 below 10**-323.
+    if precision > 308 {
+        return Err(Error::new(
+            ErrorKind::Overflow,
+            "int too large to convert to float",
+        ));
+    }
+    if precision < -323 {
+        return Err(Error::new(
+            ErrorKind::ZeroDivision,
+            "float division by zero",
+        ));
+    }
     let scale = 10f64.powi(precision as i32);
     Ok(Value::Float(match method.as_str() {
         "ceil" => (f * scale).ceil() / scale,
-        "floor" => (f * scale).floor() / scale,
-        _ if precision >= 0 => format!("{f:.*}", precision as usize).parse().unwrap_or(f),
-        _ => (f * scale).round_ties_even() / scale,
+        _ => (f * scale).floor() / scale,
     }))
+}
+
+/// Python's `round(int, ndigits)`: an int, to the nearest multiple of `10**-ndigits`, ties
+/// to even.
+fn round_int(int: &Int, ndigits: i64) -> Int {
+    if ndigits >= 0 {
+        return int.clone();
+    }
+    let places = ndigits.unsigned_abs();
+    if places > int.decimal_digits() as u64 {
+        return Int::from(0);
+    }
+    let unit = Int::from(10).pow(places as u32);
+    let (Some(quotient), Some(rest)) = (int.floor_div(&unit), int.modulo(&unit)) else {
+        return int.clone();
+    };
+    let twice = rest.add(&rest);
+    let up =
+        twice > unit || (twice == unit && quotient.modulo(&Int::from(2)) == Some(Int::from(1)));
+    let quotient = if up {
+        quotient.add(&Int::from(1))
+    } else {
+        quotient
+    };
+    quotient.mul(&unit)
+}
+
+/// Python's `round(float, ndigits)`, which leaves a float alone past 323 digits and makes it
+/// zero before -308.
+fn round_float(f: f64, ndigits: i64) -> f64 {
+    match ndigits {
+        324.. => f,
+        0..=323 => format!("{f:.*}", ndigits as usize).parse().unwrap_or(f),
+        -308..0 => {
+            let scale = 10f64.powi(ndigits as i32);
+            (f * scale).round_ties_even() / scale
+        }
+        _ => 0.0 * f,
+    }
 }
 
 /// `filesizeformat(value, binary=False)`: `1.5 MB`, `1.0 KiB`.
@@ -260,6 +312,29 @@ mod tests {
         assert_eq!(parse("3.7", 10), None);
         assert_eq!(parse("010", 0), None);
         assert_eq!(parse("z", 40), None);
+    }
+
+    #[test]
+    fn rounding_keeps_ints_ints() {
+        let round = |i: i64, n: i64| round_int(&Int::from(i), n).to_string();
+        assert_eq!(round(1200, -2), "1200");
+        assert_eq!(round(1250, -2), "1200");
+        assert_eq!(round(1350, -2), "1400");
+        assert_eq!(round(1251, -2), "1300");
+        assert_eq!(round(-1250, -2), "-1200");
+        assert_eq!(round(-1251, -2), "-1300");
+        assert_eq!(round(49, -2), "0");
+        assert_eq!(round(51, -2), "100");
+        assert_eq!(round(7, -100), "0");
+        assert_eq!(round(7, 3), "7");
+    }
+
+    #[test]
+    fn rounding_floats_to_any_precision() {
+        assert_eq!(round_float(1.5, 70_000), 1.5);
+        assert_eq!(round_float(2.675, 2), 2.67);
+        assert_eq!(round_float(1250.0, -2), 1200.0);
+        assert_eq!(round_float(1250.0, -400), 0.0);
     }
 
     #[test]

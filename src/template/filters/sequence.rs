@@ -146,6 +146,14 @@ fn batches(value: &Value, size: &Value, fill: Option<Value>) -> Result<Vec<Value
             .ok_or_else(|| Error::value_error("batch size must be a positive integer"))?
             as usize,
     };
+    let rows = items.len().div_ceil(size);
+    let cells = if fill.is_some() {
+        rows.saturating_mul(size)
+    } else {
+        items.len()
+    };
+    limits::charge_list(rows, limits::LIST_BYTES, "the batches")?;
+    limits::charge_list(cells, 0, "the batches")?;
     let mut rows: Vec<Vec<Value>> = items.chunks(size).map(<[Value]>::to_vec).collect();
     if let (Some(fill), Some(last)) = (fill, rows.last_mut()) {
         let missing = size - last.len();
@@ -168,6 +176,8 @@ pub fn slice(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
 
 fn columns(value: &Value, slices: usize, fill: Option<Value>) -> Result<Vec<Value>> {
     let items = iterate(value)?;
+    limits::charge_list(slices, limits::LIST_BYTES, "the slices")?;
+    limits::charge_list(items.len().saturating_add(slices), 0, "the slices")?;
     let (per_slice, with_extra) = (items.len() / slices.max(1), items.len() % slices.max(1));
     let mut offset = 0;
     let mut out = Vec::new();

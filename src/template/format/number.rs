@@ -19,9 +19,24 @@ fn special(f: f64, upper: bool) -> Option<String> {
     })
 }
 
+/// Digits after the point that write any `f64` exactly: its binary fraction has at most 1074
+/// digits, and so has its decimal one. Rust's formatter takes a precision of at most 65,535,
+/// Python's any: past this many digits, the rest are zeros and are added as such.
+const EXACT_DIGITS: usize = 1100;
+
 /// `%.{precision}f`.
 pub fn fixed(f: f64, precision: usize, upper: bool) -> String {
-    special(f, upper).unwrap_or_else(|| format!("{f:.precision$}"))
+    if let Some(text) = special(f, upper) {
+        return text;
+    }
+    let exact = precision.min(EXACT_DIGITS);
+    let mut text = format!("{f:.exact$}");
+    pad_zeros(&mut text, precision - exact);
+    text
+}
+
+fn pad_zeros(text: &mut String, count: usize) {
+    text.extend(std::iter::repeat_n('0', count));
 }
 
 /// `%.{precision}e`: `1.234568e+04`.
@@ -29,8 +44,11 @@ pub fn exponent(f: f64, precision: usize, upper: bool) -> String {
     if let Some(text) = special(f, upper) {
         return text;
     }
-    let text = format!("{f:.precision$e}");
+    let exact = precision.min(EXACT_DIGITS);
+    let text = format!("{f:.exact$e}");
     let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
+    let mut mantissa = mantissa.to_owned();
+    pad_zeros(&mut mantissa, precision - exact);
     let exp: i32 = exp.parse().unwrap_or(0);
     let sign = if exp < 0 { '-' } else { '+' };
     let e = if upper { 'E' } else { 'e' };
@@ -39,7 +57,8 @@ pub fn exponent(f: f64, precision: usize, upper: bool) -> String {
 
 /// The decimal exponent `f` has when written with `precision` significant digits.
 fn exponent_of(f: f64, significant: usize) -> i32 {
-    let text = format!("{:.*e}", significant.saturating_sub(1), f);
+    let digits = significant.saturating_sub(1).min(EXACT_DIGITS);
+    let text = format!("{f:.digits$e}");
     text.split_once('e')
         .and_then(|(_, e)| e.parse().ok())
         .unwrap_or(0)
@@ -55,7 +74,7 @@ pub fn general(f: f64, precision: usize, alternate: bool, upper: bool) -> String
     let exp = exponent_of(f, significant);
     let text = if exp >= -4 && (exp as i64) < significant as i64 {
         let decimals = (significant as i64 - 1 - exp as i64).max(0) as usize;
-        format!("{f:.decimals$}")
+        fixed(f, decimals, upper)
     } else {
         exponent(f, significant - 1, upper)
     };
@@ -109,6 +128,20 @@ mod tests {
         assert_eq!(general(100000.0, 6, false, false), "100000");
         assert_eq!(general(1000000.0, 6, false, false), "1e+06");
         assert_eq!(general(0.0001234, 3, false, false), "0.000123");
+    }
+
+    #[test]
+    fn precisions_past_rusts_limit_are_written_as_python_writes_them() {
+        let fixed_text = fixed(1.5, 70_000, false);
+        assert_eq!(fixed_text.len(), 70_002);
+        assert!(fixed_text.starts_with("1.5000") && fixed_text.ends_with('0'));
+        assert_eq!(fixed(0.1, 1100, false), fixed(0.1, 1200, false)[..1102]);
+        let exp = exponent(1.5, 70_000, true);
+        assert!(exp.starts_with("1.5000") && exp.ends_with("0E+00"));
+        assert_eq!(exp.len(), 70_006);
+        assert_eq!(general(1.5, 70_000, false, false), "1.5");
+        assert_eq!(general(1.5, 70_000, true, false).len(), 70_001);
+        assert_eq!(general(1e300, 70_000, false, false).len(), 301);
     }
 
     #[test]

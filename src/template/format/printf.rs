@@ -190,6 +190,9 @@ impl Spec {
         }
         let _ = at;
         limits::check_text(spec.width, "the formatted string")?;
+        if !matches!(kind, 's' | 'r' | 'a' | 'c' | '%') {
+            limits::check_text(spec.precision.unwrap_or(0), "the formatted number")?;
+        }
         spec.kind = kind;
         Ok(spec)
     }
@@ -241,7 +244,7 @@ impl Spec {
             digits
         };
         let digits = match self.precision {
-            Some(p) if digits.len() < p => format!("{digits:0>p$}"),
+            Some(p) if digits.len() < p => "0".repeat(p - digits.len()) + &digits,
             _ => digits,
         };
         let prefix = match (self.alternate, self.kind) {

@@ -29,6 +29,9 @@ pub fn apply(value: &Value, spec: &str) -> Result<String> {
     }
     let spec = parse(spec)?;
     limits::check_text(spec.width, "the formatted string")?;
+    if !matches!(value, Value::Str(_) | Value::Markup(_)) {
+        limits::check_text(spec.precision.unwrap_or(0), "the formatted number")?;
+    }
     match value {
         Value::Str(_) | Value::Markup(_) => spec.string(value.as_str().unwrap_or_default()),
         Value::Bool(_) | Value::Int(_) => match spec.kind {

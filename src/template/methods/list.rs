@@ -37,7 +37,7 @@ pub fn call(list: &ListRef, name: &str, args: Args) -> Result<Value> {
             .map(done),
         "copy" => args
             .bind_positional(&func, 0, 0)
-            .map(|_| Value::list(list.borrow().clone())),
+            .map(|_| Value::list(list.borrow().to_vec())),
         "reverse" => args
             .bind_positional(&func, 0, 0)
             .map(|_| list.borrow_mut().reverse())
@@ -74,10 +74,10 @@ fn sort_in_place(list: &ListRef, bound: &Bound) -> Result<Value> {
             "a key function cannot be given in a template",
         ));
     }
-    let sorted = sort(list.borrow().clone(), bound.flag(1, false)?, |v| {
+    let sorted = sort(list.borrow().to_vec(), bound.flag(1, false)?, |v| {
         Ok(v.clone())
     })?;
-    *list.borrow_mut() = sorted;
+    **list.borrow_mut() = sorted;
     Ok(Value::None)
 }
 

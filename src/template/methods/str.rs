@@ -187,6 +187,15 @@ fn split(s: &str, from_right: bool, bound: &Bound) -> Result<Value> {
     let sep = optional_string(bound, 0)?;
     let max = bound.int(1, -1)?;
     let max = if max < 0 { usize::MAX } else { max as usize };
+    let splits = match &sep {
+        Some(sep) if !sep.is_empty() => s.matches(sep.as_str()).count(),
+        _ => s.chars().filter(|c| is_space(*c)).count(),
+    };
+    limits::charge_list(
+        splits.min(max).saturating_add(1),
+        limits::STRING_BYTES,
+        "the split string",
+    )?;
     let parts = match sep {
         Some(sep) if sep.is_empty() => return Err(Error::value_error("empty separator")),
         Some(sep) if from_right => {
@@ -200,7 +209,6 @@ fn split(s: &str, from_right: bool, bound: &Bound) -> Result<Value> {
             .collect(),
         None => split_whitespace(s, max, from_right),
     };
-    limits::check_items(parts.len(), "the split string")?;
     Ok(Value::list(parts.into_iter().map(Value::from).collect()))
 }
 
@@ -241,6 +249,8 @@ fn split_whitespace(s: &str, max: usize, from_right: bool) -> Vec<String> {
 }
 
 fn splitlines(s: &str, keep_ends: bool) -> Result<Value> {
+    let breaks = s.chars().filter(|c| text::is_line_break(*c)).count();
+    limits::charge_list(breaks + 1, limits::STRING_BYTES, "the lines")?;
     let mut lines = Vec::new();
     let mut current = String::new();
     let mut chars = s.chars().peekable();
@@ -377,25 +387,43 @@ fn affix(s: &str, name: &str, bound: &Bound) -> Result<Value> {
     })))
 }
 
-/// The character offset of `needle` in `chars[start..end]`, first or last.
-fn locate(chars: &[char], needle: &[char], start: usize, end: usize, last: bool) -> Option<usize> {
-    if start > end || end - start < needle.len() {
-        return (needle.is_empty() && start <= end).then_some(if last { end } else { start });
+/// The character offset of `needle` in the characters `start..end` of `s`, first or last.
+/// Rust's substring search takes time in proportion to the lengths, as Python's does.
+fn locate(s: &str, needle: &str, start: usize, end: usize, last: bool) -> Option<usize> {
+    if start > end {
+        return None;
     }
-    let positions = start..=end - needle.len();
-    let hit = |&i: &usize| chars[i..i + needle.len()] == *needle;
-    if last {
-        positions.rev().find(hit)
+    if needle.is_empty() {
+        return Some(if last { end } else { start });
+    }
+    let window = char_window(s, start, end);
+    let at = if last {
+        window.rfind(needle)
     } else {
-        positions.into_iter().find(hit)
+        window.find(needle)
+    }?;
+    Some(start + window[..at].chars().count())
+}
+
+/// The characters `start..end` of `s`.
+fn char_window(s: &str, start: usize, end: usize) -> &str {
+    if start == 0 && end >= s.len() {
+        return s;
     }
+    let byte = |index: usize| s.char_indices().nth(index).map_or(s.len(), |(at, _)| at);
+    let from = byte(start);
+    let to = from
+        + s[from..]
+            .char_indices()
+            .nth(end - start)
+            .map_or(s.len() - from, |(at, _)| at);
+    &s[from..to]
 }
 
 fn find(s: &str, name: &str, bound: &Bound) -> Result<Value> {
-    let chars: Vec<char> = s.chars().collect();
-    let needle: Vec<char> = string_arg(bound, 0, name)?.chars().collect();
-    let (start, end) = bounds(bound, 1, chars.len())?;
-    let found = locate(&chars, &needle, start, end, name.starts_with('r'));
+    let needle = string_arg(bound, 0, name)?;
+    let (start, end) = bounds(bound, 1, s.chars().count())?;
+    let found = locate(s, &needle, start, end, name.starts_with('r'));
     match (found, name) {
         (Some(i), _) => Ok(Value::int(i as i64)),
         (None, "find" | "rfind") => Ok(Value::int(-1)),
@@ -404,22 +432,17 @@ fn find(s: &str, name: &str, bound: &Bound) -> Result<Value> {
 }
 
 fn count(s: &str, bound: &Bound) -> Result<Value> {
-    let chars: Vec<char> = s.chars().collect();
-    let needle: Vec<char> = string_arg(bound, 0, "count")?.chars().collect();
-    let (start, end) = bounds(bound, 1, chars.len())?;
+    let needle = string_arg(bound, 0, "count")?;
+    let (start, end) = bounds(bound, 1, s.chars().count())?;
     if start > end {
         return Ok(Value::int(0));
     }
     if needle.is_empty() {
         return Ok(Value::int((end - start + 1) as i64));
     }
-    let mut found = 0;
-    let mut i = start;
-    while let Some(at) = locate(&chars, &needle, i, end, false) {
-        found += 1;
-        i = at + needle.len();
-    }
-    Ok(Value::int(found))
+    Ok(Value::int(
+        char_window(s, start, end).matches(needle.as_str()).count() as i64,
+    ))
 }
 
 /// `center`, `ljust`, `rjust`: padded to `width` characters with a one-character fill.

@@ -7,7 +7,7 @@ use crate::template::ast::{
     CallArgs, Expr, ExprKind, FilterCall, MacroDef, Output, Stmt, StmtKind,
 };
 use crate::template::error::{Error, ErrorKind};
-use crate::template::{checks, filters};
+use crate::template::{checks, filters, limits};
 
 /// A macro (or the `caller` of a call block), with what its body asks for.
 pub fn macro_def(name: Rc<str>, params: Vec<(Rc<str>, Option<Expr>)>, body: Vec<Stmt>) -> MacroDef {
@@ -161,6 +161,10 @@ fn walk_args(args: &CallArgs, soft: bool, visit: &mut Visit) -> Result<(), Error
 }
 
 fn walk_expr(expr: &Expr, soft: bool, visit: &mut Visit) -> Result<(), Error> {
+    limits::with_stack(|| walk_node(expr, soft, visit))
+}
+
+fn walk_node(expr: &Expr, soft: bool, visit: &mut Visit) -> Result<(), Error> {
     match &expr.kind {
         ExprKind::Const(_) => Ok(()),
         ExprKind::Name(name) => visit(Seen::Name(name), soft),

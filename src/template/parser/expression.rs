@@ -8,20 +8,23 @@ use super::Parser;
 use crate::template::ast::{BinOp, CallArgs, CmpOp, Expr, ExprKind, FilterCall};
 use crate::template::error::Error;
 use crate::template::lexer::{Op, Tok};
-use crate::template::limits::MAX_EXPRESSION_NESTING;
+use crate::template::limits::{MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_NESTING};
 use crate::template::value::Value;
 
 type Result<T> = std::result::Result<T, Error>;
 
-fn expr(kind: ExprKind, line: usize) -> Expr {
-    Expr { kind, line }
-}
-
-fn boxed(kind: ExprKind, line: usize) -> Box<Expr> {
-    Box::new(expr(kind, line))
-}
-
 impl Parser {
+    /// A node of the tree, refused when it would make the tree deeper than an evaluation
+    /// (and dropping the tree) may recurse: `1+1+…`, `x.a.a…` and `|f|f…` chains go down one
+    /// level per term.
+    fn node(&self, kind: ExprKind, line: usize) -> Result<Expr> {
+        let node = Expr::new(kind, line);
+        if node.depth > MAX_EXPRESSION_DEPTH {
+            return Err(crate::template::limits::too_deep().at(&self.stream.name, line));
+        }
+        Ok(node)
+    }
+
     pub fn parse_expression(&mut self, with_cond: bool) -> Result<Expr> {
         self.depth += 1;
         if self.depth > MAX_EXPRESSION_NESTING {
@@ -29,11 +32,13 @@ impl Parser {
                 crate::template::limits::recursion().at(&self.stream.name, self.stream.line())
             );
         }
-        let result = if with_cond {
-            self.parse_cond()
-        } else {
-            self.parse_or()
-        };
+        let result = crate::template::limits::with_stack(|| {
+            if with_cond {
+                self.parse_cond()
+            } else {
+                self.parse_or()
+            }
+        });
         self.depth -= 1;
         result
     }
@@ -76,7 +81,7 @@ impl Parser {
                 ));
             }
         }
-        Ok(expr(ExprKind::Tuple(items), line))
+        self.node(ExprKind::Tuple(items), line)
     }
 
     pub fn is_tuple_end(&self, extra_end: &[&str]) -> bool {
@@ -92,14 +97,14 @@ impl Parser {
         while self.stream.skip_name("if")? {
             let test = self.parse_or()?;
             let otherwise = if self.stream.skip_name("else")? {
-                Some(Box::new(self.parse_cond()?))
+                Some(Box::new(self.nested(Self::parse_cond)?))
             } else {
                 None
             };
-            value = expr(
+            value = self.node(
                 ExprKind::Cond(Box::new(test), Box::new(value), otherwise),
                 line,
-            );
+            )?;
             line = self.stream.line();
         }
         Ok(value)
@@ -110,7 +115,7 @@ impl Parser {
         let mut left = self.parse_and()?;
         while self.stream.skip_name("or")? {
             let right = self.parse_and()?;
-            left = expr(ExprKind::Or(Box::new(left), Box::new(right)), line);
+            left = self.node(ExprKind::Or(Box::new(left), Box::new(right)), line)?;
         }
         Ok(left)
     }
@@ -120,7 +125,7 @@ impl Parser {
         let mut left = self.parse_not()?;
         while self.stream.skip_name("and")? {
             let right = self.parse_not()?;
-            left = expr(ExprKind::And(Box::new(left), Box::new(right)), line);
+            left = self.node(ExprKind::And(Box::new(left), Box::new(right)), line)?;
         }
         Ok(left)
     }
@@ -129,7 +134,7 @@ impl Parser {
         if self.stream.is_name("not") {
             let line = self.stream.next()?.line;
             let operand = self.nested(Self::parse_not)?;
-            return Ok(expr(ExprKind::Not(Box::new(operand)), line));
+            return self.node(ExprKind::Not(Box::new(operand)), line);
         }
         self.parse_compare()
     }
@@ -175,7 +180,7 @@ impl Parser {
         if ops.is_empty() {
             return Ok(left);
         }
-        Ok(expr(ExprKind::Compare(Box::new(left), ops), line))
+        self.node(ExprKind::Compare(Box::new(left), ops), line)
     }
 
     fn binary_level(
@@ -188,7 +193,7 @@ impl Parser {
         while let Some((_, op)) = ops.iter().find(|(tok, _)| self.stream.is_op(*tok)) {
             self.stream.next()?;
             let right = operand(self)?;
-            left = expr(ExprKind::Binary(*op, Box::new(left), Box::new(right)), line);
+            left = self.node(ExprKind::Binary(*op, Box::new(left), Box::new(right)), line)?;
         }
         Ok(left)
     }
@@ -209,7 +214,7 @@ impl Parser {
         if items.len() == 1 {
             return Ok(items.remove(0));
         }
-        Ok(expr(ExprKind::Concat(items), line))
+        self.node(ExprKind::Concat(items), line)
     }
 
     fn parse_math2(&mut self) -> Result<Expr> {
@@ -232,10 +237,10 @@ impl Parser {
         let line = self.stream.line();
         let node = if self.stream.skip_op(Op::Sub)? {
             let operand = self.nested(|p| p.parse_unary(false))?;
-            expr(ExprKind::Neg(Box::new(operand)), line)
+            self.node(ExprKind::Neg(Box::new(operand)), line)?
         } else if self.stream.skip_op(Op::Add)? {
             let operand = self.nested(|p| p.parse_unary(false))?;
-            expr(ExprKind::Pos(Box::new(operand)), line)
+            self.node(ExprKind::Pos(Box::new(operand)), line)?
         } else {
             self.parse_primary()?
         };
@@ -291,7 +296,7 @@ impl Parser {
                     .fail(format!("unexpected '{}'", other.describe()), line));
             }
         };
-        Ok(expr(kind, line))
+        self.node(kind, line)
     }
 
     fn parse_list(&mut self) -> Result<Expr> {
@@ -307,7 +312,7 @@ impl Parser {
             items.push(self.parse_expression(true)?);
         }
         self.stream.expect_op(Op::RBracket)?;
-        Ok(expr(ExprKind::List(items), line))
+        self.node(ExprKind::List(items), line)
     }
 
     fn parse_dict(&mut self) -> Result<Expr> {
@@ -326,7 +331,7 @@ impl Parser {
             items.push((key, value));
         }
         self.stream.expect_op(Op::RBrace)?;
-        Ok(expr(ExprKind::Dict(items), line))
+        self.node(ExprKind::Dict(items), line)
     }
 
     pub fn parse_postfix(&mut self, mut node: Expr) -> Result<Expr> {
@@ -345,7 +350,7 @@ impl Parser {
                 self.stream.next()?;
                 let filter = self.parse_filter_call()?;
                 let line = filter.line;
-                expr(ExprKind::Filter(Box::new(node), filter), line)
+                self.node(ExprKind::Filter(Box::new(node), filter), line)?
             } else if self.stream.is_name("is") {
                 self.parse_test(node)?
             } else if self.stream.is_op(Op::LParen) {
@@ -362,14 +367,14 @@ impl Parser {
         if matches!(token.tok, Tok::Op(Op::Dot)) {
             let attr = self.stream.next()?;
             return match attr.tok {
-                Tok::Name(name) => Ok(expr(ExprKind::GetAttr(Box::new(node), name), line)),
-                Tok::Int(int) => Ok(expr(
+                Tok::Name(name) => self.node(ExprKind::GetAttr(Box::new(node), name), line),
+                Tok::Int(int) => self.node(
                     ExprKind::GetItem(
                         Box::new(node),
-                        boxed(ExprKind::Const(Value::Int(int)), attr.line),
+                        Box::new(Expr::new(ExprKind::Const(Value::Int(int)), attr.line)),
                     ),
                     line,
-                )),
+                ),
                 _ => Err(self.stream.fail("expected name or number", attr.line)),
             };
         }
@@ -384,9 +389,9 @@ impl Parser {
         let key = if args.len() == 1 {
             args.remove(0)
         } else {
-            expr(ExprKind::Tuple(args), line)
+            self.node(ExprKind::Tuple(args), line)?
         };
-        Ok(expr(ExprKind::GetItem(Box::new(node), Box::new(key)), line))
+        self.node(ExprKind::GetItem(Box::new(node), Box::new(key)), line)
     }
 
     /// An item or a slice `start:stop:step` inside `[…]`.
@@ -408,7 +413,7 @@ impl Parser {
         } else {
             None
         };
-        Ok(expr(ExprKind::Slice(start, stop, step), line))
+        self.node(ExprKind::Slice(start, stop, step), line)
     }
 
     fn slice_part(&mut self) -> Result<Option<Box<Expr>>> {
@@ -424,7 +429,7 @@ impl Parser {
     fn parse_call(&mut self, callee: Expr) -> Result<Expr> {
         let line = self.stream.line();
         let args = self.parse_call_args()?;
-        Ok(expr(ExprKind::Call(Box::new(callee), args), line))
+        self.node(ExprKind::Call(Box::new(callee), args), line)
     }
 
     pub fn parse_call_args(&mut self) -> Result<CallArgs> {
@@ -517,12 +522,12 @@ impl Parser {
         } else {
             CallArgs::default()
         };
-        let test = expr(
+        let test = self.node(
             ExprKind::Test(Box::new(node), FilterCall { name, args, line }),
             line,
-        );
+        )?;
         Ok(if negated {
-            expr(ExprKind::Not(Box::new(test)), line)
+            self.node(ExprKind::Not(Box::new(test)), line)?
         } else {
             test
         })

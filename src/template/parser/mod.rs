@@ -66,7 +66,7 @@ impl Parser {
         if let Some(end) = end {
             self.end_stack.push(end);
         }
-        let body = self.statements(end);
+        let body = crate::template::limits::with_stack(|| self.statements(end));
         if end.is_some() {
             self.end_stack.pop();
         }

@@ -15,6 +15,13 @@ pub struct Args {
 pub struct Bound(Vec<Option<Value>>);
 
 impl Args {
+    /// The values given, positional then keywords.
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.positional
+            .iter()
+            .chain(self.keywords.iter().map(|(_, value)| value))
+    }
+
     pub fn positional(values: Vec<Value>) -> Args {
         Args {
             positional: values,

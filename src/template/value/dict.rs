@@ -38,7 +38,10 @@ impl Key {
             Value::Bool(b) => Key::Int(IntKey::Small(i64::from(*b))),
             Value::Int(i) => Key::Int(int_key(i)),
             Value::Float(f) => float_key(*f),
-            Value::Str(s) | Value::Markup(s) => Key::Str(s.clone()),
+            Value::Str(s) | Value::Markup(s) => {
+                limits::charge_scan([value])?;
+                Key::Str(s.clone())
+            }
             Value::Tuple(items) => limits::nested(|| {
                 let keys = items.iter().map(Key::of).collect::<Result<Vec<_>, _>>()?;
                 Ok(Key::Tuple(keys.into()))
@@ -98,7 +101,7 @@ fn float_key(f: f64) -> Key {
 /// The entries of a dict: the key as first written, and the value.
 #[derive(Clone, Default)]
 pub struct Dict {
-    entries: IndexMap<Key, (Value, Value)>,
+    pub(super) entries: IndexMap<Key, (Value, Value)>,
 }
 
 impl Dict {

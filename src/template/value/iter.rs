@@ -9,8 +9,12 @@ use crate::template::limits;
 pub fn iterate(value: &Value) -> Result<Vec<Value>, Error> {
     let items: Vec<Value> = match value {
         // Iterating a `Markup` gives plain strings, as in Python.
-        Value::Str(s) | Value::Markup(s) => s.chars().map(|c| Value::from(c.to_string())).collect(),
-        Value::List(l) => l.borrow().clone(),
+        Value::Str(s) | Value::Markup(s) => {
+            let chars = s.chars().count();
+            limits::charge_list(chars, limits::STRING_BYTES, "the characters of this string")?;
+            s.chars().map(|c| Value::from(c.to_string())).collect()
+        }
+        Value::List(l) => l.borrow().to_vec(),
         Value::Tuple(t) => t.to_vec(),
         Value::Dict(d) | Value::View(View::Keys, d) => d.borrow().keys().cloned().collect(),
         Value::View(View::Values, d) => d.borrow().values().cloned().collect(),

@@ -48,3 +48,11 @@ impl Lazy {
         }
     }
 }
+
+impl Drop for Lazy {
+    fn drop(&mut self) {
+        if let Ok(items) = self.items.get_mut() {
+            super::drop_flat(std::mem::take(items));
+        }
+    }
+}

@@ -5,6 +5,7 @@
 
 mod args;
 mod dict;
+mod drop;
 mod int;
 mod iter;
 mod lazy;
@@ -17,6 +18,7 @@ use std::rc::Rc;
 
 pub use args::{Args, Bound};
 pub use dict::{Dict, Key};
+pub use drop::{Items, drop_flat};
 pub use int::{Int, cmp_int_float};
 pub use iter::{iterate, length};
 pub use lazy::Lazy;
@@ -26,7 +28,7 @@ pub use undefined::Undefined;
 
 use super::error::Error;
 
-pub type ListRef = Rc<RefCell<Vec<Value>>>;
+pub type ListRef = Rc<RefCell<Items>>;
 pub type DictRef = Rc<RefCell<Dict>>;
 
 #[derive(Clone)]
@@ -86,7 +88,7 @@ impl Value {
     }
 
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(RefCell::new(items)))
+        Value::List(Rc::new(RefCell::new(Items(items))))
     }
 
     pub fn tuple(items: Vec<Value>) -> Value {
