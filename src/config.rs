@@ -608,10 +608,7 @@ impl<'de> Deserialize<'de> for UidMappings {
                 };
                 // 4.0.4 would print `USER 1000.0`, which no image can run as.
                 let why = match uid {
-                    Value::Float(f) => format!(
-                        ": {} is not a whole number",
-                        crate::template::python::float_repr(*f)
-                    ),
+                    Value::Float(f) => format!(": {f:?} is not a whole number"),
                     _ => String::new(),
                 };
                 Err(D::Error::custom(format!(
