@@ -217,7 +217,9 @@ impl Engine for ContainersCli {
         if built.is_ok() {
             committed.pop();
         }
-        if !request.use_cache {
+        // A platform's build joins a manifest list, which still names images of its steps
+        // when the next run builds on the list: they stay.
+        if !request.use_cache && request.platform.is_none() {
             self.intermediates
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
