@@ -79,6 +79,36 @@ impl Registry {
 
     /// [`Registry::published`] for callers already in an async context.
     pub async fn published_async(&self, labels: &[ImageLabel]) -> Vec<Result<bool, RegistryError>> {
+        self.ask_each(
+            labels,
+            || false,
+            async |session, label| session.has_manifest(label).await,
+        )
+        .await
+    }
+
+    /// The platforms of the manifest list each label names, in the order given (see
+    /// [`HostSession::list_platforms`]); a label without a registry address is not there.
+    pub fn list_platforms(
+        &self,
+        labels: &[ImageLabel],
+    ) -> Vec<Result<Option<Vec<String>>, RegistryError>> {
+        self.runtime.block_on(self.ask_each(
+            labels,
+            || None,
+            async |session, label| session.list_platforms(label).await,
+        ))
+    }
+
+    /// `ask` of each label, in the order given, of a session opened once per registry, at most
+    /// [`CONCURRENCY`] requests at a time; a label without a registry address gets `absent`,
+    /// one whose registry cannot be reached the error of that.
+    async fn ask_each<T>(
+        &self,
+        labels: &[ImageLabel],
+        absent: impl Fn() -> T,
+        ask: impl AsyncFn(&HostSession<'_>, &ImageLabel) -> Result<T, RegistryError>,
+    ) -> Vec<Result<T, RegistryError>> {
         let hosts: BTreeSet<&str> = labels
             .iter()
             .filter_map(|label| registry_host(&label.name))
@@ -89,42 +119,14 @@ impl Registry {
         futures_util::stream::iter(labels)
             .map(|label| async {
                 match registry_host(&label.name).map(|host| &sessions[host]) {
-                    None => Ok(false),
-                    Some(Ok(session)) => session.has_manifest(label).await,
+                    None => Ok(absent()),
+                    Some(Ok(session)) => ask(session, label).await,
                     Some(Err(error)) => Err(error.clone()),
                 }
             })
             .buffered(CONCURRENCY)
             .collect()
             .await
-    }
-
-    /// The platforms of the manifest list each label names, in the order given (see
-    /// [`HostSession::list_platforms`]); a label without a registry address is not there.
-    pub fn list_platforms(
-        &self,
-        labels: &[ImageLabel],
-    ) -> Vec<Result<Option<Vec<String>>, RegistryError>> {
-        self.runtime.block_on(async {
-            let hosts: BTreeSet<&str> = labels
-                .iter()
-                .filter_map(|label| registry_host(&label.name))
-                .collect();
-            let opened = join_all(hosts.iter().map(|host| self.open(host))).await;
-            let sessions: HashMap<&str, Result<HostSession<'_>, RegistryError>> =
-                hosts.into_iter().zip(opened).collect();
-            futures_util::stream::iter(labels)
-                .map(|label| async {
-                    match registry_host(&label.name).map(|host| &sessions[host]) {
-                        None => Ok(None),
-                        Some(Ok(session)) => session.list_platforms(label).await,
-                        Some(Err(error)) => Err(error.clone()),
-                    }
-                })
-                .buffered(CONCURRENCY)
-                .collect()
-                .await
-        })
     }
 
     /// Gives the manifest of `label` in its registry the extra tag `tag` (`latest`, after a
