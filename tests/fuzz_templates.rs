@@ -25,6 +25,9 @@ const MEMORY_LIMIT_KB: i64 = 1 << 20;
 const DEFAULT_SECONDS: u64 = 30;
 
 /// Cases run one after another in a child process.
+/// The seed of the suite's run.
+const SUITE_SEED: u64 = 1;
+
 fn batch_size() -> u64 {
     if cfg!(debug_assertions) { 25 } else { 2000 }
 }
@@ -33,7 +36,9 @@ fn batch_size() -> u64 {
 /// cases per child process.
 #[test]
 fn random_templates_render_or_fail_cleanly() {
-    let seed = env_u64("FUZZ_SEED").unwrap_or_else(|| fastrand::u64(..));
+    // The suite's run is the same every time, so that it fails only on what a change broke;
+    // `scripts/fuzz` draws a new seed for each of its runs.
+    let seed = env_u64("FUZZ_SEED").unwrap_or(SUITE_SEED);
     let cases = env_u64("FUZZ_CASES");
     let seconds = env_u64("FUZZ_SECONDS").unwrap_or(DEFAULT_SECONDS);
     let deadline = Instant::now() + Duration::from_secs(seconds);
