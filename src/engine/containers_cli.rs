@@ -93,35 +93,39 @@ fn layered(request: &BuildRequest<'_>) -> bool {
     request.use_cache || !request.squash_steps
 }
 
-/// `request` with its labels written into its `Dockerfile` as one `LABEL` step at its end,
-/// rather than given as `--label` flags: the tools add each flag as a step of its own, and
-/// with `--layers` each step is an image committed, seven of them for the provenance labels
-/// alone (about a second per image). A `Dockerfile` whose last line goes on (`\`), or that
-/// chooses its own escape character, keeps the flags.
-fn label_in_dockerfile<'a>(request: &BuildRequest<'a>) -> Result<BuildRequest<'a>, EngineError> {
-    let path = request.context.join("Dockerfile");
-    let Ok(mut dockerfile) = std::fs::read_to_string(&path) else {
-        return Ok(request.clone());
+/// A copy of the `Dockerfile` of `request` with its labels as one `LABEL` step at its end, to
+/// build from rather than giving them as `--label` flags: the tools add each flag as a step of
+/// its own, and with `--layers` each step is an image committed, seven of them for the
+/// provenance labels alone (about a second per image). The copy lies outside the context,
+/// which the builds of several platforms share. None, and the flags stay, for a `Dockerfile`
+/// whose last line goes on (`\`) or that chooses its own escape character.
+fn labelled_dockerfile(
+    request: &BuildRequest<'_>,
+) -> Result<Option<tempfile::NamedTempFile>, EngineError> {
+    let Ok(mut dockerfile) = std::fs::read_to_string(request.context.join("Dockerfile")) else {
+        return Ok(None);
     };
     let own_escape = dockerfile
         .lines()
         .take_while(|line| line.starts_with('#'))
         .any(|line| line.to_ascii_lowercase().contains("escape"));
     if own_escape || dockerfile.trim_end().ends_with('\\') {
-        return Ok(request.clone());
+        return Ok(None);
     }
     if !dockerfile.is_empty() && !dockerfile.ends_with('\n') {
         dockerfile.push('\n');
     }
     dockerfile.push_str(&label_instruction(request.labels));
-    std::fs::write(&path, dockerfile).map_err(|source| EngineError::Setup {
-        what: path.display().to_string(),
+    let setup = |source| EngineError::Setup {
+        what: "the labelled Dockerfile".to_owned(),
         source,
-    })?;
-    Ok(BuildRequest {
-        labels: &[],
-        ..request.clone()
-    })
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix("docker-pkg-Dockerfile-")
+        .tempfile()
+        .map_err(setup)?;
+    std::io::Write::write_all(&mut file, dockerfile.as_bytes()).map_err(setup)?;
+    Ok(Some(file))
 }
 
 /// `LABEL "NAME"="VALUE" …` and a newline, each word a Dockerfile string that says exactly
@@ -193,12 +197,9 @@ impl Engine for ContainersCli {
         {
             args.extend(words(&["--isolation", "chroot"]));
         }
-        let labelled;
-        let request = if layered(request) && !request.labels.is_empty() {
-            labelled = label_in_dockerfile(request)?;
-            &labelled
-        } else {
-            request
+        let labelled = match layered(request) && !request.labels.is_empty() {
+            true => labelled_dockerfile(request)?,
+            false => None,
         };
         if let Some(platform) = request.platform {
             args.extend([
@@ -208,7 +209,19 @@ impl Engine for ContainersCli {
                 request.label.to_string(),
             ]);
         }
-        args.extend(common_build_flags(request));
+        match &labelled {
+            Some(dockerfile) => args.extend(common_build_flags(
+                &BuildRequest {
+                    labels: &[],
+                    ..request.clone()
+                },
+                dockerfile.path(),
+            )),
+            None => args.extend(common_build_flags(
+                request,
+                &request.context.join("Dockerfile"),
+            )),
+        }
         let mut committed = Vec::new();
         let built = self.tool.stream(&args, request.timeout, &mut |line| {
             committed.extend(committed_image(line));
@@ -456,17 +469,21 @@ mod tests {
             limits: &ContainerLimits::default(),
             timeout: None,
         };
-        let labelled = label_in_dockerfile(&request).unwrap();
-        assert!(labelled.labels.is_empty());
+        let labelled = labelled_dockerfile(&request).unwrap().unwrap();
         assert_eq!(
-            std::fs::read_to_string(&dockerfile).unwrap(),
+            std::fs::read_to_string(labelled.path()).unwrap(),
             "FROM base\nRUN true\nLABEL \"org.opencontainers.image.title\"=\"app\" \
              \"note\"=\"a \\\"quoted\\\" \\$HOME\\\\x\\nnext\"\n"
         );
+        assert_eq!(
+            std::fs::read_to_string(&dockerfile).unwrap(),
+            "FROM base\nRUN true",
+            "the context, which several platforms' builds share, is left as it is"
+        );
         std::fs::write(&dockerfile, "# escape=`\nFROM base\n").unwrap();
-        assert_eq!(label_in_dockerfile(&request).unwrap().labels.len(), 2);
+        assert!(labelled_dockerfile(&request).unwrap().is_none());
         std::fs::write(&dockerfile, "FROM base\nRUN true \\\n").unwrap();
-        assert_eq!(label_in_dockerfile(&request).unwrap().labels.len(), 2);
+        assert!(labelled_dockerfile(&request).unwrap().is_none());
     }
 
     #[test]

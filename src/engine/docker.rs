@@ -60,7 +60,10 @@ impl Engine for Docker {
         if !request.use_cache {
             args.push("--no-cache".to_owned());
         }
-        args.extend(common_build_flags(request));
+        args.extend(common_build_flags(
+            request,
+            &request.context.join("Dockerfile"),
+        ));
         self.tool.stream(&args, request.timeout, on_line)
     }
 

@@ -1,6 +1,8 @@
 //! What buildah, podman and docker spell alike: the build flags (tag, build args, resource
 //! limits, Dockerfile and context), `tag` and `rmi`.
 
+use std::path::Path;
+
 use crate::container_limits::ContainerLimits;
 use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, EngineError};
@@ -22,10 +24,10 @@ pub fn remove(tool: &Tool, references: &[String]) -> Result<(), EngineError> {
     tool.run(&args).map(drop)
 }
 
-/// `-t LABEL [-t OTHER…] --build-arg K=V … --label NAME=VALUE … LIMITS -f CONTEXT/Dockerfile
+/// `-t LABEL [-t OTHER…] --build-arg K=V … --label NAME=VALUE … LIMITS -f DOCKERFILE
 /// CONTEXT`, without the names for a build into a manifest list; the caller puts the tool's
 /// pull, cache and platform flags before these.
-pub fn common_build_flags(request: &BuildRequest<'_>) -> Vec<String> {
+pub fn common_build_flags(request: &BuildRequest<'_>, dockerfile: &Path) -> Vec<String> {
     let mut flags = Vec::new();
     let names = std::iter::once(request.label).chain(request.also_tagged);
     for label in names.filter(|_| request.platform.is_none()) {
@@ -42,7 +44,7 @@ pub fn common_build_flags(request: &BuildRequest<'_>) -> Vec<String> {
     }
     flags.extend(limit_flags(request.limits));
     flags.push("-f".to_owned());
-    flags.push(request.context.join("Dockerfile").display().to_string());
+    flags.push(dockerfile.display().to_string());
     flags.push(request.context.display().to_string());
     flags
 }
@@ -91,7 +93,7 @@ mod tests {
             platform: None,
         };
         assert_eq!(
-            common_build_flags(&request).join(" "),
+            common_build_flags(&request, &request.context.join("Dockerfile")).join(" "),
             "-t r.org:5000/foo:1.0 -t r.org:5000/foo:latest --build-arg http_proxy=http://p:8080 \
              --label org.opencontainers.image.title=foo --label empty= --memory 1g \
              --cpuset-cpus 0-1 -f /tmp/ctx/Dockerfile /tmp/ctx"
