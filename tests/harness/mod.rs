@@ -226,8 +226,22 @@ pub struct Output {
 
 impl Output {
     pub fn code(self, expected: i32) -> Output {
-        assert_eq!(self.code, Some(expected), "exit code\n{self:#?}");
+        assert_eq!(
+            self.code,
+            Some(expected),
+            "exit code\n{self:#?}\nend of the run's log:\n{}",
+            self.log_tail()
+        );
         self
+    }
+
+    /// The last lines of the log the run wrote in its folder, to show why it failed.
+    fn log_tail(&self) -> String {
+        const LINES: usize = 60;
+        let log = self.dir.path().join("docker-pkg-build.log");
+        let text = std::fs::read_to_string(&log).unwrap_or_else(|e| format!("({e})"));
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(LINES)..].join("\n")
     }
 
     pub fn success(self) -> Output {
