@@ -119,6 +119,48 @@ fn tag_and_untag() {
     assert!(!images.iter().any(|i| i.has_name(&extra)));
 }
 
+/// Listing local images while another process makes and removes manifest lists on the same
+/// storage (the jobs of one run do: a platform build replaces its image's list): buildah fails
+/// a listing when a list it found is gone before it looked at it, and the engine lists again.
+#[test]
+fn listing_survives_lists_removed_meanwhile() {
+    if !support::build_tools_available(EngineKind::Buildah) {
+        return;
+    }
+    let storage = Storage::new();
+    storage.busybox_image(BASE);
+    let engine = storage.engine(EngineKind::Buildah, Default::default());
+    let base = ImageLabel::parse(BASE).unwrap();
+    std::thread::scope(|scope| {
+        let churn = scope.spawn(|| {
+            for round in 0..30 {
+                let list = format!("localhost/churn-{round}:1.0");
+                storage.buildah(&["manifest", "create", &list]);
+                storage.buildah(&[
+                    "manifest",
+                    "add",
+                    &list,
+                    &format!("containers-storage:localhost/{BASE}"),
+                ]);
+                storage.buildah(&["manifest", "rm", &list]);
+            }
+        });
+        let mut listings = 0;
+        while !churn.is_finished() {
+            let images = engine
+                .local_images()
+                .unwrap_or_else(|e| panic!("listing {listings} while lists were removed: {e}"));
+            assert!(images.iter().any(|i| i.has_name(&base)), "{images:?}");
+            listings += 1;
+        }
+        churn.join().expect("the lists were made and removed");
+        assert!(
+            listings >= 10,
+            "only {listings} listings while lists came and went"
+        );
+    });
+}
+
 /// The build never pulls: a base that is not local fails the build, and the error names the
 /// command and quotes the tool's reason.
 #[test]

@@ -17,6 +17,9 @@ use crate::run_dir;
 
 /// The variable through which buildah and podman take a build isolation.
 const ISOLATION_VARIABLE: &str = "BUILDAH_ISOLATION";
+/// How many times local images are listed before an image vanishing meanwhile fails it.
+const LISTING_TRIES: u32 = 5;
+const LISTING_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Where buildah and podman differ: how each lists its local images (the flags of `images`
 /// and how to read what it prints), says where its storage keeps run-time files (the flags
@@ -241,10 +244,22 @@ impl Engine for ContainersCli {
         built
     }
 
+    /// `images`, listed again when an image went away while the tool listed them: it reads
+    /// the list of images, then looks each up, and a manifest list removed in between by
+    /// another job of the run (or another run) fails the listing with "image not known".
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
         let mut args = words(&["images"]);
         args.extend(words(self.dialect.images));
-        self.tool.run_parsed(&args, self.dialect.parse_images)
+        let mut tries = 1;
+        loop {
+            match self.tool.run_parsed(&args, self.dialect.parse_images) {
+                Err(error) if tries < LISTING_TRIES && vanished_while_listed(&error) => {
+                    tries += 1;
+                    std::thread::sleep(LISTING_PAUSE);
+                }
+                listed => return listed,
+            }
+        }
     }
 
     fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
@@ -425,6 +440,11 @@ impl Engine for ContainersCli {
         self.tool
             .run_parsed(&words(self.dialect.info), self.dialect.parse_run_root)
     }
+}
+
+/// Whether a listing failed because an image it had found was removed before it looked at it.
+fn vanished_while_listed(error: &EngineError) -> bool {
+    matches!(error, EngineError::Process(_)) && error.last_words().contains("image not known")
 }
 
 /// The id in a line `--> ID` that buildah and podman print once they committed a step or an
