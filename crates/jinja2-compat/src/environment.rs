@@ -128,3 +128,89 @@ impl<'a> State<'a> {
         self.vars.get(name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, Value)]) -> HashMap<Rc<str>, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (Rc::from(*k), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn added_filters_see_their_arguments_and_the_context() {
+        let mut env = Environment::new();
+        env.add_filter("greet", |state, value, args| {
+            let greeting = state.variable("greeting").cloned().unwrap_or(Value::None);
+            let punctuation = args.positional.first().cloned().unwrap_or(Value::from(""));
+            Ok(Value::from(format!(
+                "{} {}{}",
+                crate::py::str(&greeting)?,
+                crate::py::str(value)?,
+                crate::py::str(&punctuation)?
+            )))
+        });
+        let out = env
+            .render_str(
+                "{{ 'world'|greet('!') }} {{ 'greet' is filter }}",
+                vars(&[("greeting", Value::from("Hello"))]),
+            )
+            .unwrap();
+        assert_eq!(out, "Hello world! True");
+    }
+
+    #[test]
+    fn an_added_filter_hides_jinja2s_and_counts_when_compiled() {
+        let mut env = Environment::new();
+        env.add_filter("upper", |_, _, _| Ok(Value::from("mine")));
+        assert_eq!(
+            env.render_str("{{ 'a'|upper }}", vars(&[])).unwrap(),
+            "mine"
+        );
+        // A filter in a loop that never runs is still checked when the template is
+        // compiled, as in Jinja2, and one the environment added passes.
+        let unrun = "{% for x in [] %}{{ x|nope }}{% endfor %}ok";
+        let err = env.render_str(unrun, vars(&[])).unwrap_err();
+        assert_eq!(err.to_string(), "template error: No filter named 'nope'.");
+        assert_eq!(err.location, Some(("<template>".into(), 1)));
+        env.add_filter("nope", |_, value, _| Ok(value.clone()));
+        assert_eq!(env.render_str(unrun, vars(&[])).unwrap(), "ok");
+    }
+
+    #[test]
+    fn limits_are_the_environments() {
+        let looping = "{% for i in range(1000) %}{{ i }}{% endfor %}";
+        let mut env = Environment::new();
+        assert!(env.render_str(looping, vars(&[])).is_ok());
+        env.set_limits(Limits {
+            max_work: 100,
+            ..Limits::PYTHON
+        });
+        let err = env.render_str(looping, vars(&[])).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Work);
+        assert!(err.message.contains("more than 100 steps"), "{err}");
+        env.set_limits(Limits {
+            max_text: 10,
+            ..Limits::PYTHON
+        });
+        let err = env.render_str("{{ 'x' * 11 }}", vars(&[])).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Memory);
+    }
+
+    #[test]
+    fn a_panic_is_an_error_of_the_render_unless_asked_otherwise() {
+        let mut env = Environment::new();
+        env.add_filter("boom", |_, _, _| panic!("index out of bounds"));
+        let err = env.render_str("{{ 1|boom }}", vars(&[])).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Panic);
+        assert_eq!(err.message, "index out of bounds");
+        env.set_catch_panics(false);
+        let unwound = catch_unwind(AssertUnwindSafe(|| {
+            env.render_str("{{ 1|boom }}", vars(&[]))
+        }));
+        assert!(unwound.is_err());
+    }
+}
