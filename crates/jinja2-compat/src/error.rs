@@ -85,12 +85,12 @@ impl Error {
     }
 
     /// A syntax error.
-    pub fn syntax(message: impl Into<String>) -> Error {
+    pub(crate) fn syntax(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Syntax, message)
     }
 
     /// An error of an undefined value.
-    pub fn undefined(message: impl Into<String>) -> Error {
+    pub(crate) fn undefined(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Undefined, message)
     }
 
@@ -100,17 +100,17 @@ impl Error {
     }
 
     /// A `ValueError`.
-    pub fn value_error(message: impl Into<String>) -> Error {
+    pub(crate) fn value_error(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Value, message)
     }
 
     /// A `TemplateRuntimeError`.
-    pub fn template(message: impl Into<String>) -> Error {
+    pub(crate) fn template(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Template, message)
     }
 
     /// A `MemoryError`: `what` would be too large.
-    pub fn memory(what: &str) -> Error {
+    pub(crate) fn memory(what: &str) -> Error {
         Error::new(
             ErrorKind::Memory,
             format!("{what} would be too large to hold in memory"),
@@ -121,7 +121,7 @@ impl Error {
     ///
     /// A recursion error is placed where the recursion starts, as in Python: at the
     /// outermost call from a template that the recursion goes through again.
-    pub fn at(mut self, template: &Rc<str>, line: usize) -> Error {
+    pub(crate) fn at(mut self, template: &Rc<str>, line: usize) -> Error {
         let recurs_here = self.kind == ErrorKind::Recursion
             && self.recursed_through.iter().any(|t| t == template);
         if self.location.is_none() || recurs_here {
@@ -131,7 +131,7 @@ impl Error {
     }
 
     /// Notes that the error leaves the code of `template` (for recursion errors).
-    pub fn left(mut self, template: &Rc<str>) -> Error {
+    pub(crate) fn left(mut self, template: &Rc<str>) -> Error {
         if self.kind == ErrorKind::Recursion {
             self.recursed_through.push(template.clone());
         }
@@ -139,7 +139,7 @@ impl Error {
     }
 
     /// Places the error exactly there, whatever was known.
-    pub fn placed(mut self, template: &Rc<str>, line: usize) -> Error {
+    pub(crate) fn placed(mut self, template: &Rc<str>, line: usize) -> Error {
         self.location = Some((template.clone(), line));
         self
     }

@@ -40,7 +40,12 @@ impl Args {
 
     /// Binds to `params` by position, then by keyword, as a Python function of that
     /// signature would; `required` of them must be given.
-    pub fn bind(&self, func: &str, params: &[&str], required: usize) -> Result<Bound, Error> {
+    pub(crate) fn bind(
+        &self,
+        func: &str,
+        params: &[&str],
+        required: usize,
+    ) -> Result<Bound, Error> {
         if self.positional.len() > params.len() {
             return Err(Error::type_error(format!(
                 "{func}() takes at most {} argument(s) ({} given)",
@@ -74,7 +79,12 @@ impl Args {
     }
 
     /// Binds positional arguments only, as Python's built-in methods take them.
-    pub fn bind_positional(&self, func: &str, min: usize, max: usize) -> Result<Bound, Error> {
+    pub(crate) fn bind_positional(
+        &self,
+        func: &str,
+        min: usize,
+        max: usize,
+    ) -> Result<Bound, Error> {
         if !self.keywords.is_empty() {
             return Err(Error::type_error(format!(
                 "{func}() takes no keyword arguments"

@@ -114,7 +114,7 @@ impl Value {
     }
 
     /// A named tuple: a tuple whose items are also attributes (`groupby`'s `grouper`, `list`).
-    pub fn named_tuple(items: Vec<Value>, names: &'static [&'static str]) -> Value {
+    pub(crate) fn named_tuple(items: Vec<Value>, names: &'static [&'static str]) -> Value {
         Value::Tuple(Tuple {
             items: items.into(),
             names: Some(names),
@@ -122,12 +122,12 @@ impl Value {
     }
 
     /// A `dict`.
-    pub fn dict(dict: Dict) -> Value {
+    pub(crate) fn dict(dict: Dict) -> Value {
         Value::Dict(Rc::new(RefCell::new(dict)))
     }
 
     /// An object of its own kind.
-    pub fn object(object: impl Object + 'static) -> Value {
+    pub(crate) fn object(object: impl Object + 'static) -> Value {
         Value::Object(Rc::new(object))
     }
 
@@ -154,7 +154,7 @@ impl Value {
     }
 
     /// What Jinja2 calls the value in "'dict object' has no attribute 'x'".
-    pub fn object_type_repr(&self) -> String {
+    pub(crate) fn object_type_repr(&self) -> String {
         match self {
             Value::None => "None".into(),
             Value::Markup(_) => "markupsafe.Markup object".into(),
@@ -195,12 +195,12 @@ impl Value {
     }
 
     /// Whether the value is a `str` (or a `Markup`).
-    pub fn is_string(&self) -> bool {
+    pub(crate) fn is_string(&self) -> bool {
         matches!(self, Value::Str(_) | Value::Markup(_))
     }
 
     /// An integer, as Python's `__index__` gives it (`True` is 1).
-    pub fn as_int(&self) -> Option<Int> {
+    pub(crate) fn as_int(&self) -> Option<Int> {
         match self {
             Value::Int(i) => Some(i.clone()),
             Value::Bool(b) => Some(Int::Small(i64::from(*b))),
@@ -222,7 +222,7 @@ impl Value {
     }
 
     /// Whether the value is an `int`, a `float` or a `bool`.
-    pub fn is_number(&self) -> bool {
+    pub(crate) fn is_number(&self) -> bool {
         matches!(self, Value::Int(_) | Value::Float(_) | Value::Bool(_))
     }
 
