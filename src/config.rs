@@ -23,7 +23,7 @@ use crate::platform::{self, Platform};
 use crate::process::Secrets;
 use crate::provenance::{Labels, ProvenanceSettings};
 use crate::signing::Signing;
-use crate::yaml::{self, Mapping, Value};
+use pyyaml_compat::{self as yaml, Mapping, Value};
 
 /// The name of the user's own configuration file, below `$XDG_CONFIG_HOME` or `~/.config`.
 pub const USER_CONFIG_NAME: &str = "docker-pkg.yaml";

@@ -184,11 +184,11 @@ mod tests {
         }
         values.insert(
             "base_images".into(),
-            crate::yaml::Value::Seq(vec!["r.example.org/ns/bookworm:2024".into()]),
+            pyyaml_compat::Value::Seq(vec!["r.example.org/ns/bookworm:2024".into()]),
         );
         values.insert(
             "parents".into(),
-            crate::yaml::Value::Seq(vec!["base".into(), "tools".into()]),
+            pyyaml_compat::Value::Seq(vec!["base".into(), "tools".into()]),
         );
         Config::from_values(values).unwrap()
     }

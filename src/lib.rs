@@ -61,7 +61,6 @@ mod tree;
 mod verify;
 mod version_bump;
 mod workspace;
-pub mod yaml;
 
 use cli::{CiSystem, Cli, Command, ReportCommand, SuffixArgs};
 use config::Config;

@@ -61,7 +61,7 @@ mod tests {
         let yaml = "engine: podman\nengine_path: /opt/podman\nregistry: 127.0.0.1:5000\n\
                     username: u\npassword: p\nca_bundle: /etc/ca.pem\n\
                     insecure_registries: [insecure.org:5000]";
-        let mapping = crate::yaml::load(yaml.as_bytes()).unwrap().into_mapping();
+        let mapping = pyyaml_compat::load(yaml.as_bytes()).unwrap().into_mapping();
         values.extend(mapping.unwrap());
         let settings = engine_settings(&Config::from_values(values).unwrap());
         assert_eq!(settings.kind, EngineKind::Podman);

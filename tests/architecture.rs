@@ -1,6 +1,7 @@
 //! The top-level modules of `src/` depend on each other without cycles, so that each layer
 //! (configuration, engine, registry, planning, commands) can be read and changed on its own.
 //! Test-only code (`tests.rs` files, the `fakes` module, `#[cfg(test)]` blocks) is left out.
+//! The crates of the workspace (`crates/`) do not depend on the application.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -19,6 +20,90 @@ fn top_level_modules_have_no_cycles() {
         cycles.is_empty(),
         "import cycles between modules: {cycles:?}"
     );
+}
+
+/// No crate of `crates/` names the application: no dependency of its `Cargo.toml` (normal,
+/// dev, build, or for a target) is the root package, and no Rust file of it uses
+/// `docker_pkg`.
+#[test]
+fn crates_do_not_depend_on_the_application() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root_dir = root.canonicalize().expect("the root folder");
+    let mut crates: Vec<_> = std::fs::read_dir(root.join("crates"))
+        .expect("crates/ is readable")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.join("Cargo.toml").is_file())
+        .collect();
+    crates.sort();
+    assert!(crates.len() >= 2, "crates: {crates:?}");
+    let mut problems = Vec::new();
+    for dir in &crates {
+        let text = std::fs::read_to_string(dir.join("Cargo.toml")).expect("a readable Cargo.toml");
+        let manifest: toml::Table = text.parse().expect("Cargo.toml is TOML");
+        for (name, spec) in dependencies_of(&manifest) {
+            let package = spec
+                .get("package")
+                .and_then(|p| p.as_str())
+                .unwrap_or(&name);
+            let path = spec.get("path").and_then(|p| p.as_str());
+            let is_root = path
+                .and_then(|p| dir.join(p).canonicalize().ok())
+                .is_some_and(|p| p == root_dir);
+            if package == "docker-pkg" || is_root {
+                problems.push(format!("{}: depends on {name}", dir.display()));
+            }
+        }
+        for (file, text) in rust_files(dir) {
+            if text.contains("docker_pkg") {
+                problems.push(format!("{}: names docker_pkg", file.display()));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Every dependency a manifest declares, by name, with its specification as a table (a bare
+/// version gives an empty one).
+fn dependencies_of(manifest: &toml::Table) -> Vec<(String, toml::Table)> {
+    const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    let targets = manifest
+        .get("target")
+        .and_then(|t| t.as_table())
+        .into_iter()
+        .flat_map(|targets| targets.values().filter_map(|t| t.as_table()));
+    let tables = std::iter::once(manifest).chain(targets);
+    let mut found = Vec::new();
+    for table in tables {
+        for kind in KINDS {
+            for (name, spec) in table
+                .get(kind)
+                .and_then(|d| d.as_table())
+                .into_iter()
+                .flatten()
+            {
+                let spec = spec.as_table().cloned().unwrap_or_default();
+                found.push((name.clone(), spec));
+            }
+        }
+    }
+    found
+}
+
+/// The Rust files below `dir` (sources, tests, examples, benches; not `target`).
+fn rust_files(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a readable folder") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "target") {
+                found.extend(rust_files(&path));
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).expect("a readable source");
+            found.push((path, text));
+        }
+    }
+    found
 }
 
 /// Which top-level modules each top-level module uses (`crate::NAME`).

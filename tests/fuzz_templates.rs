@@ -234,13 +234,13 @@ fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.trim().parse().ok()
 }
 
-fn config() -> docker_pkg::yaml::Mapping {
+fn config() -> pyyaml_compat::Mapping {
     let yaml = "s: 'a b,c'\nn: 7\nf: 2.5\nl: [1, 2, 3]\nd: {a: 1, b: [x, y]}\n\
                 big: 123456789012345678901234567890\nnothing: null\n\
                 known_uid_mappings: {root: 0, www-data: 33, nobody: 65534}\n";
-    docker_pkg::yaml::load(yaml.as_bytes())
+    pyyaml_compat::load(yaml.as_bytes())
         .ok()
-        .and_then(docker_pkg::yaml::Value::into_mapping)
+        .and_then(pyyaml_compat::Value::into_mapping)
         .expect("the fuzz configuration is a mapping")
 }
 

@@ -3,7 +3,7 @@
 //! published them (`needs:`), then a summary job that merges the jobs' reports. Plain data
 //! in, YAML out: what needs building is decided by the caller.
 
-use crate::yaml::{self, Node};
+use pyyaml_compat::{self as yaml, Node};
 
 use super::job_settings::JobSettings;
 

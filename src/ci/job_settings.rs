@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{Deserializer, Error as _};
 
-use crate::yaml::{self, Node, Value};
+use pyyaml_compat::{self as yaml, Node, Value};
 
 /// The file of an image's folder whose keys override `gitlab_ci:` for that image's job.
 pub const IMAGE_SETTINGS_FILE: &str = "gitlab-ci.yaml";

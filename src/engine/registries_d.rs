@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::yaml;
+use pyyaml_compat as yaml;
 
 /// The keys of a scope: where signatures are read, and where they are written when that is
 /// elsewhere (each under its current and its former name).

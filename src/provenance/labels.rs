@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::{Deserializer, Error as _};
 
-use crate::yaml::{self, Value};
+use pyyaml_compat::{self as yaml, Value};
 
 /// The file in an image's folder whose labels are set over the configuration's.
 pub const LABELS_FILE: &str = "labels.yaml";

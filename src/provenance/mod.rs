@@ -157,7 +157,7 @@ mod tests {
 
     fn configured(yaml: &str) -> Labels {
         use serde::Deserialize;
-        Labels::deserialize(crate::yaml::load(yaml.as_bytes()).unwrap()).unwrap()
+        Labels::deserialize(pyyaml_compat::load(yaml.as_bytes()).unwrap()).unwrap()
     }
 
     fn started() -> DateTime<Utc> {

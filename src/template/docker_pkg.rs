@@ -4,16 +4,14 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use jinja2_compat::{Args, Environment, Error, ErrorKind, Value, py};
 
 use super::apt::AptSettings;
-use super::error::{Error, ErrorKind};
-use super::lookup;
-use super::ops;
-use super::python;
-use super::value::{Args, Value};
 use crate::label::{ImageLabel, Repository};
 
-pub const FILTERS: &[&str] = &[
+const FILTERS: &[&str] = &[
     "image_tag",
     "upstream_version",
     "uid",
@@ -36,25 +34,29 @@ pub struct DockerFilters {
 }
 
 impl DockerFilters {
-    /// The filter `name` of `value`, if it is one of docker-pkg's. `uids` is the
-    /// configuration's `known_uid_mappings` as the template sees it.
-    pub fn call(
-        &self,
-        name: &str,
-        value: &Value,
-        args: &Args,
-        uids: &Value,
-    ) -> Option<Result<Value>> {
-        if !FILTERS.contains(&name) {
-            return None;
+    /// Adds docker-pkg's filters to `env`, as docker-pkg 4.0.4 adds them to its Jinja2
+    /// environment.
+    pub fn add_to(self, env: &mut Environment) {
+        let filters = Arc::new(self);
+        for &name in FILTERS {
+            let filters = filters.clone();
+            env.add_filter(name, move |state, value, args| {
+                let uids = state.variable("known_uid_mappings").unwrap_or(&Value::None);
+                filters.call(name, value, args, uids)
+            });
         }
+    }
+
+    /// The filter `name` (one of [`FILTERS`]) of `value`. `uids` is the configuration's
+    /// `known_uid_mappings` as the template sees it.
+    fn call(&self, name: &str, value: &Value, args: &Args, uids: &Value) -> Result<Value> {
         if !args.is_empty() {
-            return Some(Err(Error::type_error(format!(
+            return Err(Error::type_error(format!(
                 "{name}() takes 1 positional argument but {} were given",
                 1 + args.positional.len() + args.keywords.len()
-            ))));
+            )));
         }
-        Some(match name {
+        match name {
             "image_tag" => {
                 text_of(value, name).and_then(|n| self.known.image_tag(&n).map(Value::from))
             }
@@ -70,8 +72,8 @@ impl DockerFilters {
                     format!("'{}' object has no attribute 'replace'", value.type_name()),
                 )),
             },
-            _ => python::str(value).map(|packages| Value::from(self.apt.remove(&packages))),
-        })
+            _ => py::str(value).map(|packages| Value::from(self.apt.remove(&packages))),
+        }
     }
 }
 
@@ -203,31 +205,31 @@ fn upstream_part(body: &str) -> Option<String> {
 /// warning.
 fn uid(user: &Value, uids: &Value) -> Result<Value> {
     match mapped(user, uids)? {
-        Some(uid) => Ok(Value::from(python::str(&uid)?)),
+        Some(uid) => Ok(Value::from(py::str(&uid)?)),
         None => {
-            log::warn!("UID mapping for user {} not found", python::str(user)?);
+            log::warn!("UID mapping for user {} not found", py::str(user)?);
             Ok(user.clone())
         }
     }
 }
 
 fn mapped(user: &Value, uids: &Value) -> Result<Option<Value>> {
-    if !ops::contains(uids, user)? {
+    if !py::contains(uids, user)? {
         return Ok(None);
     }
-    lookup::subscript(uids, user).map(Some)
+    py::subscript(uids, user).map(Some)
 }
 
 /// `user | add_user`: the commands that create a known user with its uid.
 fn add_user(user: &Value, uids: &Value) -> Result<Value> {
     let uid = uid(user, uids)?;
-    if ops::equal(&uid, user)? {
+    if py::equal(&uid, user)? {
         return Err(filter_error(format!(
             "add_user: no uid is known for user '{}' (add it to known_uid_mappings)",
-            python::str(user)?
+            py::str(user)?
         )));
     }
-    let (uid, user) = (python::str(&uid)?, python::str(user)?);
+    let (uid, user) = (py::str(&uid)?, py::str(user)?);
     Ok(Value::from(format!(
         "groupadd -o -g {uid} -r {user} && \
          useradd -l -o -r -m -d /var/lib/{user} -g {user} -u {uid} {user}"
@@ -287,13 +289,10 @@ mod tests {
         assert!(upstream_version("foo:2:1.0-1").is_err());
     }
 
-    use crate::template::value::Dict;
-
     #[test]
     fn uids_of_any_value() {
-        let mut mappings = Dict::new();
-        mappings.insert("www-data".into(), Value::int(33)).unwrap();
-        let uids = Value::dict(mappings);
+        let mappings = pyyaml_compat::load(b"www-data: 33").unwrap();
+        let uids = Value::from_yaml(&mappings);
         assert_eq!(uid(&"www-data".into(), &uids).unwrap().as_str(), Some("33"));
         assert!(matches!(
             uid(&Value::int(33), &uids).unwrap(),

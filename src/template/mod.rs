@@ -1,39 +1,16 @@
 //! Rendering `Dockerfile.template` files as docker-pkg 4.0.4 does with Jinja2 3.1: the whole
 //! configuration as context, undefined names as errors (StrictUndefined), the `do`
-//! extension, values printed and computed the Python way, and docker-pkg's filters.
-//!
-//! This is a Jinja2 of its own rather than a Rust template engine bent towards Jinja2: a
-//! rendered Dockerfile must be byte-identical to 4.0.4's, and that takes Python's string
-//! literals, integers of any size, float printing, mutable lists, `%` formatting and
-//! Jinja2's operator precedence, none of which an existing engine lets one change. The
-//! pipeline of a render: [`lexer`] → [`parser`] → [`eval`], over [`value`]s.
+//! extension, and docker-pkg's filters, on the engine of `jinja2_compat`. This module holds
+//! what is docker-pkg's: the filters, the loader of an image's folder, the limits of a render,
+//! and the errors that name the template of an image.
 
 mod apt;
-mod ast;
-mod checks;
-pub mod context;
 mod docker_pkg;
-mod error;
-mod escape;
-mod eval;
-mod filters;
-mod format;
-mod globals;
-mod lexer;
-mod limits;
-mod literal;
-mod lookup;
-mod methods;
-mod ops;
-mod parser;
-mod pprint;
-pub mod python;
-mod python_objects;
-mod value;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::LazyLock;
 
+use jinja2_compat::{Environment, ErrorKind, Limits, Value, py};
 use regex::Regex;
 
 pub use apt::AptSettings;
@@ -43,6 +20,24 @@ use crate::config::Config;
 use crate::definition::TEMPLATE_FILE;
 use crate::tree::ImageTree;
 use docker_pkg::DockerFilters;
+
+/// What one render may use: strings and the output up to 16 MiB, 250 nested calls, 20
+/// million steps of work; past that a template fails as Python would (`MemoryError`,
+/// `RecursionError`), or for doing too much.
+const LIMITS: Limits = Limits {
+    max_text: 16 << 20,
+    max_text_made: 4 * (16 << 20),
+    max_items: 1 << 21,
+    max_depth: 250,
+    max_expression_nesting: 60,
+    max_expression_depth: 1000,
+    max_statement_nesting: 100,
+    max_work: 20_000_000,
+    scan_bytes_per_step: 64,
+    max_data_nesting: 1000,
+    max_int_bits: 1 << 20,
+    max_int_digits: 4300,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -61,8 +56,8 @@ pub enum RenderError {
 
 /// Renders the templates of one tree.
 pub struct Renderer {
-    filters: DockerFilters,
-    config: crate::yaml::Mapping,
+    env: Environment,
+    config: pyyaml_compat::Mapping,
     force_numeric_user: bool,
     dirs: Vec<PathBuf>,
 }
@@ -75,10 +70,10 @@ impl Renderer {
             &config.base_images,
         );
         Renderer {
-            filters: DockerFilters {
+            env: environment(DockerFilters {
                 known,
                 apt: apt_settings(config),
-            },
+            }),
             config: config.values.clone(),
             force_numeric_user: config.force_numeric_user,
             dirs: tree
@@ -99,14 +94,9 @@ impl Renderer {
     pub fn render(&self, index: usize) -> Result<String, RenderError> {
         let dir = &self.dirs[index];
         let loader = |name: &str| load(dir, name);
-        caught(dir, || {
-            eval::render(
-                &loader,
-                &self.filters,
-                context::variables(&self.config),
-                TEMPLATE_FILE,
-            )
-        })
+        self.env
+            .render(&loader, Value::vars_from_yaml(&self.config), TEMPLATE_FILE)
+            .map_err(|e| template_error(dir, e))
     }
 
     /// With `force_numeric_user`, the build refuses a Dockerfile whose last `USER` line does
@@ -124,43 +114,45 @@ impl Renderer {
 /// without a tree, for the tests that feed it generated templates. A panic is not caught.
 pub fn render_source(
     source: &str,
-    config: &crate::yaml::Mapping,
+    config: &pyyaml_compat::Mapping,
     known: &[String],
 ) -> Result<String, RenderError> {
-    let filters = DockerFilters {
+    let mut env = environment(DockerFilters {
         known: KnownImages::new(crate::label::Repository::default(), [], known),
         apt: AptSettings {
             proxy: None,
             options: String::new(),
         },
-    };
+    });
+    env.set_catch_panics(false);
     let loader = |name: &str| Ok((name == TEMPLATE_FILE).then(|| source.to_owned()));
-    eval::render(&loader, &filters, context::variables(config), TEMPLATE_FILE)
+    env.render(&loader, Value::vars_from_yaml(config), TEMPLATE_FILE)
         .map_err(|e| template_error(Path::new(""), e))
 }
 
-/// The outcome of `render`, a render of the image in `dir`, where a panic becomes the
-/// image's error.
-fn caught(
-    dir: &Path,
-    render: impl FnOnce() -> Result<String, error::Error>,
-) -> Result<String, RenderError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(render)) {
-        Ok(result) => result.map_err(|e| template_error(dir, e)),
-        Err(panic) => Err(RenderError::Template {
+/// The engine as docker-pkg uses it: its filters, its limits, and a panic of a render as the
+/// error of that image.
+fn environment(filters: DockerFilters) -> Environment {
+    let mut env = Environment::new();
+    env.set_limits(LIMITS);
+    env.set_catch_panics(true);
+    filters.add_to(&mut env);
+    env
+}
+
+/// An error that names the template file (an included one where it happened there) and
+/// the line, on one line; a panic of the engine is a bug of docker-pkg.
+fn template_error(dir: &Path, error: jinja2_compat::Error) -> RenderError {
+    if error.kind == ErrorKind::Panic {
+        return RenderError::Template {
             path: dir.join(TEMPLATE_FILE),
             line: None,
             message: format!(
                 "the template engine failed ({}): this is a bug of docker-pkg",
-                crate::scheduler::panic_message(panic.as_ref()).replace('\n', " ")
+                error.message.replace('\n', " ")
             ),
-        }),
+        };
     }
-}
-
-/// An error that names the template file (an included one where it happened there) and
-/// the line, on one line.
-fn template_error(dir: &Path, error: error::Error) -> RenderError {
     let (file, line) = match &error.location {
         Some((file, line)) => (file.to_string(), Some(*line)),
         None => (TEMPLATE_FILE.to_owned(), None),
@@ -174,7 +166,7 @@ fn template_error(dir: &Path, error: error::Error) -> RenderError {
 
 /// Reads `name` below the image's folder as Jinja2's `FileSystemLoader` does: `/`-separated,
 /// `.` and empty parts skipped, `..` refused.
-fn load(dir: &Path, name: &str) -> Result<Option<String>, error::Error> {
+fn load(dir: &Path, name: &str) -> Result<Option<String>, jinja2_compat::Error> {
     let mut path = dir.to_owned();
     for part in name.split('/') {
         match part {
@@ -191,8 +183,8 @@ fn load(dir: &Path, name: &str) -> Result<Option<String>, error::Error> {
         return Ok(None);
     }
     std::fs::read_to_string(&path).map(Some).map_err(|e| {
-        error::Error::new(
-            error::ErrorKind::NotFound,
+        jinja2_compat::Error::new(
+            ErrorKind::NotFound,
             format!("cannot read {}: {e}", path.display()),
         )
     })
@@ -200,19 +192,14 @@ fn load(dir: &Path, name: &str) -> Result<Option<String>, error::Error> {
 
 /// The apt stanzas print `apt_only_proxy` and `apt_options` as Python would.
 fn apt_settings(config: &Config) -> AptSettings {
-    let value = |key: &str| {
-        config
-            .values
-            .get(key)
-            .map_or(value::Value::None, context::from_yaml)
-    };
+    let value = |key: &str| config.values.get(key).map_or(Value::None, Value::from_yaml);
     let proxy = value("apt_only_proxy");
     AptSettings {
         proxy: proxy
             .truthy()
             .unwrap_or(false)
-            .then(|| python::str(&proxy).unwrap_or_default()),
-        options: python::str(&value("apt_options")).unwrap_or_default(),
+            .then(|| py::str(&proxy).unwrap_or_default()),
+        options: py::str(&value("apt_options")).unwrap_or_default(),
     }
 }
 
@@ -252,15 +239,22 @@ mod tests {
 
     #[test]
     fn a_panic_of_a_render_is_the_images_error() {
-        let err = caught(Path::new("images/a"), || panic!("index out of bounds")).unwrap_err();
+        let mut env = environment(DockerFilters::default());
+        env.add_filter("boom", |_, _, _| panic!("index out of bounds"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(TEMPLATE_FILE), "FROM {{ 'x'|boom }}").unwrap();
+        let err = env
+            .render(
+                &|name| load(dir.path(), name),
+                Default::default(),
+                TEMPLATE_FILE,
+            )
+            .map_err(|e| template_error(Path::new("images/a"), e))
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "images/a/Dockerfile.template: the template engine failed (index out of bounds): \
              this is a bug of docker-pkg"
-        );
-        assert_eq!(
-            caught(Path::new("a"), || Ok("FROM x".into())).unwrap(),
-            "FROM x"
         );
     }
 

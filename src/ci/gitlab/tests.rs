@@ -1,5 +1,5 @@
 use super::*;
-use crate::yaml::{self as yaml_read, Value};
+use pyyaml_compat::{self as yaml_read, Value};
 
 fn invocation() -> Invocation {
     Invocation {
