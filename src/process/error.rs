@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::ExitStatus;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
     #[error("cannot run `{command}`: {source}")]
@@ -13,7 +15,7 @@ pub enum ProcessError {
     Failed {
         /// The command line, secrets masked.
         command: String,
-        status: String,
+        status: ExitStatus,
         /// The last lines it printed, bounded and with secrets masked.
         tail: String,
     },
@@ -70,7 +72,7 @@ mod tests {
     fn last_words() {
         let error = ProcessError::Failed {
             command: "buildah rmi foo:1".into(),
-            status: "exit status: 125".into(),
+            status: ExitStatus::exited(125),
             tail: "Error: 1 error occurred:\n\t* image is in use by a container\n\n".into(),
         };
         assert_eq!(error.last_words(), "image is in use by a container");

@@ -4,6 +4,7 @@
 
 mod command;
 mod error;
+mod exit_status;
 mod groups;
 mod lines;
 mod program;
@@ -12,6 +13,7 @@ mod tail;
 
 pub use command::Command;
 pub use error::ProcessError;
+pub use exit_status::ExitStatus;
 pub use groups::{is_stopping, sleep_unless_stopping, stop_all};
 pub use lines::MAX_LINE;
 pub use program::find_program;

@@ -345,7 +345,7 @@ fn add_record(
 fn failure_report(error: &StepError) -> FailureReport {
     let (exit_status, output) = match error.failure.process() {
         Some(ProcessError::Failed { status, tail, .. }) => {
-            (Some(status.clone()), Some(tail.clone()))
+            (Some(status.to_string()), Some(tail.clone()))
         }
         _ => (None, None),
     };
