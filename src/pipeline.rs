@@ -232,7 +232,8 @@ impl<'a> Pipeline<'a> {
         let result = work().and_then(|()| self.advance(image, step).map_err(Failure::from));
         if step != Step::Check {
             let how = if result.is_ok() { "done" } else { "failed" };
-            log::info!("{label}: {step} {how} after {:.1?}", clock.elapsed());
+            let took = process::humanize(clock.elapsed());
+            log::info!("{label}: {step} {how} after {took}");
         }
         let mut progress = self.progress(image);
         progress.current = None;

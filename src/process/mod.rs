@@ -3,6 +3,7 @@
 //! reaches messages bounded in size and with the run's secrets masked.
 
 mod command;
+mod duration;
 mod error;
 mod exit_status;
 mod groups;
@@ -12,6 +13,7 @@ mod secrets;
 mod tail;
 
 pub use command::Command;
+pub use duration::humanize;
 pub use error::ProcessError;
 pub use exit_status::ExitStatus;
 pub use groups::{is_stopping, sleep_unless_stopping, stop_all};
