@@ -228,14 +228,6 @@ impl ImageTree {
     }
 }
 
-impl Index<ImageId> for ImageTree {
-    type Output = Image;
-
-    fn index(&self, image: ImageId) -> &Image {
-        &self.images[image]
-    }
-}
-
 /// A tree of images named after their folders, version 1.0, each with its dependencies:
 /// `[("app", &["base"]), ("base", &[])]`.
 #[cfg(test)]
