@@ -16,8 +16,6 @@ pub struct ExitStatus {
 impl ExitStatus {
     /// How a shell reports a command it found but could not run (no executable bit, say).
     pub const NOT_EXECUTABLE: i32 = 126;
-    /// How a shell reports a command it could not find.
-    pub const NOT_FOUND: i32 = 127;
 
     /// A program that exited with `code`.
     pub const fn exited(code: i32) -> ExitStatus {
