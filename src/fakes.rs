@@ -8,7 +8,7 @@ use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
 use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 use crate::plan::LocalStorage;
-use crate::process::ProcessError;
+use crate::process::{ExitStatus, ProcessError};
 use crate::registry::{RegistryClient, RegistryError};
 
 /// A registry holding the labels given; labels in `failing` get an error.
@@ -174,7 +174,7 @@ impl Engine for FakeEngine {
         if self.failing_builds.contains(&label) {
             return Err(EngineError::Process(ProcessError::Failed {
                 command: format!("buildah build -t {label}"),
-                status: "exit status: 1".into(),
+                status: ExitStatus::exited(1),
                 tail: "Error: building at STEP \"RUN false\": exit status 1".into(),
             }));
         }
@@ -215,7 +215,7 @@ impl Engine for FakeEngine {
         self.record(format!("push {image} {destination}"));
         Err(EngineError::Process(ProcessError::Failed {
             command: format!("buildah push {image} {destination}"),
-            status: "exit status: 125".into(),
+            status: ExitStatus::exited(125),
             tail: "Error: writing blob: received unexpected HTTP status: 503 Service Unavailable"
                 .into(),
         }))
@@ -242,7 +242,7 @@ impl Engine for FakeEngine {
         if self.unsigned.contains(&image.to_string()) {
             return Err(EngineError::Process(ProcessError::Failed {
                 command: format!("skopeo copy docker://{image}"),
-                status: "exit status: 1".into(),
+                status: ExitStatus::exited(1),
                 tail: "Source image rejected: A signature was required, but no signature exists"
                     .into(),
             }));

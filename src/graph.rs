@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::tree::ImageTree;
+use crate::tree::{ImageId, ImageMap, ImageTree};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
@@ -22,25 +22,25 @@ pub enum GraphError {
 /// A `Depends:` entry that names neither an image of the tree nor a base image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownDependency {
-    pub image: usize,
+    pub image: ImageId,
     pub name: String,
 }
 
 /// Edges between the images of a tree, and to the base images they name.
 #[derive(Debug)]
 pub struct DependencyGraph {
-    dependencies: Vec<Vec<usize>>,
-    dependents: Vec<Vec<usize>>,
+    dependencies: ImageMap<Vec<ImageId>>,
+    dependents: ImageMap<Vec<ImageId>>,
     /// For each image, the indices (into the configured `base_images`) of the base images it
     /// names in its control file.
-    base_dependencies: Vec<Vec<usize>>,
+    base_dependencies: ImageMap<Vec<usize>>,
     /// For each image, the dependencies its template names through `image_tag` that its
     /// control file does not list.
-    undeclared: Vec<Vec<usize>>,
+    undeclared: ImageMap<Vec<ImageId>>,
     /// The names a control file uses for the base images.
     base_names: Vec<String>,
     /// Every image, each after its dependencies; ties keep scan order.
-    order: Vec<usize>,
+    order: Vec<ImageId>,
     unknown: Vec<UnknownDependency>,
 }
 
@@ -49,15 +49,15 @@ impl DependencyGraph {
     /// `base_images` makes no edge; [`DependencyGraph::unknown`] lists them.
     #[cfg(test)]
     pub fn new(tree: &ImageTree, base_images: &[String]) -> Result<DependencyGraph, GraphError> {
-        DependencyGraph::with_implied(tree, base_images, &[])
+        DependencyGraph::with_implied(tree, base_images, &ImageMap::default())
     }
 
-    /// [`DependencyGraph::new`], with `implied[i]` (the images the template of image `i`
-    /// names) as dependencies of image `i` too.
+    /// [`DependencyGraph::new`], with `implied[image]` (the images the template of `image`
+    /// names) as dependencies of `image` too.
     pub fn with_implied(
         tree: &ImageTree,
         base_images: &[String],
-        implied: &[Vec<usize>],
+        implied: &ImageMap<Vec<ImageId>>,
     ) -> Result<DependencyGraph, GraphError> {
         let base_by_name: HashMap<&str, usize> = base_images
             .iter()
@@ -68,23 +68,23 @@ impl DependencyGraph {
         let mut base_dependencies = Vec::with_capacity(tree.len());
         let mut unknown = Vec::new();
         let mut undeclared = Vec::with_capacity(tree.len());
-        for (index, image) in tree.images().iter().enumerate() {
+        for (id, image) in tree.iter() {
             let mut images = Vec::new();
             let mut bases = Vec::new();
             for name in &image.definition.depends {
-                if let Some(index) = tree.find(name) {
-                    images.push(index);
+                if let Some(dependency) = tree.find(name) {
+                    images.push(dependency);
                 } else if let Some(&index) = base_by_name.get(name.as_str()) {
                     bases.push(index);
                 } else {
                     unknown.push(UnknownDependency {
-                        image: index,
+                        image: id,
                         name: name.clone(),
                     });
                 }
             }
-            let named = implied.get(index).map_or(&[][..], Vec::as_slice);
-            let extra: Vec<usize> = named
+            let named = implied.get(id).map_or(&[][..], Vec::as_slice);
+            let extra: Vec<ImageId> = named
                 .iter()
                 .copied()
                 .filter(|named| !images.contains(named))
@@ -94,13 +94,16 @@ impl DependencyGraph {
             dependencies.push(images);
             base_dependencies.push(bases);
         }
-        let mut dependents = vec![Vec::new(); tree.len()];
-        for (image, deps) in dependencies.iter().enumerate() {
+        let dependencies: ImageMap<_> = dependencies.into_iter().collect();
+        let base_dependencies: ImageMap<_> = base_dependencies.into_iter().collect();
+        let undeclared: ImageMap<_> = undeclared.into_iter().collect();
+        let mut dependents = ImageMap::filled(tree.len(), Vec::new());
+        for (image, deps) in dependencies.iter() {
             for &dep in deps {
                 dependents[dep].push(image);
             }
         }
-        let name = |image: usize| tree.get(image).name().to_owned();
+        let name = |image: ImageId| tree.get(image).name().to_owned();
         let order =
             topological_order(&dependencies, &dependents).map_err(|cycle| GraphError::Cycle {
                 images: cycle.iter().map(|&i| name(i)).collect(),
@@ -127,19 +130,20 @@ impl DependencyGraph {
     }
 
     /// Every image, each after its dependencies.
-    pub fn order(&self) -> &[usize] {
+    pub fn order(&self) -> &[ImageId] {
         &self.order
     }
 
-    pub fn dependencies(&self, image: usize) -> &[usize] {
+    pub fn dependencies(&self, image: ImageId) -> &[ImageId] {
         &self.dependencies[image]
     }
 
-    pub fn dependents(&self, image: usize) -> &[usize] {
+    pub fn dependents(&self, image: ImageId) -> &[ImageId] {
         &self.dependents[image]
     }
 
-    pub fn base_dependencies(&self, image: usize) -> &[usize] {
+    /// The indices (into the configured `base_images`) of the base images `image` names.
+    pub fn base_dependencies(&self, image: ImageId) -> &[usize] {
         &self.base_dependencies[image]
     }
 
@@ -149,7 +153,7 @@ impl DependencyGraph {
     }
 
     /// The dependencies of `image` that only its template names (through `image_tag`).
-    pub fn undeclared(&self, image: usize) -> &[usize] {
+    pub fn undeclared(&self, image: ImageId) -> &[ImageId] {
         &self.undeclared[image]
     }
 
@@ -157,25 +161,25 @@ impl DependencyGraph {
     /// after its dependencies.
     pub fn with_dependencies(
         &self,
-        roots: impl IntoIterator<Item = usize>,
-        follow: impl Fn(usize) -> bool,
-    ) -> Vec<usize> {
+        roots: impl IntoIterator<Item = ImageId>,
+        follow: impl Fn(ImageId) -> bool,
+    ) -> Vec<ImageId> {
         self.reach(roots, |image| self.dependencies(image), follow)
     }
 
     /// `roots` and every image built on them, directly or not, each after its dependencies.
-    pub fn with_dependents(&self, roots: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    pub fn with_dependents(&self, roots: impl IntoIterator<Item = ImageId>) -> Vec<ImageId> {
         self.reach(roots, |image| self.dependents(image), |_| true)
     }
 
     fn reach<'a>(
         &'a self,
-        roots: impl IntoIterator<Item = usize>,
-        next: impl Fn(usize) -> &'a [usize],
-        follow: impl Fn(usize) -> bool,
-    ) -> Vec<usize> {
-        let mut reached = vec![false; self.order.len()];
-        let mut stack: Vec<usize> = roots.into_iter().collect();
+        roots: impl IntoIterator<Item = ImageId>,
+        next: impl Fn(ImageId) -> &'a [ImageId],
+        follow: impl Fn(ImageId) -> bool,
+    ) -> Vec<ImageId> {
+        let mut reached = ImageMap::filled(self.order.len(), false);
+        let mut stack: Vec<ImageId> = roots.into_iter().collect();
         while let Some(image) = stack.pop() {
             if std::mem::replace(&mut reached[image], true) {
                 continue;
@@ -200,11 +204,11 @@ pub fn base_short_name(label: &str) -> &str {
 /// Kahn's algorithm, taking ready images in index order so the order is stable. On a cycle,
 /// returns the images in it, the first repeated at the end.
 fn topological_order(
-    dependencies: &[Vec<usize>],
-    dependents: &[Vec<usize>],
-) -> Result<Vec<usize>, Vec<usize>> {
-    let mut waiting: Vec<usize> = dependencies.iter().map(Vec::len).collect();
-    let mut ready: BTreeSet<usize> = (0..waiting.len()).filter(|&i| waiting[i] == 0).collect();
+    dependencies: &ImageMap<Vec<ImageId>>,
+    dependents: &ImageMap<Vec<ImageId>>,
+) -> Result<Vec<ImageId>, Vec<ImageId>> {
+    let mut waiting: ImageMap<usize> = dependencies.values().map(Vec::len).collect();
+    let mut ready: BTreeSet<ImageId> = waiting.ids().filter(|&i| waiting[i] == 0).collect();
     let mut order = Vec::with_capacity(waiting.len());
     while let Some(image) = ready.pop_first() {
         order.push(image);
@@ -223,8 +227,9 @@ fn topological_order(
 
 /// Every image still waiting has a dependency that is waiting too: following those leads
 /// into a cycle.
-fn find_cycle(dependencies: &[Vec<usize>], waiting: &[usize]) -> Vec<usize> {
-    let start = (0..waiting.len())
+fn find_cycle(dependencies: &ImageMap<Vec<ImageId>>, waiting: &ImageMap<usize>) -> Vec<ImageId> {
+    let start = waiting
+        .ids()
         .find(|&i| waiting[i] > 0)
         .expect("a cycle leaves images waiting");
     let mut seen_at = HashMap::new();
@@ -248,7 +253,7 @@ mod tests {
     use super::*;
     use crate::tree::test_tree as tree;
 
-    fn names(tree: &ImageTree, indices: &[usize]) -> Vec<String> {
+    fn names(tree: &ImageTree, indices: &[ImageId]) -> Vec<String> {
         indices
             .iter()
             .map(|&i| tree.get(i).name().to_owned())
@@ -275,11 +280,11 @@ mod tests {
     fn unknown_dependencies_are_ignored() {
         let tree = tree(&[("app", &["nowhere"])]);
         let graph = DependencyGraph::new(&tree, &[]).unwrap();
-        assert!(graph.dependencies(0).is_empty());
+        assert!(graph.dependencies(ImageId::nth(0)).is_empty());
         assert_eq!(
             graph.unknown(),
             [UnknownDependency {
-                image: 0,
+                image: ImageId::nth(0),
                 name: "nowhere".into()
             }]
         );
@@ -304,16 +309,21 @@ mod tests {
     #[test]
     fn implied_dependencies_order_the_tree_and_are_told_apart() {
         let tree = tree(&[("child", &[]), ("parent", &[]), ("other", &["parent"])]);
-        let (child, parent) = (0, 1);
-        let implied = [vec![parent], vec![], vec![parent]];
+        let (child, parent, other) = (ImageId::nth(0), ImageId::nth(1), ImageId::nth(2));
+        let implied = ImageMap::from_iter([vec![parent], vec![], vec![parent]]);
         let graph = DependencyGraph::with_implied(&tree, &[], &implied).unwrap();
         assert_eq!(names(&tree, graph.order()), ["parent", "child", "other"]);
         assert_eq!(graph.dependencies(child), [parent]);
         assert_eq!(graph.undeclared(child), [parent]);
-        assert!(graph.undeclared(2).is_empty());
+        assert!(graph.undeclared(other).is_empty());
 
         let tree = self::tree(&[("a", &["b"]), ("b", &[])]);
-        let err = DependencyGraph::with_implied(&tree, &[], &[vec![], vec![0]]).unwrap_err();
+        let err = DependencyGraph::with_implied(
+            &tree,
+            &[],
+            &ImageMap::from_iter([vec![], vec![ImageId::nth(0)]]),
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "dependency cycle (each image depends on the next): a -> b -> a; b names a only \

@@ -11,13 +11,13 @@ use crate::config::Config;
 use crate::label::ImageLabel;
 use crate::logging;
 use crate::template::{Renderer, recording_image_tags};
-use crate::tree::ImageTree;
+use crate::tree::{ImageId, ImageMap, ImageTree};
 
 /// A name given to `image_tag` that is neither an image of the tree nor a tagged base image:
 /// the template fails to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownName {
-    pub image: usize,
+    pub image: ImageId,
     pub name: String,
 }
 
@@ -26,12 +26,12 @@ pub struct UnknownName {
 pub struct TemplateNames {
     /// For each image, the other images of the tree its template names through `image_tag`,
     /// in the order named.
-    pub images: Vec<Vec<usize>>,
+    pub images: ImageMap<Vec<ImageId>>,
     pub unknown: Vec<UnknownName>,
     /// For each image, the references of the `FROM` lines of its rendered Dockerfile.
-    pub from_lines: Vec<Vec<String>>,
+    pub from_lines: ImageMap<Vec<String>>,
     /// The images whose template does not render, with why.
-    pub failures: Vec<(usize, String)>,
+    pub failures: Vec<(ImageId, String)>,
 }
 
 impl TemplateNames {
@@ -41,7 +41,8 @@ impl TemplateNames {
     pub fn discover(config: &Config, tree: &ImageTree) -> TemplateNames {
         let started = std::time::Instant::now();
         let renderer = Renderer::new(config, tree);
-        let rendered: Vec<Rendered> = (0..tree.len())
+        let images: Vec<ImageId> = tree.ids().collect();
+        let rendered: Vec<Rendered> = images
             .into_par_iter()
             .map(|image| {
                 if tree.get(image).definition.outside_links.is_empty() {
@@ -55,7 +56,7 @@ impl TemplateNames {
         let mut asked = Vec::with_capacity(rendered.len());
         let mut from_lines = Vec::with_capacity(rendered.len());
         let mut failures = Vec::new();
-        for (image, rendered) in rendered.into_iter().enumerate() {
+        for (image, rendered) in tree.ids().zip(rendered) {
             asked.push(rendered.asked);
             from_lines.push(rendered.from_lines.unwrap_or_else(|error| {
                 failures.push((image, error));
@@ -63,12 +64,12 @@ impl TemplateNames {
             }));
         }
         let mut names = TemplateNames::resolve(config, tree, asked);
-        names.from_lines = from_lines;
+        names.from_lines = from_lines.into_iter().collect();
         names.failures = failures;
         log::debug!(
-            "Rendered {} templates for the images they name in {:.0?}",
+            "Rendered {} templates for the images they name in {}",
             tree.len(),
-            started.elapsed()
+            crate::process::humanize(started.elapsed())
         );
         names
     }
@@ -84,7 +85,8 @@ impl TemplateNames {
             .filter_map(|base| ImageLabel::parse(base).map(|label| label.name))
             .collect();
         let mut names = TemplateNames::default();
-        for (image, asked) in asked.into_iter().enumerate() {
+        let mut images = Vec::with_capacity(asked.len());
+        for (image, asked) in tree.ids().zip(asked) {
             let mut named = Vec::new();
             for name in asked {
                 let full_name = config.repository.image_name(&name);
@@ -95,8 +97,9 @@ impl TemplateNames {
                     None => names.unknown.push(UnknownName { image, name }),
                 }
             }
-            names.images.push(named);
+            images.push(named);
         }
+        names.images = images.into_iter().collect();
         names
     }
 }
@@ -117,7 +120,7 @@ impl Rendered {
         }
     }
 
-    fn of(renderer: &Renderer, image: usize) -> Rendered {
+    fn of(renderer: &Renderer, image: ImageId) -> Rendered {
         let (dockerfile, asked) =
             recording_image_tags(|| logging::muted(|| renderer.render(image)));
         Rendered {
@@ -218,7 +221,7 @@ mod tests {
         );
         let names = TemplateNames::discover(&config(), &tree);
         let find = |name: &str| tree.find(name).unwrap();
-        assert_eq!(names.images[find("base")], Vec::<usize>::new());
+        assert_eq!(names.images[find("base")], Vec::<ImageId>::new());
         assert_eq!(names.images[find("tools")], [find("base")]);
         assert_eq!(names.images[find("app")], [find("base"), find("tools")]);
         assert_eq!(names.images[find("broken")], [find("tools")]);

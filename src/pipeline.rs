@@ -21,6 +21,7 @@ use crate::registry::RegistryClient;
 use crate::scheduler::{Job, Outcomes};
 use crate::step::{Failure, Step, StepError};
 use crate::template::Renderer;
+use crate::tree::{ImageId, ImageMap};
 use crate::verify::{Verification, Verifier};
 use crate::workspace::Workspace;
 
@@ -37,7 +38,7 @@ pub struct BuildOptions {
     pub missing_bases: MissingBases,
     /// For each image, the platforms it is built for, as one manifest list; None (no
     /// `platforms` configured): the host's platform, one image.
-    pub platforms: Option<Vec<Vec<Platform>>>,
+    pub platforms: Option<ImageMap<Vec<Platform>>>,
 }
 
 /// What the pipeline works with.
@@ -68,9 +69,9 @@ pub struct Pipeline<'a> {
     plan: &'a Plan,
     tools: Tools<'a>,
     options: &'a BuildOptions,
-    progress: Vec<Mutex<Progress>>,
+    progress: ImageMap<Mutex<Progress>>,
     /// Each published image is pulled once, however many images are built on it.
-    pulls: Vec<OnceLock<Result<(), Arc<EngineError>>>>,
+    pulls: ImageMap<OnceLock<Result<(), Arc<EngineError>>>>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -86,27 +87,24 @@ impl<'a> Pipeline<'a> {
             plan,
             tools,
             options,
-            progress: (0..images)
-                .map(|image| {
-                    Mutex::new(Progress {
-                        state: plan.initial(image),
-                        current: None,
-                        digest: None,
-                        steps: Vec::new(),
-                        tested: None,
-                    })
+            progress: ImageMap::from_fn(images, |image| {
+                Mutex::new(Progress {
+                    state: plan.initial(image),
+                    current: None,
+                    digest: None,
+                    steps: Vec::new(),
+                    tested: None,
                 })
-                .collect(),
-            pulls: (0..images).map(|_| OnceLock::new()).collect(),
+            }),
+            pulls: ImageMap::from_fn(images, |_| OnceLock::new()),
         }
     }
 
     /// What happened to every image, in tree order, with the outcomes of the chain's.
-    pub fn into_records(self, outcomes: Outcomes<StepError>) -> Vec<ImageRecord> {
-        let mut records: Vec<ImageRecord> = self
+    pub fn into_records(self, outcomes: Outcomes<StepError>) -> ImageMap<ImageRecord> {
+        let mut records: ImageMap<ImageRecord> = self
             .progress
-            .into_iter()
-            .enumerate()
+            .into_entries()
             .map(|(image, progress)| {
                 let progress = progress.into_inner().unwrap_or_else(|p| p.into_inner());
                 ImageRecord {
@@ -125,7 +123,7 @@ impl<'a> Pipeline<'a> {
     }
 
     /// The work steps of `image` that went well so far: `built, verified`, say.
-    pub fn steps_done(&self, image: usize) -> Vec<&'static str> {
+    pub fn steps_done(&self, image: ImageId) -> Vec<&'static str> {
         let record = ImageRecord {
             steps: self.progress(image).steps.clone(),
             ..ImageRecord::default()
@@ -133,21 +131,21 @@ impl<'a> Pipeline<'a> {
         record.done()
     }
 
-    fn progress(&self, image: usize) -> MutexGuard<'_, Progress> {
+    fn progress(&self, image: ImageId) -> MutexGuard<'_, Progress> {
         self.progress[image]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn state(&self, image: usize) -> Option<ImageState> {
+    fn state(&self, image: ImageId) -> Option<ImageState> {
         self.progress(image).state
     }
 
-    fn label(&self, image: usize) -> &ImageLabel {
+    fn label(&self, image: ImageId) -> &ImageLabel {
         &self.workspace.tree.get(image).label
     }
 
-    fn work(&self, image: usize, release: &dyn Fn()) -> Result<(), StepError> {
+    fn work(&self, image: ImageId, release: &dyn Fn()) -> Result<(), StepError> {
         let lock = self.lock(image)?;
         if lock.changed_since_scan {
             self.step(image, Step::Check, || self.refresh(image))?;
@@ -179,7 +177,7 @@ impl<'a> Pipeline<'a> {
     }
 
     /// The lock of `image`, taken once no other run on the same storage holds it.
-    fn lock(&self, image: usize) -> Result<ImageLock, StepError> {
+    fn lock(&self, image: ImageId) -> Result<ImageLock, StepError> {
         let label = self.label(image);
         let waiting = || {
             log::warn!("{label}: another run is working on it; waiting for it to finish");
@@ -196,7 +194,7 @@ impl<'a> Pipeline<'a> {
 
     /// Finds again where `image` stands, after another run worked on it: published, in
     /// local storage, or still to build.
-    fn refresh(&self, image: usize) -> Result<(), Failure> {
+    fn refresh(&self, image: ImageId) -> Result<(), Failure> {
         let label = self.label(image);
         let published = self.tools.registry.published(&[label]).pop();
         let state = match published {
@@ -218,7 +216,7 @@ impl<'a> Pipeline<'a> {
     /// Runs one step of `image`, records it, and moves the image's state when it went well.
     fn step(
         &self,
-        image: usize,
+        image: ImageId,
         step: Step,
         work: impl FnOnce() -> Result<(), Failure>,
     ) -> Result<(), StepError> {
@@ -232,7 +230,8 @@ impl<'a> Pipeline<'a> {
         let result = work().and_then(|()| self.advance(image, step).map_err(Failure::from));
         if step != Step::Check {
             let how = if result.is_ok() { "done" } else { "failed" };
-            log::info!("{label}: {step} {how} after {:.1?}", clock.elapsed());
+            let took = process::humanize(clock.elapsed());
+            log::info!("{label}: {step} {how} after {took}");
         }
         let mut progress = self.progress(image);
         progress.current = None;
@@ -249,7 +248,7 @@ impl<'a> Pipeline<'a> {
         })
     }
 
-    fn advance(&self, image: usize, step: Step) -> Result<(), InvalidTransition> {
+    fn advance(&self, image: ImageId, step: Step) -> Result<(), InvalidTransition> {
         let transition = match step {
             Step::Build => ImageState::built,
             Step::Verify => ImageState::verified,
@@ -266,7 +265,7 @@ impl<'a> Pipeline<'a> {
         transition(state)
     }
 
-    fn pull_dependencies(&self, image: usize) -> Result<(), Failure> {
+    fn pull_dependencies(&self, image: ImageId) -> Result<(), Failure> {
         if self.options.platforms.is_some() {
             return self.find_local_lists(image);
         }
@@ -288,7 +287,7 @@ impl<'a> Pipeline<'a> {
 
     /// Where manifest lists cannot be pulled yet, the published lists `image` is built on
     /// must be in local storage already (built by an earlier run on this storage).
-    fn find_local_lists(&self, image: usize) -> Result<(), Failure> {
+    fn find_local_lists(&self, image: ImageId) -> Result<(), Failure> {
         let local = self.tools.engine.local_images()?;
         let names = LocalNames::new(&local);
         for dependency in self.plan.pulls(self.workspace, image) {
@@ -306,7 +305,7 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
-    fn build(&self, image: usize) -> Result<(), Failure> {
+    fn build(&self, image: ImageId) -> Result<(), Failure> {
         let entry = self.workspace.tree.get(image);
         let dockerfile = self.tools.renderer.render(image)?;
         self.tools.renderer.check_numeric_user(image, &dockerfile)?;
@@ -375,7 +374,7 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
-    fn verify(&self, image: usize) -> Result<(), Failure> {
+    fn verify(&self, image: ImageId) -> Result<(), Failure> {
         let entry = self.workspace.tree.get(image);
         let name = entry.name();
         let mut output = TestOutput::default();
@@ -421,7 +420,7 @@ impl<'a> Pipeline<'a> {
     /// An image that failed its test gives up its label (and the `latest` it got at build
     /// time), so that the next run builds and tests it again rather than finding it built;
     /// it stays in local storage as `TAG-failed`, for inspection.
-    fn set_aside(&self, image: usize) {
+    fn set_aside(&self, image: ImageId) {
         let label = self.label(image);
         if self.options.platforms.is_some() {
             // A list in local storage never counts as built: the next run builds it again.
@@ -460,7 +459,7 @@ impl<'a> Pipeline<'a> {
     ///
     /// A manifest list (`platforms` configured) is pushed the same way, with every image it
     /// holds, as `latest`, and the registry gives the version tag to the list's digest.
-    fn publish(&self, image: usize) -> Result<(), Failure> {
+    fn publish(&self, image: ImageId) -> Result<(), Failure> {
         let label = self.label(image);
         let latest = label.with_tag("latest");
         let engine = self.tools.engine;
@@ -509,7 +508,7 @@ impl<'a> Pipeline<'a> {
     }
 
     /// Checks each tag `publish` wrote, as the registry serves it.
-    fn check_signatures(&self, image: usize) -> Result<(), Failure> {
+    fn check_signatures(&self, image: ImageId) -> Result<(), Failure> {
         let label = self.label(image);
         for reference in [label.clone(), label.with_tag("latest")] {
             self.tools
@@ -524,7 +523,7 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
-    fn name(&self, image: usize) -> &str {
+    fn name(&self, image: ImageId) -> &str {
         self.workspace.tree.get(image).name()
     }
 }
@@ -534,7 +533,7 @@ impl Job for Pipeline<'_> {
 
     /// An image the scan found something wrong with (a version that is not a tag, a
     /// published check that failed) fails before anything starts.
-    fn check(&self, image: usize) -> Result<(), StepError> {
+    fn check(&self, image: ImageId) -> Result<(), StepError> {
         match self.plan.blocker(image) {
             Some(blocker) => self
                 .step(image, Step::Check, || Err(blocker.clone().into()))
@@ -543,12 +542,12 @@ impl Job for Pipeline<'_> {
         }
     }
 
-    fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), StepError> {
+    fn run(&self, image: ImageId, release: &dyn Fn()) -> Result<(), StepError> {
         self.work(image, release)
             .inspect_err(|error| log::error!(target: IMAGE_FAILURES, "{error}"))
     }
 
-    fn panicked(&self, image: usize, message: String) -> StepError {
+    fn panicked(&self, image: ImageId, message: String) -> StepError {
         let step = self.progress(image).current.unwrap_or(Step::Check);
         let error = StepError {
             step,

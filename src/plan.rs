@@ -12,7 +12,7 @@ use crate::label::ImageLabel;
 use crate::registry::{RegistryClient, RegistryError};
 use crate::select::Selection;
 use crate::step::{Failure, Step};
-use crate::tree::TreeError;
+use crate::tree::{ImageId, ImageMap, TreeError};
 use crate::workspace::Workspace;
 
 pub use reason::Reason;
@@ -68,12 +68,12 @@ pub trait LocalStorage {
 pub struct Plan {
     pub options: PlanOptions,
     /// Each image's state at scan time; `None` for a blocked one.
-    initial: Vec<Option<ImageState>>,
-    blocked: BTreeMap<usize, Blocker>,
+    initial: ImageMap<Option<ImageState>>,
+    blocked: BTreeMap<ImageId, Blocker>,
     /// The images to work on, each after those it is built on.
-    chain: Vec<usize>,
+    chain: Vec<ImageId>,
     /// Whether each image is in the chain.
-    in_chain: Vec<bool>,
+    in_chain: ImageMap<bool>,
     /// Whether `--select` matched any image at all.
     selected_any: bool,
 }
@@ -89,7 +89,7 @@ impl Plan {
     ) -> Result<Plan, PlanError> {
         let images = workspace.tree.images();
         let asked: Vec<&ImageLabel> = images
-            .iter()
+            .values()
             .filter(|image| image.defect.is_none())
             .map(|image| &image.label)
             .collect();
@@ -99,7 +99,7 @@ impl Plan {
             return Err(PlanError::Registry(error.clone()));
         }
         let mut answers = answers.into_iter();
-        let states = images.iter().map(|image| match &image.defect {
+        let states = images.values().map(|image| match &image.defect {
             Some(defect) => Err(Blocker::Defect(defect.clone())),
             None => match answers.next() {
                 Some(Ok(state)) => Ok(state),
@@ -113,29 +113,28 @@ impl Plan {
     /// The plan for images in `states` (a blocker where a state could not be found).
     pub fn new(
         workspace: &Workspace,
-        states: Vec<Result<ImageState, Blocker>>,
+        states: ImageMap<Result<ImageState, Blocker>>,
         selection: &Selection,
         options: PlanOptions,
     ) -> Plan {
-        let mut initial = Vec::with_capacity(states.len());
+        let mut initial = ImageMap::filled(states.len(), None);
         let mut blocked = BTreeMap::new();
-        for (image, state) in states.into_iter().enumerate() {
+        for (image, state) in states.into_entries() {
             match state {
-                Ok(state) => initial.push(Some(state)),
+                Ok(state) => initial[image] = Some(state),
                 Err(blocker) => {
-                    initial.push(None);
                     blocked.insert(image, blocker);
                 }
             }
         }
-        let missing = |i: usize| matches!(initial[i], None | Some(ImageState::ToBuild));
-        let selected: Vec<usize> = workspace.selected(selection);
+        let missing = |i: ImageId| matches!(initial[i], None | Some(ImageState::ToBuild));
+        let selected: Vec<ImageId> = workspace.selected(selection);
         let roots = selected
             .iter()
             .copied()
             .filter(|&i| missing(i) || (options.publish && initial[i] == Some(ImageState::Built)));
         let chain = workspace.graph.with_dependencies(roots, missing);
-        let mut in_chain = vec![false; initial.len()];
+        let mut in_chain = ImageMap::filled(initial.len(), false);
         chain.iter().for_each(|&image| in_chain[image] = true);
         Plan {
             options,
@@ -148,7 +147,7 @@ impl Plan {
     }
 
     /// The images to work on, each after those it is built on.
-    pub fn chain(&self) -> &[usize] {
+    pub fn chain(&self) -> &[ImageId] {
         &self.chain
     }
 
@@ -158,22 +157,22 @@ impl Plan {
     }
 
     /// The state of `image` at scan time; `None` for a blocked one.
-    pub fn initial(&self, image: usize) -> Option<ImageState> {
+    pub fn initial(&self, image: ImageId) -> Option<ImageState> {
         self.initial[image]
     }
 
     /// Why `image` fails before any step, if it does.
-    pub fn blocker(&self, image: usize) -> Option<&Blocker> {
+    pub fn blocker(&self, image: ImageId) -> Option<&Blocker> {
         self.blocked.get(&image)
     }
 
     /// Whether the run works on `image`.
-    pub fn works_on(&self, image: usize) -> bool {
+    pub fn works_on(&self, image: ImageId) -> bool {
         self.in_chain[image]
     }
 
     /// Why `image` gets what [`Plan::planned`] says.
-    pub fn reason(&self, image: usize) -> Reason {
+    pub fn reason(&self, image: ImageId) -> Reason {
         match (
             self.blocker(image),
             self.initial(image),
@@ -197,7 +196,7 @@ impl Plan {
     }
 
     /// The steps the run takes `image` through if all goes well: none outside the chain.
-    pub fn planned(&self, workspace: &Workspace, image: usize) -> Vec<Step> {
+    pub fn planned(&self, workspace: &Workspace, image: ImageId) -> Vec<Step> {
         if self.works_on(image) {
             self.steps(workspace, image)
         } else {
@@ -206,7 +205,7 @@ impl Plan {
     }
 
     /// The steps `image` goes through if all goes well.
-    pub fn steps(&self, workspace: &Workspace, image: usize) -> Vec<Step> {
+    pub fn steps(&self, workspace: &Workspace, image: ImageId) -> Vec<Step> {
         let mut steps = Vec::new();
         match self.initial(image) {
             None => return vec![Step::Check],
@@ -231,7 +230,7 @@ impl Plan {
     /// The images `image` is built on that are pulled before it builds: those published
     /// before the run, when pulling (4.0.4 does the same, so that no build uses a stale local
     /// copy); an image built in this run is already local.
-    pub fn pulls(&self, workspace: &Workspace, image: usize) -> Vec<usize> {
+    pub fn pulls(&self, workspace: &Workspace, image: ImageId) -> Vec<ImageId> {
         if !self.options.pull {
             return Vec::new();
         }
@@ -243,7 +242,7 @@ impl Plan {
 
     /// Whether base images are refreshed first: only when pulling and something is built.
     pub fn refreshes_base_images(&self) -> bool {
-        let builds = |&i: &usize| matches!(self.initial(i), None | Some(ImageState::ToBuild));
+        let builds = |&i: &ImageId| matches!(self.initial(i), None | Some(ImageState::ToBuild));
         self.options.pull && self.chain.iter().any(builds)
     }
 }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use crate::graph::DependencyGraph;
+use crate::tree::ImageId;
 
 /// The work of one image.
 pub trait Job: Sync {
@@ -18,17 +19,17 @@ pub trait Job: Sync {
     /// Does everything for `image`. Calls `release` once the images built on it may start
     /// (after it is built and verified, say, while it is still being pushed); if it never
     /// does, they start when `run` returns `Ok`.
-    fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), Self::Error>;
+    fn run(&self, image: ImageId, release: &dyn Fn()) -> Result<(), Self::Error>;
 
     /// Whether `image` can be worked on at all, asked of every image of the chain before any
     /// starts: an image that cannot fails with its own reason, whatever happens to those it
     /// is built on, and the images built on it are skipped.
-    fn check(&self, _image: usize) -> Result<(), Self::Error> {
+    fn check(&self, _image: ImageId) -> Result<(), Self::Error> {
         Ok(())
     }
 
     /// The failure of an image whose work panicked with `message`.
-    fn panicked(&self, image: usize, message: String) -> Self::Error;
+    fn panicked(&self, image: ImageId, message: String) -> Self::Error;
 
     /// Whether images not yet started should stay so (the run is being interrupted).
     fn stopping(&self) -> bool {
@@ -44,32 +45,32 @@ pub enum JobOutcome<E> {
     /// Not started because `failed_dependency`, an image it is built on (directly or not),
     /// failed.
     Skipped {
-        failed_dependency: usize,
+        failed_dependency: ImageId,
     },
     /// Not started because the run was interrupted.
     NotStarted,
 }
 
 /// Each image of a chain with its outcome, in chain order.
-pub type Outcomes<E> = Vec<(usize, JobOutcome<E>)>;
+pub type Outcomes<E> = Vec<(ImageId, JobOutcome<E>)>;
 
 /// What the scheduler tells an observer (a progress display, a test), in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<'a, E> {
-    Started(usize),
-    Released(usize),
-    Finished(usize, &'a JobOutcome<E>),
+    Started(ImageId),
+    Released(ImageId),
+    Finished(ImageId, &'a JobOutcome<E>),
 }
 
 enum Message<E> {
-    Released(usize),
-    Finished(usize, Result<(), E>),
+    Released(ImageId),
+    Finished(ImageId, Result<(), E>),
 }
 
 /// Runs `job` for every image of `chain` (which lists each image after its dependencies)
 /// and returns each image's outcome, in chain order.
 pub fn run<J: Job>(
-    chain: &[usize],
+    chain: &[ImageId],
     graph: &DependencyGraph,
     jobs: usize,
     job: &J,
@@ -108,7 +109,7 @@ pub fn run<J: Job>(
         .collect()
 }
 
-fn run_one<J: Job>(job: &J, image: usize, sender: &mpsc::Sender<Message<J::Error>>) {
+fn run_one<J: Job>(job: &J, image: ImageId, sender: &mpsc::Sender<Message<J::Error>>) {
     let released = AtomicBool::new(false);
     let release = || {
         if !released.swap(true, Ordering::SeqCst) {
@@ -136,11 +137,11 @@ type Rank = (Reverse<usize>, usize);
 /// Each image's rank: the number of images on the longest chain from it to the end (it
 /// included), computed from the last image of `chain` back.
 fn ranks(
-    chain: &[usize],
+    chain: &[ImageId],
     graph: &DependencyGraph,
-    position: &HashMap<usize, usize>,
-) -> HashMap<usize, Rank> {
-    let mut height: HashMap<usize, usize> = HashMap::with_capacity(chain.len());
+    position: &HashMap<ImageId, usize>,
+) -> HashMap<ImageId, Rank> {
+    let mut height: HashMap<ImageId, usize> = HashMap::with_capacity(chain.len());
     for &image in chain.iter().rev() {
         let below = graph
             .dependents(image)
@@ -160,24 +161,24 @@ fn ranks(
 /// The scheduler's book-keeping, kept apart from the threads.
 struct Schedule<E> {
     /// Position of each image in the chain.
-    position: HashMap<usize, usize>,
-    rank: HashMap<usize, Rank>,
+    position: HashMap<ImageId, usize>,
+    rank: HashMap<ImageId, Rank>,
     /// Dependencies in the chain not yet released, per image.
-    waiting: HashMap<usize, usize>,
-    ready: BTreeSet<(Rank, usize)>,
-    released: BTreeSet<usize>,
+    waiting: HashMap<ImageId, usize>,
+    ready: BTreeSet<(Rank, ImageId)>,
+    released: BTreeSet<ImageId>,
     /// Started and not released: each holds one of the `jobs` slots.
     running: usize,
     /// Started and not finished.
     in_flight: usize,
-    outcomes: HashMap<usize, JobOutcome<E>>,
+    outcomes: HashMap<ImageId, JobOutcome<E>>,
 }
 
 impl<E> Schedule<E> {
-    fn new(chain: &[usize], graph: &DependencyGraph) -> Schedule<E> {
-        let position: HashMap<usize, usize> =
+    fn new(chain: &[ImageId], graph: &DependencyGraph) -> Schedule<E> {
+        let position: HashMap<ImageId, usize> =
             chain.iter().enumerate().map(|(p, &i)| (i, p)).collect();
-        let waiting: HashMap<usize, usize> = chain
+        let waiting: HashMap<ImageId, usize> = chain
             .iter()
             .map(|&image| {
                 let deps = graph.dependencies(image);
@@ -208,7 +209,7 @@ impl<E> Schedule<E> {
     /// Books `image` as failed without starting it.
     fn fail_before_start(
         &mut self,
-        image: usize,
+        image: ImageId,
         error: E,
         graph: &DependencyGraph,
         observe: &(dyn Fn(&Event<'_, E>) + Sync),
@@ -220,7 +221,7 @@ impl<E> Schedule<E> {
         self.skip_dependents(image, graph, observe);
     }
 
-    fn next_ready(&mut self) -> Option<usize> {
+    fn next_ready(&mut self) -> Option<ImageId> {
         let (_, image) = self.ready.pop_first()?;
         self.running += 1;
         self.in_flight += 1;
@@ -264,7 +265,7 @@ impl<E> Schedule<E> {
         }
     }
 
-    fn release(&mut self, image: usize, graph: &DependencyGraph) {
+    fn release(&mut self, image: ImageId, graph: &DependencyGraph) {
         self.released.insert(image);
         for &dependent in graph.dependents(image) {
             let Some(waiting) = self.waiting.get_mut(&dependent) else {
@@ -280,7 +281,7 @@ impl<E> Schedule<E> {
     /// Every image of the chain built on `failed`, directly or not.
     fn skip_dependents(
         &mut self,
-        failed: usize,
+        failed: ImageId,
         graph: &DependencyGraph,
         observe: &(dyn Fn(&Event<'_, E>) + Sync),
     ) {
@@ -306,6 +307,11 @@ mod tests {
 
     use super::*;
     use crate::tree::{ImageTree, test_tree};
+
+    const A: ImageId = ImageId::nth(0);
+    const B: ImageId = ImageId::nth(1);
+    const C: ImageId = ImageId::nth(2);
+    const D: ImageId = ImageId::nth(3);
 
     fn graph(images: &[(&str, &[&str])]) -> (ImageTree, DependencyGraph) {
         let tree = test_tree(images);
@@ -337,11 +343,11 @@ mod tests {
     impl Job for Scripted<'_> {
         type Error = String;
 
-        fn panicked(&self, _: usize, message: String) -> String {
+        fn panicked(&self, _: ImageId, message: String) -> String {
             message
         }
 
-        fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), String> {
+        fn run(&self, image: ImageId, release: &dyn Fn()) -> Result<(), String> {
             let name = self.tree.get(image).name().to_owned();
             self.ran.lock().unwrap().push(name.clone());
             if self.failing.contains(&name.as_str()) {
@@ -360,9 +366,9 @@ mod tests {
     /// What an observer saw, without the outcomes.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     enum Seen {
-        Started(usize),
-        Released(usize),
-        Finished(usize),
+        Started(ImageId),
+        Released(ImageId),
+        Finished(ImageId),
     }
 
     fn seen<E>(event: &Event<'_, E>) -> Seen {
@@ -375,7 +381,7 @@ mod tests {
 
     type Named = (String, JobOutcome<String>);
 
-    fn names(tree: &ImageTree, outcomes: &[(usize, JobOutcome<String>)]) -> Vec<Named> {
+    fn names(tree: &ImageTree, outcomes: &[(ImageId, JobOutcome<String>)]) -> Vec<Named> {
         outcomes
             .iter()
             .map(|(i, o)| (tree.get(*i).name().to_owned(), o.clone()))
@@ -434,11 +440,10 @@ mod tests {
             assert!(outcomes.iter().all(|(_, o)| *o == JobOutcome::Succeeded));
             let events = events.into_inner().unwrap();
             let at = |wanted: Seen| events.iter().position(|e| *e == wanted).unwrap();
-            let (a, b, c, d) = (0, 1, 2, 3);
-            assert!(at(Seen::Released(a)) < at(Seen::Started(b)));
-            assert!(at(Seen::Released(a)) < at(Seen::Started(c)));
-            assert!(at(Seen::Released(b)) < at(Seen::Started(d)));
-            assert!(at(Seen::Released(c)) < at(Seen::Started(d)));
+            assert!(at(Seen::Released(A)) < at(Seen::Started(B)));
+            assert!(at(Seen::Released(A)) < at(Seen::Started(C)));
+            assert!(at(Seen::Released(B)) < at(Seen::Started(D)));
+            assert!(at(Seen::Released(C)) < at(Seen::Started(D)));
         }
     }
 
@@ -453,11 +458,11 @@ mod tests {
         impl Job for Rendezvous {
             type Error = String;
 
-            fn panicked(&self, _: usize, message: String) -> String {
+            fn panicked(&self, _: ImageId, message: String) -> String {
                 message
             }
 
-            fn run(&self, _: usize, _: &dyn Fn()) -> Result<(), String> {
+            fn run(&self, _: ImageId, _: &dyn Fn()) -> Result<(), String> {
                 let mut started = self.started.lock().unwrap();
                 *started += 1;
                 self.both.notify_all();
@@ -478,7 +483,7 @@ mod tests {
         });
         assert!(outcomes.iter().all(|(_, o)| *o == JobOutcome::Succeeded));
         let events = events.into_inner().unwrap();
-        assert_eq!(&events[..2], [Seen::Started(0), Seen::Started(1)]);
+        assert_eq!(&events[..2], [Seen::Started(A), Seen::Started(B)]);
     }
 
     /// With one slot, the first image releases it and then waits, inside its job, for the
@@ -492,13 +497,13 @@ mod tests {
         impl Job for Handover {
             type Error = String;
 
-            fn panicked(&self, _: usize, message: String) -> String {
+            fn panicked(&self, _: ImageId, message: String) -> String {
                 message
             }
 
-            fn run(&self, image: usize, release: &dyn Fn()) -> Result<(), String> {
+            fn run(&self, image: ImageId, release: &dyn Fn()) -> Result<(), String> {
                 let mut second_started = self.second_started.lock().unwrap();
-                if image == 1 {
+                if image == B {
                     *second_started = true;
                     self.started.notify_all();
                     return Ok(());
@@ -524,7 +529,7 @@ mod tests {
         let outcomes = run(graph.order(), &graph, 1, &job, &|_| {});
         assert_eq!(
             outcomes,
-            [(0, JobOutcome::Succeeded), (1, JobOutcome::Succeeded)]
+            [(A, JobOutcome::Succeeded), (B, JobOutcome::Succeeded)]
         );
     }
 
@@ -590,11 +595,11 @@ mod tests {
         impl Job for StopAfterFirst {
             type Error = String;
 
-            fn panicked(&self, _: usize, message: String) -> String {
+            fn panicked(&self, _: ImageId, message: String) -> String {
                 message
             }
 
-            fn run(&self, _: usize, _: &dyn Fn()) -> Result<(), String> {
+            fn run(&self, _: ImageId, _: &dyn Fn()) -> Result<(), String> {
                 self.0.store(true, Ordering::SeqCst);
                 Ok(())
             }
@@ -614,9 +619,9 @@ mod tests {
         assert_eq!(
             outcomes,
             [
-                (0, JobOutcome::Succeeded),
-                (1, JobOutcome::NotStarted),
-                (2, JobOutcome::NotStarted)
+                (A, JobOutcome::Succeeded),
+                (B, JobOutcome::NotStarted),
+                (C, JobOutcome::NotStarted)
             ]
         );
     }
@@ -629,19 +634,20 @@ mod tests {
         impl Job for Checked {
             type Error = String;
 
-            fn panicked(&self, _: usize, message: String) -> String {
+            fn panicked(&self, _: ImageId, message: String) -> String {
                 message
             }
 
-            fn check(&self, image: usize) -> Result<(), String> {
+            fn check(&self, image: ImageId) -> Result<(), String> {
                 match image {
-                    0 | 2 => Err(format!("{image} cannot be checked")),
+                    A => Err("a cannot be checked".to_owned()),
+                    C => Err("c cannot be checked".to_owned()),
                     _ => Ok(()),
                 }
             }
 
-            fn run(&self, image: usize, _: &dyn Fn()) -> Result<(), String> {
-                assert!(image == 3, "{image} started");
+            fn run(&self, image: ImageId, _: &dyn Fn()) -> Result<(), String> {
+                assert!(image == D, "{image:?} started");
                 Ok(())
             }
         }
@@ -650,15 +656,15 @@ mod tests {
         assert_eq!(
             outcomes,
             [
-                (0, JobOutcome::Failed("0 cannot be checked".into())),
+                (A, JobOutcome::Failed("a cannot be checked".into())),
                 (
-                    1,
+                    B,
                     JobOutcome::Skipped {
-                        failed_dependency: 0
+                        failed_dependency: A
                     }
                 ),
-                (2, JobOutcome::Failed("2 cannot be checked".into())),
-                (3, JobOutcome::Succeeded),
+                (C, JobOutcome::Failed("c cannot be checked".into())),
+                (D, JobOutcome::Succeeded),
             ]
         );
     }

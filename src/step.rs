@@ -7,16 +7,12 @@ use crate::build_context::ContextError;
 use crate::engine::EngineError;
 use crate::image_locks::LockError;
 use crate::image_state::InvalidTransition;
-use crate::process::ProcessError;
+use crate::process::{ExitStatus, ProcessError};
 use crate::provenance::LabelsError;
 use crate::registry::RegistryError;
 use crate::template::RenderError;
 use crate::tree::TreeError;
 use crate::verify::VerifyError;
-
-/// How a shell reports a command it found but could not run: bash runs `test.sh` so, as a
-/// program, and a script without its executable bit ends there.
-const NOT_EXECUTABLE: &str = "exit status: 126";
 
 /// One step of an image's work, in the order they come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -163,8 +159,10 @@ impl StepError {
     pub fn brief(&self) -> String {
         let process = self.failure.process();
         let reason = match (&self.failure, process) {
+            // bash runs `test.sh` as a program, and a script without its executable bit
+            // ends there.
             (Failure::Verify(_), Some(ProcessError::Failed { status, .. }))
-                if status.as_str() == NOT_EXECUTABLE =>
+                if status.code == Some(ExitStatus::NOT_EXECUTABLE) =>
             {
                 return format!(
                     "{} failed ({status}): the test script is not executable (chmod +x it)",
@@ -201,7 +199,7 @@ mod tests {
             image: "r.org/app:1.0".into(),
             failure: Failure::Engine(EngineError::Process(ProcessError::Failed {
                 command: "buildah build".into(),
-                status: "exit status: 1".into(),
+                status: ExitStatus::exited(1),
                 tail: "STEP 2/2: RUN false\nError: building at STEP \"RUN false\": exit 1".into(),
             })),
         };
@@ -224,7 +222,7 @@ mod tests {
             image: "r.org/app:1.0".into(),
             failure: Failure::Verify(VerifyError::Process(ProcessError::Failed {
                 command: "/bin/bash -c 'images/app/test.sh r.org/app:1.0'".into(),
-                status: NOT_EXECUTABLE.into(),
+                status: ExitStatus::exited(ExitStatus::NOT_EXECUTABLE),
                 tail: "bash: line 1: images/app/test.sh: Permission denied".into(),
             })),
         };

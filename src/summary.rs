@@ -8,6 +8,7 @@ use crate::record::ImageRecord;
 use crate::scheduler::JobOutcome;
 use crate::step::Step;
 use crate::style::Style;
+use crate::tree::ImageMap;
 use crate::workspace::Workspace;
 
 /// How one image of the chain ended.
@@ -41,7 +42,7 @@ pub fn skipped_reason(dependency: &str) -> String {
 impl Summary {
     /// The summary of `records`, one per image of the workspace (in tree order), in build
     /// order.
-    pub fn new(workspace: &Workspace, records: &[ImageRecord]) -> Summary {
+    pub fn new(workspace: &Workspace, records: &ImageMap<ImageRecord>) -> Summary {
         let tree = &workspace.tree;
         let mut summary = Summary::default();
         for &image in workspace.graph.order() {

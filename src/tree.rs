@@ -1,11 +1,112 @@
 //! The scanned images of a tree, each with its label, found by name in constant time.
 
 use std::collections::HashMap;
+use std::ops::{Index, IndexMut};
 use std::path::PathBuf;
 
 use crate::confinement::OutsideLink;
 use crate::definition::ImageDefinition;
 use crate::label::{ImageLabel, Repository, TagSuffix, is_valid_tag};
+
+/// An image of the tree: its place in scan order. Only the tree and the maps over its images
+/// make one, so an image is never taken for a count or a position in some other list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ImageId(usize);
+
+/// Its place in scan order, for what names images by number (the nodes of a graph drawing).
+impl std::fmt::Display for ImageId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[cfg(test)]
+impl ImageId {
+    /// The `n`th image scanned, for tests that know their tree.
+    pub const fn nth(n: usize) -> ImageId {
+        ImageId(n)
+    }
+}
+
+/// One value for each image of a tree, found by [`ImageId`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageMap<T>(Vec<T>);
+
+impl<T> ImageMap<T> {
+    /// `value(image)` for each of `images` images.
+    pub fn from_fn(images: usize, value: impl FnMut(ImageId) -> T) -> ImageMap<T> {
+        ImageMap((0..images).map(ImageId).map(value).collect())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn ids(&self) -> impl DoubleEndedIterator<Item = ImageId> + use<T> {
+        (0..self.0.len()).map(ImageId)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (ImageId, &T)> {
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(i, value)| (ImageId(i), value))
+    }
+
+    /// Each image with its value, taking the values.
+    pub fn into_entries(self) -> impl DoubleEndedIterator<Item = (ImageId, T)> {
+        self.0
+            .into_iter()
+            .enumerate()
+            .map(|(i, value)| (ImageId(i), value))
+    }
+
+    pub fn values(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+
+    pub fn get(&self, image: ImageId) -> Option<&T> {
+        self.0.get(image.0)
+    }
+}
+
+impl<T: Clone> ImageMap<T> {
+    /// `value` for each of `images` images.
+    pub fn filled(images: usize, value: T) -> ImageMap<T> {
+        ImageMap(vec![value; images])
+    }
+}
+
+impl<T> Default for ImageMap<T> {
+    fn default() -> ImageMap<T> {
+        ImageMap(Vec::new())
+    }
+}
+
+impl<T> Index<ImageId> for ImageMap<T> {
+    type Output = T;
+
+    fn index(&self, image: ImageId) -> &T {
+        &self.0[image.0]
+    }
+}
+
+impl<T> IndexMut<ImageId> for ImageMap<T> {
+    fn index_mut(&mut self, image: ImageId) -> &mut T {
+        &mut self.0[image.0]
+    }
+}
+
+/// The values of the images in scan order: the first is the first image's.
+impl<T> FromIterator<T> for ImageMap<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(values: I) -> ImageMap<T> {
+        ImageMap(values.into_iter().collect())
+    }
+}
 
 /// One scanned image.
 #[derive(Debug, Clone)]
@@ -40,8 +141,8 @@ pub enum TreeError {
 /// The images of a tree, in scan order.
 #[derive(Debug, Default)]
 pub struct ImageTree {
-    images: Vec<Image>,
-    by_name: HashMap<String, usize>,
+    images: ImageMap<Image>,
+    by_name: HashMap<String, ImageId>,
 }
 
 impl ImageTree {
@@ -76,8 +177,8 @@ impl ImageTree {
             }
             let label = repository.label(&definition.name, &tag);
             tree.by_name
-                .insert(definition.name.clone(), tree.images.len());
-            tree.images.push(Image {
+                .insert(definition.name.clone(), ImageId(tree.images.len()));
+            tree.images.0.push(Image {
                 definition,
                 label,
                 defect,
@@ -90,31 +191,40 @@ impl ImageTree {
         }
     }
 
-    pub fn images(&self) -> &[Image] {
+    /// The images, in scan order.
+    pub fn images(&self) -> &ImageMap<Image> {
         &self.images
+    }
+
+    /// Each image with its id, in scan order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (ImageId, &Image)> {
+        self.images.iter()
+    }
+
+    /// Every image, in scan order.
+    pub fn ids(&self) -> impl DoubleEndedIterator<Item = ImageId> + use<> {
+        self.images.ids()
     }
 
     pub fn len(&self) -> usize {
         self.images.len()
     }
 
-    /// The index of the image whose changelog names it `name`.
-    pub fn find(&self, name: &str) -> Option<usize> {
+    /// The image whose changelog names it `name`.
+    pub fn find(&self, name: &str) -> Option<ImageId> {
         self.by_name.get(name).copied()
     }
 
-    /// Each image's index by its full name (registry, namespace and name), as a template
-    /// or a `FROM` line names it.
-    pub fn by_full_name(&self) -> HashMap<&str, usize> {
-        self.images
-            .iter()
-            .enumerate()
-            .map(|(index, image)| (image.label.name.as_str(), index))
+    /// Each image by its full name (registry, namespace and name), as a template or a `FROM`
+    /// line names it.
+    pub fn by_full_name(&self) -> HashMap<&str, ImageId> {
+        self.iter()
+            .map(|(id, image)| (image.label.name.as_str(), id))
             .collect()
     }
 
-    pub fn get(&self, index: usize) -> &Image {
-        &self.images[index]
+    pub fn get(&self, image: ImageId) -> &Image {
+        &self.images[image]
     }
 }
 
@@ -210,8 +320,13 @@ mod tests {
             &TagSuffix::None,
         )
         .unwrap();
-        assert!(tree.get(0).defect.is_none());
-        let defect = tree.get(1).defect.as_ref().unwrap().to_string();
+        assert!(tree.get(ImageId::nth(0)).defect.is_none());
+        let defect = tree
+            .get(ImageId::nth(1))
+            .defect
+            .as_ref()
+            .unwrap()
+            .to_string();
         assert!(defect.starts_with("c/changelog: `1:1.0` is not a valid image tag"));
     }
 
@@ -230,8 +345,13 @@ mod tests {
             &TagSuffix::None,
         )
         .unwrap();
-        assert!(tree.get(0).defect.is_none());
-        let defect = tree.get(1).defect.as_ref().unwrap().to_string();
+        assert!(tree.get(ImageId::nth(0)).defect.is_none());
+        let defect = tree
+            .get(ImageId::nth(1))
+            .defect
+            .as_ref()
+            .unwrap()
+            .to_string();
         assert!(
             defect.starts_with("c/one is a link to /etc/hostname, outside the tree /srv/tree"),
             "{defect}"

@@ -406,7 +406,7 @@ mod tests {
             .with_timeout(Some(Duration::from_millis(300)))
             .verify(dir.path(), &label(), None, &mut |_| {})
             .unwrap_err();
-        assert!(err.to_string().ends_with("timed out after 0.3s"), "{err}");
+        assert!(err.to_string().ends_with("timed out after 300ms"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 }

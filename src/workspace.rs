@@ -13,7 +13,7 @@ use crate::label::TagSuffix;
 use crate::platform::{Platform, PlatformError};
 use crate::scan::{ScanError, scan};
 use crate::select::Selection;
-use crate::tree::{ImageTree, TreeError};
+use crate::tree::{ImageId, ImageMap, ImageTree, TreeError};
 
 /// Why a tree cannot be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +61,7 @@ pub const IGNORED: &str = "ignoring that dependency";
 /// A dependency problem of one image, found when the tree is loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DependencyProblem {
-    pub image: usize,
+    pub image: ImageId,
     /// The file to change: the image's control file.
     pub file: PathBuf,
     pub message: String,
@@ -132,7 +132,7 @@ impl Workspace {
     }
 
     /// The images whose label `selection` matches, each after its dependencies.
-    pub fn selected(&self, selection: &Selection) -> Vec<usize> {
+    pub fn selected(&self, selection: &Selection) -> Vec<ImageId> {
         self.graph
             .order()
             .iter()
@@ -142,7 +142,7 @@ impl Workspace {
     }
 
     /// Whether `selection` matches the label of `image`.
-    pub fn is_selected(&self, image: usize, selection: &Selection) -> bool {
+    pub fn is_selected(&self, image: ImageId, selection: &Selection) -> bool {
         selection.matches(&self.tree.get(image).label.to_string())
     }
 
@@ -175,12 +175,12 @@ impl Workspace {
     /// `Depends:` entry: it is a dependency all the same, and the control file should say so.
     pub fn undeclared_dependencies(&self) -> Vec<DependencyProblem> {
         let mut problems = Vec::new();
-        for &index in self.graph.order() {
-            let undeclared = self.graph.undeclared(index);
+        for &id in self.graph.order() {
+            let undeclared = self.graph.undeclared(id);
             if undeclared.is_empty() {
                 continue;
             }
-            let image = self.tree.get(index);
+            let image = self.tree.get(id);
             let named: Vec<&str> = undeclared
                 .iter()
                 .map(|&d| self.tree.get(d).name())
@@ -198,7 +198,7 @@ impl Workspace {
                 "make its Depends line"
             };
             problems.push(DependencyProblem {
-                image: index,
+                image: id,
                 file: image.definition.dir.join(CONTROL_FILE),
                 message: format!(
                     "image {} is built on {}, which its template names through image_tag but \
@@ -215,7 +215,7 @@ impl Workspace {
 
     /// The names a `Depends:` entry may use: the images' and the base images'.
     fn known_names(&self) -> impl Iterator<Item = &str> {
-        let images = self.tree.images().iter().map(|image| image.name());
+        let images = self.tree.images().values().map(|image| image.name());
         images.chain(self.graph.base_names())
     }
 }
@@ -250,8 +250,8 @@ pub fn image_platforms(
     configured: &[Platform],
     tree: &ImageTree,
     graph: &DependencyGraph,
-) -> Result<Vec<Vec<Platform>>, PlatformError> {
-    let mut platforms: Vec<Vec<Platform>> = vec![Vec::new(); tree.len()];
+) -> Result<ImageMap<Vec<Platform>>, PlatformError> {
+    let mut platforms: ImageMap<Vec<Platform>> = ImageMap::filled(tree.len(), Vec::new());
     for &image in graph.order() {
         let own = tree.get(image).definition.platforms.as_deref();
         let chosen: Vec<Platform> = configured
@@ -291,20 +291,25 @@ mod tests {
         let tree = test_tree(&[("base", &[]), ("app", &["base"]), ("tool", &[])]);
         let graph = DependencyGraph::new(&tree, &[]).unwrap();
         let all = image_platforms(&configured, &tree, &graph).unwrap();
-        assert!(all.iter().all(|p| p == &configured));
+        assert!(all.values().all(|p| p == &configured));
 
-        let mut definitions: Vec<_> = tree.images().iter().map(|i| i.definition.clone()).collect();
+        let mut definitions: Vec<_> = tree
+            .images()
+            .values()
+            .map(|i| i.definition.clone())
+            .collect();
         definitions[0].platforms = Some(vec![amd64.clone(), "linux/s390x".parse().unwrap()]);
         let tree = ImageTree::new(definitions, &Repository::default(), &TagSuffix::None).unwrap();
         let graph = DependencyGraph::new(&tree, &[]).unwrap();
         let narrowed = image_platforms(&configured, &tree, &graph).unwrap();
-        assert_eq!(narrowed[0], std::slice::from_ref(&amd64));
+        let [base, app, tool] = [0, 1, 2].map(ImageId::nth);
+        assert_eq!(narrowed[base], std::slice::from_ref(&amd64));
         assert_eq!(
-            narrowed[1],
+            narrowed[app],
             std::slice::from_ref(&amd64),
             "app is built on base"
         );
-        assert_eq!(narrowed[2], configured);
+        assert_eq!(narrowed[tool], configured);
         let none = image_platforms(&[arm64], &tree, &graph)
             .unwrap_err()
             .to_string();

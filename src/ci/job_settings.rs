@@ -281,7 +281,7 @@ pub struct Timeout(pub Duration);
 impl Timeout {
     /// `1h 30m`: a form GitLab's duration parser reads.
     pub fn text(&self) -> String {
-        humantime::format_duration(self.0).to_string()
+        crate::process::humanize(self.0)
     }
 }
 

@@ -27,6 +27,7 @@ use crate::step::{Step, StepError};
 use crate::style::Style;
 use crate::summary::{Summary, skipped_reason};
 use crate::template::Renderer;
+use crate::tree::{ImageId, ImageMap};
 use crate::verify::Verifier;
 use crate::workspace::{self, UnknownDependencies, Workspace};
 
@@ -50,7 +51,10 @@ pub fn build(
     super::lint::warn(config, &workspace);
     let platforms =
         workspace::image_platforms(&config.run_platforms(), &workspace.tree, &workspace.graph)?;
-    platform::preflight(platforms.iter().flatten(), Path::new(platform::BINFMT_DIR))?;
+    platform::preflight(
+        platforms.values().flatten(),
+        Path::new(platform::BINFMT_DIR),
+    )?;
     // With `platforms` configured every image is a manifest list, even of one platform.
     let lists = config.platforms.is_some().then_some(platforms);
     let publish = publishing(config, args);
@@ -73,8 +77,8 @@ pub fn build(
         wanted: workspace
             .tree
             .images()
-            .iter()
-            .zip(platforms)
+            .values()
+            .zip(platforms.values())
             .map(|(image, platforms)| (image.label.to_string(), platforms.clone()))
             .collect(),
     });
@@ -109,7 +113,7 @@ pub fn build(
         started,
         jobs,
         log_file,
-        lists: lists.as_deref(),
+        lists: lists.as_ref(),
     };
     if args.dry_run {
         return super::dry_run::dry_run(&reports);
@@ -181,7 +185,7 @@ fn shown_path(path: &Path) -> String {
 
 /// Whether the run verifies an image, which it would then publish if it could.
 fn would_publish(workspace: &Workspace, plan: &Plan) -> bool {
-    let verifies = |&image: &usize| plan.steps(workspace, image).contains(&Step::Verify);
+    let verifies = |&image: &ImageId| plan.steps(workspace, image).contains(&Step::Verify);
     plan.chain().iter().any(verifies)
 }
 
@@ -195,8 +199,8 @@ fn print_plan(workspace: &Workspace, plan: &Plan, select: Option<&str>) {
         println!("Every selected image is up to date.");
         return;
     }
-    let label = |image: usize| &workspace.tree.get(image).label;
-    let (builds, others): (Vec<usize>, Vec<usize>) = plan
+    let label = |image: ImageId| &workspace.tree.get(image).label;
+    let (builds, others): (Vec<ImageId>, Vec<ImageId>) = plan
         .chain()
         .iter()
         .partition(|&&image| plan.steps(workspace, image).contains(&Step::Build));
@@ -247,7 +251,7 @@ struct Run<'a> {
     registry: &'a dyn RegistryClient,
     provenance: &'a Provenance,
     /// The platforms of each image, when it is built as a manifest list.
-    lists: Option<&'a Vec<Vec<Platform>>>,
+    lists: Option<&'a ImageMap<Vec<Platform>>>,
     use_cache: bool,
     squash_steps: bool,
     /// When the registry and local storage were looked at.
@@ -259,7 +263,7 @@ struct Run<'a> {
 impl Run<'_> {
     /// Refreshes the base images when something is to be built, then builds, verifies and
     /// publishes the chain, `jobs` images at a time; `live` shows the progress line.
-    fn chain(&self, jobs: usize, live: bool) -> Result<Vec<ImageRecord>, Error> {
+    fn chain(&self, jobs: usize, live: bool) -> Result<ImageMap<ImageRecord>, Error> {
         let missing_bases = match (self.plan.refreshes_base_images(), self.lists) {
             // A pull would name the host's image alone, where the list was.
             (true, Some(_)) => {
@@ -313,13 +317,11 @@ impl Run<'_> {
 }
 
 /// The records of a run that worked on no image.
-fn untouched(plan: &Plan, images: usize) -> Vec<ImageRecord> {
-    (0..images)
-        .map(|image| ImageRecord {
-            initial: plan.initial(image),
-            ..ImageRecord::default()
-        })
-        .collect()
+fn untouched(plan: &Plan, images: usize) -> ImageMap<ImageRecord> {
+    ImageMap::from_fn(images, |image| ImageRecord {
+        initial: plan.initial(image),
+        ..ImageRecord::default()
+    })
 }
 
 /// Publishing needs a registry, and credentials or `--publish`; `--no-publish` wins.

@@ -11,6 +11,7 @@ use crate::platform::Platform;
 use crate::record::ImageRecord;
 use crate::report::{self, Report, RunFacts, RunOptions};
 use crate::style::Style;
+use crate::tree::ImageMap;
 use crate::workspace::Workspace;
 
 /// A step header on the terminal: `== Step 1: building images ==`.
@@ -28,13 +29,17 @@ pub struct Reports<'a> {
     pub jobs: usize,
     pub log_file: Option<&'a Path>,
     /// The platforms of each image, when it is built as a manifest list.
-    pub lists: Option<&'a [Vec<Platform>]>,
+    pub lists: Option<&'a ImageMap<Vec<Platform>>>,
 }
 
 impl Reports<'_> {
     /// Writes the reports asked for: of the run that ended with `records`, or of the plan
     /// when there are none (a dry run).
-    pub fn write(&self, records: Option<&[ImageRecord]>, outcome: Outcome) -> Result<(), Error> {
+    pub fn write(
+        &self,
+        records: Option<&ImageMap<ImageRecord>>,
+        outcome: Outcome,
+    ) -> Result<(), Error> {
         let args = self.args;
         let junit = args.files.junit.as_deref().filter(|_| records.is_some());
         if args.files.report.is_none() && junit.is_none() && args.files.report_html.is_none() {

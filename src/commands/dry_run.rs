@@ -2,6 +2,7 @@ use crate::error::{Error, Outcome};
 use crate::plan::Plan;
 use crate::step::Step;
 use crate::style::Style;
+use crate::tree::ImageId;
 use crate::workspace::Workspace;
 
 use super::build_report::{Reports, header};
@@ -61,7 +62,7 @@ pub fn dry_run(reports: &Reports<'_>) -> Result<Outcome, Error> {
 
 /// `build, verify, publish (not published and not in local storage)`, or `nothing (already
 /// published; pulled before building app)`.
-fn what(workspace: &Workspace, plan: &Plan, image: usize, planned: &[Step]) -> String {
+fn what(workspace: &Workspace, plan: &Plan, image: ImageId, planned: &[Step]) -> String {
     let mut why = plan.reason(image).to_string();
     let pulled_for: Vec<&str> = workspace
         .graph

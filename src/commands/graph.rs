@@ -6,6 +6,7 @@ use crate::cli::{GraphArgs, GraphFormat};
 use crate::config::Config;
 use crate::error::{Error, Outcome};
 use crate::label::TagSuffix;
+use crate::tree::ImageId;
 use crate::workspace::{UnknownDependencies, Workspace};
 
 /// Prints the dependency graph: every image with its label, the configured base images
@@ -26,10 +27,12 @@ pub fn graph(config: &Config, args: &GraphArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
-/// An edge from a dependency to an image built on it; nodes are `image` or `base` indices.
+/// An end of an edge from a dependency to an image built on it: an image of the tree or a
+/// base image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Node {
-    Image(usize),
+    Image(ImageId),
+    /// An index into the configured `base_images`.
     Base(usize),
 }
 
@@ -65,9 +68,9 @@ fn dot(workspace: &Workspace, base_images: &[String]) -> String {
             "  {id} [shape=box, style=dashed, tooltip=\"base image\"];"
         );
     }
-    for &index in workspace.graph.order() {
-        let label = workspace.tree.get(index).label.to_string();
-        let _ = writeln!(out, "  {} [label={label:?}];", dot_id(Node::Image(index)));
+    for &image in workspace.graph.order() {
+        let label = workspace.tree.get(image).label.to_string();
+        let _ = writeln!(out, "  {} [label={label:?}];", dot_id(Node::Image(image)));
     }
     for (from, to) in edges(workspace) {
         let _ = writeln!(out, "  {} -> {};", dot_id(from), dot_id(to));
@@ -81,9 +84,9 @@ fn mermaid(workspace: &Workspace, base_images: &[String]) -> String {
     for (index, label) in base_images.iter().enumerate() {
         let _ = writeln!(out, "  b{index}[(\"{}\")]:::base", mermaid_text(label));
     }
-    for &index in workspace.graph.order() {
-        let label = workspace.tree.get(index).label.to_string();
-        let _ = writeln!(out, "  i{index}[\"{}\"]", mermaid_text(&label));
+    for &image in workspace.graph.order() {
+        let label = workspace.tree.get(image).label.to_string();
+        let _ = writeln!(out, "  i{image}[\"{}\"]", mermaid_text(&label));
     }
     for (from, to) in edges(workspace) {
         let _ = writeln!(out, "  {} --> {}", node_id(from), node_id(to));

@@ -8,6 +8,7 @@ use crate::interrupt;
 use crate::label::{ImageLabel, TagSuffix, qualified};
 use crate::select::Selection;
 use crate::settings;
+use crate::tree::ImageId;
 use crate::workspace::{UnknownDependencies, Workspace};
 
 /// What a run took out of local storage.
@@ -73,7 +74,7 @@ pub fn prune(config: &Config, args: &PruneArgs) -> Result<Outcome, Error> {
 
 /// The selected images, each before the images it is built on, so that an old version goes
 /// before the old version of the image it was built on.
-fn prune_chain(workspace: &Workspace, selection: &Selection) -> Vec<usize> {
+fn prune_chain(workspace: &Workspace, selection: &Selection) -> Vec<ImageId> {
     let mut chain = workspace.selected(selection);
     chain.reverse();
     chain

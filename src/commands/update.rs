@@ -9,6 +9,7 @@ use crate::interrupt;
 use crate::label::{TagSuffix, is_valid_tag};
 use crate::replace_all::replace_all;
 use crate::select::Selection;
+use crate::tree::ImageId;
 use crate::version_bump::bump;
 use crate::workspace::{UnknownDependencies, Workspace};
 
@@ -33,16 +34,19 @@ pub fn update(config: &Config, args: &UpdateArgs) -> Result<Outcome, Error> {
         UnknownDependencies::Refuse,
     )?;
     let selection = Selection::new(Some(&args.name))?;
-    let roots: Vec<usize> = (0..workspace.tree.len())
-        .filter(|&i| selection.matches(workspace.tree.get(i).name()))
+    let roots: Vec<ImageId> = workspace
+        .tree
+        .iter()
+        .filter(|(_, image)| selection.matches(image.name()))
+        .map(|(id, _)| id)
         .collect();
     if roots.is_empty() {
         return Err(Error::NoSuchImage(args.name.clone()));
     }
     let affected = workspace.graph.with_dependents(roots.iter().copied());
     println!("Will update the following images: ");
-    for &index in &affected {
-        println!("* {}", workspace.tree.get(index).label.name);
+    for &image in &affected {
+        println!("* {}", workspace.tree.get(image).label.name);
     }
     let date = chrono::Local::now()
         .format("%a, %e %b %Y %H:%M:%S %z")
@@ -54,13 +58,13 @@ pub fn update(config: &Config, args: &UpdateArgs) -> Result<Outcome, Error> {
     );
     let changes = affected
         .iter()
-        .map(|&index| {
-            let (reason, version) = if roots.contains(&index) {
+        .map(|&image| {
+            let (reason, version) = if roots.contains(&image) {
                 (args.reason.as_str(), args.version.as_deref())
             } else {
                 (dependent_reason.as_str(), None)
             };
-            plan(&workspace, index, config, reason, version, &author, &date)
+            plan(&workspace, image, config, reason, version, &author, &date)
         })
         .collect::<Result<Vec<_>, Error>>()?;
     if let Some(signal) = interrupt::received() {
@@ -84,14 +88,14 @@ pub fn update(config: &Config, args: &UpdateArgs) -> Result<Outcome, Error> {
 /// The new text of one changelog, read afresh and checked.
 fn plan(
     workspace: &Workspace,
-    index: usize,
+    id: ImageId,
     config: &Config,
     reason: &str,
     version: Option<&str>,
     author: &str,
     date: &str,
 ) -> Result<Change, Error> {
-    let image = workspace.tree.get(index);
+    let image = workspace.tree.get(id);
     let path = image.definition.changelog_path();
     let problem = |message: String| Error::Update {
         path: path.clone(),

@@ -38,11 +38,12 @@ pub fn is_transient(error: &EngineError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::ExitStatus;
 
     fn failed(tail: &str) -> EngineError {
         EngineError::Process(ProcessError::Failed {
             command: "buildah push".into(),
-            status: "exit status: 125".into(),
+            status: ExitStatus::exited(125),
             tail: tail.into(),
         })
     }

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::definition::{CONTROL_FILE, TEMPLATE_FILE};
 use crate::graph::base_short_name;
 use crate::label::ImageLabel;
+use crate::tree::ImageId;
 use crate::workspace::{DependencyProblem, IGNORED, Workspace};
 
 pub fn findings(config: &Config, workspace: &Workspace) -> Vec<Finding> {
@@ -32,7 +33,7 @@ pub fn findings(config: &Config, workspace: &Workspace) -> Vec<Finding> {
 /// Names `image_tag` cannot resolve (the template fails), and templates failing otherwise.
 fn unknown_image_tags(config: &Config, workspace: &Workspace) -> Vec<Finding> {
     let names = &workspace.template_names;
-    let template = |image: usize| workspace.tree.get(image).definition.dir.join(TEMPLATE_FILE);
+    let template = |image: ImageId| workspace.tree.get(image).definition.dir.join(TEMPLATE_FILE);
     let mut findings: Vec<Finding> = names
         .unknown
         .iter()
@@ -77,7 +78,7 @@ fn unknown_name_message(config: &Config, workspace: &Workspace, name: &str) -> S
     let known = workspace
         .tree
         .images()
-        .iter()
+        .values()
         .map(|image| image.name())
         .chain(workspace.graph.base_names());
     let guess = crate::workspace::closest(name, known)
@@ -96,14 +97,14 @@ fn literal_froms(workspace: &Workspace) -> Vec<Finding> {
     let tree = &workspace.tree;
     let by_name = tree.by_full_name();
     let mut findings = Vec::new();
-    for &index in workspace.graph.order() {
-        let image = tree.get(index);
-        for reference in &workspace.template_names.from_lines[index] {
+    for &id in workspace.graph.order() {
+        let image = tree.get(id);
+        for reference in &workspace.template_names.from_lines[id] {
             let name = ImageLabel::parse(reference).map_or(reference.clone(), |l| l.name);
             let Some(&parent) = by_name.get(name.as_str()) else {
                 continue;
             };
-            if parent == index || workspace.graph.dependencies(index).contains(&parent) {
+            if parent == id || workspace.graph.dependencies(id).contains(&parent) {
                 continue;
             }
             let parent = tree.get(parent).name();

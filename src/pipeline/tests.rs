@@ -66,7 +66,7 @@ impl Tree {
         }
     }
 
-    fn index(&self, name: &str) -> usize {
+    fn index(&self, name: &str) -> ImageId {
         self.workspace.tree.find(name).unwrap()
     }
 }
@@ -76,7 +76,7 @@ impl Tree {
 struct Ran {
     calls: Vec<String>,
     tagged: Vec<String>,
-    records: Vec<ImageRecord>,
+    records: ImageMap<ImageRecord>,
     labels: Vec<BuildLabels>,
 }
 
@@ -153,7 +153,7 @@ fn everything_published_does_nothing() {
         PUBLISH,
     );
     assert!(ran.calls.is_empty(), "{:?}", ran.calls);
-    assert!(ran.records.iter().all(|r| r.outcome.is_none()));
+    assert!(ran.records.values().all(|r| r.outcome.is_none()));
 }
 
 #[test]

@@ -18,7 +18,7 @@ fn tree() -> Workspace {
     ])
 }
 
-fn names(workspace: &Workspace, images: &[usize]) -> Vec<String> {
+fn names(workspace: &Workspace, images: &[ImageId]) -> Vec<String> {
     images
         .iter()
         .map(|&i| workspace.tree.get(i).name().to_owned())

@@ -225,7 +225,7 @@ impl Command {
         }
         ProcessError::Failed {
             command: self.line(),
-            status: status.to_string(),
+            status: status.into(),
             tail: tail.text(),
         }
     }
@@ -292,7 +292,7 @@ mod tests {
             panic!("{err:?}")
         };
         assert!(command.starts_with("/bin/sh -c 'for i in"), "{command}");
-        assert!(status.contains('3'), "{status}");
+        assert_eq!(status.code, Some(3), "{status}");
         assert!(tail.ends_with("line30\n***"), "{tail}");
         assert!(!tail.contains("line16\n"), "{tail}");
     }

@@ -3,7 +3,9 @@
 //! reaches messages bounded in size and with the run's secrets masked.
 
 mod command;
+mod duration;
 mod error;
+mod exit_status;
 mod groups;
 mod lines;
 mod program;
@@ -11,7 +13,9 @@ mod secrets;
 mod tail;
 
 pub use command::Command;
+pub use duration::humanize;
 pub use error::ProcessError;
+pub use exit_status::ExitStatus;
 pub use groups::{is_stopping, sleep_unless_stopping, stop_all};
 pub use lines::MAX_LINE;
 pub use program::find_program;

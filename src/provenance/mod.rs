@@ -62,7 +62,7 @@ impl Provenance {
             root: root.to_owned(),
             dirs: tree
                 .images()
-                .iter()
+                .values()
                 .map(|image| image.definition.dir.clone())
                 .collect(),
             revisions: OnceLock::new(),
@@ -129,6 +129,7 @@ mod tests {
     use super::*;
     use crate::definition::ImageDefinition;
     use crate::label::{Repository, TagSuffix};
+    use crate::tree::ImageId;
     use labels::LABELS_FILE;
 
     fn tree(root: &Path) -> ImageTree {
@@ -176,7 +177,7 @@ mod tests {
             labels: configured("vendor: Example\norg.opencontainers.image.title: App"),
         };
         let provenance = Provenance::new(settings, &tree, root.path(), started());
-        let image = tree.get(0);
+        let image = tree.get(ImageId::nth(0));
         std::fs::write(
             image.definition.dir.join(LABELS_FILE),
             "org.opencontainers.image.description: Per image\n",

@@ -15,6 +15,7 @@ use crate::record::{ImageRecord, Tested};
 use crate::scheduler::JobOutcome;
 use crate::step::StepError;
 use crate::summary::{Summary, skipped_reason};
+use crate::tree::{ImageId, ImageMap};
 use crate::workspace::Workspace;
 
 pub const SCHEMA: &str = "docker-pkg/report";
@@ -171,7 +172,7 @@ impl Report {
         facts: &RunFacts<'_>,
         workspace: &Workspace,
         plan: &Plan,
-        records: Option<&[ImageRecord]>,
+        records: Option<&ImageMap<ImageRecord>>,
     ) -> Report {
         let images = workspace
             .graph
@@ -234,39 +235,39 @@ fn image_report(
     facts: &RunFacts<'_>,
     workspace: &Workspace,
     plan: &Plan,
-    index: usize,
-    records: Option<&[ImageRecord]>,
+    id: ImageId,
+    records: Option<&ImageMap<ImageRecord>>,
 ) -> ImageReport {
     let tree = &workspace.tree;
     let graph = &workspace.graph;
-    let image = tree.get(index);
-    let names = |images: &[usize]| -> Vec<String> {
+    let image = tree.get(id);
+    let names = |images: &[ImageId]| -> Vec<String> {
         images
             .iter()
             .map(|&i| tree.get(i).name().to_owned())
             .collect()
     };
-    let pulled_for: Vec<usize> = graph
-        .dependents(index)
+    let pulled_for: Vec<ImageId> = graph
+        .dependents(id)
         .iter()
         .copied()
-        .filter(|&d| plan.works_on(d) && plan.pulls(workspace, d).contains(&index))
+        .filter(|&d| plan.works_on(d) && plan.pulls(workspace, d).contains(&id))
         .collect();
-    let reason = plan.reason(index);
+    let reason = plan.reason(id);
     let mut report = ImageReport {
         name: image.name().to_owned(),
         label: image.label.to_string(),
         directory: image.definition.dir.display().to_string(),
-        dependencies: names(graph.dependencies(index)),
-        undeclared_dependencies: names(graph.undeclared(index)),
+        dependencies: names(graph.dependencies(id)),
+        undeclared_dependencies: names(graph.undeclared(id)),
         base_images: graph
-            .base_dependencies(index)
+            .base_dependencies(id)
             .iter()
             .map(|&b| base_short_name(&facts.base_images[b]).to_owned())
             .collect(),
-        initial_state: plan.initial(index).map(|state| state.to_string()),
+        initial_state: plan.initial(id).map(|state| state.to_string()),
         planned: plan
-            .planned(workspace, index)
+            .planned(workspace, id)
             .iter()
             .map(|s| s.name().to_owned())
             .collect(),
@@ -282,8 +283,8 @@ fn image_report(
         test: None,
         log_file: None,
     };
-    if let Some(record) = records.map(|records| &records[index]) {
-        add_record(&mut report, facts, workspace, plan, index, record);
+    if let Some(record) = records.map(|records| &records[id]) {
+        add_record(&mut report, facts, workspace, plan, id, record);
     }
     report
 }
@@ -294,12 +295,12 @@ fn add_record(
     facts: &RunFacts<'_>,
     workspace: &Workspace,
     plan: &Plan,
-    index: usize,
+    id: ImageId,
     record: &ImageRecord,
 ) {
     let (outcome, reason) = match &record.outcome {
         None if record.initial == Some(ImageState::Published) => ("up_to_date", None),
-        None => ("untouched", Some(plan.reason(index).to_string())),
+        None => ("untouched", Some(plan.reason(id).to_string())),
         Some(JobOutcome::Succeeded) => (record.done().last().copied().unwrap_or("untouched"), None),
         Some(JobOutcome::Failed(error)) => {
             report.failure = Some(failure_report(error));
@@ -345,7 +346,7 @@ fn add_record(
 fn failure_report(error: &StepError) -> FailureReport {
     let (exit_status, output) = match error.failure.process() {
         Some(ProcessError::Failed { status, tail, .. }) => {
-            (Some(status.clone()), Some(tail.clone()))
+            (Some(status.to_string()), Some(tail.clone()))
         }
         _ => (None, None),
     };

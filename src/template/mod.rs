@@ -18,7 +18,7 @@ pub use docker_pkg::{KnownImages, recording_image_tags, upstream_version};
 
 use crate::config::Config;
 use crate::definition::TEMPLATE_FILE;
-use crate::tree::ImageTree;
+use crate::tree::{ImageId, ImageMap, ImageTree};
 use docker_pkg::DockerFilters;
 
 /// What one render may use: strings and the output up to 16 MiB, 250 nested calls, 20
@@ -59,14 +59,14 @@ pub struct Renderer {
     env: Environment,
     config: pyyaml_compat::Mapping,
     force_numeric_user: bool,
-    dirs: Vec<PathBuf>,
+    dirs: ImageMap<PathBuf>,
 }
 
 impl Renderer {
     pub fn new(config: &Config, tree: &ImageTree) -> Renderer {
         let known = KnownImages::new(
             config.repository.clone(),
-            tree.images().iter().map(|i| &i.label),
+            tree.images().values().map(|i| &i.label),
             &config.base_images,
         );
         Renderer {
@@ -78,21 +78,21 @@ impl Renderer {
             force_numeric_user: config.force_numeric_user,
             dirs: tree
                 .images()
-                .iter()
+                .values()
                 .map(|i| i.definition.dir.clone())
                 .collect(),
         }
     }
 
-    /// The Dockerfile of the image at `index` in the tree the renderer was made for.
+    /// The Dockerfile of `image`, of the tree the renderer was made for.
     ///
     /// Nothing is kept from one render to the next: a tree of thousands of images renders
     /// in the memory of one.
     ///
     /// A template that finds a bug of the engine fails its image only: a panic of the render
     /// becomes that image's error.
-    pub fn render(&self, index: usize) -> Result<String, RenderError> {
-        let dir = &self.dirs[index];
+    pub fn render(&self, image: ImageId) -> Result<String, RenderError> {
+        let dir = &self.dirs[image];
         let loader = |name: &str| load(dir, name);
         self.env
             .render(&loader, Value::vars_from_yaml(&self.config), TEMPLATE_FILE)
@@ -101,11 +101,11 @@ impl Renderer {
 
     /// With `force_numeric_user`, the build refuses a Dockerfile whose last `USER` line does
     /// not name a numeric uid (and gid), as 4.0.4 does when building.
-    pub fn check_numeric_user(&self, index: usize, dockerfile: &str) -> Result<(), RenderError> {
+    pub fn check_numeric_user(&self, image: ImageId, dockerfile: &str) -> Result<(), RenderError> {
         if !self.force_numeric_user {
             return Ok(());
         }
-        check_numeric_user(dockerfile, &self.dirs[index].join(TEMPLATE_FILE))
+        check_numeric_user(dockerfile, &self.dirs[image].join(TEMPLATE_FILE))
     }
 }
 
