@@ -1,72 +1,56 @@
 //! docker-pkg: builds trees of container images from Dockerfile templates, Debian changelogs
 //! and control files, driving buildah, podman or the docker CLI instead of a Docker daemon.
 //!
-//! The pipeline, one module per step: definitions are [`scan`]ned into an [`tree::ImageTree`],
-//! planned into a [`graph::DependencyGraph`], and their templates rendered by
-//! [`template::Renderer`]; every container tool is behind [`engine`].
+//! The modules in the order a build goes through them; the last three are the layers the
+//! others stand on. No module imports one above it in a cycle (`tests/architecture.rs`); the
+//! Jinja2 engine and the YAML 1.1 reader are crates of their own (`crates/`).
 
-mod author;
-mod base_images;
-mod build_context;
-mod changelog;
-mod ci;
+/// The command line, and the errors and exit codes a command ends with.
 pub mod cli;
-mod commands;
-mod config;
-mod confinement;
-pub mod container_limits;
-mod control;
-pub mod credentials;
-mod definition;
-mod dockerignore;
-pub mod engine;
-mod engine_kind;
-pub mod error;
-mod exported_image;
-#[cfg(test)]
-mod fakes;
-mod graph;
-mod image_locks;
-mod image_state;
-mod implied;
-mod interrupt;
-pub mod label;
-mod lint;
-mod logging;
-mod pipeline;
-mod plan;
-pub mod platform;
-mod private_dir;
-pub mod process;
-mod progress;
-mod provenance;
-mod record;
-pub mod registry;
-mod regular_file;
-mod replace_all;
-mod report;
-pub mod retry;
-mod rootless;
-mod run_dir;
-mod scan;
-mod scheduler;
-mod select;
-mod settings;
-pub mod signing;
-mod step;
-mod style;
-mod summary;
-pub mod template;
-mod tree;
-mod verify;
-mod version_bump;
-mod workspace;
 
+/// The configuration: defaults, the user's file, `-c FILE`, assembled into each layer's settings.
+mod config;
+
+/// The tree of image definitions: scanned, read (changelog, control, platforms), confined.
+mod tree;
+
+/// `Dockerfile.template` rendered as docker-pkg 4.0.4 renders it, with its filters.
+pub mod template;
+
+/// A build run: planned, scheduled, and each image pulled, built, verified and published.
+mod run;
+
+/// The container tools (buildah, podman, docker) behind one trait.
+pub mod engine;
+
+/// The registry: what is published, uploads, trust, credentials.
+pub mod registry;
+
+/// What a run tells afterwards: the JSON, JUnit and HTML reports.
+mod report;
+
+/// The tree handed to a CI system's scheduler (`ci gitlab`).
+mod ci;
+
+/// One function per command.
+mod commands;
+
+/// Image references and platforms: the vocabulary every layer speaks.
+pub mod label;
+
+/// What the terminal shows and does: colours, the live line, the log, interruptions.
+mod terminal;
+
+/// Child processes (groups, time-outs, masked secrets) and the run's temporary folders.
+pub mod process;
+
+use cli::error::{Error, Outcome};
 use cli::{CiSystem, Cli, Command, ReportCommand, SuffixArgs};
 use config::Config;
-use error::{Error, Outcome};
 use label::TagSuffix;
-use logging::{LogFile, Verbosity};
+use process::run_dir;
+use terminal::logging::{self, LogFile, Verbosity};
+use terminal::{interrupt, style};
 
 /// Runs one command line.
 pub fn run(cli: &Cli) -> Result<Outcome, Error> {

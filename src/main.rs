@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use docker_pkg::cli::Cli;
-use docker_pkg::error::{Error, exit_code};
+use docker_pkg::cli::error::{Error, exit_code};
 use docker_pkg::process::masked;
 
 fn main() -> ExitCode {

@@ -1,6 +1,8 @@
-//! The top-level modules of `src/` depend on each other without cycles, so that each layer
-//! (configuration, engine, registry, planning, commands) can be read and changed on its own.
-//! Test-only code (`tests.rs` files, the `fakes` module, `#[cfg(test)]` blocks) is left out.
+//! The top-level modules of `src/` are few, listed in `lib.rs`, and depend on each other
+//! without cycles, so that each layer (configuration, tree, run, engine, registry, commands)
+//! can be read and changed on its own; the crates of `crates/` do not depend on the
+//! application. Test-only code (`tests.rs` and `fakes.rs` files, `#[cfg(test)]` blocks) is
+//! left out.
 //! The crates of the workspace (`crates/`) do not depend on the application.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -8,13 +10,44 @@ use std::path::Path;
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
-/// Test-only modules, which may use anything.
-const TEST_ONLY: [&str; 1] = ["fakes"];
+/// Test-only files, which may use anything.
+const TEST_ONLY: [&str; 2] = ["tests.rs", "fakes.rs"];
+
+/// How many top-level modules `src/` may have: a newcomer reads the list in one go.
+const MOST_TOP_LEVEL_MODULES: usize = 14;
+
+#[test]
+fn src_has_few_top_level_modules_all_listed_in_lib() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut modules: Vec<String> = std::fs::read_dir(&src)
+        .expect("src is readable")
+        .map(|entry| entry.expect("a directory entry").file_name())
+        .map(|name| name.to_string_lossy().trim_end_matches(".rs").to_owned())
+        .filter(|name| name != "lib" && name != "main")
+        .collect();
+    modules.sort();
+    assert!(
+        modules.len() <= MOST_TOP_LEVEL_MODULES,
+        "{} top-level modules: {modules:?}",
+        modules.len()
+    );
+    let lib = std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs is readable");
+    let mut declared: Vec<String> = lib
+        .lines()
+        .filter_map(|line| line.trim_start_matches("pub ").strip_prefix("mod "))
+        .map(|rest| rest.trim_end_matches(';').to_owned())
+        .collect();
+    declared.sort();
+    assert_eq!(
+        declared, modules,
+        "lib.rs declares every folder of src, and only those"
+    );
+}
 
 #[test]
 fn top_level_modules_have_no_cycles() {
     let graph = dependencies(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
-    assert!(graph.contains_key("engine") && graph.contains_key("commands"));
+    assert!(graph.contains_key("engine") && graph.contains_key("run"));
     let cycles = cycles(&graph);
     assert!(
         cycles.is_empty(),
@@ -110,12 +143,9 @@ fn rust_files(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
 fn dependencies(src: &Path) -> Graph {
     let mut graph = Graph::new();
     for (module, text) in sources(src, src) {
-        if TEST_ONLY.contains(&module.as_str()) {
-            continue;
-        }
         let used = graph.entry(module.clone()).or_default();
         for name in crate_paths(production_part(&text)) {
-            if name != module && !TEST_ONLY.contains(&name.as_str()) {
+            if name != module {
                 used.insert(name);
             }
         }
@@ -133,7 +163,7 @@ fn sources(src: &Path, dir: &Path) -> Vec<(String, String)> {
             continue;
         }
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if !name.ends_with(".rs") || name == "tests.rs" {
+        if !name.ends_with(".rs") || TEST_ONLY.contains(&name.as_ref()) {
             continue;
         }
         let relative = path.strip_prefix(src).expect("below src");

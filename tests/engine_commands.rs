@@ -7,11 +7,11 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use docker_pkg::container_limits::ContainerLimits;
-use docker_pkg::credentials::{Credentials, Secret};
+use docker_pkg::engine::container_limits::ContainerLimits;
 use docker_pkg::engine::{self, BuildRequest, Engine, EngineKind, EngineSettings, LocalImage};
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::RegistrySettings;
+use docker_pkg::registry::credentials::{Credentials, Secret};
 use support::RecordingTool;
 
 const DOCKER_IMAGES: &str = concat!(

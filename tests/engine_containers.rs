@@ -3,7 +3,7 @@
 
 mod support;
 
-use docker_pkg::container_limits::ContainerLimits;
+use docker_pkg::engine::container_limits::ContainerLimits;
 use docker_pkg::engine::{BuildRequest, Engine, EngineError, EngineKind};
 use docker_pkg::label::ImageLabel;
 use docker_pkg::process::ProcessError;

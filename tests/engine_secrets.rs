@@ -3,10 +3,10 @@
 
 mod support;
 
-use docker_pkg::container_limits::ContainerLimits;
-use docker_pkg::credentials::Secret;
+use docker_pkg::engine::container_limits::ContainerLimits;
 use docker_pkg::engine::{BuildRequest, EngineKind, EngineSettings};
 use docker_pkg::label::ImageLabel;
+use docker_pkg::registry::credentials::Secret;
 use support::{RecordingTool, Storage, TestRegistry};
 
 /// Where the real buildah is, for the wrapper to hand over to.

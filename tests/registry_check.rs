@@ -5,11 +5,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use docker_pkg::credentials::{Credentials, Secret};
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
+use docker_pkg::registry::credentials::{Credentials, Secret};
+use docker_pkg::registry::retry::RetryPolicy;
 use docker_pkg::registry::{Registry, RegistryError, RegistrySettings};
-use docker_pkg::retry::RetryPolicy;
 use support::{Storage, TestRegistry};
 
 /// A registry holding `tests/base:1.0`, pushed with buildah.

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
+use docker_pkg::registry::retry::RetryPolicy;
 use docker_pkg::registry::{Registry, RegistryError, RegistrySettings};
-use docker_pkg::retry::RetryPolicy;
 use support::{Fault, FaultProxy, Injection, Kind, Storage, TestRegistry};
 
 /// Waits of milliseconds, so that a test sees every try in well under a second.
@@ -281,9 +281,9 @@ fn not_found_and_refusals_are_not_tried_again() {
     assert_eq!(proxy.count(Kind::ManifestHead), 1);
 
     let mut wrong = settings.clone();
-    wrong.credentials = Some(docker_pkg::credentials::Credentials {
+    wrong.credentials = Some(docker_pkg::registry::credentials::Credentials {
         username: registry.username.clone(),
-        password: docker_pkg::credentials::Secret::new("not-the-password"),
+        password: docker_pkg::registry::credentials::Secret::new("not-the-password"),
     });
     let message = errors(check(&wrong, &missing)).remove(0);
     assert!(message.contains("refused the credentials"), "{message}");

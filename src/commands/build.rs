@@ -2,34 +2,34 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::base_images::MissingBases;
 use crate::cli::BuildArgs;
+use crate::cli::error::{Error, Outcome};
 use crate::config::Config;
+use crate::config::settings;
 use crate::engine::{DockerShim, Engine, EngineError, LazyEngine, LocalNames};
-use crate::error::{Error, Outcome};
-use crate::image_locks::ImageLocks;
-use crate::interrupt;
+use crate::label::platform;
+use crate::label::platform::Platform;
+use crate::label::select::Selection;
 use crate::label::{ImageLabel, TagSuffix};
-use crate::logging::Verbosity;
-use crate::pipeline::{BuildOptions, Pipeline, Tools};
-use crate::plan::{LocalStorage, Plan, PlanOptions};
-use crate::platform;
-use crate::platform::Platform;
 use crate::process::{ProcessError, masked};
-use crate::progress::Progress;
-use crate::provenance::Provenance;
-use crate::record::ImageRecord;
 use crate::registry::{ListRegistry, Registry, RegistryClient};
-use crate::scheduler::{self, Event, JobOutcome};
-use crate::select::Selection;
-use crate::settings;
-use crate::step::{Step, StepError};
-use crate::style::Style;
-use crate::summary::{Summary, skipped_reason};
+use crate::report::summary::{Summary, skipped_reason};
+use crate::run::base_images::MissingBases;
+use crate::run::image_locks::ImageLocks;
+use crate::run::pipeline::{BuildOptions, Pipeline, Tools};
+use crate::run::plan::{LocalStorage, Plan, PlanOptions};
+use crate::run::record::ImageRecord;
+use crate::run::scheduler::{self, Event, JobOutcome};
+use crate::run::step::{Step, StepError};
+use crate::run::verify::Verifier;
+use crate::run::workspace::{self, UnknownDependencies, Workspace};
 use crate::template::Renderer;
+use crate::terminal::interrupt;
+use crate::terminal::logging::Verbosity;
+use crate::terminal::progress::Progress;
+use crate::terminal::style::Style;
+use crate::tree::provenance::Provenance;
 use crate::tree::{ImageId, ImageMap};
-use crate::verify::Verifier;
-use crate::workspace::{self, UnknownDependencies, Workspace};
 
 use super::build_report::{Reports, header};
 
@@ -43,7 +43,7 @@ pub fn build(
     verbosity: Verbosity,
     log_file: Option<&Path>,
 ) -> Result<Outcome, Error> {
-    crate::rootless::check(config.engine)?;
+    crate::engine::rootless::check(config.engine)?;
     let started = SystemTime::now();
     let selection = Selection::new(args.select.as_deref())?;
     header(&format!("Step 0: scanning {}", args.directory.display()));
@@ -69,7 +69,9 @@ pub fn build(
         settings::engine_settings(config)
     });
     if lists.is_some() {
-        platform::check_list_support(config.engine, publish && config.signing.is_some())?;
+        config
+            .engine
+            .check_list_support(publish && config.signing.is_some())?;
     }
     let registry = Registry::new(&settings::registry_settings(config))?;
     let list_registry = lists.as_ref().map(|platforms| ListRegistry {

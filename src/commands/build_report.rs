@@ -4,15 +4,15 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use crate::cli::BuildArgs;
+use crate::cli::error::{Error, Outcome, exit_code};
 use crate::config::Config;
-use crate::error::{Error, Outcome, exit_code};
-use crate::plan::Plan;
-use crate::platform::Platform;
-use crate::record::ImageRecord;
+use crate::label::platform::Platform;
 use crate::report::{self, Report, RunFacts, RunOptions};
-use crate::style::Style;
+use crate::run::plan::Plan;
+use crate::run::record::ImageRecord;
+use crate::run::workspace::Workspace;
+use crate::terminal::style::Style;
 use crate::tree::ImageMap;
-use crate::workspace::Workspace;
 
 /// A step header on the terminal: `== Step 1: building images ==`.
 pub fn header(text: &str) {

@@ -3,17 +3,17 @@ use std::path::Path;
 use crate::ci::JobSettings;
 use crate::ci::gitlab::{self, ImageJob, Invocation, Pipeline};
 use crate::cli::GitlabArgs;
+use crate::cli::error::{Error, Outcome};
 use crate::config::Config;
+use crate::config::settings;
 use crate::engine::EngineError;
-use crate::error::{Error, Outcome};
+use crate::label::platform::PlatformError;
+use crate::label::select::Selection;
 use crate::label::{ImageLabel, TagSuffix};
-use crate::plan::{Blocker, LocalStorage, Plan, PlanOptions};
-use crate::platform::PlatformError;
 use crate::registry::Registry;
 use crate::report;
-use crate::select::Selection;
-use crate::settings;
-use crate::workspace::{UnknownDependencies, Workspace};
+use crate::run::plan::{Blocker, LocalStorage, Plan, PlanOptions};
+use crate::run::workspace::{UnknownDependencies, Workspace};
 
 /// How the generating command line was called, for its jobs to be called alike.
 pub struct Caller<'a> {

@@ -1,7 +1,7 @@
 use clap::CommandFactory;
 
 use crate::cli::Cli;
-use crate::error::{Error, Outcome};
+use crate::cli::error::{Error, Outcome};
 
 /// Prints the completion script of `shell` for every command and option.
 pub fn completions(shell: clap_complete::Shell) -> Result<Outcome, Error> {

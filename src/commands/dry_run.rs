@@ -1,9 +1,9 @@
-use crate::error::{Error, Outcome};
-use crate::plan::Plan;
-use crate::step::Step;
-use crate::style::Style;
+use crate::cli::error::{Error, Outcome};
+use crate::run::plan::Plan;
+use crate::run::step::Step;
+use crate::run::workspace::Workspace;
+use crate::terminal::style::Style;
 use crate::tree::ImageId;
-use crate::workspace::Workspace;
 
 use super::build_report::{Reports, header};
 

@@ -2,12 +2,12 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::cli::error::{Error, Outcome};
 use crate::cli::{GraphArgs, GraphFormat};
 use crate::config::Config;
-use crate::error::{Error, Outcome};
 use crate::label::TagSuffix;
+use crate::run::workspace::{UnknownDependencies, Workspace};
 use crate::tree::ImageId;
-use crate::workspace::{UnknownDependencies, Workspace};
 
 /// Prints the dependency graph: every image with its label, the configured base images
 /// (marked as such), and an edge from each dependency to each image built on it.
@@ -125,7 +125,7 @@ struct JsonEdge<'a> {
 fn json(workspace: &Workspace, base_images: &[String]) -> String {
     let name = |node: Node| match node {
         Node::Image(i) => workspace.tree.get(i).name(),
-        Node::Base(b) => crate::graph::base_short_name(&base_images[b]),
+        Node::Base(b) => crate::run::graph::base_short_name(&base_images[b]),
     };
     let graph = JsonGraph {
         images: workspace
@@ -145,7 +145,7 @@ fn json(workspace: &Workspace, base_images: &[String]) -> String {
         base_images: base_images
             .iter()
             .map(|label| JsonImage {
-                name: crate::graph::base_short_name(label),
+                name: crate::run::graph::base_short_name(label),
                 label: label.clone(),
                 directory: None,
                 base: true,

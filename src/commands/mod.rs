@@ -16,7 +16,7 @@ pub use build::build;
 pub use ci::{Caller, gitlab};
 pub use completions::{completions, manpage};
 pub use graph::graph;
-pub use lint::lint;
+pub use lint::command::lint;
 pub use prune::prune;
 pub use render::render;
 pub use report_merge::merge as merge_reports;

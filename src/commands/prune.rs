@@ -1,15 +1,15 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::cli::PruneArgs;
+use crate::cli::error::{Error, Outcome};
 use crate::config::Config;
+use crate::config::settings;
 use crate::engine::{self, Engine, LocalRepositories, RepositoryImage, format_size};
-use crate::error::{Error, Outcome};
-use crate::interrupt;
+use crate::label::select::Selection;
 use crate::label::{ImageLabel, TagSuffix, qualified};
-use crate::select::Selection;
-use crate::settings;
+use crate::run::workspace::{UnknownDependencies, Workspace};
+use crate::terminal::interrupt;
 use crate::tree::ImageId;
-use crate::workspace::{UnknownDependencies, Workspace};
 
 /// What a run took out of local storage.
 #[derive(Debug, Default)]

@@ -3,12 +3,12 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::cli::RenderArgs;
+use crate::cli::error::{Error, Outcome};
 use crate::config::Config;
-use crate::error::{Error, Outcome};
 use crate::label::TagSuffix;
-use crate::select::Selection;
+use crate::label::select::Selection;
+use crate::run::workspace::{UnknownDependencies, Workspace};
 use crate::template::Renderer;
-use crate::workspace::{UnknownDependencies, Workspace};
 
 /// Renders the Dockerfile of every selected image into `OUT/<name>/Dockerfile`, and writes
 /// their labels in a valid build order to `OUT/chain.txt`. An image that fails to render, or

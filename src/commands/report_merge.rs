@@ -1,9 +1,9 @@
 use std::time::SystemTime;
 
 use crate::cli::MergeArgs;
-use crate::error::{Error, Outcome};
+use crate::cli::error::{Error, Outcome};
 use crate::report::{self, Expected, Report};
-use crate::style::Style;
+use crate::terminal::style::Style;
 
 /// Merges the reports of the runs that each worked on part of a tree (the jobs of a
 /// pipeline) into one, writes it as JSON, JUnit and HTML as asked, and prints what happened

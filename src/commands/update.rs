@@ -1,17 +1,17 @@
 use std::path::PathBuf;
 
-use crate::author::author;
-use crate::changelog::{self, Entry};
 use crate::cli::UpdateArgs;
+use crate::cli::error::{Error, Outcome};
 use crate::config::Config;
-use crate::error::{Error, Outcome};
-use crate::interrupt;
+use crate::label::select::Selection;
 use crate::label::{TagSuffix, is_valid_tag};
-use crate::replace_all::replace_all;
-use crate::select::Selection;
+use crate::run::workspace::{UnknownDependencies, Workspace};
+use crate::terminal::interrupt;
 use crate::tree::ImageId;
-use crate::version_bump::bump;
-use crate::workspace::{UnknownDependencies, Workspace};
+use crate::tree::author::author;
+use crate::tree::changelog::{self, Entry};
+use crate::tree::replace_all::replace_all;
+use crate::tree::version_bump::bump;
 
 /// One changelog to rewrite.
 struct Change {

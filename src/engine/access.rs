@@ -9,12 +9,12 @@ use tempfile::TempDir;
 
 use crate::engine::EngineError;
 use crate::engine::transient::is_transient;
-use crate::interrupt::SecretDir;
 use crate::label::registry_host;
+use crate::process::run_dir;
 use crate::registry::RegistrySettings;
 use crate::registry::auth_file::AuthFile;
-use crate::retry::{Failure, RetryPolicy};
-use crate::run_dir;
+use crate::registry::retry::{Failure, RetryPolicy};
+use crate::terminal::interrupt::SecretDir;
 
 /// The name docker wants for its client configuration inside `--config DIR`; the containers
 /// tools read the same format from any path.

@@ -11,9 +11,9 @@ use crate::engine::signer::Signer;
 use crate::engine::spelt_alike::{self, common_build_flags};
 use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage, signing_error};
-use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
-use crate::run_dir;
+use crate::process::run_dir;
+use crate::registry::exported_image::ExportedImage;
 
 /// The variable through which buildah and podman take a build isolation.
 const ISOLATION_VARIABLE: &str = "BUILDAH_ISOLATION";
@@ -462,7 +462,7 @@ pub fn words(words: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::container_limits::ContainerLimits;
+    use crate::engine::container_limits::ContainerLimits;
 
     #[test]
     fn labels_become_one_step_at_the_end_of_the_dockerfile() {

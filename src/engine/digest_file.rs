@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use tempfile::TempDir;
 
 use crate::engine::EngineError;
-use crate::run_dir;
+use crate::process::run_dir;
 
 pub struct DigestFile {
     _dir: TempDir,

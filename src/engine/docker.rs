@@ -17,8 +17,8 @@ use crate::engine::size::parse_size;
 use crate::engine::spelt_alike::{self, common_build_flags};
 use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage, signing_error};
-use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
+use crate::registry::exported_image::ExportedImage;
 
 /// The name docker gives to an untagged image's repository and tag.
 const NONE: &str = "<none>";

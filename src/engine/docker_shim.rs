@@ -15,7 +15,7 @@ use tempfile::TempDir;
 use crate::engine::containers_cli::words;
 use crate::engine::tool::Tool;
 use crate::engine::{EngineError, EngineKind};
-use crate::run_dir;
+use crate::process::run_dir;
 
 /// The label that marks the containers verify scripts make, with the run's id as its value.
 const RUN_LABEL: &str = "io.docker-pkg.run";

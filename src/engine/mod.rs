@@ -7,18 +7,22 @@
 
 mod access;
 mod buildah;
+pub mod container_limits;
 mod containers_cli;
 mod digest_file;
 mod docker;
 mod docker_shim;
+pub(crate) mod engine_kind;
 mod lazy_engine;
 mod local_names;
 mod local_repositories;
 mod podman;
 mod registries_d;
+pub(crate) mod rootless;
 mod settings;
 mod signature_policy;
 mod signer;
+pub mod signing;
 mod size;
 mod spelt_alike;
 mod tool;
@@ -26,16 +30,16 @@ mod transient;
 
 use std::path::Path;
 
-use crate::container_limits::ContainerLimits;
-use crate::exported_image::ExportedImage;
+use crate::engine::container_limits::ContainerLimits;
+use crate::engine::signing::Signing;
 use crate::label::ImageLabel;
+use crate::label::platform::Platform;
 use crate::label::same_name;
-use crate::platform::Platform;
+use crate::process::run_dir;
 use crate::process::{ProcessError, Secrets};
-use crate::run_dir;
-use crate::signing::Signing;
+use crate::registry::exported_image::ExportedImage;
 
-pub use crate::engine_kind::EngineKind;
+pub use crate::engine::engine_kind::EngineKind;
 use containers_cli::ContainersCli;
 pub use docker_shim::{DockerShim, PLATFORM_VARIABLE};
 pub use lazy_engine::LazyEngine;

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use crate::engine_kind::EngineKind;
+use crate::engine::engine_kind::EngineKind;
+use crate::engine::signing::Signing;
 use crate::registry::RegistrySettings;
-use crate::signing::Signing;
 
 #[derive(Debug, Clone, Default)]
 pub struct EngineSettings {

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use crate::engine::signing::Signing;
 use crate::engine::tool::Tool;
 use crate::engine::{EngineError, signing_error};
 use crate::process::find_program;
-use crate::signing::Signing;
 
 /// Writes `dir/policy.json` requiring, for the images of `registry`, a signature made with
 /// the key of `signing`: the sigstore public key, or the GPG key exported from the keyring

@@ -14,12 +14,12 @@ use tempfile::TempDir;
 
 use crate::engine::access::RegistryAccess;
 use crate::engine::containers_cli::words;
+use crate::engine::signing::Signing;
 use crate::engine::tool::Tool;
 use crate::engine::{EngineError, registries_d, signature_policy, signing_error};
 use crate::label::ImageLabel;
 use crate::process::find_program;
-use crate::run_dir;
-use crate::signing::Signing;
+use crate::process::run_dir;
 
 /// The identity of the trial signature.
 const TRIAL_IDENTITY: &str = "localhost/docker-pkg-signing-check:trial";

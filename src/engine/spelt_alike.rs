@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::container_limits::ContainerLimits;
+use crate::engine::container_limits::ContainerLimits;
 use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, EngineError};
 use crate::label::ImageLabel;

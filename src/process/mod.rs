@@ -8,7 +8,9 @@ mod error;
 mod exit_status;
 mod groups;
 mod lines;
+pub(crate) mod private_dir;
 mod program;
+pub(crate) mod run_dir;
 mod secrets;
 mod tail;
 

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::{Credentials, Secret};
+use crate::registry::credentials::{Credentials, Secret};
 
 /// The logins of one auth file.
 #[derive(Debug, Default, Serialize, Deserialize)]

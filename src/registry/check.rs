@@ -11,11 +11,11 @@ use futures_util::future::join_all;
 use reqwest::Client;
 use rustls::pki_types::CertificateDer;
 
-use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
 use crate::label::registry_host;
 use crate::registry::RegistryError;
 use crate::registry::exchange::Exchange;
+use crate::registry::exported_image::ExportedImage;
 use crate::registry::logins::Logins;
 use crate::registry::session::HostSession;
 use crate::registry::settings::RegistrySettings;

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::retry::tries_text;
+use crate::registry::retry::tries_text;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RegistryError {

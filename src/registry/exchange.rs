@@ -9,8 +9,8 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Client, Request, RequestBuilder, StatusCode};
 
 use crate::registry::RegistryError;
+use crate::registry::retry::{Failure, GaveUp, RetryPolicy, retry_after};
 use crate::registry::tls::UntrustedIssuer;
-use crate::retry::{Failure, GaveUp, RetryPolicy, retry_after};
 
 /// A registry's whole answer to one request. Registry answers are small (JSON, manifests),
 /// so the body is read in full inside the try: a connection cut mid-body is a failed try.

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use crate::credentials::Credentials;
 use crate::label::registry_host;
 use crate::registry::RegistryError;
 use crate::registry::auth_file::AuthFile;
+use crate::registry::credentials::Credentials;
 use crate::registry::settings::RegistrySettings;
 
 /// The logins of a run; the auth files are read once, when a registry first asks.

@@ -5,9 +5,12 @@
 pub mod auth_file;
 mod challenge;
 mod check;
+pub mod credentials;
 mod error;
 mod exchange;
+pub(crate) mod exported_image;
 mod logins;
+pub mod retry;
 mod session;
 mod settings;
 mod tls;
@@ -21,9 +24,9 @@ pub use trust::TrustSources;
 
 use std::collections::HashMap;
 
-use crate::exported_image::ExportedImage;
 use crate::label::ImageLabel;
-use crate::platform::Platform;
+use crate::label::platform::Platform;
+use crate::registry::exported_image::ExportedImage;
 
 /// What a build run asks of registries; [`Registry`] asks them over their HTTP API.
 pub trait RegistryClient: Sync {

@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, WWW_AUTHENTICATE};
 use reqwest::{Client, RequestBuilder, StatusCode, Url};
 
-use crate::credentials::Credentials;
 use crate::label::ImageLabel;
 use crate::label::repository_path;
 use crate::registry::RegistryError;
 use crate::registry::challenge::Challenge;
+use crate::registry::credentials::Credentials;
 use crate::registry::exchange::{Answer, Exchange};
 use crate::registry::logins::Logins;
 

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::credentials::Credentials;
+use crate::registry::credentials::Credentials;
+use crate::registry::retry::RetryPolicy;
 use crate::registry::trust::TrustSources;
-use crate::retry::RetryPolicy;
 
 /// How long one request to a registry may take, its answer included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

@@ -7,9 +7,9 @@
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use reqwest::{Body, Client, StatusCode, Url};
 
-use crate::exported_image::{Blob, ExportedImage, MANIFEST_TYPE};
 use crate::label::{ImageLabel, repository_path};
 use crate::registry::RegistryError;
+use crate::registry::exported_image::{Blob, ExportedImage, MANIFEST_TYPE};
 use crate::registry::session::{Access, HostSession};
 
 /// How many times an upload is started over when the registry forgot it (a `PUT` that

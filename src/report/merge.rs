@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use super::model::{
     ImageReport, Report, RunOptions, RunReport, SCHEMA, Totals, VERSION, millis, timestamp,
 };
-use crate::error::Error;
-use crate::summary::skipped_reason;
+use crate::cli::error::Error;
+use crate::report::summary::skipped_reason;
 
 /// The outcomes of an image a run worked on (the others are `up_to_date` or `untouched`).
 const WORKED_ON: [&str; 6] = [

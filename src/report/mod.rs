@@ -6,13 +6,14 @@ mod html;
 mod junit;
 mod merge;
 mod model;
+pub(crate) mod summary;
 
 pub use merge::{Expected, merge, read};
 pub use model::{Report, RunFacts, RunOptions};
 
 use std::path::Path;
 
-use crate::error::Error;
+use crate::cli::error::Error;
 use serde_json::Value;
 
 use crate::process::{Secrets, in_messages, masked};

@@ -7,16 +7,16 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::graph::base_short_name;
-use crate::image_state::ImageState;
-use crate::plan::Plan;
 use crate::process::ProcessError;
-use crate::record::{ImageRecord, Tested};
-use crate::scheduler::JobOutcome;
-use crate::step::StepError;
-use crate::summary::{Summary, skipped_reason};
+use crate::report::summary::{Summary, skipped_reason};
+use crate::run::graph::base_short_name;
+use crate::run::image_state::ImageState;
+use crate::run::plan::Plan;
+use crate::run::record::{ImageRecord, Tested};
+use crate::run::scheduler::JobOutcome;
+use crate::run::step::StepError;
+use crate::run::workspace::Workspace;
 use crate::tree::{ImageId, ImageMap};
-use crate::workspace::Workspace;
 
 pub const SCHEMA: &str = "docker-pkg/report";
 pub const VERSION: u32 = 1;
@@ -108,7 +108,7 @@ pub struct ImageReport {
     pub initial_state: Option<String>,
     /// The steps the plan gives it: `pull`, `build`, `verify`, `publish`.
     pub planned: Vec<String>,
-    /// Why: see [`crate::plan::Reason::code`].
+    /// Why: see [`crate::run::plan::Reason::code`].
     pub plan_reason: String,
     pub plan_reason_text: String,
     /// Images of the tree it is pulled for, before they build.
@@ -132,7 +132,7 @@ pub struct ImageReport {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FailureReport {
     pub step: String,
-    /// See [`crate::step::Failure::kind`].
+    /// See [`crate::run::step::Failure::kind`].
     pub kind: String,
     /// The reason on one line.
     pub message: String,
@@ -361,7 +361,7 @@ fn failure_report(error: &StepError) -> FailureReport {
 }
 
 fn test_report(tested: &Tested, record: &ImageRecord) -> TestReport {
-    let passed = record.did(crate::step::Step::Verify);
+    let passed = record.did(crate::run::step::Step::Verify);
     match tested {
         Tested::Ran { output } => TestReport {
             ran: true,

@@ -6,6 +6,7 @@
 
 mod apt;
 mod docker_pkg;
+pub(crate) mod implied;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::LazyLock;
@@ -17,7 +18,7 @@ pub use apt::AptSettings;
 pub use docker_pkg::{KnownImages, recording_image_tags, upstream_version};
 
 use crate::config::Config;
-use crate::definition::TEMPLATE_FILE;
+use crate::tree::definition::TEMPLATE_FILE;
 use crate::tree::{ImageId, ImageMap, ImageTree};
 use docker_pkg::DockerFilters;
 

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use docker_pkg::credentials::{Credentials, Secret};
 use docker_pkg::registry::RegistrySettings;
+use docker_pkg::registry::credentials::{Credentials, Secret};
 use tempfile::TempDir;
 
 use super::run;

@@ -1,0 +1,286 @@
+//! Stand-ins for the registry, local storage and the engine, for tests of planning and of the
+//! pipeline that need no container tool: each answers as told and records what it was asked.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
+use crate::label::ImageLabel;
+use crate::process::{ExitStatus, ProcessError};
+use crate::registry::exported_image::ExportedImage;
+use crate::registry::{RegistryClient, RegistryError};
+use crate::run::plan::LocalStorage;
+
+/// A registry holding the labels given; labels in `failing` get an error.
+#[derive(Default)]
+pub struct FakeRegistry {
+    pub published: Mutex<HashSet<String>>,
+    pub failing: HashSet<String>,
+    pub asked: Mutex<Vec<String>>,
+    pub tagged: Mutex<Vec<String>>,
+    /// Every manifest written, in order: a push's reference, a tag's `SOURCE as TARGET`.
+    pub writes: Mutex<Vec<String>>,
+}
+
+impl FakeRegistry {
+    pub fn holding(labels: &[&str]) -> FakeRegistry {
+        FakeRegistry {
+            published: Mutex::new(labels.iter().map(|l| l.to_string()).collect()),
+            ..FakeRegistry::default()
+        }
+    }
+}
+
+impl RegistryClient for FakeRegistry {
+    fn published(&self, labels: &[&ImageLabel]) -> Vec<Result<bool, RegistryError>> {
+        let published = self.published.lock().unwrap();
+        labels
+            .iter()
+            .map(|label| {
+                let label = label.to_string();
+                self.asked.lock().unwrap().push(label.clone());
+                if self.failing.contains(&label) {
+                    return Err(RegistryError::Unexpected {
+                        registry: "fake".into(),
+                        request: format!("HEAD {label}"),
+                        status: "500 Internal Server Error".into(),
+                        tries: 1,
+                    });
+                }
+                Ok(published.contains(&label))
+            })
+            .collect()
+    }
+
+    fn upload(
+        &self,
+        image: &ExportedImage,
+        label: &ImageLabel,
+        tags: &[&str],
+    ) -> Result<Option<String>, RegistryError> {
+        let mut published = self.published.lock().unwrap();
+        for tag in tags {
+            let target = label.with_tag(tag).to_string();
+            self.writes.lock().unwrap().push(format!("upload {target}"));
+            published.insert(target);
+        }
+        assert!(!image.manifest().is_empty());
+        Ok(Some(format!("sha256:{}", label.tag)))
+    }
+
+    fn tag(&self, label: &ImageLabel, tag: &str) -> Result<(), RegistryError> {
+        let target = label.with_tag(tag).to_string();
+        self.tagged.lock().unwrap().push(target.clone());
+        self.writes
+            .lock()
+            .unwrap()
+            .push(format!("{label} as {target}"));
+        self.published.lock().unwrap().insert(target);
+        Ok(())
+    }
+}
+
+/// Local storage holding the labels given; counts how often it is listed.
+#[derive(Default)]
+pub struct FakeStorage {
+    pub local: HashSet<String>,
+    pub listings: usize,
+}
+
+impl FakeStorage {
+    pub fn holding(labels: &[&str]) -> FakeStorage {
+        FakeStorage {
+            local: labels.iter().map(|l| l.to_string()).collect(),
+            listings: 0,
+        }
+    }
+}
+
+impl LocalStorage for FakeStorage {
+    fn contains(&mut self, labels: &[&ImageLabel]) -> Result<Vec<bool>, EngineError> {
+        self.listings += 1;
+        Ok(labels
+            .iter()
+            .map(|l| self.local.contains(&l.to_string()))
+            .collect())
+    }
+}
+
+/// The label of a build and the image labels it was given.
+pub type BuildLabels = (String, Vec<(String, String)>);
+
+/// An engine that builds, pushes and pulls nothing, records each call as `verb reference`,
+/// and fails the builds of the labels in `failing_builds`.
+pub struct FakeEngine {
+    pub calls: Mutex<Vec<String>>,
+    pub failing_builds: HashSet<String>,
+    /// Pushes also land in this registry, as a real push would.
+    pub pushes_to: Option<std::sync::Arc<FakeRegistry>>,
+    /// Like docker, it cannot write an image out: it pushes.
+    pub pushes_itself: bool,
+    /// Its fast pushes fail for a moment (the registry answered 503), as through a flaky
+    /// registry.
+    pub failing_pushes: bool,
+    pub run_dir: tempfile::TempDir,
+    /// Whether it signs what it pushes (and so pushes itself, and signs a tag before it is
+    /// given in the registry).
+    pub signs: bool,
+    /// References whose signature check fails.
+    pub unsigned: HashSet<String>,
+    /// The labels each build was given, by image label.
+    pub labels: Mutex<Vec<BuildLabels>>,
+}
+
+impl Default for FakeEngine {
+    fn default() -> FakeEngine {
+        FakeEngine {
+            calls: Mutex::default(),
+            failing_builds: HashSet::new(),
+            pushes_to: None,
+            pushes_itself: false,
+            failing_pushes: false,
+            run_dir: tempfile::tempdir().expect("a temporary directory"),
+            signs: false,
+            unsigned: HashSet::new(),
+            labels: Mutex::default(),
+        }
+    }
+}
+
+impl FakeEngine {
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn record(&self, call: String) {
+        self.calls.lock().unwrap().push(call);
+    }
+}
+
+impl Engine for FakeEngine {
+    fn build(
+        &self,
+        request: &BuildRequest<'_>,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<(), EngineError> {
+        let label = request.label.to_string();
+        match request.platform {
+            Some(platform) => self.record(format!("build {label} for {platform}")),
+            None => self.record(format!("build {label}")),
+        }
+        let labels = (label.clone(), request.labels.to_vec());
+        self.labels.lock().unwrap().push(labels);
+        on_line("STEP 1/1: FROM scratch");
+        if self.failing_builds.contains(&label) {
+            return Err(EngineError::Process(ProcessError::Failed {
+                command: format!("buildah build -t {label}"),
+                status: ExitStatus::exited(1),
+                tail: "Error: building at STEP \"RUN false\": exit status 1".into(),
+            }));
+        }
+        Ok(())
+    }
+
+    fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
+        Ok(Vec::new())
+    }
+
+    fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
+        self.record(format!("tag {image} {target}"));
+        Ok(())
+    }
+
+    fn push_to(
+        &self,
+        image: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError> {
+        self.record(format!("push {image} {destination}"));
+        if let Some(registry) = &self.pushes_to {
+            let destination = destination.to_string();
+            registry.writes.lock().unwrap().push(destination.clone());
+            registry.published.lock().unwrap().insert(destination);
+        }
+        Ok(Some(format!("sha256:{}", image.tag)))
+    }
+
+    fn push_fast(
+        &self,
+        image: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError> {
+        if !self.failing_pushes {
+            return self.push_to(image, destination);
+        }
+        self.record(format!("push {image} {destination}"));
+        Err(EngineError::Process(ProcessError::Failed {
+            command: format!("buildah push {image} {destination}"),
+            status: ExitStatus::exited(125),
+            tail: "Error: writing blob: received unexpected HTTP status: 503 Service Unavailable"
+                .into(),
+        }))
+    }
+
+    fn push_list(
+        &self,
+        list: &ImageLabel,
+        destination: &ImageLabel,
+    ) -> Result<Option<String>, EngineError> {
+        self.record(format!("push list {list} {destination}"));
+        self.push_to(list, destination)
+    }
+
+    fn sign_as(&self, image: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError> {
+        if self.signs {
+            self.record(format!("sign {image} as {identity}"));
+        }
+        Ok(())
+    }
+
+    fn check_signature(&self, image: &ImageLabel) -> Result<(), EngineError> {
+        self.record(format!("check {image}"));
+        if self.unsigned.contains(&image.to_string()) {
+            return Err(EngineError::Process(ProcessError::Failed {
+                command: format!("skopeo copy docker://{image}"),
+                status: ExitStatus::exited(1),
+                tail: "Source image rejected: A signature was required, but no signature exists"
+                    .into(),
+            }));
+        }
+        Ok(())
+    }
+
+    fn pull(&self, reference: &str) -> Result<(), EngineError> {
+        self.record(format!("pull {reference}"));
+        Ok(())
+    }
+
+    fn remove(&self, references: &[String]) -> Result<(), EngineError> {
+        self.record(format!("remove {}", references.join(" ")));
+        Ok(())
+    }
+
+    fn remove_list(&self, list: &ImageLabel) -> Result<(), EngineError> {
+        self.record(format!("remove list {list}"));
+        Ok(())
+    }
+
+    /// An image of one empty config blob.
+    fn export(&self, image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError> {
+        self.record(format!("export {image}"));
+        if self.pushes_itself || self.signs {
+            return Ok(None);
+        }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let config = "0".repeat(64);
+        let manifest =
+            format!(r#"{{"config": {{"digest": "sha256:{config}", "size": 2}}, "layers": []}}"#);
+        std::fs::write(dir.path().join("manifest.json"), &manifest).expect("a manifest");
+        std::fs::write(dir.path().join(config), "{}").expect("a config");
+        Ok(Some(ExportedImage::read(dir).expect("a valid fake image")))
+    }
+
+    fn storage_run_dir(&self) -> Result<std::path::PathBuf, EngineError> {
+        Ok(self.run_dir.path().to_owned())
+    }
+}
