@@ -32,6 +32,7 @@ mod report;
 mod resilience;
 mod rootless;
 mod signing;
+mod snapshots;
 mod template_limits;
 mod terminal;
 mod untrusted_tree;
