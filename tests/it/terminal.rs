@@ -174,12 +174,16 @@ fn a_build_on_a_terminal() {
     let script = test.path().join("images/slow/test.sh");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    // Unique per test, not per process: other tests share this process.
-    let scratch = test
+    // Unique per test, not per process: other tests share this process. tmux reads `.` and
+    // `:` in a target as a window or a pane, so the scratch folder lends its letters and
+    // digits only.
+    let scratch: String = test
         .path()
-        .file_name()
-        .expect("a temporary folder")
-        .to_string_lossy();
+        .display()
+        .to_string()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
     let session = format!("docker-pkg-test-{}-{scratch}", std::process::id());
     let envs: String = setup
         .storage
