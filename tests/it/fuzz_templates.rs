@@ -24,6 +24,11 @@ const MEMORY_LIMIT_KB: i64 = 1 << 20;
 /// What the suite spends when no length is asked for.
 const DEFAULT_SECONDS: u64 = 30;
 
+/// The test that runs a batch in a child process, by its name in the test binary.
+const BATCH_TEST: &str = "fuzz_templates::fuzz_batch";
+/// What a batch prints when all its cases ran.
+const BATCH_DONE: &str = "FUZZ-DONE";
+
 /// Cases run one after another in a child process.
 /// The seed of the suite's run.
 const SUITE_SEED: u64 = 1;
@@ -113,6 +118,7 @@ fn fuzz_batch() {
             std::process::exit(5);
         }
     }
+    println!("{BATCH_DONE}");
 }
 
 /// How a batch failed.
@@ -129,13 +135,7 @@ fn run_batch(seed: u64, first: u64, count: u64) -> Result<i64, Failure> {
     // Reaped by `wait_for_peak_rss`, which std's `wait` cannot replace: it gives no rusage.
     #[allow(clippy::zombie_processes)]
     let child = Command::new(exe)
-        .args([
-            "fuzz_templates::fuzz_batch",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "-q",
-        ])
+        .args([BATCH_TEST, "--exact", "--ignored", "--nocapture", "-q"])
         .env("FUZZ_BATCH_SEED", seed.to_string())
         .env("FUZZ_BATCH_FIRST", first.to_string())
         .env("FUZZ_BATCH_COUNT", count.to_string())
@@ -172,6 +172,11 @@ fn run_batch(seed: u64, first: u64, count: u64) -> Result<i64, Failure> {
             "wait status {status}, peak {peak_kb} kB: {tail}"
         )));
     }
+    // A filter that matches no test runs nothing and ends well: the batch must say it ran.
+    assert!(
+        stdout.lines().any(|line| line == BATCH_DONE),
+        "the test binary ran no batch (is {BATCH_TEST} the test's name?)\n{stdout}{stderr}"
+    );
     Ok(peak_kb)
 }
 
@@ -210,7 +215,8 @@ fn explain(seed: u64, first: u64, count: u64, failure: &Failure) -> String {
     let shown: String = source.chars().take(3000).collect();
     format!(
         "fuzz case {index} of seed {seed} fails ({what})\n\
-         repeat: FUZZ_SEED={seed} FUZZ_CASES={} cargo test --test fuzz_templates\n\
+         repeat: FUZZ_SEED={seed} FUZZ_CASES={} cargo test --test it \
+         fuzz_templates::random_templates_render_or_fail_cleanly\n\
          template ({} bytes, {saved}):\n{shown}",
         index + 1,
         source.len()
