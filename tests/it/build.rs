@@ -3,12 +3,12 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::fixture_tree::{IMAGES, Setup, fixture, summary_line};
-use crate::harness::Test;
-use crate::support;
-use crate::support::{RecordingTool, Storage};
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
+
+use crate::fixture_tree::{IMAGES, Setup, fixture, summary_line};
+use crate::harness::Test;
+use crate::support::{self, RecordingTool, Storage};
 
 #[test]
 fn builds_verifies_and_publishes_a_tree_then_does_nothing() {

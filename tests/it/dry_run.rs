@@ -2,10 +2,11 @@
 //! registry, a half-published tree and a published one. The dry run changes nothing and
 //! runs no engine process but the listing of local storage.
 
+use serde_json::Value;
+
 use crate::fixture_tree::Setup;
 use crate::harness;
 use crate::support::RecordingTool;
-use serde_json::Value;
 
 /// Each image's planned steps and state at scan time, by name.
 fn planned(report: &Value) -> Vec<(String, Value, Vec<String>)> {

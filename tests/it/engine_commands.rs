@@ -5,12 +5,13 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::support::RecordingTool;
 use docker_pkg::container_limits::ContainerLimits;
 use docker_pkg::credentials::{Credentials, Secret};
 use docker_pkg::engine::{self, BuildRequest, Engine, EngineKind, EngineSettings, LocalImage};
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::RegistrySettings;
+
+use crate::support::RecordingTool;
 
 const DOCKER_IMAGES: &str = concat!(
     r#"{"ID":"sha256:aa","Repository":"r.org:5000/ns/foo","Tag":"1.0","Size":"2MB"}"#,

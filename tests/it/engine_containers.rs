@@ -1,13 +1,13 @@
 //! buildah and podman against a real registry with TLS and a password: build with a RUN step,
 //! list, push, check, remove, pull back.
 
-use crate::support;
-use crate::support::{Storage, TestRegistry};
 use docker_pkg::container_limits::ContainerLimits;
 use docker_pkg::engine::{BuildRequest, Engine, EngineError, EngineKind};
 use docker_pkg::label::ImageLabel;
 use docker_pkg::process::ProcessError;
 use docker_pkg::registry::Registry;
+
+use crate::support::{self, Storage, TestRegistry};
 
 const BASE: &str = "busybox-base:1.0";
 

@@ -1,12 +1,12 @@
 //! The configured password reaches the tools only through the private auth file: never on a
 //! command line, in streamed output or in an error.
 
-use crate::support;
-use crate::support::{RecordingTool, Storage, TestRegistry};
 use docker_pkg::container_limits::ContainerLimits;
 use docker_pkg::credentials::Secret;
 use docker_pkg::engine::{BuildRequest, EngineKind, EngineSettings};
 use docker_pkg::label::ImageLabel;
+
+use crate::support::{self, RecordingTool, Storage, TestRegistry};
 
 /// Where the real buildah is, for the wrapper to hand over to.
 fn real_buildah() -> String {

@@ -8,11 +8,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::fixture_tree::{IMAGES, Setup};
-use crate::harness;
-use crate::harness::Test;
-use crate::support;
 use serde_json::Value;
+
+use crate::fixture_tree::{IMAGES, Setup};
+use crate::harness::{self, Test};
+use crate::support;
 
 /// Pinned: later versions need Node.js 22 (`scripts/test` installs this one).
 const GITLAB_CI_LOCAL_VERSION: &str = "4.52.0";

@@ -6,10 +6,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use docker_pkg::label::ImageLabel;
+
 use crate::fixture_tree::Setup;
 use crate::harness::{Output, Test};
 use crate::support;
-use docker_pkg::label::ImageLabel;
 
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;

@@ -2,11 +2,12 @@
 //! step above their base's, counted in the manifests the registry serves; all of an image's
 //! steps in one layer when squashed. The builds leave no intermediate image behind.
 
+use docker_pkg::engine::EngineKind;
+use docker_pkg::label::ImageLabel;
+
 use crate::fixture_tree::{Setup, summary_line};
 use crate::harness::Test;
 use crate::support;
-use docker_pkg::engine::EngineKind;
-use docker_pkg::label::ImageLabel;
 
 const THREE_STEPS: &str = "FROM {{ \"busybox\" | image_tag }}\nRUN echo one > /one\n\
                            COPY two /two\nENV STEP=3\nRUN cat /two > /three\n";

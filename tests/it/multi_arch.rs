@@ -2,12 +2,12 @@
 //! file, checked when the run starts; a foreign platform this machine cannot emulate stops
 //! the run before anything is built.
 
-use crate::harness::Test;
-use crate::support;
-use crate::support::{Storage, TestRegistry};
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::{Registry, RegistrySettings};
+
+use crate::harness::Test;
+use crate::support::{self, Storage, TestRegistry};
 
 /// An engine that is not there: a run refused with its message never got to the engine.
 const CONFIG: &str = "engine: buildah\nengine_path: /nowhere/buildah\n";

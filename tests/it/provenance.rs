@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use docker_pkg::label::ImageLabel;
+
 use crate::fixture_tree::{Setup, fixture};
 use crate::harness::{Test, files_below};
 use crate::support;
-use docker_pkg::label::ImageLabel;
 
 const SOURCE_URL: &str = "https://git.example.org/images/-/tree/main/{path}";
 const LABELS: &str =

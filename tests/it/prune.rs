@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::harness::{Output, Test};
-use crate::support;
-use crate::support::Storage;
 use docker_pkg::engine::EngineKind;
+
+use crate::harness::{Output, Test};
+use crate::support::{self, Storage};
 
 /// A storage holding the busybox base image `base:1`; `None` (the test is skipped) when a
 /// tool is missing outside CI.

@@ -5,14 +5,14 @@
 
 use std::io::Read;
 
-use crate::harness::Test;
-use crate::support;
-use crate::support::{
-    BlobUpload, Fault, FaultProxy, Injection, Kind, Storage, TestRegistry, blob_uploads,
-};
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::auth_file::AuthFile;
+
+use crate::harness::Test;
+use crate::support::{
+    self, BlobUpload, Fault, FaultProxy, Injection, Kind, Storage, TestRegistry, blob_uploads,
+};
 
 /// The images built on the base.
 const IMAGES: usize = 5;

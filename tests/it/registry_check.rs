@@ -3,13 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support;
-use crate::support::{Storage, TestRegistry};
 use docker_pkg::credentials::{Credentials, Secret};
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::{Registry, RegistryError, RegistrySettings};
 use docker_pkg::retry::RetryPolicy;
+
+use crate::support::{self, Storage, TestRegistry};
 
 /// A registry holding `tests/base:1.0`, pushed with buildah.
 fn registry_with_image() -> Option<(TestRegistry, ImageLabel)> {

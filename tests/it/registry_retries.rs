@@ -4,12 +4,12 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::support;
-use crate::support::{Fault, FaultProxy, Injection, Kind, Storage, TestRegistry};
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::{Registry, RegistryError, RegistrySettings};
 use docker_pkg::retry::RetryPolicy;
+
+use crate::support::{self, Fault, FaultProxy, Injection, Kind, Storage, TestRegistry};
 
 /// Waits of milliseconds, so that a test sees every try in well under a second.
 fn quick(attempts: u32) -> RetryPolicy {

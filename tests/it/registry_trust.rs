@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support;
-use crate::support::TestRegistry;
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::{Registry, RegistryError, RegistrySettings, TrustSources};
 use tempfile::TempDir;
+
+use crate::support::{self, TestRegistry};
 
 /// A registry, and its settings with nothing trusted: no `ca_bundle`, certs.d roots and a
 /// system store that are empty directories of the test's own.

@@ -3,8 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::harness;
-use crate::harness::Test;
+use crate::harness::{self, Test};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/render")

@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
+use serde_json::Value;
+
 use crate::fixture_tree::Setup;
 use crate::support;
-use serde_json::Value;
 
 const FAILING_TEST: &str =
     "#!/bin/sh\necho 'checking the answer'\necho 'expected 42, got 41' >&2\nexit 3\n";

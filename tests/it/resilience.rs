@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::fixture_tree::{IMAGES, Setup, summary_line};
 use crate::harness::Output;
-use crate::support;
-use crate::support::{Fault, FaultProxy, Injection};
+use crate::support::{self, Fault, FaultProxy, Injection};
 
 /// How many times each image was built, from the log lines of the runs given.
 fn builds(logs: &[String]) -> BTreeMap<String, usize> {

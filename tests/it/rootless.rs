@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::harness::{Output, Test};
-use crate::support;
-use crate::support::{RecordingTool, RuntimeDir, Storage, TestRegistry, UnprivilegedUser};
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::Registry;
+
+use crate::harness::{Output, Test};
+use crate::support::{self, RecordingTool, RuntimeDir, Storage, TestRegistry, UnprivilegedUser};
 
 const IMAGES: [&str; 6] = ["base", "tools", "runtime", "app", "cli", "service"];
 const NAMESPACE: &str = "rootless";

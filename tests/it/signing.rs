@@ -4,12 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::fixture_tree;
-use crate::fixture_tree::fixture;
-use crate::harness::{Output, Test};
-use crate::support;
-use crate::support::RecordingTool;
 use docker_pkg::label::ImageLabel;
+
+use crate::fixture_tree::{self, fixture};
+use crate::harness::{Output, Test};
+use crate::support::{self, RecordingTool};
 
 /// The images `--select '*app-1*'` publishes from the fixture tree.
 const PUBLISHED: [(&str, &str); 3] = [("base-a", "1.0"), ("tool-1", "0.1"), ("app-1", "1.0")];

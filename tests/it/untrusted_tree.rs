@@ -5,10 +5,11 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use base64::Engine as _;
+
 use crate::fixture_tree::{Setup, summary_line};
 use crate::harness::{Output, Test};
 use crate::support;
-use base64::Engine as _;
 
 const INJECTED_FOLDER: &str = "inj;echo INJECTED-MARK;#";
 
