@@ -1,0 +1,490 @@
+//! Building for several platforms: `platforms:`, `--platform` and an image's `platforms`
+//! file, checked when the run starts; a foreign platform this machine cannot emulate stops
+//! the run before anything is built.
+
+use docker_pkg::engine::EngineKind;
+use docker_pkg::label::ImageLabel;
+use docker_pkg::registry::{Registry, RegistrySettings};
+
+use crate::harness::Test;
+use crate::support::{self, Storage, TestRegistry};
+
+/// An engine that is not there: a run refused with its message never got to the engine.
+const CONFIG: &str = "engine: buildah\nengine_path: /nowhere/buildah\n";
+
+/// Exit code 2 with one error line holding `message`, and no build started.
+fn assert_refused(test: Test, args: &[&str], message: &str) {
+    let output = test
+        .args(["build"])
+        .args(args.iter().copied())
+        .args(["images"])
+        .run()
+        .code(2)
+        .no_panic();
+    let errors: Vec<&str> = output
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("docker-pkg: error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{output:#?}");
+    assert!(errors[0].contains(message), "{output:#?}");
+    assert!(!output.stdout.contains("Step 1"), "{output:#?}");
+}
+
+fn tree(config: &str) -> Test {
+    Test::new()
+        .config(config)
+        .image("base", "base", "1.0", &[], "FROM scratch\n")
+        .image("app", "app", "1.0", &["base"], "FROM base\n")
+}
+
+#[test]
+fn a_platform_list_is_checked_when_the_configuration_is_read() {
+    assert_refused(
+        tree(&format!("{CONFIG}platforms: [linux/amd64, linux/vax]\n")),
+        &[],
+        "config key `platforms`: `linux/vax`: unknown architecture `vax`",
+    );
+    assert_refused(
+        tree(&format!("{CONFIG}platforms: [linux/amd64, linux/amd64]\n")),
+        &[],
+        "config key `platforms`: linux/amd64 is listed twice",
+    );
+    assert_refused(
+        tree(&format!("{CONFIG}platforms: []\n")),
+        &[],
+        "config key `platforms`: must name at least one platform",
+    );
+}
+
+#[test]
+fn the_platform_flag_is_checked_too() {
+    let output = tree(CONFIG)
+        .args(["build", "--platform", "linux/amd64,windows/arm64", "images"])
+        .run()
+        .code(2)
+        .no_panic();
+    assert!(
+        output
+            .stderr
+            .contains("`windows/arm64`: only linux images are built"),
+        "{output:#?}"
+    );
+}
+
+#[test]
+fn a_platforms_file_that_is_not_a_list_of_platforms() {
+    let test = tree(CONFIG).file(
+        "images/app/platforms",
+        "linux/amd64\nlinux/arm64 linux/s390x\n",
+    );
+    assert_refused(
+        test,
+        &[],
+        "images/app/platforms: `linux/arm64 linux/s390x` is not a platform",
+    );
+}
+
+/// Images may only narrow the platforms of the run: an image left with none is an error of
+/// the tree, named, before anything is built.
+#[test]
+fn an_image_left_without_platform() {
+    let test = tree(CONFIG).file("images/base/platforms", "# not on arm64\nlinux/amd64\n");
+    assert_refused(
+        test,
+        &["--platform", "linux/arm64"],
+        "base is built for none of the platforms of this run (linux/arm64)",
+    );
+}
+
+/// Debian's qemu-user-static registers no interpreter for big-endian arm64: a platform this
+/// machine cannot run, whatever else is set up.
+#[test]
+fn a_foreign_platform_without_emulator_is_refused_with_the_fix() {
+    let entry = std::path::Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64_be");
+    assert!(
+        !entry.exists(),
+        "this test needs a platform without an interpreter, and {} is registered",
+        entry.display()
+    );
+    let test = tree(CONFIG);
+    assert_refused(
+        test.clone(),
+        &["--platform", "linux/amd64,linux/arm64be"],
+        "cannot build for linux/arm64be on this machine",
+    );
+    assert_refused(
+        test.clone(),
+        &["--platform", "linux/amd64,linux/arm64be"],
+        "apt-get install qemu-user-static binfmt-support",
+    );
+    assert_refused(
+        test,
+        &["--platform", "linux/amd64,linux/arm64be"],
+        "mount binfmt_misc -t binfmt_misc /proc/sys/fs/binfmt_misc",
+    );
+}
+
+/// The images of the end-to-end tree: name, what it is built on, and whether its `RUN` step
+/// writes the machine it ran on.
+const TREE: [(&str, &str); 4] = [
+    ("tools", "busybox"),
+    ("lib", "tools"),
+    ("app", "lib"),
+    ("solo", "busybox"),
+];
+/// A fifth image, on `tools`, whose `platforms` file narrows it to linux/amd64.
+const AMD64_ONLY: &str = "amd64-only";
+
+/// A registry, a storage holding the two-platform busybox base (linux/amd64 and
+/// linux/arm64), and a tree of four images on it whose tests record what they ran.
+struct ListSetup {
+    registry: TestRegistry,
+    /// Holds the images; removed on drop.
+    _storage: Storage,
+    test: Test,
+    /// Where each test appends `PLATFORM MACHINE` lines, one file per image.
+    results: std::path::PathBuf,
+}
+
+impl ListSetup {
+    fn new(engine: EngineKind) -> Option<ListSetup> {
+        let ready = support::registry_tools_available(engine)
+            && support::tools_available(&["podman", "apt-get", "dpkg-deb"])
+            && support::arm64_emulation_available();
+        if !ready {
+            return None;
+        }
+        let registry = TestRegistry::start();
+        let storage = Storage::new();
+        let base = format!("{}/ns/busybox:1.0", registry.address);
+        storage.busybox_list(&base, &support::arm64_busybox());
+        let results = storage.scratch("results");
+        let config = format!(
+            "registry: {}\nnamespace: ns\nusername: {}\npassword: {}\nca_bundle: {}\n\
+             base_images: [\"{base}\"]\nengine: {}\nplatforms: [linux/amd64, linux/arm64]\n",
+            registry.address,
+            registry.username,
+            registry.password,
+            registry.ca_file.display(),
+            engine.name(),
+        );
+        let mut test = Test::new().config(&config).envs(storage.env());
+        let narrowed = [(AMD64_ONLY, "tools")];
+        for (name, parent) in TREE.iter().chain(&narrowed).copied() {
+            let template = format!(
+                "FROM {{{{ \"{parent}\" | image_tag }}}}\nRUN echo \"$(uname -m)\" > /{name}-built-on\n"
+            );
+            let script = format!(
+                "#!/bin/bash\nset -e\nmachine=$(docker run --rm \"$1\" uname -m)\n\
+                 built_on=$(docker run --rm \"$1\" cat /{name}-built-on)\n\
+                 echo \"$TEST_PLATFORM $machine $built_on\" >> {}/{name}\n",
+                results.display()
+            );
+            test = test
+                .image(name, name, "1.0", &[parent], &template)
+                .file(&format!("images/{name}/test.sh"), &script);
+            std::fs::set_permissions(
+                test.path().join(format!("images/{name}/test.sh")),
+                std::os::unix::fs::PermissionsExt::from_mode(0o755),
+            )
+            .unwrap();
+        }
+        test = test.file(
+            &format!("images/{AMD64_ONLY}/platforms"),
+            "# its upstream exists for amd64 alone\nlinux/amd64\n",
+        );
+        Some(ListSetup {
+            registry,
+            _storage: storage,
+            test,
+            results,
+        })
+    }
+
+    fn label(&self, name: &str, tag: &str) -> ImageLabel {
+        ImageLabel {
+            name: format!("{}/ns/{name}", self.registry.address),
+            tag: tag.to_owned(),
+        }
+    }
+
+    /// The platforms of the list each tag names in the registry, sorted.
+    fn listed(&self, name: &str, tag: &str) -> Vec<String> {
+        let settings = RegistrySettings {
+            registry: Some(self.registry.address.clone()),
+            ..self.registry.settings()
+        };
+        let registry = Registry::new(&settings).unwrap();
+        let mut answers = registry.list_platforms(&[self.label(name, tag)]);
+        let mut platforms = answers.remove(0).unwrap().unwrap_or_default();
+        platforms.sort();
+        platforms
+    }
+
+    /// Deletes from the registry the image of `platform` that the list `name:tag` holds,
+    /// leaving the list as it is.
+    fn delete_image_of(&self, name: &str, tag: &str, platform: &str) {
+        let url = |reference: &str| {
+            format!(
+                "https://{}/v2/ns/{name}/manifests/{reference}",
+                self.registry.address
+            )
+        };
+        let login = format!("{}:{}", self.registry.username, self.registry.password);
+        let ca = self.registry.ca_file.display().to_string();
+        let accept = "Accept: application/vnd.docker.distribution.manifest.list.v2+json";
+        let list = support::run(
+            "curl",
+            &[
+                "-sSf",
+                "--cacert",
+                &ca,
+                "-u",
+                &login,
+                "-H",
+                accept,
+                &url(tag),
+            ],
+            &[],
+        );
+        let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+        let digest = list["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                let p = &m["platform"];
+                format!(
+                    "{}/{}",
+                    p["os"].as_str().unwrap(),
+                    p["architecture"].as_str().unwrap()
+                ) == platform
+            })
+            .and_then(|m| m["digest"].as_str())
+            .unwrap_or_else(|| panic!("no {platform} in {list}"))
+            .to_owned();
+        support::run(
+            "curl",
+            &[
+                "-sSf",
+                "--cacert",
+                &ca,
+                "-u",
+                &login,
+                "-X",
+                "DELETE",
+                &url(&digest),
+            ],
+            &[],
+        );
+    }
+
+    /// What each test recorded, by image.
+    fn recorded(&self, name: &str) -> Vec<String> {
+        std::fs::read_to_string(self.results.join(name))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Every image of a tree on a two-platform base is built for both platforms (`RUN` under
+/// QEMU for arm64), tested once per platform (its `docker run` running that platform's
+/// image), and published as a list of exactly those two platforms under its version tag and
+/// `latest`; a second run does nothing. The tree is first published for amd64 alone: adding
+/// arm64 rebuilds every image, whose list lacks it. An image whose arm64 image the registry
+/// loses is built again, alone.
+fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
+    let Some(setup) = ListSetup::new(engine) else {
+        return;
+    };
+    let build = |extra: &[&str]| {
+        let test = setup
+            .test
+            .clone()
+            .args(["build"])
+            .args(extra.iter().copied());
+        test.args(["images"]).run().success()
+    };
+    let amd64_only = build(&["--platform", "linux/amd64"]);
+    assert!(
+        amd64_only
+            .stdout
+            .contains("Built 5, verified 5, published 5, failed 0"),
+        "{amd64_only:#?}"
+    );
+    for (name, _) in TREE {
+        assert_eq!(setup.listed(name, "1.0"), ["linux/amd64"], "{name}");
+    }
+    let plan = build(&["--dry-run"]);
+    for (name, platforms) in [
+        ("lib", "[linux/amd64, linux/arm64]: build, verify, publish"),
+        (AMD64_ONLY, "[linux/amd64]: nothing (already published)"),
+    ] {
+        let line = format!("* {} {platforms}", setup.label(name, "1.0"));
+        assert!(plan.stdout.contains(&line), "{line}\n{plan:#?}");
+    }
+
+    // arm64 added: every list lacks it, so every image is built again, for both.
+    let output = build(&[]);
+    assert!(
+        output
+            .stdout
+            .contains("Built 4, verified 4, published 4, failed 0, skipped 0; 1 already published"),
+        "{output:#?}"
+    );
+    for (name, _) in TREE {
+        for tag in ["1.0", "latest"] {
+            assert_eq!(
+                setup.listed(name, tag),
+                ["linux/amd64", "linux/arm64"],
+                "{name}:{tag}"
+            );
+        }
+        assert_eq!(
+            setup.recorded(name),
+            [
+                "linux/amd64 x86_64 x86_64",
+                "linux/amd64 x86_64 x86_64",
+                "linux/arm64 aarch64 aarch64"
+            ],
+            "{name}: each platform's test ran that platform's image, built on that platform"
+        );
+    }
+
+    assert_eq!(setup.listed(AMD64_ONLY, "1.0"), ["linux/amd64"]);
+    assert_eq!(setup.listed(AMD64_ONLY, "latest"), ["linux/amd64"]);
+    assert_eq!(
+        setup.recorded(AMD64_ONLY),
+        ["linux/amd64 x86_64 x86_64"],
+        "built and tested once, for amd64 alone"
+    );
+
+    let again = build(&[]);
+    assert!(
+        again.stdout.contains("Every selected image is up to date."),
+        "{again:#?}"
+    );
+    for (name, _) in TREE {
+        assert_eq!(setup.recorded(name).len(), 3, "{name} was not tested again");
+    }
+
+    // The registry loses app's arm64 image: app alone is built again, for both platforms.
+    setup.delete_image_of("app", "1.0", "linux/arm64");
+    assert_eq!(setup.listed("app", "1.0"), ["linux/amd64"]);
+    let repaired = build(&[]);
+    assert!(
+        repaired
+            .stdout
+            .contains("Built 1, verified 1, published 1, failed 0, skipped 0; 4 already published"),
+        "{repaired:#?}"
+    );
+    assert_eq!(setup.listed("app", "1.0"), ["linux/amd64", "linux/arm64"]);
+    assert_eq!(setup.recorded("app").len(), 5);
+}
+
+#[test]
+fn buildah_publishes_a_tree_as_lists_of_every_platform() {
+    a_tree_is_published_as_lists_of_every_platform(EngineKind::Buildah);
+}
+
+#[test]
+fn podman_publishes_a_tree_as_lists_of_every_platform() {
+    a_tree_is_published_as_lists_of_every_platform(EngineKind::Podman);
+}
+
+/// The docker engine builds one platform: a run asked for several stops before anything is
+/// built, and says what to do.
+#[test]
+fn the_docker_engine_refuses_several_platforms() {
+    let config = "engine: docker\nengine_path: /nowhere/docker\nplatforms: [linux/amd64]\n";
+    assert_refused(
+        tree(config),
+        &[],
+        "the docker engine cannot build for several platforms here: with `platforms` set, use \
+         engine buildah or podman",
+    );
+}
+
+/// Signing a manifest list is not done yet: a publishing run that would sign stops before
+/// anything is built.
+#[test]
+fn signing_lists_is_refused() {
+    let config = format!(
+        "{CONFIG}registry: r.example.org\nusername: u\npassword: p\n\
+         sign_by: 0123456789ABCDEF0123456789ABCDEF01234567\nplatforms: [linux/amd64]\n"
+    );
+    assert_refused(
+        tree(&config),
+        &[],
+        "signing manifest lists is not supported yet",
+    );
+}
+
+/// The jobs of a pipeline each pull the images theirs is built on, which a multi-platform
+/// run cannot do yet: `ci gitlab` says so rather than write jobs that would fail.
+#[test]
+fn a_pipeline_of_several_platforms_is_refused() {
+    let config = "registry: r.example.org\nplatforms: [linux/amd64, linux/arm64]\n";
+    let output = tree(config)
+        .args(["ci", "gitlab", "images"])
+        .run()
+        .code(2)
+        .no_panic();
+    assert!(
+        output
+            .stderr
+            .contains("ci gitlab does not support `platforms` yet"),
+        "{output:#?}"
+    );
+}
+
+/// A multi-platform run interrupted at moments of its publishing (SIGINT) leaves each tag
+/// either absent or a complete list, never a list lacking a platform; a rerun completes.
+#[test]
+fn an_interrupted_publish_leaves_nothing_or_a_complete_list() {
+    const SIGINT: i32 = 2;
+    let Some(first) = ListSetup::new(EngineKind::Buildah) else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    first.test.clone().args(["build", "images"]).run().success();
+    let whole = started.elapsed();
+    drop(first);
+    let names: Vec<&str> = TREE.iter().map(|(name, _)| *name).collect();
+    let (mut interrupted, mut midway) = (0, 0);
+    for fraction in [0.6, 0.75, 0.9] {
+        let setup = ListSetup::new(EngineKind::Buildah).expect("the tools were there");
+        let running = setup.test.clone().args(["build", "images"]).spawn();
+        std::thread::sleep(whole.mul_f64(fraction));
+        running.signal(SIGINT);
+        let output = running.wait().no_panic();
+        interrupted += usize::from(output.code == Some(128 + SIGINT));
+        let published = names.iter().filter(|n| !setup.listed(n, "1.0").is_empty());
+        let published = published.count();
+        midway += usize::from(published > 0 && published < names.len());
+        for name in &names {
+            for tag in ["1.0", "latest"] {
+                let listed = setup.listed(name, tag);
+                assert!(
+                    listed.is_empty() || listed == ["linux/amd64", "linux/arm64"],
+                    "{name}:{tag} after an interruption at {fraction} of a run: {listed:?}\n\
+                     {output:#?}"
+                );
+            }
+        }
+        setup.test.clone().args(["build", "images"]).run().success();
+        for name in &names {
+            for tag in ["1.0", "latest"] {
+                assert_eq!(setup.listed(name, tag), ["linux/amd64", "linux/arm64"]);
+            }
+        }
+    }
+    assert!(interrupted >= 2, "only {interrupted} runs were interrupted");
+    assert!(
+        midway >= 1,
+        "no run was interrupted while publishing the tree"
+    );
+}
