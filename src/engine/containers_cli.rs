@@ -123,10 +123,7 @@ fn labelled_dockerfile(
         what: "the labelled Dockerfile".to_owned(),
         source,
     };
-    let mut file = tempfile::Builder::new()
-        .prefix("docker-pkg-Dockerfile-")
-        .tempfile()
-        .map_err(setup)?;
+    let mut file = run_dir::tempfile("docker-pkg-Dockerfile-").map_err(setup)?;
     std::io::Write::write_all(&mut file, dockerfile.as_bytes()).map_err(setup)?;
     Ok(Some(file))
 }

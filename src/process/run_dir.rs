@@ -77,6 +77,13 @@ pub fn tempdir(prefix: &str) -> io::Result<TempDir> {
     closed_tempdir(prefix, &folder(&CURRENT).unwrap_or_else(private_root))
 }
 
+/// A new file named `PREFIX…`, mode 0600, in the private folder of this run (in the private
+/// root when no run folder was made), removed when dropped.
+pub fn tempfile(prefix: &str) -> io::Result<tempfile::NamedTempFile> {
+    let dir = folder(&CURRENT).unwrap_or_else(private_root);
+    tempfile::Builder::new().prefix(prefix).tempfile_in(dir)
+}
+
 /// [`tempdir`] for files as large as images: in the folder of this run on disk.
 pub fn bulk_tempdir(prefix: &str) -> io::Result<TempDir> {
     closed_tempdir(prefix, &folder(&BULK).unwrap_or_else(std::env::temp_dir))
