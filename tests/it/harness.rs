@@ -175,6 +175,27 @@ impl Running {
         assert!(status.success(), "kill -{signal} {}", self.pid());
     }
 
+    /// Waits until the run's log holds `text` at least `times` times: true then, false when
+    /// the run ended first.
+    pub fn wait_for_log(&mut self, text: &str, times: usize) -> bool {
+        let log = self.dir.path().join("docker-pkg-build.log");
+        loop {
+            let seen = std::fs::read_to_string(&log).unwrap_or_default();
+            if seen.matches(text).count() >= times {
+                return true;
+            }
+            if self
+                .child
+                .try_wait()
+                .expect("docker-pkg can be waited for")
+                .is_some()
+            {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Waits for the run to end.
     pub fn wait(self) -> Output {
         let output = self.child.wait_with_output().expect("docker-pkg ends");
