@@ -34,6 +34,7 @@ mod rootless;
 mod signing;
 mod snapshots;
 mod template_limits;
+mod templates;
 mod terminal;
 mod untrusted_tree;
 mod update;
