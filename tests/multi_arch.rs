@@ -127,6 +127,27 @@ fn a_foreign_platform_without_emulator_is_refused_with_the_fix() {
     );
 }
 
+/// A dry run with `platforms` set names each image's platforms; it needs no container tool,
+/// since a list in local storage never counts as built.
+#[test]
+fn a_dry_run_names_the_platforms_of_each_image() {
+    let test = tree(&format!("{CONFIG}platforms: [linux/amd64]\n")).image(
+        "extra",
+        "extra",
+        "2.0",
+        &["base"],
+        "FROM base\n",
+    );
+    let output = test.args(["build", "--dry-run", "images"]).run().success();
+    for (label, platforms) in [
+        ("base:1.0", "[linux/amd64]"),
+        ("extra:2.0", "[linux/amd64]"),
+    ] {
+        let line = format!("* {label} {platforms}: build, verify");
+        assert!(output.stdout.contains(&line), "{line}\n{output:#?}");
+    }
+}
+
 /// The images of the end-to-end tree: name, what it is built on, and whether its `RUN` step
 /// writes the machine it ran on.
 const TREE: [(&str, &str); 4] = [
@@ -322,7 +343,10 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     }
     let plan = build(&["--dry-run"]);
     for (name, platforms) in [
-        ("lib", "[linux/amd64, linux/arm64]: build, verify, publish"),
+        (
+            "lib",
+            "[linux/amd64, linux/arm64; not published: linux/arm64]: build, verify, publish",
+        ),
         (AMD64_ONLY, "[linux/amd64]: nothing (already published)"),
     ] {
         let line = format!("* {} {platforms}", setup.label(name, "1.0"));
