@@ -201,7 +201,7 @@ impl ListSetup {
             let script = format!(
                 "#!/bin/bash\nset -e\nmachine=$(docker run --rm \"$1\" uname -m)\n\
                  built_on=$(docker run --rm \"$1\" cat /{name}-built-on)\n\
-                 echo \"$TEST_PLATFORM $machine $built_on\" >> {}/{name}\n",
+                 echo \"$TEST_PLATFORM $machine $built_on\" >> {}/{name}\necho \"ran on $machine\"\n",
                 results.display()
             );
             test = test
@@ -354,7 +354,14 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     }
 
     // arm64 added: every list lacks it, so every image is built again, for both.
-    let output = build(&[]);
+    let reports = setup.results.join("reports");
+    let (json, junit) = (reports.join("run.json"), reports.join("junit.xml"));
+    let output = build(&[
+        "--report",
+        json.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
     assert!(
         output
             .stdout
@@ -382,6 +389,7 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
 
     assert_eq!(setup.listed(AMD64_ONLY, "1.0"), ["linux/amd64"]);
     assert_eq!(setup.listed(AMD64_ONLY, "latest"), ["linux/amd64"]);
+    assert_reports_per_platform(&setup, &json, &junit);
     assert_eq!(
         setup.recorded(AMD64_ONLY),
         ["linux/amd64 x86_64 x86_64"],
@@ -409,6 +417,57 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     );
     assert_eq!(setup.listed("app", "1.0"), ["linux/amd64", "linux/arm64"]);
     assert_eq!(setup.recorded("app").len(), 5);
+}
+
+/// The reports of the run that added arm64: each rebuilt image's build and test, per
+/// platform, in the JSON report, and a JUnit test case per image and platform.
+fn assert_reports_per_platform(setup: &ListSetup, json: &std::path::Path, junit: &std::path::Path) {
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let junit = std::fs::read_to_string(junit).unwrap();
+    let image = |name: &str| -> &serde_json::Value {
+        let images = report["images"].as_array().unwrap();
+        images.iter().find(|i| i["name"] == name).unwrap()
+    };
+    for (name, _) in TREE {
+        let platforms = image(name)["platforms"].as_array().unwrap();
+        let names: Vec<&str> = platforms
+            .iter()
+            .map(|p| p["platform"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["linux/amd64", "linux/arm64"], "{name}: {report:#}");
+        for (platform, machine) in platforms.iter().zip(["x86_64", "aarch64"]) {
+            let steps: Vec<(&str, bool)> = platform["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| (s["step"].as_str().unwrap(), s["succeeded"] == true))
+                .collect();
+            assert_eq!(steps, [("build", true), ("verify", true)], "{platform:#}");
+            assert!(platform["steps"][1]["duration_ms"].as_u64().unwrap() > 0);
+            let test = &platform["test"];
+            assert_eq!(
+                (&test["ran"], &test["passed"]),
+                (&true.into(), &true.into())
+            );
+            // podman may warn before the test's own line: only the platform's line counts.
+            let output = test["output"].as_str().unwrap();
+            let ran_on: Vec<&str> = output.lines().filter(|l| l.starts_with("ran on")).collect();
+            assert_eq!(ran_on, [format!("ran on {machine}")], "{platform:#}");
+        }
+        for platform in ["linux/amd64", "linux/arm64"] {
+            let case = format!(
+                "<testcase name=\"{} [{platform}]\" classname=\"docker-pkg.{name}\"",
+                setup.label(name, "1.0")
+            );
+            assert!(junit.contains(&case), "{case}\n{junit}");
+        }
+    }
+    assert!(
+        image(AMD64_ONLY).get("platforms").is_none(),
+        "up to date, not worked on: {report:#}"
+    );
+    assert!(junit.contains("tests=\"8\" failures=\"0\""), "{junit}");
 }
 
 #[test]
