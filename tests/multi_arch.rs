@@ -573,3 +573,83 @@ fn an_interrupted_publish_leaves_nothing_or_a_complete_list() {
         "no run was interrupted while publishing the tree"
     );
 }
+
+/// The ids of the local images that the manifest list `list` holds.
+fn list_instances(storage: &Storage, list: &str) -> std::collections::BTreeSet<String> {
+    let inspected: serde_json::Value =
+        serde_json::from_str(&storage.buildah(&["manifest", "inspect", list])).unwrap();
+    let digests: Vec<&serde_json::Value> = inspected["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["digest"])
+        .collect();
+    let images: serde_json::Value =
+        serde_json::from_str(&storage.buildah(&["images", "--json", "--no-trunc"])).unwrap();
+    images
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|image| digests.contains(&&image["digest"]))
+        .map(|image| image["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every image id in the storage.
+fn image_ids(storage: &Storage) -> std::collections::BTreeSet<String> {
+    let listed = storage.buildah(&["images", "--all", "--no-trunc", "--format", "{{.ID}}"]);
+    listed.lines().map(str::to_owned).collect()
+}
+
+/// A tree built for two platforms at 1.0 then at 2.0: `prune` removes the old list and the
+/// image of each platform it held, and leaves the current list whole.
+#[test]
+fn prune_removes_old_lists_with_the_images_they_hold() {
+    let ready = support::build_tools_available(EngineKind::Buildah)
+        && support::tools_available(&["apt-get", "dpkg-deb"])
+        && support::arm64_emulation_available();
+    if !ready {
+        return;
+    }
+    let storage = Storage::new();
+    storage.busybox_list("localhost/busybox:1.0", &support::arm64_busybox());
+    let config = "base_images: [\"localhost/busybox:1.0\"]\nengine: buildah\n\
+                  platforms: [linux/amd64, linux/arm64]\n";
+    let tree = |version: &str| {
+        let template = format!("FROM localhost/busybox:1.0\nRUN echo {version} > /version\n");
+        Test::new()
+            .config(config)
+            .image("tool", "tool", version, &["busybox"], &template)
+            .envs(storage.env())
+    };
+    tree("1.0").args(["build", "images"]).run().success();
+    let old = list_instances(&storage, "localhost/tool:1.0");
+    assert_eq!(old.len(), 2, "{old:?}");
+    let current = tree("2.0");
+    current.clone().args(["build", "images"]).run().success();
+    let new = list_instances(&storage, "localhost/tool:2.0");
+    assert_eq!(new.len(), 2, "{new:?}");
+    let base = list_instances(&storage, "localhost/busybox:1.0");
+
+    let output = current.clone().args(["prune", "images"]).run().success();
+    assert!(
+        output
+            .stdout
+            .contains("== Summary ==\nRemoved 1 name:\n* localhost/tool:1.0\n"),
+        "{output:#?}"
+    );
+    assert!(
+        output.stdout.contains("(3 images gone from local storage)"),
+        "the list and its two images: {output:#?}"
+    );
+    let ids = image_ids(&storage);
+    assert!(old.is_disjoint(&ids), "{old:?} left in {ids:?}");
+    assert!(new.is_subset(&ids) && base.is_subset(&ids), "{ids:?}");
+    assert_eq!(list_instances(&storage, "localhost/tool:2.0"), new);
+
+    current
+        .args(["prune", "images"])
+        .run()
+        .success()
+        .stdout_has("== Summary ==\nNothing removed: no old versions in local storage.\n");
+}
