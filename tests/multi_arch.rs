@@ -234,15 +234,7 @@ impl ListSetup {
 
     /// The platforms of the list each tag names in the registry, sorted.
     fn listed(&self, name: &str, tag: &str) -> Vec<String> {
-        let settings = RegistrySettings {
-            registry: Some(self.registry.address.clone()),
-            ..self.registry.settings()
-        };
-        let registry = Registry::new(&settings).unwrap();
-        let mut answers = registry.list_platforms(&[self.label(name, tag)]);
-        let mut platforms = answers.remove(0).unwrap().unwrap_or_default();
-        platforms.sort();
-        platforms
+        listed(&self.registry, &self.label(name, tag))
     }
 
     /// Deletes from the registry the image of `platform` that the list `name:tag` holds,
@@ -311,6 +303,19 @@ impl ListSetup {
             .map(str::to_owned)
             .collect()
     }
+}
+
+/// The platforms of the list `label` names in `registry`, sorted; none when it is absent.
+fn listed(registry: &TestRegistry, label: &ImageLabel) -> Vec<String> {
+    let settings = RegistrySettings {
+        registry: Some(registry.address.clone()),
+        ..registry.settings()
+    };
+    let client = Registry::new(&settings).unwrap();
+    let mut answers = client.list_platforms(std::slice::from_ref(label));
+    let mut platforms = answers.remove(0).unwrap().unwrap_or_default();
+    platforms.sort();
+    platforms
 }
 
 /// Every image of a tree on a two-platform base is built for both platforms (`RUN` under
@@ -652,4 +657,121 @@ fn prune_removes_old_lists_with_the_images_they_hold() {
         .run()
         .success()
         .stdout_has("== Summary ==\nNothing removed: no old versions in local storage.\n");
+}
+
+/// A platform added to `platforms` rebuilds every image: a tree published for linux/amd64
+/// and linux/arm64 on a three-platform base is built again whole once the run names
+/// linux/s390x too (emulated, big-endian), and each list then holds the three.
+#[test]
+fn adding_a_third_platform_rebuilds_every_image() {
+    let ready = support::registry_tools_available(EngineKind::Buildah)
+        && support::tools_available(&["podman", "apt-get", "dpkg-deb"])
+        && support::arm64_emulation_available()
+        && support::emulation_available("s390x", "qemu-s390x");
+    if !ready {
+        return;
+    }
+    let registry = TestRegistry::start();
+    let storage = Storage::new();
+    let base = format!("{}/ns/busybox:1.0", registry.address);
+    let (arm64, s390x) = (support::arm64_busybox(), support::foreign_busybox("s390x"));
+    storage.busybox_list_of(&base, &[("arm64", &arm64), ("s390x", &s390x)]);
+    let results = storage.scratch("results");
+    let config = format!(
+        "registry: {}\nnamespace: ns\nusername: {}\npassword: {}\nca_bundle: {}\n\
+         base_images: [\"{base}\"]\nengine: buildah\n\
+         platforms: [linux/amd64, linux/arm64, linux/s390x]\n",
+        registry.address,
+        registry.username,
+        registry.password,
+        registry.ca_file.display(),
+    );
+    let mut test = Test::new().config(&config).envs(storage.env());
+    let tree = [("tools", "busybox"), ("app", "tools")];
+    for (name, parent) in tree {
+        let template =
+            format!("FROM {{{{ \"{parent}\" | image_tag }}}}\nRUN uname -m > /{name}-built-on\n");
+        let script = format!(
+            "#!/bin/bash\nset -e\nbuilt_on=$(docker run --rm \"$1\" cat /{name}-built-on)\n\
+             echo \"$TEST_PLATFORM $built_on\" >> {}/{name}\n",
+            results.display()
+        );
+        test = test
+            .image(name, name, "1.0", &[parent], &template)
+            .file(&format!("images/{name}/test.sh"), &script);
+        std::fs::set_permissions(
+            test.path().join(format!("images/{name}/test.sh")),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let label = |name: &str, tag: &str| ImageLabel {
+        name: format!("{}/ns/{name}", registry.address),
+        tag: tag.to_owned(),
+    };
+    let build = |extra: &[&str]| {
+        let test = test.clone().args(["build"]).args(extra.iter().copied());
+        test.args(["images"]).run().success()
+    };
+    let recorded = |name: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(results.join(name)).unwrap_or_default();
+        text.lines().map(str::to_owned).collect()
+    };
+
+    let two = build(&["--platform", "linux/amd64,linux/arm64"]);
+    assert!(
+        two.stdout
+            .contains("Built 2, verified 2, published 2, failed 0"),
+        "{two:#?}"
+    );
+    for (name, _) in tree {
+        assert_eq!(
+            listed(&registry, &label(name, "1.0")),
+            ["linux/amd64", "linux/arm64"]
+        );
+    }
+
+    let plan = build(&["--dry-run"]);
+    for (name, _) in tree {
+        let line = format!(
+            "* {} [linux/amd64, linux/arm64, linux/s390x; not published: linux/s390x]: build, \
+             verify, publish",
+            label(name, "1.0")
+        );
+        assert!(plan.stdout.contains(&line), "{line}\n{plan:#?}");
+    }
+
+    let three = build(&[]);
+    assert!(
+        three
+            .stdout
+            .contains("Built 2, verified 2, published 2, failed 0"),
+        "{three:#?}"
+    );
+    for (name, _) in tree {
+        for tag in ["1.0", "latest"] {
+            assert_eq!(
+                listed(&registry, &label(name, tag)),
+                ["linux/amd64", "linux/arm64", "linux/s390x"],
+                "{name}:{tag}"
+            );
+        }
+        assert_eq!(
+            recorded(name),
+            [
+                "linux/amd64 x86_64",
+                "linux/arm64 aarch64",
+                "linux/amd64 x86_64",
+                "linux/arm64 aarch64",
+                "linux/s390x s390x",
+            ],
+            "{name}: each platform's image was built on that platform and tested there"
+        );
+    }
+
+    let again = build(&[]);
+    assert!(
+        again.stdout.contains("Every selected image is up to date."),
+        "{again:#?}"
+    );
 }
