@@ -608,9 +608,8 @@ fn image_ids(storage: &Storage) -> std::collections::BTreeSet<String> {
 
 /// A tree built for two platforms at 1.0 then at 2.0: `prune` removes the old list and the
 /// image of each platform it held, and leaves the current list whole.
-#[test]
-fn prune_removes_old_lists_with_the_images_they_hold() {
-    let ready = support::build_tools_available(EngineKind::Buildah)
+fn prune_removes_old_lists_with_the_images_they_hold(engine: EngineKind) {
+    let ready = support::build_tools_available(engine)
         && support::tools_available(&["apt-get", "dpkg-deb"])
         && support::arm64_emulation_available();
     if !ready {
@@ -618,12 +617,15 @@ fn prune_removes_old_lists_with_the_images_they_hold() {
     }
     let storage = Storage::new();
     storage.busybox_list("localhost/busybox:1.0", &support::arm64_busybox());
-    let config = "base_images: [\"localhost/busybox:1.0\"]\nengine: buildah\n\
-                  platforms: [linux/amd64, linux/arm64]\n";
+    let config = format!(
+        "base_images: [\"localhost/busybox:1.0\"]\nengine: {}\n\
+         platforms: [linux/amd64, linux/arm64]\n",
+        engine.name()
+    );
     let tree = |version: &str| {
         let template = format!("FROM localhost/busybox:1.0\nRUN echo {version} > /version\n");
         Test::new()
-            .config(config)
+            .config(&config)
             .image("tool", "tool", version, &["busybox"], &template)
             .envs(storage.env())
     };
@@ -657,6 +659,16 @@ fn prune_removes_old_lists_with_the_images_they_hold() {
         .run()
         .success()
         .stdout_has("== Summary ==\nNothing removed: no old versions in local storage.\n");
+}
+
+#[test]
+fn buildah_prunes_old_lists_with_the_images_they_hold() {
+    prune_removes_old_lists_with_the_images_they_hold(EngineKind::Buildah);
+}
+
+#[test]
+fn podman_prunes_old_lists_with_the_images_they_hold() {
+    prune_removes_old_lists_with_the_images_they_hold(EngineKind::Podman);
 }
 
 /// A platform added to `platforms` rebuilds every image: a tree published for linux/amd64
