@@ -44,10 +44,16 @@ need_binfmt() {
     as_root update-binfmts --enable
   fi
   [ -e "$dir/qemu-aarch64" ] || die "no QEMU interpreter is registered in $dir (update-binfmts --display)"
-  # The multi-platform tests download Debian's busybox-static:arm64 for their arm64 base.
-  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-    say "Adding the arm64 architecture to apt"
-    as_root dpkg --add-architecture arm64
+  # The multi-platform tests download Debian's busybox-static:ARCH for their foreign bases.
+  local arch added=""
+  for arch in arm64 s390x; do
+    if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+      say "Adding the $arch architecture to apt"
+      as_root dpkg --add-architecture "$arch"
+      added=yes
+    fi
+  done
+  if [ -n "$added" ]; then
     as_root apt-get update -qq
   fi
 }

@@ -74,15 +74,17 @@ pub fn build(
             .check_list_support(publish && config.signing.is_some())?;
     }
     let registry = Registry::new(&settings::registry_settings(config))?;
-    let list_registry = lists.as_ref().map(|platforms| ListRegistry {
-        registry: &registry,
-        wanted: workspace
-            .tree
-            .images()
-            .values()
-            .zip(platforms.values())
-            .map(|(image, platforms)| (image.label.to_string(), platforms.clone()))
-            .collect(),
+    let list_registry = lists.as_ref().map(|platforms| {
+        ListRegistry::new(
+            &registry,
+            workspace
+                .tree
+                .images()
+                .values()
+                .zip(platforms.values())
+                .map(|(image, platforms)| (image.label.to_string(), platforms.clone()))
+                .collect(),
+        )
     });
     let registry: &dyn RegistryClient = match &list_registry {
         Some(lists) => lists,
@@ -105,6 +107,11 @@ pub fn build(
             lists: lists.is_some(),
         },
     )?;
+    let lacking = list_registry.as_ref().map(|lists| {
+        ImageMap::from_fn(workspace.tree.len(), |image| {
+            lists.lacking(&workspace.tree.get(image).label)
+        })
+    });
     let jobs = args.jobs.map(|j| j as usize).or(config.jobs);
     let jobs = jobs.unwrap_or_else(default_jobs);
     let reports = Reports {
@@ -116,6 +123,7 @@ pub fn build(
         jobs,
         log_file,
         lists: lists.as_ref(),
+        lacking: lacking.as_ref(),
     };
     if args.dry_run {
         return super::dry_run::dry_run(&reports);

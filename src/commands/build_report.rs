@@ -30,6 +30,9 @@ pub struct Reports<'a> {
     pub log_file: Option<&'a Path>,
     /// The platforms of each image, when it is built as a manifest list.
     pub lists: Option<&'a ImageMap<Vec<Platform>>>,
+    /// The platforms of each image that its published list lacks, when the published check
+    /// found a list without every one.
+    pub lacking: Option<&'a ImageMap<Vec<Platform>>>,
 }
 
 impl Reports<'_> {

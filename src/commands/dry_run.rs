@@ -1,4 +1,5 @@
 use crate::cli::error::{Error, Outcome};
+use crate::label::platform::Platform;
 use crate::run::plan::Plan;
 use crate::run::step::Step;
 use crate::run::workspace::Workspace;
@@ -39,8 +40,8 @@ pub fn dry_run(reports: &Reports<'_>) -> Result<Outcome, Error> {
         }
         let platforms = match reports.lists {
             Some(lists) => {
-                let names: Vec<String> = lists[image].iter().map(ToString::to_string).collect();
-                format!(" [{}]", names.join(", "))
+                let lacking = reports.lacking.map_or(&[][..], |lacking| &lacking[image]);
+                platforms_text(&lists[image], lacking)
             }
             None => String::new(),
         };
@@ -58,6 +59,21 @@ pub fn dry_run(reports: &Reports<'_>) -> Result<Outcome, Error> {
     );
     reports.write(None, Outcome::Success)?;
     Ok(Outcome::Success)
+}
+
+/// ` [linux/amd64, linux/arm64]`: the platforms an image is built for, and those its
+/// published list lacks (` [linux/amd64, linux/arm64, linux/s390x; not published: linux/s390x]`),
+/// which are why it is built again.
+fn platforms_text(platforms: &[Platform], lacking: &[Platform]) -> String {
+    let names = |platforms: &[Platform]| -> String {
+        let names: Vec<String> = platforms.iter().map(ToString::to_string).collect();
+        names.join(", ")
+    };
+    if lacking.is_empty() {
+        format!(" [{}]", names(platforms))
+    } else {
+        format!(" [{}; not published: {}]", names(platforms), names(lacking))
+    }
 }
 
 /// `build, verify, publish (not published and not in local storage)`, or `nothing (already
@@ -98,4 +114,36 @@ fn what(workspace: &Workspace, plan: &Plan, image: ImageId, planned: &[Step]) ->
         Style::Done
     };
     format!("{} ({why})", style.paint(&steps.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn platforms(names: &[&str]) -> Vec<Platform> {
+        names.iter().map(|name| name.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn an_image_line_names_its_platforms() {
+        assert_eq!(
+            platforms_text(&platforms(&["linux/amd64", "linux/arm64"]), &[]),
+            " [linux/amd64, linux/arm64]"
+        );
+        assert_eq!(
+            platforms_text(&platforms(&["linux/arm/v7"]), &[]),
+            " [linux/arm/v7]"
+        );
+    }
+
+    #[test]
+    fn and_those_its_published_list_lacks() {
+        assert_eq!(
+            platforms_text(
+                &platforms(&["linux/amd64", "linux/arm64", "linux/s390x"]),
+                &platforms(&["linux/arm64", "linux/s390x"])
+            ),
+            " [linux/amd64, linux/arm64, linux/s390x; not published: linux/arm64, linux/s390x]"
+        );
+    }
 }

@@ -18,6 +18,8 @@ struct Removals {
     references: Vec<String>,
     /// The images that lost names, by id, with their sizes.
     images: HashMap<String, u64>,
+    /// The ids of the images that the old manifest lists removed held, one per platform.
+    instances: HashSet<String>,
     failures: usize,
 }
 
@@ -25,7 +27,9 @@ struct Removals {
 /// local image of its repository that is not known as its current label: by its names in
 /// that repository only, so that the current image keeps all its names and a name in another
 /// repository keeps its image. Base images are never touched. Reports each name removed and
-/// the space freed; a removal that fails is reported and the others go on.
+/// the space freed; a removal that fails is reported and the others go on. With `platforms`
+/// configured every version is a manifest list: an old list goes with the images it holds
+/// that no current list holds too.
 pub fn prune(config: &Config, args: &PruneArgs) -> Result<Outcome, Error> {
     let selection = Selection::new(args.select.as_deref())?;
     let suffix = args
@@ -44,6 +48,7 @@ pub fn prune(config: &Config, args: &PruneArgs) -> Result<Outcome, Error> {
     let bases = base_references(&config.base_images);
 
     println!("== Step 1: pruning images ==");
+    let lists = config.platforms.is_some();
     let mut removals = Removals::default();
     for &image in &chain {
         if interrupt::received().is_some() {
@@ -53,11 +58,21 @@ pub fn prune(config: &Config, args: &PruneArgs) -> Result<Outcome, Error> {
         println!("* Pruning old versions of {label}");
         let mut failed = false;
         for old in repositories.old_versions(label) {
-            failed |= !remove(engine.as_ref(), old, &bases, &mut removals);
+            let removed = if lists {
+                remove_list(engine.as_ref(), old, &bases, &mut removals)
+            } else {
+                remove(engine.as_ref(), old, &bases, &mut removals)
+            };
+            failed |= !removed;
         }
         if failed {
             println!("* Errors pruning old images for {label}");
         }
+    }
+
+    if lists && !removals.instances.is_empty() && interrupt::received().is_none() {
+        let current = chain.iter().map(|&image| &workspace.tree.get(image).label);
+        remove_instances(engine.as_ref(), current, &mut removals);
     }
 
     println!("== Summary ==");
@@ -126,6 +141,111 @@ fn remove(
             );
             removals.failures += 1;
             false
+        }
+    }
+}
+
+/// Removes the names of the manifest list `old` in its repository, but those of base images,
+/// after noting the images it holds; whether it went well.
+fn remove_list(
+    engine: &dyn Engine,
+    old: &RepositoryImage,
+    bases: &HashSet<String>,
+    removals: &mut Removals,
+) -> bool {
+    let references: Vec<&String> = old
+        .references
+        .iter()
+        .filter(|r| !bases.contains(qualified(r).as_ref()))
+        .collect();
+    let Some(&first) = references.first() else {
+        return true;
+    };
+    let id = short_id(&old.id);
+    let removed = engine.list_instances(first).and_then(|instances| {
+        removals.instances.extend(instances);
+        log::info!("Removing manifest list {first} (Id: {})", old.id);
+        for &reference in &references {
+            match ImageLabel::parse(reference) {
+                Some(label) => engine.remove_list(&label)?,
+                None => log::warn!("{reference} names no tag: left in local storage"),
+            }
+            removals.references.push(reference.clone());
+        }
+        Ok(())
+    });
+    match removed {
+        Ok(()) => {
+            removals.images.insert(old.id.clone(), old.size);
+            true
+        }
+        Err(error) => {
+            log::error!(
+                "Error removing manifest list {first} (Id: {}): {error}",
+                old.id
+            );
+            println!(
+                " ERROR: cannot remove {first} (list {id}): {}",
+                error.last_words()
+            );
+            removals.failures += 1;
+            false
+        }
+    }
+}
+
+/// Removes the images that the removed lists held, but those that a list of `current`
+/// holds too (an image whose build did not change) and those with a name of their own.
+fn remove_instances<'a>(
+    engine: &dyn Engine,
+    current: impl Iterator<Item = &'a ImageLabel>,
+    removals: &mut Removals,
+) {
+    let listed = match engine.local_images() {
+        Ok(listed) => listed,
+        Err(error) => {
+            println!(" ERROR: cannot list local storage: {}", error.last_words());
+            removals.failures += 1;
+            return;
+        }
+    };
+    let mut kept = HashSet::new();
+    for label in current {
+        let Some(list) = listed.iter().find(|image| image.has_name(label)) else {
+            continue;
+        };
+        match engine.list_instances(&list.names[0]) {
+            Ok(instances) => kept.extend(instances),
+            Err(error) => {
+                println!(
+                    " ERROR: cannot tell which images {label} holds, so none of the old lists' \
+                     images is removed: {}",
+                    error.last_words()
+                );
+                removals.failures += 1;
+                return;
+            }
+        }
+    }
+    let orphans: Vec<_> = listed
+        .iter()
+        .filter(|image| image.names.is_empty())
+        .filter(|image| removals.instances.contains(&image.id) && !kept.contains(&image.id))
+        .collect();
+    for image in orphans {
+        log::info!("Removing image {} of an old manifest list", image.id);
+        match engine.remove(std::slice::from_ref(&image.id)) {
+            Ok(()) => {
+                removals.images.insert(image.id.clone(), image.size);
+            }
+            Err(error) => {
+                println!(
+                    " ERROR: cannot remove image {} of an old list: {}",
+                    short_id(&image.id),
+                    error.last_words()
+                );
+                removals.failures += 1;
+            }
         }
     }
 }

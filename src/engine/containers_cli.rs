@@ -382,6 +382,22 @@ impl Engine for ContainersCli {
             .map(drop)
     }
 
+    /// `manifest inspect` gives the digests of the list's images, which the listing of
+    /// local images turns into ids.
+    fn list_instances(&self, list: &str) -> Result<Vec<String>, EngineError> {
+        let digests = self
+            .tool
+            .run_parsed(&words(&["manifest", "inspect", list]), parse_list_digests)?;
+        let mut args = words(&["images"]);
+        args.extend(words(self.dialect.images));
+        let listed = self.tool.run_parsed(&args, parse_image_digests)?;
+        Ok(listed
+            .into_iter()
+            .filter(|image| image.digest.as_ref().is_some_and(|d| digests.contains(d)))
+            .map(|image| image.id.trim_start_matches("sha256:").to_owned())
+            .collect())
+    }
+
     /// `push --format v2s2 IMAGE dir:DIR`: local, no registry involved. Docker's manifest
     /// format, as the images are built in. None when signing: the signature is made as the
     /// manifest is written to the registry, so a signing engine pushes itself.
@@ -452,6 +468,40 @@ fn committed_image(line: &str) -> Option<String> {
     hex.then(|| id.to_owned())
 }
 
+/// The digests of the images a manifest list holds, as `manifest inspect` prints it.
+fn parse_list_digests(output: &str) -> Result<Vec<String>, String> {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        digest: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct List {
+        manifests: Vec<Entry>,
+    }
+    let list: List = serde_json::from_str(output).map_err(|e| e.to_string())?;
+    Ok(list
+        .manifests
+        .into_iter()
+        .map(|entry| entry.digest)
+        .collect())
+}
+
+/// One local image with the digest of its manifest, as `buildah images --json` (`id`,
+/// `digest`) and `podman images --format json` (`Id`, `Digest`) list it.
+#[derive(serde::Deserialize)]
+struct ImageDigest {
+    #[serde(alias = "Id")]
+    id: String,
+    #[serde(default, alias = "Digest")]
+    digest: Option<String>,
+}
+
+fn parse_image_digests(output: &str) -> Result<Vec<ImageDigest>, String> {
+    let listed: Option<Vec<ImageDigest>> =
+        serde_json::from_str(output).map_err(|e| e.to_string())?;
+    Ok(listed.unwrap_or_default())
+}
+
 pub fn words(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| (*w).to_owned()).collect()
 }
@@ -459,6 +509,26 @@ pub fn words(words: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_images_of_a_list_by_digest() {
+        let list = r#"{"schemaVersion": 2, "manifests": [
+            {"digest": "sha256:e203", "platform": {"architecture": "amd64", "os": "linux"}},
+            {"digest": "sha256:3dc2", "platform": {"architecture": "arm64", "os": "linux"}}]}"#;
+        assert_eq!(
+            parse_list_digests(list).unwrap(),
+            ["sha256:e203", "sha256:3dc2"]
+        );
+        let buildah = r#"[{"id": "f256", "names": null, "digest": "sha256:e203"},
+            {"id": "3330", "names": ["localhost/app:1"]}]"#;
+        let podman = r#"[{"Id": "f256", "Digest": "sha256:e203"}]"#;
+        for listing in [buildah, podman] {
+            let listed = parse_image_digests(listing).unwrap();
+            assert_eq!(listed[0].id, "f256");
+            assert_eq!(listed[0].digest.as_deref(), Some("sha256:e203"));
+        }
+        assert!(parse_image_digests("null").unwrap().is_empty());
+    }
     use crate::engine::container_limits::ContainerLimits;
 
     #[test]

@@ -137,6 +137,11 @@ impl Engine for Docker {
         Err(multi_platform_refused())
     }
 
+    /// Refused: see [`multi_platform_refused`].
+    fn list_instances(&self, _list: &str) -> Result<Vec<String>, EngineError> {
+        Err(multi_platform_refused())
+    }
+
     fn export(&self, _image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError> {
         Ok(None)
     }

@@ -263,6 +263,10 @@ pub trait Engine: Send + Sync {
     /// names).
     fn remove_list(&self, list: &ImageLabel) -> Result<(), EngineError>;
 
+    /// The ids of the local images that the manifest list `list` (`NAME:TAG`, as local
+    /// storage names it) holds, one per platform.
+    fn list_instances(&self, list: &str) -> Result<Vec<String>, EngineError>;
+
     /// Writes `image` out of local storage as a registry would receive it, for the registry
     /// client to upload when [`Engine::push_fast`] failed; `None` for a tool that cannot
     /// (docker: its daemon pushes) and when the engine signs (it pushes itself, signing as it

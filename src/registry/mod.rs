@@ -23,6 +23,7 @@ pub use settings::RegistrySettings;
 pub use trust::TrustSources;
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use crate::label::ImageLabel;
 use crate::label::platform::Platform;
@@ -71,9 +72,32 @@ impl RegistryClient for Registry {
 /// image is published only when its version tag is a list holding every platform it is built
 /// for, so that a platform added to the configuration rebuilds the images that lack it.
 pub struct ListRegistry<'a> {
-    pub registry: &'a Registry,
+    registry: &'a Registry,
     /// The platforms wanted of each label (`NAME:TAG`).
-    pub wanted: HashMap<String, Vec<Platform>>,
+    wanted: HashMap<String, Vec<Platform>>,
+    /// The wanted platforms that each label's published list lacks, as the check found them.
+    lacking: Mutex<HashMap<String, Vec<Platform>>>,
+}
+
+impl<'a> ListRegistry<'a> {
+    pub fn new(registry: &'a Registry, wanted: HashMap<String, Vec<Platform>>) -> Self {
+        ListRegistry {
+            registry,
+            wanted,
+            lacking: Mutex::default(),
+        }
+    }
+
+    /// The platforms that the published list of `label` lacks, when the published check found
+    /// a list of that label without every platform wanted; empty otherwise.
+    pub fn lacking(&self, label: &ImageLabel) -> Vec<Platform> {
+        self.lacking
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&label.to_string())
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 impl RegistryClient for ListRegistry<'_> {
@@ -86,7 +110,17 @@ impl RegistryClient for ListRegistry<'_> {
             .map(|(label, answer)| {
                 let wanted = self.wanted.get(&label.to_string());
                 Ok(match (answer?, wanted) {
-                    (Some(listed), Some(wanted)) => holds_all(&listed, wanted),
+                    (Some(listed), Some(wanted)) => {
+                        let lacking = lacking(&listed, wanted);
+                        let published = lacking.is_empty();
+                        if !published {
+                            self.lacking
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .insert(label.to_string(), lacking);
+                        }
+                        published
+                    }
                     (Some(_), None) => true,
                     (None, _) => false,
                 })
@@ -108,19 +142,23 @@ impl RegistryClient for ListRegistry<'_> {
     }
 }
 
-/// Whether the platforms a list names (`linux/arm64/v8`) hold every one wanted; a platform
+/// The platforms wanted that are not among those a list names (`linux/arm64/v8`); a platform
 /// wanted without a variant takes any variant.
-fn holds_all(listed: &[String], wanted: &[Platform]) -> bool {
-    wanted.iter().all(|platform| {
-        let name = platform.to_string();
-        listed.iter().any(|entry| {
-            *entry == name
-                || (platform.variant().is_none()
-                    && entry
-                        .strip_prefix(&name)
-                        .is_some_and(|v| v.starts_with('/')))
+fn lacking(listed: &[String], wanted: &[Platform]) -> Vec<Platform> {
+    wanted
+        .iter()
+        .filter(|platform| {
+            let name = platform.to_string();
+            !listed.iter().any(|entry| {
+                *entry == name
+                    || (platform.variant().is_none()
+                        && entry
+                            .strip_prefix(&name)
+                            .is_some_and(|v| v.starts_with('/')))
+            })
         })
-    })
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -129,28 +167,32 @@ mod tests {
 
     #[test]
     fn a_list_is_published_when_it_holds_every_platform() {
-        let wanted: Vec<Platform> = ["linux/amd64", "linux/arm64"]
-            .iter()
-            .map(|p| p.parse().unwrap())
-            .collect();
+        let platforms = |names: &[&str]| -> Vec<Platform> {
+            names.iter().map(|p| p.parse().unwrap()).collect()
+        };
+        let wanted = platforms(&["linux/amd64", "linux/arm64"]);
         let listed =
             |names: &[&str]| -> Vec<String> { names.iter().map(|n| n.to_string()).collect() };
-        assert!(holds_all(
-            &listed(&["linux/amd64", "linux/arm64/v8"]),
-            &wanted
-        ));
-        assert!(holds_all(
-            &listed(&["linux/arm64", "linux/amd64", "linux/s390x"]),
-            &wanted
-        ));
-        assert!(!holds_all(&listed(&["linux/amd64"]), &wanted));
+        assert!(lacking(&listed(&["linux/amd64", "linux/arm64/v8"]), &wanted).is_empty());
         assert!(
-            !holds_all(&listed(&[]), &wanted),
+            lacking(
+                &listed(&["linux/arm64", "linux/amd64", "linux/s390x"]),
+                &wanted
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            lacking(&listed(&["linux/amd64"]), &wanted),
+            platforms(&["linux/arm64"])
+        );
+        assert_eq!(
+            lacking(&listed(&[]), &wanted),
+            wanted,
             "a single image is no list"
         );
-        assert!(!holds_all(
-            &listed(&["linux/amd64", "linux/arm64be"]),
-            &wanted
-        ));
+        assert_eq!(
+            lacking(&listed(&["linux/amd64", "linux/arm64be"]), &wanted),
+            platforms(&["linux/arm64"])
+        );
     }
 }

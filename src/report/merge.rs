@@ -260,6 +260,7 @@ fn unknown_image(wanted: &Expected) -> ImageReport {
         digest: None,
         test: None,
         log_file: None,
+        platforms: Vec::new(),
     }
 }
 

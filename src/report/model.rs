@@ -12,9 +12,9 @@ use crate::report::summary::{Summary, skipped_reason};
 use crate::run::graph::base_short_name;
 use crate::run::image_state::ImageState;
 use crate::run::plan::Plan;
-use crate::run::record::{ImageRecord, Tested};
+use crate::run::record::{ImageRecord, StepRun, Tested};
 use crate::run::scheduler::JobOutcome;
-use crate::run::step::StepError;
+use crate::run::step::{Step, StepError};
 use crate::run::workspace::Workspace;
 use crate::tree::{ImageId, ImageMap};
 
@@ -127,6 +127,21 @@ pub struct ImageReport {
     pub test: Option<TestReport>,
     /// The log holding the tool's output for it, each line prefixed with `[name]`.
     pub log_file: Option<String>,
+    /// Each platform's build and test, for an image built as a manifest list; absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<PlatformReport>,
+}
+
+/// What one platform of an image built as a manifest list went through.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlatformReport {
+    /// `linux/arm64`, as OCI names it.
+    pub platform: String,
+    /// Its `build` and `verify` steps, in the order they ran.
+    pub steps: Vec<StepReport>,
+    /// Its test, when it was tested.
+    pub test: Option<TestReport>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -282,6 +297,7 @@ fn image_report(
         digest: None,
         test: None,
         log_file: None,
+        platforms: Vec::new(),
     };
     if let Some(record) = records.map(|records| &records[id]) {
         add_record(&mut report, facts, workspace, plan, id, record);
@@ -318,8 +334,31 @@ fn add_record(
     };
     report.outcome = Some(outcome.to_owned());
     report.reason = reason;
-    report.steps = record
-        .steps
+    report.steps = step_reports(facts, &record.steps);
+    report.digest = record.digest.clone();
+    report.test = record
+        .tested
+        .as_ref()
+        .map(|tested| test_report(tested, record.did(Step::Verify)));
+    report.platforms = record
+        .platforms
+        .iter()
+        .map(|run| PlatformReport {
+            platform: run.platform.to_string(),
+            steps: step_reports(facts, &run.steps),
+            test: run
+                .tested
+                .as_ref()
+                .map(|tested| test_report(tested, run.did(Step::Verify))),
+        })
+        .collect();
+    if !record.steps.is_empty() {
+        report.log_file = facts.log_file.map(|p| p.display().to_string());
+    }
+}
+
+fn step_reports(facts: &RunFacts<'_>, steps: &[StepRun]) -> Vec<StepReport> {
+    steps
         .iter()
         .map(|run| StepReport {
             step: run.step.name().to_owned(),
@@ -332,15 +371,7 @@ fn add_record(
             duration_ms: millis(run.duration),
             succeeded: run.succeeded,
         })
-        .collect();
-    report.digest = record.digest.clone();
-    report.test = record
-        .tested
-        .as_ref()
-        .map(|tested| test_report(tested, record));
-    if !record.steps.is_empty() {
-        report.log_file = facts.log_file.map(|p| p.display().to_string());
-    }
+        .collect()
 }
 
 fn failure_report(error: &StepError) -> FailureReport {
@@ -360,8 +391,7 @@ fn failure_report(error: &StepError) -> FailureReport {
     }
 }
 
-fn test_report(tested: &Tested, record: &ImageRecord) -> TestReport {
-    let passed = record.did(crate::run::step::Step::Verify);
+fn test_report(tested: &Tested, passed: bool) -> TestReport {
     match tested {
         Tested::Ran { output } => TestReport {
             ran: true,
@@ -385,4 +415,74 @@ pub fn timestamp(time: SystemTime) -> String {
 
 pub fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(platforms: Vec<PlatformReport>) -> ImageReport {
+        ImageReport {
+            name: "app".into(),
+            label: "r.org/app:1.0".into(),
+            directory: "images/app".into(),
+            dependencies: Vec::new(),
+            undeclared_dependencies: Vec::new(),
+            base_images: Vec::new(),
+            initial_state: None,
+            planned: Vec::new(),
+            plan_reason: "missing".into(),
+            plan_reason_text: String::new(),
+            pulled_for: Vec::new(),
+            outcome: None,
+            reason: None,
+            failure: None,
+            skipped_because: None,
+            steps: Vec::new(),
+            digest: None,
+            test: None,
+            log_file: None,
+            platforms,
+        }
+    }
+
+    /// Version 1 gains `platforms` for lists alone: the report of a single-platform run, and
+    /// a report written before the field existed, read and written the same.
+    #[test]
+    fn an_image_of_one_platform_has_no_platforms_field() {
+        let json = serde_json::to_value(image(Vec::new())).unwrap();
+        assert!(json.get("platforms").is_none(), "{json}");
+        let read: ImageReport = serde_json::from_value(json).unwrap();
+        assert!(read.platforms.is_empty());
+    }
+
+    #[test]
+    fn a_list_reports_each_platform() {
+        let arm64 = PlatformReport {
+            platform: "linux/arm64".into(),
+            steps: vec![StepReport {
+                step: "verify".into(),
+                started: "2026-12-07T08:00:00.000Z".into(),
+                offset_ms: 5,
+                duration_ms: 700,
+                succeeded: true,
+            }],
+            test: Some(TestReport {
+                ran: true,
+                passed: true,
+                output: Some("aarch64\n".into()),
+                missing: None,
+            }),
+        };
+        let json = serde_json::to_value(image(vec![arm64])).unwrap();
+        assert_eq!(
+            json["platforms"],
+            serde_json::json!([{
+                "platform": "linux/arm64",
+                "steps": [{"step": "verify", "started": "2026-12-07T08:00:00.000Z",
+                           "offset_ms": 5, "duration_ms": 700, "succeeded": true}],
+                "test": {"ran": true, "passed": true, "output": "aarch64\n", "missing": null},
+            }])
+        );
+    }
 }

@@ -159,11 +159,16 @@
       cell.appendChild(el("div", { text: "Error: " + image.failure.detail }));
       if (image.failure.output) cell.appendChild(el("pre", { text: image.failure.output }));
     }
-    if (image.test && image.test.output) {
-      cell.appendChild(el("div", { text: "Test output:" }));
-      cell.appendChild(el("pre", { text: image.test.output }));
-    } else if (image.test && image.test.missing) {
-      cell.appendChild(el("div", { text: "No test: " + image.test.missing + " does not exist" }));
+    const tests = (image.platforms || []).length
+      ? image.platforms.filter((p) => p.test).map((p) => [" (" + p.platform + ")", p.test])
+      : [["", image.test]];
+    for (const [which, test] of tests) {
+      if (test && test.output) {
+        cell.appendChild(el("div", { text: "Test output" + which + ":" }));
+        cell.appendChild(el("pre", { text: test.output }));
+      } else if (test && test.missing) {
+        cell.appendChild(el("div", { text: "No test" + which + ": " + test.missing + " does not exist" }));
+      }
     }
     const row = el("tr", { class: "details" }, [cell]);
     row.hidden = true;
@@ -191,15 +196,35 @@
       cells.push(el("td", { class: "num", text: total ? seconds(total) : "" }));
       cells.push(el("td", { class: "digest", text: image.digest ? image.digest.slice(0, 19) + "…" : "" }));
       const row = el("tr", { class: "image-row", "data-outcome": outcomeOf(image) }, cells);
+      const platformRows = (image.platforms || []).map(platformRow);
       const details = detailsRow(image, heads.length);
       row.addEventListener("click", () => {
         details.hidden = !details.hidden;
       });
-      body.append(row, details);
-      rows.push([row, details]);
+      body.append(row, ...platformRows, details);
+      rows.push([row, details, platformRows]);
     }
     tableNode.appendChild(body);
     filters(rows);
+  }
+
+  // One platform of an image built as a manifest list: its build and test, under the image.
+  function platformRow(platform) {
+    const failed = platform.steps.some((s) => !s.succeeded);
+    const word = failed ? "failed" : platform.steps.map((s) => (s.step === "build" ? "built" : "verified")).pop() || "";
+    const cells = [
+      el("td", {}, [el("div", { class: "label", text: "\u21b3 " + platform.platform })]),
+      el("td", {}, [el("span", { class: "badge", style: "background:" + color(failed ? "failed" : word), text: word })]),
+      el("td", { class: "reason", text: "" }),
+    ];
+    for (const step of ["pull", "build", "verify", "publish"]) {
+      const runs = platform.steps.filter((s) => s.step === step);
+      const ms = runs.reduce((sum, s) => sum + s.duration_ms, 0);
+      cells.push(el("td", { class: "num", text: runs.length ? seconds(ms) : "" }));
+    }
+    const total = platform.steps.reduce((sum, s) => sum + s.duration_ms, 0);
+    cells.push(el("td", { class: "num", text: total ? seconds(total) : "" }), el("td"));
+    return el("tr", { class: "platform-row", "data-platform": platform.platform }, cells);
   }
 
   function filters(rows) {
@@ -213,9 +238,10 @@
       button.addEventListener("click", () => {
         buttons.forEach((b) => b.classList.remove("on"));
         button.classList.add("on");
-        for (const [row, details] of rows) {
+        for (const [row, details, platformRows] of rows) {
           const shown = choice === "all" || row.dataset.outcome === choice;
           row.hidden = !shown;
+          for (const platformRow of platformRows) platformRow.hidden = !shown;
           if (!shown) details.hidden = true;
         }
       });

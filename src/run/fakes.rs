@@ -265,6 +265,11 @@ impl Engine for FakeEngine {
         Ok(())
     }
 
+    fn list_instances(&self, list: &str) -> Result<Vec<String>, EngineError> {
+        self.record(format!("list instances {list}"));
+        Ok(Vec::new())
+    }
+
     /// An image of one empty config blob.
     fn export(&self, image: &ImageLabel) -> Result<Option<ExportedImage>, EngineError> {
         self.record(format!("export {image}"));

@@ -15,7 +15,7 @@ use crate::run::build_context::BuildContext;
 use crate::run::image_locks::{ImageLock, ImageLocks};
 use crate::run::image_state::{ImageState, InvalidTransition};
 use crate::run::plan::Plan;
-use crate::run::record::{ImageRecord, StepRun, TestOutput, Tested};
+use crate::run::record::{ImageRecord, PlatformRun, StepRun, TestOutput, Tested};
 use crate::run::scheduler::{Job, Outcomes};
 use crate::run::step::{Failure, Step, StepError};
 use crate::run::verify::{Verification, Verifier};
@@ -62,6 +62,8 @@ struct Progress {
     digest: Option<String>,
     steps: Vec<StepRun>,
     tested: Option<Tested>,
+    /// Each platform's build and test, for an image built as a manifest list.
+    platforms: Vec<PlatformRun>,
 }
 
 pub struct Pipeline<'a> {
@@ -94,6 +96,7 @@ impl<'a> Pipeline<'a> {
                     digest: None,
                     steps: Vec::new(),
                     tested: None,
+                    platforms: Vec::new(),
                 })
             }),
             pulls: ImageMap::from_fn(images, |_| OnceLock::new()),
@@ -113,6 +116,7 @@ impl<'a> Pipeline<'a> {
                     outcome: None,
                     tested: progress.tested,
                     digest: progress.digest,
+                    platforms: progress.platforms,
                 }
             })
             .collect();
@@ -354,14 +358,40 @@ impl<'a> Pipeline<'a> {
                 also_tagged: &[],
                 ..request.clone()
             };
-            self.tools.engine.build(&request, &mut |line| {
+            let timer = StepTimer::start(Step::Build);
+            let built = self.tools.engine.build(&request, &mut |line| {
                 log::info!("[{name}] [{platform}] {line}")
-            })?;
+            });
+            self.record_platform(image, platform, timer.stop(built.is_ok()), None);
+            built?;
         }
         if publish {
             self.tools.engine.tag(&entry.label, &latest[0])?;
         }
         Ok(())
+    }
+
+    /// Adds `run` (and what its test found) to the record of `platform` of `image`.
+    fn record_platform(
+        &self,
+        image: ImageId,
+        platform: &Platform,
+        run: StepRun,
+        tested: Option<Tested>,
+    ) {
+        let mut progress = self.progress(image);
+        let platforms = &mut progress.platforms;
+        let index = match platforms.iter().position(|p| p.platform == *platform) {
+            Some(index) => index,
+            None => {
+                platforms.push(PlatformRun::new(platform.clone()));
+                platforms.len() - 1
+            }
+        };
+        platforms[index].steps.push(run);
+        if tested.is_some() {
+            platforms[index].tested = tested;
+        }
     }
 
     /// Removes the manifest list `label` left by an earlier run, if any: the builds of each
@@ -382,10 +412,13 @@ impl<'a> Pipeline<'a> {
             Some(platforms) => platforms[image].iter().map(Some).collect(),
             None => vec![None],
         };
-        // Each platform's test in turn; the first that fails fails the image.
+        // Each platform's test in turn; the first that fails fails the image. A test file
+        // that does not exist is missing for every platform, and each is recorded so.
         let mut verification = Ok(Verification::Passed);
         for platform in platforms {
             let prefix = platform.map(|p| format!("[{p}] ")).unwrap_or_default();
+            let mut own_output = TestOutput::default();
+            let timer = StepTimer::start(Step::Verify);
             verification = self.tools.verifier.verify(
                 &entry.definition.dir,
                 &entry.label,
@@ -393,20 +426,27 @@ impl<'a> Pipeline<'a> {
                 &mut |line| {
                     log::info!("[{name}] {prefix}{line}");
                     output.push(&format!("{prefix}{line}"));
+                    own_output.push(line);
                 },
             );
-            if !matches!(verification, Ok(Verification::Passed)) {
+            if let Some(platform) = platform {
+                let passed = matches!(
+                    verification,
+                    Ok(Verification::Passed | Verification::Skipped { .. })
+                );
+                let run = timer.stop(passed);
+                self.record_platform(
+                    image,
+                    platform,
+                    run,
+                    Some(tested(&verification, &own_output)),
+                );
+            }
+            if verification.is_err() {
                 break;
             }
         }
-        self.progress(image).tested = Some(match &verification {
-            Ok(Verification::Skipped { missing }) => Tested::NoTest {
-                missing: missing.clone(),
-            },
-            _ => Tested::Ran {
-                output: output.text(),
-            },
-        });
+        self.progress(image).tested = Some(tested(&verification, &output));
         if let Verification::Skipped { missing } = verification? {
             log::info!(
                 "Could not find path {}, skipping verification of {}",
@@ -560,6 +600,44 @@ impl Job for Pipeline<'_> {
 
     fn stopping(&self) -> bool {
         process::is_stopping()
+    }
+}
+
+/// What a verification found, with the lines its test printed.
+fn tested<E>(verification: &Result<Verification, E>, output: &TestOutput) -> Tested {
+    match verification {
+        Ok(Verification::Skipped { missing }) => Tested::NoTest {
+            missing: missing.clone(),
+        },
+        _ => Tested::Ran {
+            output: output.text(),
+        },
+    }
+}
+
+/// The start of a part of a step (one platform's build or test), timed as steps are.
+struct StepTimer {
+    step: Step,
+    started: SystemTime,
+    clock: Instant,
+}
+
+impl StepTimer {
+    fn start(step: Step) -> StepTimer {
+        StepTimer {
+            step,
+            started: SystemTime::now(),
+            clock: Instant::now(),
+        }
+    }
+
+    fn stop(self, succeeded: bool) -> StepRun {
+        StepRun {
+            step: self.step,
+            started: self.started,
+            duration: self.clock.elapsed(),
+            succeeded,
+        }
     }
 }
 

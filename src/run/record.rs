@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use crate::label::platform::Platform;
 use crate::run::image_state::ImageState;
 use crate::run::scheduler::JobOutcome;
 use crate::run::step::{Step, StepError};
@@ -27,6 +28,34 @@ pub enum Tested {
     Ran { output: String },
     /// The test file named by `verify_args` does not exist: nothing to run, the image passes.
     NoTest { missing: PathBuf },
+}
+
+/// What one platform of an image built as a manifest list went through: its build and its
+/// test, each timed, in the order they ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformRun {
+    pub platform: Platform,
+    /// Its `build` and `verify` steps; a platform the run did not get to has none.
+    pub steps: Vec<StepRun>,
+    /// What its test found, when it was tested.
+    pub tested: Option<Tested>,
+}
+
+impl PlatformRun {
+    pub fn new(platform: Platform) -> PlatformRun {
+        PlatformRun {
+            platform,
+            steps: Vec::new(),
+            tested: None,
+        }
+    }
+
+    /// Whether `step` went well for this platform.
+    pub fn did(&self, step: Step) -> bool {
+        self.steps
+            .iter()
+            .any(|run| run.step == step && run.succeeded)
+    }
 }
 
 /// The last lines a test printed, for the reports: enough to see why it failed, bounded so
@@ -77,6 +106,9 @@ pub struct ImageRecord {
     pub outcome: Option<JobOutcome<StepError>>,
     /// What its verification found, when it was verified.
     pub tested: Option<Tested>,
+    /// Each platform's build and test, when it is built as a manifest list (`platforms`
+    /// configured); empty otherwise.
+    pub platforms: Vec<PlatformRun>,
 }
 
 impl ImageRecord {

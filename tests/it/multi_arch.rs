@@ -125,6 +125,27 @@ fn a_foreign_platform_without_emulator_is_refused_with_the_fix() {
     );
 }
 
+/// A dry run with `platforms` set names each image's platforms; it needs no container tool,
+/// since a list in local storage never counts as built.
+#[test]
+fn a_dry_run_names_the_platforms_of_each_image() {
+    let test = tree(&format!("{CONFIG}platforms: [linux/amd64]\n")).image(
+        "extra",
+        "extra",
+        "2.0",
+        &["base"],
+        "FROM base\n",
+    );
+    let output = test.args(["build", "--dry-run", "images"]).run().success();
+    for (label, platforms) in [
+        ("base:1.0", "[linux/amd64]"),
+        ("extra:2.0", "[linux/amd64]"),
+    ] {
+        let line = format!("* {label} {platforms}: build, verify");
+        assert!(output.stdout.contains(&line), "{line}\n{output:#?}");
+    }
+}
+
 /// The images of the end-to-end tree: name, what it is built on, and whether its `RUN` step
 /// writes the machine it ran on.
 const TREE: [(&str, &str); 4] = [
@@ -178,7 +199,7 @@ impl ListSetup {
             let script = format!(
                 "#!/bin/bash\nset -e\nmachine=$(docker run --rm \"$1\" uname -m)\n\
                  built_on=$(docker run --rm \"$1\" cat /{name}-built-on)\n\
-                 echo \"$TEST_PLATFORM $machine $built_on\" >> {}/{name}\n",
+                 echo \"$TEST_PLATFORM $machine $built_on\" >> {}/{name}\necho \"ran on $machine\"\n",
                 results.display()
             );
             test = test
@@ -211,15 +232,7 @@ impl ListSetup {
 
     /// The platforms of the list each tag names in the registry, sorted.
     fn listed(&self, name: &str, tag: &str) -> Vec<String> {
-        let settings = RegistrySettings {
-            registry: Some(self.registry.address.clone()),
-            ..self.registry.settings()
-        };
-        let registry = Registry::new(&settings).unwrap();
-        let mut answers = registry.list_platforms(&[self.label(name, tag)]);
-        let mut platforms = answers.remove(0).unwrap().unwrap_or_default();
-        platforms.sort();
-        platforms
+        listed(&self.registry, &self.label(name, tag))
     }
 
     /// Deletes from the registry the image of `platform` that the list `name:tag` holds,
@@ -290,6 +303,19 @@ impl ListSetup {
     }
 }
 
+/// The platforms of the list `label` names in `registry`, sorted; none when it is absent.
+fn listed(registry: &TestRegistry, label: &ImageLabel) -> Vec<String> {
+    let settings = RegistrySettings {
+        registry: Some(registry.address.clone()),
+        ..registry.settings()
+    };
+    let client = Registry::new(&settings).unwrap();
+    let mut answers = client.list_platforms(std::slice::from_ref(label));
+    let mut platforms = answers.remove(0).unwrap().unwrap_or_default();
+    platforms.sort();
+    platforms
+}
+
 /// Every image of a tree on a two-platform base is built for both platforms (`RUN` under
 /// QEMU for arm64), tested once per platform (its `docker run` running that platform's
 /// image), and published as a list of exactly those two platforms under its version tag and
@@ -320,7 +346,10 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     }
     let plan = build(&["--dry-run"]);
     for (name, platforms) in [
-        ("lib", "[linux/amd64, linux/arm64]: build, verify, publish"),
+        (
+            "lib",
+            "[linux/amd64, linux/arm64; not published: linux/arm64]: build, verify, publish",
+        ),
         (AMD64_ONLY, "[linux/amd64]: nothing (already published)"),
     ] {
         let line = format!("* {} {platforms}", setup.label(name, "1.0"));
@@ -328,7 +357,14 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     }
 
     // arm64 added: every list lacks it, so every image is built again, for both.
-    let output = build(&[]);
+    let reports = setup.results.join("reports");
+    let (json, junit) = (reports.join("run.json"), reports.join("junit.xml"));
+    let output = build(&[
+        "--report",
+        json.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
     assert!(
         output
             .stdout
@@ -356,6 +392,7 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
 
     assert_eq!(setup.listed(AMD64_ONLY, "1.0"), ["linux/amd64"]);
     assert_eq!(setup.listed(AMD64_ONLY, "latest"), ["linux/amd64"]);
+    assert_reports_per_platform(&setup, &json, &junit);
     assert_eq!(
         setup.recorded(AMD64_ONLY),
         ["linux/amd64 x86_64 x86_64"],
@@ -383,6 +420,57 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     );
     assert_eq!(setup.listed("app", "1.0"), ["linux/amd64", "linux/arm64"]);
     assert_eq!(setup.recorded("app").len(), 5);
+}
+
+/// The reports of the run that added arm64: each rebuilt image's build and test, per
+/// platform, in the JSON report, and a JUnit test case per image and platform.
+fn assert_reports_per_platform(setup: &ListSetup, json: &std::path::Path, junit: &std::path::Path) {
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let junit = std::fs::read_to_string(junit).unwrap();
+    let image = |name: &str| -> &serde_json::Value {
+        let images = report["images"].as_array().unwrap();
+        images.iter().find(|i| i["name"] == name).unwrap()
+    };
+    for (name, _) in TREE {
+        let platforms = image(name)["platforms"].as_array().unwrap();
+        let names: Vec<&str> = platforms
+            .iter()
+            .map(|p| p["platform"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["linux/amd64", "linux/arm64"], "{name}: {report:#}");
+        for (platform, machine) in platforms.iter().zip(["x86_64", "aarch64"]) {
+            let steps: Vec<(&str, bool)> = platform["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| (s["step"].as_str().unwrap(), s["succeeded"] == true))
+                .collect();
+            assert_eq!(steps, [("build", true), ("verify", true)], "{platform:#}");
+            assert!(platform["steps"][1]["duration_ms"].as_u64().unwrap() > 0);
+            let test = &platform["test"];
+            assert_eq!(
+                (&test["ran"], &test["passed"]),
+                (&true.into(), &true.into())
+            );
+            // podman may warn before the test's own line: only the platform's line counts.
+            let output = test["output"].as_str().unwrap();
+            let ran_on: Vec<&str> = output.lines().filter(|l| l.starts_with("ran on")).collect();
+            assert_eq!(ran_on, [format!("ran on {machine}")], "{platform:#}");
+        }
+        for platform in ["linux/amd64", "linux/arm64"] {
+            let case = format!(
+                "<testcase name=\"{} [{platform}]\" classname=\"docker-pkg.{name}\"",
+                setup.label(name, "1.0")
+            );
+            assert!(junit.contains(&case), "{case}\n{junit}");
+        }
+    }
+    assert!(
+        image(AMD64_ONLY).get("platforms").is_none(),
+        "up to date, not worked on: {report:#}"
+    );
+    assert!(junit.contains("tests=\"8\" failures=\"0\""), "{junit}");
 }
 
 #[test]
@@ -485,5 +573,214 @@ fn an_interrupted_publish_leaves_nothing_or_a_complete_list() {
     assert!(
         midway >= 1,
         "no run was interrupted while publishing the tree"
+    );
+}
+
+/// The ids of the local images that the manifest list `list` holds.
+fn list_instances(storage: &Storage, list: &str) -> std::collections::BTreeSet<String> {
+    let inspected: serde_json::Value =
+        serde_json::from_str(&storage.buildah(&["manifest", "inspect", list])).unwrap();
+    let digests: Vec<&serde_json::Value> = inspected["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["digest"])
+        .collect();
+    let images: serde_json::Value =
+        serde_json::from_str(&storage.buildah(&["images", "--json", "--no-trunc"])).unwrap();
+    images
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|image| digests.contains(&&image["digest"]))
+        .map(|image| image["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every image id in the storage.
+fn image_ids(storage: &Storage) -> std::collections::BTreeSet<String> {
+    let listed = storage.buildah(&["images", "--all", "--no-trunc", "--format", "{{.ID}}"]);
+    listed.lines().map(str::to_owned).collect()
+}
+
+/// A tree built for two platforms at 1.0 then at 2.0: `prune` removes the old list and the
+/// image of each platform it held, and leaves the current list whole.
+fn prune_removes_old_lists_with_the_images_they_hold(engine: EngineKind) {
+    let ready = support::build_tools_available(engine)
+        && support::tools_available(&["apt-get", "dpkg-deb"])
+        && support::arm64_emulation_available();
+    if !ready {
+        return;
+    }
+    let storage = Storage::new();
+    storage.busybox_list("localhost/busybox:1.0", &support::arm64_busybox());
+    let config = format!(
+        "base_images: [\"localhost/busybox:1.0\"]\nengine: {}\n\
+         platforms: [linux/amd64, linux/arm64]\n",
+        engine.name()
+    );
+    let tree = |version: &str| {
+        let template = format!("FROM localhost/busybox:1.0\nRUN echo {version} > /version\n");
+        Test::new()
+            .config(&config)
+            .image("tool", "tool", version, &["busybox"], &template)
+            .envs(storage.env())
+    };
+    tree("1.0").args(["build", "images"]).run().success();
+    let old = list_instances(&storage, "localhost/tool:1.0");
+    assert_eq!(old.len(), 2, "{old:?}");
+    let current = tree("2.0");
+    current.clone().args(["build", "images"]).run().success();
+    let new = list_instances(&storage, "localhost/tool:2.0");
+    assert_eq!(new.len(), 2, "{new:?}");
+    let base = list_instances(&storage, "localhost/busybox:1.0");
+
+    let output = current.clone().args(["prune", "images"]).run().success();
+    assert!(
+        output
+            .stdout
+            .contains("== Summary ==\nRemoved 1 name:\n* localhost/tool:1.0\n"),
+        "{output:#?}"
+    );
+    assert!(
+        output.stdout.contains("(3 images gone from local storage)"),
+        "the list and its two images: {output:#?}"
+    );
+    let ids = image_ids(&storage);
+    assert!(old.is_disjoint(&ids), "{old:?} left in {ids:?}");
+    assert!(new.is_subset(&ids) && base.is_subset(&ids), "{ids:?}");
+    assert_eq!(list_instances(&storage, "localhost/tool:2.0"), new);
+
+    current
+        .args(["prune", "images"])
+        .run()
+        .success()
+        .stdout_has("== Summary ==\nNothing removed: no old versions in local storage.\n");
+}
+
+#[test]
+fn buildah_prunes_old_lists_with_the_images_they_hold() {
+    prune_removes_old_lists_with_the_images_they_hold(EngineKind::Buildah);
+}
+
+#[test]
+fn podman_prunes_old_lists_with_the_images_they_hold() {
+    prune_removes_old_lists_with_the_images_they_hold(EngineKind::Podman);
+}
+
+/// A platform added to `platforms` rebuilds every image: a tree published for linux/amd64
+/// and linux/arm64 on a three-platform base is built again whole once the run names
+/// linux/s390x too (emulated, big-endian), and each list then holds the three.
+#[test]
+fn adding_a_third_platform_rebuilds_every_image() {
+    let ready = support::registry_tools_available(EngineKind::Buildah)
+        && support::tools_available(&["podman", "apt-get", "dpkg-deb"])
+        && support::arm64_emulation_available()
+        && support::emulation_available("s390x", "qemu-s390x");
+    if !ready {
+        return;
+    }
+    let registry = TestRegistry::start();
+    let storage = Storage::new();
+    let base = format!("{}/ns/busybox:1.0", registry.address);
+    let (arm64, s390x) = (support::arm64_busybox(), support::foreign_busybox("s390x"));
+    storage.busybox_list_of(&base, &[("arm64", &arm64), ("s390x", &s390x)]);
+    let results = storage.scratch("results");
+    let config = format!(
+        "registry: {}\nnamespace: ns\nusername: {}\npassword: {}\nca_bundle: {}\n\
+         base_images: [\"{base}\"]\nengine: buildah\n\
+         platforms: [linux/amd64, linux/arm64, linux/s390x]\n",
+        registry.address,
+        registry.username,
+        registry.password,
+        registry.ca_file.display(),
+    );
+    let mut test = Test::new().config(&config).envs(storage.env());
+    let tree = [("tools", "busybox"), ("app", "tools")];
+    for (name, parent) in tree {
+        let template =
+            format!("FROM {{{{ \"{parent}\" | image_tag }}}}\nRUN uname -m > /{name}-built-on\n");
+        let script = format!(
+            "#!/bin/bash\nset -e\nbuilt_on=$(docker run --rm \"$1\" cat /{name}-built-on)\n\
+             echo \"$TEST_PLATFORM $built_on\" >> {}/{name}\n",
+            results.display()
+        );
+        test = test
+            .image(name, name, "1.0", &[parent], &template)
+            .file(&format!("images/{name}/test.sh"), &script);
+        std::fs::set_permissions(
+            test.path().join(format!("images/{name}/test.sh")),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let label = |name: &str, tag: &str| ImageLabel {
+        name: format!("{}/ns/{name}", registry.address),
+        tag: tag.to_owned(),
+    };
+    let build = |extra: &[&str]| {
+        let test = test.clone().args(["build"]).args(extra.iter().copied());
+        test.args(["images"]).run().success()
+    };
+    let recorded = |name: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(results.join(name)).unwrap_or_default();
+        text.lines().map(str::to_owned).collect()
+    };
+
+    let two = build(&["--platform", "linux/amd64,linux/arm64"]);
+    assert!(
+        two.stdout
+            .contains("Built 2, verified 2, published 2, failed 0"),
+        "{two:#?}"
+    );
+    for (name, _) in tree {
+        assert_eq!(
+            listed(&registry, &label(name, "1.0")),
+            ["linux/amd64", "linux/arm64"]
+        );
+    }
+
+    let plan = build(&["--dry-run"]);
+    for (name, _) in tree {
+        let line = format!(
+            "* {} [linux/amd64, linux/arm64, linux/s390x; not published: linux/s390x]: build, \
+             verify, publish",
+            label(name, "1.0")
+        );
+        assert!(plan.stdout.contains(&line), "{line}\n{plan:#?}");
+    }
+
+    let three = build(&[]);
+    assert!(
+        three
+            .stdout
+            .contains("Built 2, verified 2, published 2, failed 0"),
+        "{three:#?}"
+    );
+    for (name, _) in tree {
+        for tag in ["1.0", "latest"] {
+            assert_eq!(
+                listed(&registry, &label(name, tag)),
+                ["linux/amd64", "linux/arm64", "linux/s390x"],
+                "{name}:{tag}"
+            );
+        }
+        assert_eq!(
+            recorded(name),
+            [
+                "linux/amd64 x86_64",
+                "linux/arm64 aarch64",
+                "linux/amd64 x86_64",
+                "linux/arm64 aarch64",
+                "linux/s390x s390x",
+            ],
+            "{name}: each platform's image was built on that platform and tested there"
+        );
+    }
+
+    let again = build(&[]);
+    assert!(
+        again.stdout.contains("Every selected image is up to date."),
+        "{again:#?}"
     );
 }

@@ -88,6 +88,20 @@ fn run(
     select: Option<&str>,
     options: PlanOptions,
 ) -> Ran {
+    let build = BuildOptions::default();
+    run_with(tree, registry, engine, storage, select, options, &build)
+}
+
+/// [`run`], building as `build` says.
+fn run_with(
+    tree: &Tree,
+    registry: Arc<FakeRegistry>,
+    engine: FakeEngine,
+    storage: &mut FakeStorage,
+    select: Option<&str>,
+    options: PlanOptions,
+    build: &BuildOptions,
+) -> Ran {
     let selection = Selection::new(select).unwrap();
     let plan = Plan::make(
         &tree.workspace,
@@ -118,8 +132,7 @@ fn run(
         locks: &locks,
         provenance: &provenance,
     };
-    let options = BuildOptions::default();
-    let pipeline = Pipeline::new(&tree.workspace, &plan, tools, &options);
+    let pipeline = Pipeline::new(&tree.workspace, &plan, tools, build);
     let graph = &tree.workspace.graph;
     let outcomes = scheduler::run(plan.chain(), graph, 1, &pipeline, &|_| {});
     Ran {
@@ -664,4 +677,68 @@ fn a_tag_without_a_good_signature_fails_its_image() {
         ran.records[tree.index("tool")].done(),
         ["built", "verified", "published"]
     );
+}
+
+/// Built as manifest lists, each image records each platform's build and test: `tool`'s
+/// test fails on arm64 alone, which fails the image after amd64 passed; an image without a
+/// test file has none on any platform.
+#[test]
+fn each_platform_of_a_list_is_recorded_with_its_build_and_test() {
+    let tree = Tree::new();
+    let test = "#!/bin/sh\necho \"on $TEST_PLATFORM\"\ntest \"$TEST_PLATFORM\" != linux/arm64\n";
+    std::fs::write(tree.dir.path().join("tool/test.sh"), test).unwrap();
+    let platforms: Vec<Platform> = ["linux/amd64", "linux/arm64"]
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let build = BuildOptions {
+        platforms: Some(ImageMap::filled(tree.workspace.tree.len(), platforms)),
+        ..BuildOptions::default()
+    };
+    let registry = Arc::new(FakeRegistry::default());
+    let mut storage = FakeStorage::default();
+    let ran = run_with(
+        &tree,
+        registry,
+        FakeEngine::default(),
+        &mut storage,
+        None,
+        PUBLISH,
+        &build,
+    );
+    let steps = |run: &PlatformRun| -> Vec<(Step, bool)> {
+        run.steps.iter().map(|s| (s.step, s.succeeded)).collect()
+    };
+
+    let tool = &ran.records[tree.index("tool")];
+    assert!(matches!(
+        outcome(&ran, &tree, "tool"),
+        JobOutcome::Failed(_)
+    ));
+    let [amd64, arm64] = tool.platforms.as_slice() else {
+        panic!("{:?}", tool.platforms);
+    };
+    assert_eq!(amd64.platform.to_string(), "linux/amd64");
+    assert_eq!(steps(amd64), [(Step::Build, true), (Step::Verify, true)]);
+    assert_eq!(
+        amd64.tested,
+        Some(Tested::Ran {
+            output: "on linux/amd64\n".into()
+        })
+    );
+    assert_eq!(arm64.platform.to_string(), "linux/arm64");
+    assert_eq!(steps(arm64), [(Step::Build, true), (Step::Verify, false)]);
+    assert_eq!(
+        arm64.tested,
+        Some(Tested::Ran {
+            output: "on linux/arm64\n".into()
+        })
+    );
+
+    let base = &ran.records[tree.index("base")];
+    assert_eq!(base.platforms.len(), 2);
+    for run in &base.platforms {
+        assert_eq!(steps(run), [(Step::Build, true), (Step::Verify, true)]);
+        assert!(matches!(run.tested, Some(Tested::NoTest { .. })), "{run:?}");
+    }
 }

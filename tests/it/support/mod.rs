@@ -97,38 +97,49 @@ fn is_executable(path: &Path) -> bool {
 /// Whether arm64 programs run here: QEMU's interpreter is registered in binfmt_misc (see
 /// `need_binfmt` in scripts/lib/common.sh). Under `CI=true` its absence fails the test.
 pub fn arm64_emulation_available() -> bool {
-    let entry = Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64");
-    let enabled = std::fs::read_to_string(entry).is_ok_and(|t| t.starts_with("enabled"));
+    emulation_available("arm64", "qemu-aarch64")
+}
+
+/// Whether the programs of `arch` run here, through QEMU's interpreter `interpreter`
+/// (`qemu-s390x`) in binfmt_misc. Under `CI=true` its absence fails the test.
+pub fn emulation_available(arch: &str, interpreter: &str) -> bool {
+    let entry = Path::new("/proc/sys/fs/binfmt_misc").join(interpreter);
+    let enabled = std::fs::read_to_string(&entry).is_ok_and(|t| t.starts_with("enabled"));
     enabled
         || unavailable(&format!(
-            "no arm64 emulation: {} is missing (apt-get install -y qemu-user-static \
+            "no {arch} emulation: {} is missing (apt-get install -y qemu-user-static \
              binfmt-support, with binfmt_misc mounted)",
             entry.display()
         ))
 }
 
-/// Debian's static busybox for arm64, downloaded once (`apt-get download
-/// busybox-static:arm64`, which needs `dpkg --add-architecture arm64`) into cargo's folder
-/// for tests, and unpacked there.
+/// Debian's static busybox for arm64: see [`foreign_busybox`].
 pub fn arm64_busybox() -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("arm64-busybox");
+    foreign_busybox("arm64")
+}
+
+/// Debian's static busybox for `arch` (Debian's name: `arm64`, `s390x`), downloaded once
+/// (`apt-get download busybox-static:ARCH`, which needs `dpkg --add-architecture ARCH`) into
+/// cargo's folder for tests, and unpacked there.
+pub fn foreign_busybox(arch: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{arch}-busybox"));
     let busybox = dir.join("bin/busybox");
     if busybox.is_file() {
         return busybox;
     }
     let download = tempfile::Builder::new()
-        .prefix("arm64-busybox-")
+        .prefix(&format!("{arch}-busybox-"))
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .expect("a temporary directory");
     let status = std::process::Command::new("apt-get")
-        .args(["download", "busybox-static:arm64"])
+        .args(["download", &format!("busybox-static:{arch}")])
         .current_dir(download.path())
         .status()
         .expect("apt-get runs");
     assert!(
         status.success(),
-        "apt-get download busybox-static:arm64 failed (dpkg --add-architecture arm64; apt-get \
-         update)"
+        "apt-get download busybox-static:{arch} failed (dpkg --add-architecture {arch}; \
+         apt-get update)"
     );
     let deb = std::fs::read_dir(download.path())
         .expect("the download folder")

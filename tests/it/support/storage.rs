@@ -94,8 +94,15 @@ impl Storage {
     /// Makes `name` a manifest list of two busybox images (with `uname` beside the usual
     /// links): linux/amd64 from the host's busybox and linux/arm64 from `arm64_busybox`.
     pub fn busybox_list(&self, name: &str, arm64_busybox: &Path) {
+        self.busybox_list_of(name, &[("arm64", arm64_busybox)]);
+    }
+
+    /// Makes `name` a manifest list of busybox images (with `uname` beside the usual links):
+    /// linux/amd64 from the host's busybox and `linux/ARCH` from each of `foreign`'s.
+    pub fn busybox_list_of(&self, name: &str, foreign: &[(&str, &Path)]) {
         self.buildah(&["manifest", "create", name]);
-        for (arch, busybox) in [("amd64", Path::new(BUSYBOX)), ("arm64", arm64_busybox)] {
+        let host = [("amd64", Path::new(BUSYBOX))];
+        for &(arch, busybox) in host.iter().chain(foreign) {
             let image = format!("localhost/busybox-{arch}-{}", name.replace(['/', ':'], "-"));
             let rootfs = self.scratch(&format!("rootfs-{arch}-{}", name.replace(['/', ':'], "-")));
             let bin = rootfs.join("bin");
