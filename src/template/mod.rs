@@ -22,23 +22,10 @@ use crate::tree::definition::TEMPLATE_FILE;
 use crate::tree::{ImageId, ImageMap, ImageTree};
 use docker_pkg::DockerFilters;
 
-/// What one render may use: strings and the output up to 16 MiB, 250 nested calls, 20
-/// million steps of work; past that a template fails as Python would (`MemoryError`,
-/// `RecursionError`), or for doing too much.
-const LIMITS: Limits = Limits {
-    max_text: 16 << 20,
-    max_text_made: 4 * (16 << 20),
-    max_items: 1 << 21,
-    max_depth: 250,
-    max_expression_nesting: 60,
-    max_expression_depth: 1000,
-    max_statement_nesting: 100,
-    max_work: 20_000_000,
-    scan_bytes_per_step: 64,
-    max_data_nesting: 1000,
-    max_int_bits: 1 << 20,
-    max_int_digits: 4300,
-};
+/// What one render may use: the engine's limits near where Jinja2 on CPython gives up (16 MiB
+/// strings and output, 250 nested calls, 20 million steps of work); past them a template
+/// fails as Python would (`MemoryError`, `RecursionError`), or for doing too much.
+const LIMITS: Limits = Limits::PYTHON;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
