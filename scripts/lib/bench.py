@@ -3,12 +3,12 @@ generated trees, the same storage and the same registry, the two tools taking tu
 
     bench.py BINARY [--runs N] [SCENARIO...]
 
-Scenarios (default: all): noop, full, slow, real-base, real-base-136, debian, render. Each figure is
-the median over N runs
-(default 3; render: at least 5) of the wall time of the command alone: resetting the registry
-and the storage before a run is not timed. Peak memory is the largest resident set of the
-timed process and of the processes it waited for (GNU time's %M). The table is printed
-at the end and written, in Markdown, to bench/results.md of cargo's target folder.
+Scenarios (default: all): noop, full, slow, real-base, real-base-136, debian, render,
+multi-arch. Each figure is the median over N runs (default 3; render: at least 5) of the wall
+time of the command alone: resetting the registry and the storage before a run is not timed.
+Peak memory is the largest resident set of the timed process and of the processes it waited
+for (GNU time's %M). The table is printed at the end and written, in Markdown, to
+bench/results.md of cargo's target folder.
 """
 
 import argparse
@@ -30,7 +30,9 @@ from pathlib import Path
 # No __pycache__ in the source tree.
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_env import BUSYBOX, DEBIAN, HOST, REAL_BASE, REFERENCE, BenchEnv  # noqa: E402
+from bench_env import (  # noqa: E402
+    BUSYBOX, DEBIAN, HOST, PLATFORMS_BASE, REAL_BASE, REFERENCE, BenchEnv,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 # scripts/bench exports where cargo builds (target/ unless the user moved it).
@@ -126,6 +128,10 @@ class Tree:
     base: str = BUSYBOX
     # Packages the images install, one each in turn (on the Debian base).
     apt: tuple = ()
+    # The tree whose images this one builds, under its own namespace and configuration.
+    source: str = ""
+    # `platforms:` of its configuration, when set.
+    platforms: tuple = ()
 
     @property
     def root(self) -> Path:
@@ -133,7 +139,7 @@ class Tree:
 
     @property
     def images(self) -> Path:
-        return self.root / "images"
+        return WORK / f"tree-{self.source or self.name}" / "images"
 
     @property
     def config(self) -> Path:
@@ -163,10 +169,17 @@ def prepare_tree(tree: Tree, env: BenchEnv) -> Tree:
     if tree.apt:
         extra += ["--apt", ",".join(tree.apt)]
     generate(tree.count, tree.root, *extra)
-    # One configuration for both tools. 4.0.4 publishes only with username and password set
-    # (and logs in with them); the registry is open, so any will do, and this tool then uses
-    # them too rather than an ambient login. (A password that is a common word would be
-    # masked wherever it shows in this tool's log, host names included.)
+    write_config(tree, env)
+    return tree
+
+
+def write_config(tree: Tree, env: BenchEnv) -> None:
+    """One configuration for both tools. 4.0.4 publishes only with username and password set
+    (and logs in with them); the registry is open, so any will do, and this tool then uses
+    them too rather than an ambient login. (A password that is a common word would be masked
+    wherever it shows in this tool's log, host names included.)"""
+    platforms = f"platforms: [{', '.join(tree.platforms)}]\n" if tree.platforms else ""
+    tree.root.mkdir(parents=True, exist_ok=True)
     tree.config.write_text(
         f"registry: {HOST}\n"
         f"namespace: {tree.name}\n"
@@ -174,8 +187,8 @@ def prepare_tree(tree: Tree, env: BenchEnv) -> Tree:
         "password: not-checked\n"
         f"ca_bundle: {env.cert}\n"
         f'base_images: ["{env.base_label(tree.name, tree.base)}"]\n'
+        f"{platforms}"
     )
-    return tree
 
 
 def tree_parents(images: Path) -> dict:
@@ -550,14 +563,158 @@ def render(ctx) -> list:
     return rows
 
 
+# ---- multi-arch ------------------------------------------------------------------------------
+
+PLATFORMS = ("linux/amd64", "linux/arm64")
+# Image chains on the two-platform base: two chains of three images.
+CHAINS, CHAIN_LENGTH = 2, 3
+MULTIARCH_TEST = """#!/bin/bash
+# The image run by `docker run` is the one of the platform under test.
+set -e
+case "${TEST_PLATFORM:-host}" in
+  linux/amd64) want=x86_64 ;;
+  linux/arm64) want=aarch64 ;;
+  host) want=$(uname -m) ;;
+  *) echo "unexpected TEST_PLATFORM $TEST_PLATFORM" >&2; exit 1 ;;
+esac
+got=$(docker run --rm "$1" uname -m)
+[ "$got" = "$want" ] || { echo "docker run gave $got, not $want" >&2; exit 1; }
+"""
+
+
+def write_multiarch_tree(images: Path, tests: bool) -> int:
+    """CHAINS chains of CHAIN_LENGTH images on the two-platform base, each with one `RUN`
+    step writing the machine it ran on, and (`tests`) every other one with a test.sh; the
+    image count."""
+    count = CHAINS * CHAIN_LENGTH
+    for index in range(count):
+        name = f"img{index:05d}"
+        parent = PLATFORMS_BASE if index % CHAIN_LENGTH == 0 else f"img{index - 1:05d}"
+        folder = images / name
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text(folder / "changelog", (
+            f"{name} (1.{index}.0-1) wikimedia; urgency=medium\n\n"
+            f"  * Image {index} of the multi-arch benchmark.\n\n"
+            " -- Bench Mark <bench@example.org>  Mon, 01 Jan 2024 10:00:00 +0000\n"))
+        write_text(folder / "Dockerfile.template", (
+            f'FROM {{{{ "{parent}" | image_tag }}}}\n'
+            f"RUN uname -m > /{name}.machine\n"
+            f"LABEL image={name}\n"))
+        write_text(folder / "control", f"Package: {name}\nDepends: {parent}\n")
+        test = folder / "test.sh"
+        if tests and index % 2 == 0:
+            write_text(test, MULTIARCH_TEST)
+            test.chmod(0o755)
+        else:
+            test.unlink(missing_ok=True)
+    return count
+
+
+def write_text(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def check_platforms(sample: Sample, tools: Tools, tree: Tree, platforms: tuple,
+                    label: str) -> Sample:
+    """`check`, and every image's version tag a list of exactly `platforms` (when none, not
+    a list)."""
+    if sample.ok:
+        wanted = set(platforms) if platforms else None
+        wrong = [name for name, tag in tree_versions(tree).items()
+                 if tools.env.list_platforms(f"{tree.name}/{name}", tag) != wanted]
+        if wrong:
+            sample.ok = False
+            with sample.log.open("a") as out:
+                out.write(f"\n[bench] not a list of {', '.join(platforms) or 'none'}: "
+                          f"{', '.join(wrong)}\n")
+    return check(sample, tools, tree, label)
+
+
+def multi_arch(ctx) -> list:
+    """One run for two platforms against two single-platform runs, this tool only (4.0.4
+    builds the host's platform alone).
+
+    The compared tree has no test.sh: podman 4.3 cannot `run` an image whose list lacks the
+    host's platform ("no image found in manifest list for architecture amd64", whatever
+    --platform and --pull say), so the verify scripts of a `--platform linux/arm64` run fail
+    on this machine. The same tree with a test.sh on every other image is timed in one run
+    for both platforms, for the cost of verifying each platform."""
+    ctx.env.platform_base_images()
+    count = write_multiarch_tree(WORK / "tree-multiarch" / "images", tests=False)
+    write_multiarch_tree(WORK / "tree-multiarch-tested" / "images", tests=True)
+    both = Tree("multiarch", count, base=PLATFORMS_BASE, platforms=PLATFORMS)
+    singles = [Tree(f"multiarch-{p.split('/')[1]}", count, base=PLATFORMS_BASE,
+                    source=both.name) for p in PLATFORMS]
+    plain = Tree("multiarch-plain", count, base=PLATFORMS_BASE, source=both.name)
+    tested = Tree("multiarch-tested", count, base=PLATFORMS_BASE, platforms=PLATFORMS)
+    for tree in (both, *singles, plain, tested):
+        write_config(tree, ctx.env)
+    print(f"multi-arch: {count} images in chains of {CHAIN_LENGTH} on a busybox of "
+          f"{' and '.join(PLATFORMS)}, each run from an empty registry and storage, in turns: "
+          f"(a) one run with `platforms: [{', '.join(PLATFORMS)}]`; (b) "
+          + ", then ".join(f"--platform {p}" for p in PLATFORMS)
+          + ", each into its own namespace, summed; (c) the host's platform alone, without "
+          "`platforms` (plain images, no list); (d) as (a), with a test.sh on every other "
+          "image")
+
+    def one(tree: Tree, platforms: tuple, name: str, label: str, *flags: str) -> Sample:
+        ctx.env.reset_platforms(tree.name, as_list=bool(platforms))
+        sample = ctx.tools.ours(tree, LOGS / f"multi-arch-{name}.log", *flags)
+        return check_platforms(sample, ctx.tools, tree, platforms, label)
+
+    whole, split, host, verified = Series(), Series(), Series(), Series()
+    parts = {p: Series() for p in PLATFORMS}
+
+    def run_split(index: int) -> None:
+        samples = []
+        for target, tree in zip(PLATFORMS, singles):
+            arch = target.split("/")[1]
+            sample = one(tree, (target,), f"{arch}-{index}", f"(b) {target}",
+                         "--platform", target)
+            parts[target].add(sample)
+            samples.append(sample)
+        split.add(Sample(sum(s.seconds for s in samples), max(s.max_rss_mib for s in samples),
+                         all(s.ok for s in samples), samples[-1].log))
+
+    kinds = [
+        lambda index: whole.add(one(both, PLATFORMS, f"both-{index}", "(a) both platforms")),
+        run_split,
+        lambda index: host.add(one(plain, (), f"plain-{index}", "(c) no platforms")),
+        lambda index: verified.add(one(tested, PLATFORMS, f"tested-{index}", "(d) with tests")),
+    ]
+    for index in range(ctx.runs):
+        # Each kind takes its turn at going first.
+        turn = index % len(kinds)
+        for kind in kinds[turn:] + kinds[:turn]:
+            kind(index)
+    title = f"multi-arch, {count} images"
+    each = "; ".join(f"{p} {parts[p].text()}" for p in PLATFORMS)
+    return [
+        Row(f"{title}: (a) one run, platforms {' + '.join(PLATFORMS)}", whole.text(),
+            ratio=fmt_ratio(ratio(whole.median(), split.median()), "× (b)"),
+            rss_ours=mib(whole.rss())),
+        Row(f"{title}: (b) one run per platform, summed ({each})", split.text(),
+            rss_ours=mib(split.rss())),
+        Row(f"{title}: (c) linux/amd64 alone, without `platforms` (plain images)",
+            host.text(), rss_ours=mib(host.rss())),
+        Row(f"{title}: (d) as (a), with {count // 2} test.sh, each run once per platform",
+            verified.text(), ratio=fmt_ratio(ratio(verified.median(), whole.median()),
+                                             "× (a)"),
+            rss_ours=mib(verified.rss())),
+    ]
+
+
 def fmt_ratio(value: float | None, unit: str = "") -> str:
     return "-" if value is None else f"{value:.3f}{' ' + unit if unit else ''}"
 
 
 SCENARIOS = {"noop": noop, "full": full, "slow": slow, "real-base": real_base,
              "real-base-136": real_base_136,
-             "debian": debian, "render": render}
-NEEDS_ENV = {"noop", "full", "slow", "real-base", "real-base-136", "debian"}
+             "debian": debian, "render": render, "multi-arch": multi_arch}
+NEEDS_ENV = {"noop", "full", "slow", "real-base", "real-base-136", "debian", "multi-arch"}
+# Those that run docker-pkg 4.0.4 (and the podman service it builds through).
+NEEDS_REFERENCE = NEEDS_ENV - {"multi-arch"}
 
 
 # ---- the report ------------------------------------------------------------------------------
@@ -600,7 +757,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="docker-pkg benchmarks")
     parser.add_argument("binary")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO")
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                        help=f"one of {', '.join(SCENARIOS)} (default: all)")
     args = parser.parse_intermixed_args()
     names = args.scenarios or list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
@@ -617,8 +775,10 @@ def main() -> int:
     rows = []
     try:
         if env:
-            print("set-up: storage, registry, podman service, docker-pkg 4.0.4", flush=True)
-            env.start()
+            reference = bool(NEEDS_REFERENCE & set(names))
+            print("set-up: storage, registry"
+                  + (", podman service, docker-pkg 4.0.4" if reference else ""), flush=True)
+            env.start(reference=reference)
         ctx = Context(args.binary, args.runs, env)
         for name in names:
             try:

@@ -1,7 +1,9 @@
 """The machinery the build benchmarks share: one containers storage, a TLS registry on port 443
 under a host name, podman's Docker API for docker-pkg 4.0.4, and the base images: busybox,
-a Debian-sized one (busybox and about 150 MB of the host's shared libraries in one layer) and
-a Debian bookworm minbase (mmdebstrap), the last two made when a scenario first needs them.
+a Debian-sized one (busybox and about 150 MB of the host's shared libraries in one layer), a
+Debian bookworm minbase (mmdebstrap) and a busybox of two platforms (linux/amd64 and
+linux/arm64, the latter from Debian's busybox-static:arm64), the last three made when a
+scenario first needs them.
 
 Everything lives below bench/env of cargo's target folder (kept between runs, so a second run
 sets up in seconds); the registry and the podman service are started by `BenchEnv.start` and
@@ -44,6 +46,10 @@ SYSTEM_CERTS_D = Path("/etc/containers/certs.d") / HOST
 BUSYBOX_LINKS = ["sh", "echo", "cat", "ls", "test", "sleep", "true", "false"]
 # The base images, each kept in local storage as HOST/base/NAME:1.0 and pushed per tree.
 BUSYBOX, REAL_BASE, DEBIAN = "busybox", "realbase", "bookworm"
+# The two-platform base: HOST/base/PLATFORMS_BASE-ARCH:1.0 for each architecture, put in a
+# manifest list per tree by `reset_platforms` (or, alone, the host's as a plain image).
+PLATFORMS_BASE = "busybox-uname"
+PLATFORM_ARCHES = ("amd64", "arm64")
 BASE_TAG = "1.0"
 # The real-size base: this many bytes of the host's shared libraries beside busybox, in one
 # layer, which compresses to a bit more than 50 MB as a Debian base does.
@@ -127,16 +133,20 @@ class BenchEnv:
 
     # ---- set-up ------------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, reference: bool = True) -> None:
+        """Everything the scenarios need; docker-pkg 4.0.4 and the podman service it builds
+        through only with `reference`."""
         for folder in (ENV, RUN, ENV / "xdg", ENV / "docker-config", self.shim_dir):
             folder.mkdir(parents=True, exist_ok=True)
         stop_leftovers()
-        self.install_reference()
+        if reference:
+            self.install_reference()
         self.hosts_entry()
         self.certificate()
         self.write_configs()
         self.start_registry()
-        self.start_podman_service()
+        if reference:
+            self.start_podman_service()
         self.base_image()
 
     def install_reference(self) -> None:
@@ -253,21 +263,24 @@ class BenchEnv:
         log(f"making the base image {base_local(BUSYBOX)}")
         self.commit_rootfs(self.busybox_rootfs(ENV / "busybox-rootfs"), base_local(BUSYBOX))
 
-    def busybox_rootfs(self, rootfs: Path) -> Path:
+    def busybox_rootfs(self, rootfs: Path, busybox: Path = Path("/bin/busybox"),
+                       links=BUSYBOX_LINKS) -> Path:
         (rootfs / "bin").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile("/bin/busybox", rootfs / "bin" / "busybox")
+        shutil.copyfile(busybox, rootfs / "bin" / "busybox")
         (rootfs / "bin" / "busybox").chmod(0o755)
-        for link in BUSYBOX_LINKS:
+        for link in links:
             path = rootfs / "bin" / link
             if not path.is_symlink():
                 path.symlink_to("busybox")
         return rootfs
 
-    def commit_rootfs(self, rootfs: Path, name: str) -> None:
-        """`rootfs` as the one layer of a `scratch` image called `name`."""
-        container = self.buildah("from", "scratch", capture=True).stdout.strip()
+    def commit_rootfs(self, rootfs: Path, name: str, arch: str | None = None) -> None:
+        """`rootfs` as the one layer of a `scratch` image called `name`, for linux/`arch`
+        (the host's when None)."""
+        platform = ["--arch", arch, "--os", "linux"] if arch else []
+        container = self.buildah("from", *platform[:2], "scratch", capture=True).stdout.strip()
         self.buildah("copy", container, rootfs, "/")
-        self.buildah("config", "--cmd", "/bin/sh", container)
+        self.buildah("config", *platform, "--cmd", "/bin/sh", container)
         self.buildah("commit", "--quiet", container, name)
         self.buildah("rm", container)
 
@@ -306,6 +319,22 @@ class BenchEnv:
              base_local(DEBIAN)], env=self.tool_env())
         tarball.unlink()
 
+    def platform_base_images(self) -> None:
+        """A busybox image for each of PLATFORM_ARCHES, with `uname` among its links (a test
+        asks the image which machine it runs on): the host's busybox for amd64, Debian's
+        busybox-static for the others, downloaded once from the mirror."""
+        for arch in PLATFORM_ARCHES:
+            name = base_local(f"{PLATFORMS_BASE}-{arch}")
+            if self.has_local(name):
+                continue
+            log(f"making the base image {name}")
+            busybox = Path("/bin/busybox") if arch == "amd64" else debian_busybox(arch)
+            rootfs = ENV / f"{PLATFORMS_BASE}-{arch}-rootfs"
+            shutil.rmtree(rootfs, ignore_errors=True)
+            self.busybox_rootfs(rootfs, busybox, [*BUSYBOX_LINKS, "uname"])
+            self.commit_rootfs(rootfs, name, arch)
+            shutil.rmtree(rootfs, ignore_errors=True)
+
     # ---- between runs ------------------------------------------------------------------------
 
     def reset(self, namespace: str, base: str = BUSYBOX) -> None:
@@ -320,6 +349,23 @@ class BenchEnv:
         # would slow down the next run's fsyncs: flush them before the clock starts.
         os.sync()
 
+    def reset_platforms(self, namespace: str, as_list: bool) -> None:
+        """As `reset`, with HOST/NAMESPACE/PLATFORMS_BASE:1.0 as the base: a manifest list
+        of every platform's image in local storage (`as_list`), or the host's image pushed
+        as a plain one. The list is not pushed: with `platforms` set this tool builds on the
+        local list and does not refresh base images."""
+        self.remove_local()
+        self.empty_registry()
+        label = self.base_label(namespace, PLATFORMS_BASE)
+        images = [base_local(f"{PLATFORMS_BASE}-{arch}") for arch in PLATFORM_ARCHES]
+        if as_list:
+            self.buildah("manifest", "create", label,
+                         *(f"containers-storage:{image}" for image in images))
+        else:
+            self.buildah("tag", images[0], label)
+            self.buildah("push", "--quiet", f"--cert-dir={self.cert_dir}", label)
+        os.sync()
+
     def remove_local(self) -> None:
         listed = self.buildah("images", "--format", "{{.Name}}:{{.Tag}}", capture=True).stdout
         names = [n for n in listed.split()
@@ -327,6 +373,14 @@ class BenchEnv:
         # Containers left by an interrupted build or test would keep their images.
         self.buildah("rm", "--all", check=False)
         run(["podman", "rm", "--all", "--force"], env=self.tool_env(), check=False)
+        if names:
+            # Manifest lists first, with the command for lists: `rmi` of a list's name
+            # removes the image of the host's platform that it holds (a base image's too)
+            # and leaves the list. It removes every list named and fails on the other names.
+            self.buildah("manifest", "rm", *names, check=False)
+            listed = self.buildah("images", "--format", "{{.Name}}:{{.Tag}}",
+                                  capture=True).stdout
+            names = [n for n in listed.split() if n in names]
         if names:
             self.buildah("rmi", "--force", *names)
         self.buildah("rmi", "--prune", check=False)
@@ -415,6 +469,27 @@ class BenchEnv:
         finally:
             connection.close()
 
+    def list_platforms(self, repository: str, reference: str) -> set | None:
+        """The platforms (`os/architecture`) of the manifest list `repository:reference` in
+        the registry; None when it is not a list or not there."""
+        context = ssl.create_default_context(cafile=str(self.cert))
+        connection = http.client.HTTPSConnection(HOST, ADDRESS[1], context=context, timeout=30)
+        accept = ", ".join([
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.oci.image.index.v1+json",
+        ])
+        try:
+            connection.request("GET", f"/v2/{repository}/manifests/{reference}",
+                               headers={"Accept": accept})
+            response = connection.getresponse()
+            body = json.loads(response.read() or b"{}")
+        finally:
+            connection.close()
+        if response.status != 200 or "manifests" not in body:
+            return None
+        return {f"{m['platform']['os']}/{m['platform']['architecture']}"
+                for m in body["manifests"]}
+
     def published(self, namespace: str, names) -> dict:
         """The tags in the registry of each image `NAMESPACE/NAME` of `names`."""
         tags = {}
@@ -461,6 +536,27 @@ class BenchEnv:
         for name in list(self.children):
             self.stop_child(name)
         self.socket.unlink(missing_ok=True)
+
+
+def debian_busybox(arch: str) -> Path:
+    """Debian's static busybox for `arch` (`apt-get download busybox-static:ARCH`, which
+    needs `dpkg --add-architecture ARCH`), unpacked once below ENV."""
+    folder = ENV / f"busybox-static-{arch}"
+    busybox = folder / "bin" / "busybox"
+    if busybox.is_file():
+        return busybox
+    download = ENV / f"download-{arch}"
+    shutil.rmtree(download, ignore_errors=True)
+    download.mkdir(parents=True)
+    run(["apt-get", "download", f"busybox-static:{arch}"], cwd=download)
+    debs = list(download.glob("*.deb"))
+    if len(debs) != 1:
+        raise RuntimeError(f"apt-get download busybox-static:{arch} gave {len(debs)} packages")
+    run(["dpkg-deb", "-x", debs[0], folder])
+    shutil.rmtree(download)
+    if not busybox.is_file():
+        raise RuntimeError(f"busybox-static:{arch} holds no bin/busybox")
+    return busybox
 
 
 def write(path: Path, text: str) -> None:
