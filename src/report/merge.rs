@@ -243,24 +243,10 @@ fn unknown_image(wanted: &Expected) -> ImageReport {
     ImageReport {
         name: wanted.name.clone(),
         label: wanted.name.clone(),
-        directory: String::new(),
         dependencies: wanted.needs.clone(),
-        undeclared_dependencies: Vec::new(),
-        base_images: Vec::new(),
-        initial_state: None,
-        planned: Vec::new(),
         plan_reason: "missing".to_owned(),
         plan_reason_text: "not published and not in local storage".to_owned(),
-        pulled_for: Vec::new(),
-        outcome: None,
-        reason: None,
-        failure: None,
-        skipped_because: None,
-        steps: Vec::new(),
-        digest: None,
-        test: None,
-        log_file: None,
-        platforms: Vec::new(),
+        ..ImageReport::default()
     }
 }
 

@@ -93,7 +93,7 @@ pub struct BaseImage {
     pub label: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ImageReport {
     pub name: String,
     pub label: String,
@@ -289,15 +289,7 @@ fn image_report(
         plan_reason: reason.code().to_owned(),
         plan_reason_text: reason.to_string(),
         pulled_for: names(&pulled_for),
-        outcome: None,
-        reason: None,
-        failure: None,
-        skipped_because: None,
-        steps: Vec::new(),
-        digest: None,
-        test: None,
-        log_file: None,
-        platforms: Vec::new(),
+        ..ImageReport::default()
     };
     if let Some(record) = records.map(|records| &records[id]) {
         add_record(&mut report, facts, workspace, plan, id, record);
@@ -426,23 +418,9 @@ mod tests {
             name: "app".into(),
             label: "r.org/app:1.0".into(),
             directory: "images/app".into(),
-            dependencies: Vec::new(),
-            undeclared_dependencies: Vec::new(),
-            base_images: Vec::new(),
-            initial_state: None,
-            planned: Vec::new(),
             plan_reason: "missing".into(),
-            plan_reason_text: String::new(),
-            pulled_for: Vec::new(),
-            outcome: None,
-            reason: None,
-            failure: None,
-            skipped_because: None,
-            steps: Vec::new(),
-            digest: None,
-            test: None,
-            log_file: None,
             platforms,
+            ..ImageReport::default()
         }
     }
 
