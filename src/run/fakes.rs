@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
 use crate::label::ImageLabel;
+use crate::label::platform::Platform;
 use crate::process::{ExitStatus, ProcessError};
 use crate::registry::exported_image::ExportedImage;
 use crate::registry::{RegistryClient, RegistryError};
@@ -252,6 +253,12 @@ impl Engine for FakeEngine {
 
     fn pull(&self, reference: &str) -> Result<(), EngineError> {
         self.record(format!("pull {reference}"));
+        Ok(())
+    }
+
+    fn pull_list(&self, reference: &str, platforms: &[Platform]) -> Result<(), EngineError> {
+        let platforms: Vec<String> = platforms.iter().map(Platform::to_string).collect();
+        self.record(format!("pull list {reference} {}", platforms.join(",")));
         Ok(())
     }
 

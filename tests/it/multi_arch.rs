@@ -162,7 +162,7 @@ const AMD64_ONLY: &str = "amd64-only";
 struct ListSetup {
     registry: TestRegistry,
     /// Holds the images; removed on drop.
-    _storage: Storage,
+    storage: Storage,
     test: Test,
     /// Where each test appends `PLATFORM MACHINE` lines, one file per image.
     results: std::path::PathBuf,
@@ -217,7 +217,7 @@ impl ListSetup {
         );
         Some(ListSetup {
             registry,
-            _storage: storage,
+            storage,
             test,
             results,
         })
@@ -291,6 +291,27 @@ impl ListSetup {
             ],
             &[],
         );
+    }
+
+    /// Pushes the base list to the registry, where a run refreshing base images finds it.
+    fn push_base(&self) {
+        let certs = self.storage.scratch("certs");
+        std::fs::copy(&self.registry.ca_file, certs.join("ca.crt")).unwrap();
+        let login = format!("{}:{}", self.registry.username, self.registry.password);
+        let base = self.label("busybox", "1.0").to_string();
+        self.storage.buildah(&[
+            "manifest",
+            "push",
+            "--all",
+            "--format",
+            "v2s2",
+            "--creds",
+            &login,
+            "--cert-dir",
+            &certs.display().to_string(),
+            &base,
+            &format!("docker://{base}"),
+        ]);
     }
 
     /// What each test recorded, by image.
@@ -420,6 +441,90 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     );
     assert_eq!(setup.listed("app", "1.0"), ["linux/amd64", "linux/arm64"]);
     assert_eq!(setup.recorded("app").len(), 5);
+}
+
+/// A fresh storage rebuilds a child of a published tree without rebuilding its parents: the
+/// parent's published list is pulled with each platform's image, and so is the base list
+/// when base images are refreshed. `app` (on `lib`) and `solo` (on the base) get a new
+/// version; each is built for both platforms on what was pulled, tested on each, and
+/// published as a list of both; nothing else is built.
+fn a_fresh_storage_builds_on_pulled_lists(engine: EngineKind) {
+    let Some(setup) = ListSetup::new(engine) else {
+        return;
+    };
+    setup.push_base();
+    let first = setup.test.clone().args(["build", "images"]).run().success();
+    assert!(
+        first
+            .stdout
+            .contains("Built 5, verified 5, published 5, failed 0"),
+        "{first:#?}"
+    );
+
+    let fresh = Storage::new();
+    let mut test = setup.test.clone().envs(fresh.env());
+    for name in ["app", "solo"] {
+        test = test.file(
+            &format!("images/{name}/changelog"),
+            &crate::harness::changelog_entry(name, "1.1"),
+        );
+    }
+    let output = test.args(["build", "images"]).run().success();
+    assert!(
+        output
+            .stdout
+            .contains("Built 2, verified 2, published 2, failed 0, skipped 0; 3 already published"),
+        "{output:#?}"
+    );
+    for name in ["app", "solo"] {
+        for tag in ["1.1", "latest"] {
+            assert_eq!(
+                setup.listed(name, tag),
+                ["linux/amd64", "linux/arm64"],
+                "{name}:{tag}"
+            );
+        }
+        let recorded = setup.recorded(name);
+        assert_eq!(
+            recorded[recorded.len() - 2..],
+            ["linux/amd64 x86_64 x86_64", "linux/arm64 aarch64 aarch64"],
+            "{name}: each platform's test ran that platform's image, built on that platform"
+        );
+    }
+    for (name, _) in TREE.iter().filter(|(n, _)| !["app", "solo"].contains(n)) {
+        assert_eq!(setup.recorded(name).len(), 2, "{name} was not built again");
+    }
+    let lib = setup.label("lib", "1.0").to_string();
+    let base = setup.label("busybox", "1.0").to_string();
+    for list in [&lib, &base] {
+        let inspected: serde_json::Value =
+            serde_json::from_str(&fresh.buildah(&["manifest", "inspect", list])).unwrap();
+        let mut platforms: Vec<&str> = inspected["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["platform"]["architecture"].as_str().unwrap())
+            .collect();
+        platforms.sort();
+        assert_eq!(platforms, ["amd64", "arm64"], "{list} pulled as a list");
+        assert_eq!(
+            list_instances(&fresh, list).len(),
+            2,
+            "{list}: both images pulled"
+        );
+    }
+    let names = fresh.buildah(&["images", "--format", "{{.Name}}"]);
+    assert!(!names.contains("docker-pkg-list-read"), "{names}");
+}
+
+#[test]
+fn buildah_builds_on_pulled_lists() {
+    a_fresh_storage_builds_on_pulled_lists(EngineKind::Buildah);
+}
+
+#[test]
+fn podman_builds_on_pulled_lists() {
+    a_fresh_storage_builds_on_pulled_lists(EngineKind::Podman);
 }
 
 /// The reports of the run that added arm64: each rebuilt image's build and test, per
