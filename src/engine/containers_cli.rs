@@ -649,6 +649,30 @@ mod tests {
     use crate::engine::container_limits::ContainerLimits;
 
     #[test]
+    fn the_image_of_a_platform_is_the_entry_of_its_architecture_and_variant() {
+        let list = r#"{"manifests": [
+            {"digest": "sha256:e203", "platform": {"architecture": "amd64", "os": "linux"}},
+            {"digest": "sha256:3dc2",
+             "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}},
+            {"digest": "sha256:77aa", "platform": {"architecture": "arm64", "os": "windows"}},
+            {"digest": "sha256:0000"}]}"#;
+        let entries = parse_list(list).unwrap();
+        let found = |platform: &str| -> Vec<&str> {
+            let platform: Platform = platform.parse().unwrap();
+            let matching = entries.iter().filter(|entry| entry.is(&platform));
+            matching.map(|entry| entry.digest.as_str()).collect()
+        };
+        assert_eq!(found("linux/amd64"), ["sha256:e203"]);
+        assert_eq!(
+            found("linux/arm64"),
+            ["sha256:3dc2"],
+            "any variant, linux only"
+        );
+        assert_eq!(found("linux/arm64/v8"), ["sha256:3dc2"]);
+        assert!(found("linux/arm/v7").is_empty());
+    }
+
+    #[test]
     fn labels_become_one_step_at_the_end_of_the_dockerfile() {
         let context = tempfile::tempdir().unwrap();
         let dockerfile = context.path().join("Dockerfile");

@@ -148,4 +148,24 @@ mod tests {
         assert_eq!(used("FROM r.org/gone:2\n"), None);
         assert_eq!(used("FROM r.org/there:1\n"), None);
     }
+
+    #[test]
+    fn base_images_are_refreshed_as_lists_when_images_are() {
+        use crate::run::fakes::FakeEngine;
+        let bases = ["r.org/base:1".to_owned()];
+        let platforms: Vec<Platform> = ["linux/amd64", "linux/arm64"]
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        let engine = FakeEngine::default();
+        MissingBases::refresh(&bases, &engine, Some(&platforms));
+        MissingBases::refresh(&bases, &engine, None);
+        assert_eq!(
+            engine.calls(),
+            [
+                "pull list r.org/base:1 linux/amd64,linux/arm64",
+                "pull r.org/base:1"
+            ]
+        );
+    }
 }

@@ -130,6 +130,8 @@ pub struct FakeEngine {
     pub unsigned: HashSet<String>,
     /// The labels each build was given, by image label.
     pub labels: Mutex<Vec<BuildLabels>>,
+    /// The names of the images in local storage, as listed.
+    pub local: Vec<String>,
 }
 
 impl Default for FakeEngine {
@@ -144,6 +146,7 @@ impl Default for FakeEngine {
             signs: false,
             unsigned: HashSet::new(),
             labels: Mutex::default(),
+            local: Vec::new(),
         }
     }
 }
@@ -183,7 +186,12 @@ impl Engine for FakeEngine {
     }
 
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
-        Ok(Vec::new())
+        let image = |name: &String| LocalImage {
+            id: format!("id-{name}"),
+            names: vec![name.clone()],
+            size: 0,
+        };
+        Ok(self.local.iter().map(image).collect())
     }
 
     fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
