@@ -4,6 +4,7 @@
 
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
+use docker_pkg::label::platform::Platform;
 use docker_pkg::registry::{Registry, RegistrySettings};
 
 use crate::harness::Test;
@@ -515,6 +516,41 @@ fn a_fresh_storage_builds_on_pulled_lists(engine: EngineKind) {
     }
     let names = fresh.buildah(&["images", "--format", "{{.Name}}"]);
     assert!(!names.contains("docker-pkg-list-read"), "{names}");
+}
+
+/// Pulling a list for a platform it lacks fails naming that platform, and leaves the local
+/// list of that name as it was; the platforms it holds are pulled into a fresh storage.
+#[test]
+fn a_list_is_pulled_only_whole() {
+    let Some(setup) = ListSetup::new(EngineKind::Buildah) else {
+        return;
+    };
+    setup.push_base();
+    let base = setup.label("busybox", "1.0").to_string();
+    let before = list_instances(&setup.storage, &base);
+    let engine = setup
+        .storage
+        .engine(EngineKind::Buildah, setup.registry.settings());
+    let platforms = |names: &[&str]| -> Vec<Platform> {
+        names.iter().map(|name| name.parse().unwrap()).collect()
+    };
+    let error = engine
+        .pull_list(&base, &platforms(&["linux/amd64", "linux/s390x"]))
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!("the manifest list {base} holds no image for linux/s390x")
+    );
+    assert_eq!(list_instances(&setup.storage, &base), before);
+    let names = setup.storage.buildah(&["images", "--format", "{{.Name}}"]);
+    assert!(!names.contains("docker-pkg-list-read"), "{names}");
+
+    let fresh = Storage::new();
+    let engine = fresh.engine(EngineKind::Buildah, setup.registry.settings());
+    engine
+        .pull_list(&base, &platforms(&["linux/amd64", "linux/arm64"]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(list_instances(&fresh, &base).len(), 2);
 }
 
 #[test]
