@@ -416,6 +416,30 @@ impl Engine for ContainersCli {
         Ok(())
     }
 
+    /// `manifest inspect` of the list, then the listing of local images for the digest of
+    /// each platform's image; no list of that name, or an image that is no list, fails the
+    /// inspection.
+    fn holds_list(&self, list: &str, platforms: &[Platform]) -> Result<bool, EngineError> {
+        let inspected = self
+            .tool
+            .run_parsed(&words(&["manifest", "inspect", list]), parse_list);
+        let Ok(entries) = inspected else {
+            return Ok(false);
+        };
+        let mut args = words(&["images"]);
+        args.extend(words(self.dialect.images));
+        let local = self.tool.run_parsed(&args, parse_image_digests)?;
+        let is_local = |entry: &ListEntry| {
+            let digest = Some(&entry.digest);
+            local.iter().any(|image| image.digest.as_ref() == digest)
+        };
+        Ok(platforms.iter().all(|platform| {
+            entries
+                .iter()
+                .any(|entry| entry.is(platform) && is_local(entry))
+        }))
+    }
+
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
         spelt_alike::remove(&self.tool, references)
     }

@@ -139,6 +139,11 @@ impl Engine for Docker {
     }
 
     /// Refused: see [`multi_platform_refused`].
+    fn holds_list(&self, _list: &str, _platforms: &[Platform]) -> Result<bool, EngineError> {
+        Err(multi_platform_refused())
+    }
+
+    /// Refused: see [`multi_platform_refused`].
     fn remove_list(&self, _list: &ImageLabel) -> Result<(), EngineError> {
         Err(multi_platform_refused())
     }

@@ -263,6 +263,10 @@ pub trait Engine: Send + Sync {
     /// error naming it, and leaves local storage as it was.
     fn pull_list(&self, reference: &str, platforms: &[Platform]) -> Result<(), EngineError>;
 
+    /// Whether local storage holds `list` (`NAME:TAG`) as a manifest list with a local image
+    /// of each of `platforms`; false for an image of that name that is no list.
+    fn holds_list(&self, list: &str, platforms: &[Platform]) -> Result<bool, EngineError>;
+
     /// Removes each `NAME:TAG` from local storage; an image goes when its last name does.
     fn remove(&self, references: &[String]) -> Result<(), EngineError>;
 

@@ -270,6 +270,15 @@ impl Engine for FakeEngine {
         Ok(())
     }
 
+    /// Any local image of that name, as if a list of every platform.
+    fn holds_list(&self, list: &str, _platforms: &[Platform]) -> Result<bool, EngineError> {
+        let wanted = ImageLabel::parse(list).expect("a NAME:TAG");
+        Ok(self
+            .local_images()?
+            .iter()
+            .any(|image| image.has_name(&wanted)))
+    }
+
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
         self.record(format!("remove {}", references.join(" ")));
         Ok(())

@@ -295,7 +295,8 @@ impl<'a> Pipeline<'a> {
     }
 
     /// Pulls the published manifest list `dependency`, holding its `platforms`, unless local
-    /// storage holds that list already: a version is published once, so it is the same list.
+    /// storage holds that list with their images already: a version is published once, so it
+    /// is the same list.
     fn pull_list(
         &self,
         dependency: ImageId,
@@ -304,7 +305,7 @@ impl<'a> Pipeline<'a> {
     ) -> Result<(), EngineError> {
         let label = self.label(dependency);
         let engine = self.tools.engine;
-        if LocalNames::new(&engine.local_images()?).contains(label) {
+        if engine.holds_list(&label.to_string(), platforms)? {
             log::info!(
                 "Using the local list {label}, dependency of {}",
                 self.name(image)

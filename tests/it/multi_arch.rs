@@ -551,6 +551,22 @@ fn a_list_is_pulled_only_whole() {
         .pull_list(&base, &platforms(&["linux/amd64", "linux/arm64"]))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(list_instances(&fresh, &base).len(), 2);
+    let holds = |list: &str, names: &[&str]| engine.holds_list(list, &platforms(names)).unwrap();
+    assert!(holds(&base, &["linux/amd64", "linux/arm64"]));
+    assert!(!holds(&base, &["linux/amd64", "linux/s390x"]));
+    let amd64 = format!(
+        "localhost/busybox-amd64-{}:latest",
+        base.replace(['/', ':'], "-")
+    );
+    let engine = setup
+        .storage
+        .engine(EngineKind::Buildah, setup.registry.settings());
+    assert!(
+        !engine
+            .holds_list(&amd64, &platforms(&["linux/amd64"]))
+            .unwrap(),
+        "an image is no list"
+    );
 }
 
 #[test]
