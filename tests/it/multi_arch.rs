@@ -569,6 +569,40 @@ fn a_list_is_pulled_only_whole() {
     );
 }
 
+/// In a fresh storage, a base list that the registry does not hold fails the images built
+/// on it alone, naming it: `solo` on the base fails, `app` on the pulled `lib` list is built.
+#[test]
+fn a_base_list_that_cannot_be_pulled_fails_only_the_images_on_it() {
+    let Some(setup) = ListSetup::new(EngineKind::Buildah) else {
+        return;
+    };
+    setup.test.clone().args(["build", "images"]).run().success();
+    let fresh = Storage::new();
+    let mut test = setup.test.clone().envs(fresh.env());
+    for name in ["app", "solo"] {
+        test = test.file(
+            &format!("images/{name}/changelog"),
+            &crate::harness::changelog_entry(name, "1.1"),
+        );
+    }
+    let output = test.args(["build", "images"]).run().code(1);
+    let base = setup.label("busybox", "1.0");
+    assert!(
+        output
+            .stdout
+            .contains("Built 1, verified 1, published 1, failed 1"),
+        "{output:#?}"
+    );
+    assert!(
+        output
+            .stdout
+            .contains(&format!("cannot build on base image {base}")),
+        "{output:#?}"
+    );
+    assert_eq!(setup.listed("app", "1.1"), ["linux/amd64", "linux/arm64"]);
+    assert!(setup.listed("solo", "1.1").is_empty());
+}
+
 #[test]
 fn buildah_builds_on_pulled_lists() {
     a_fresh_storage_builds_on_pulled_lists(EngineKind::Buildah);
