@@ -519,7 +519,8 @@ fn a_fresh_storage_builds_on_pulled_lists(engine: EngineKind) {
 }
 
 /// Pulling a list for a platform it lacks fails naming that platform, and leaves the local
-/// list of that name as it was; the platforms it holds are pulled into a fresh storage.
+/// list of that name as it was; the platforms it holds are pulled into a fresh storage, the
+/// list replacing an image of the same name.
 #[test]
 fn a_list_is_pulled_only_whole() {
     let Some(setup) = ListSetup::new(EngineKind::Buildah) else {
@@ -545,8 +546,16 @@ fn a_list_is_pulled_only_whole() {
     let names = setup.storage.buildah(&["images", "--format", "{{.Name}}"]);
     assert!(!names.contains("docker-pkg-list-read"), "{names}");
 
+    // An image of the host's platform alone under that name, as a run without platforms
+    // leaves it, is replaced by the list.
     let fresh = Storage::new();
+    fresh.busybox_image(&base);
     let engine = fresh.engine(EngineKind::Buildah, setup.registry.settings());
+    assert!(
+        !engine
+            .holds_list(&base, &platforms(&["linux/amd64"]))
+            .unwrap()
+    );
     engine
         .pull_list(&base, &platforms(&["linux/amd64", "linux/arm64"]))
         .unwrap_or_else(|e| panic!("{e}"));
