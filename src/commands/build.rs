@@ -274,17 +274,12 @@ impl Run<'_> {
     /// Refreshes the base images when something is to be built, then builds, verifies and
     /// publishes the chain, `jobs` images at a time; `live` shows the progress line.
     fn chain(&self, jobs: usize, live: bool) -> Result<ImageMap<ImageRecord>, Error> {
-        let missing_bases = match (self.plan.refreshes_base_images(), self.lists) {
-            // A pull would name the host's image alone, where the list was.
-            (true, Some(_)) => {
-                log::warn!(
-                    "Base images are not refreshed when building for several platforms: \
-                     builds use the local copies"
-                );
-                MissingBases::default()
+        let missing_bases = match self.plan.refreshes_base_images() {
+            true => {
+                let platforms = self.lists.map(run_platforms);
+                MissingBases::refresh(&self.config.base_images, self.engine, platforms.as_deref())
             }
-            (true, None) => MissingBases::refresh(&self.config.base_images, self.engine),
-            (false, _) => MissingBases::default(),
+            false => MissingBases::default(),
         };
         let options = BuildOptions {
             use_cache: self.use_cache,
@@ -361,6 +356,12 @@ fn why_not_publishing(config: &Config, args: &BuildArgs) -> &'static str {
 }
 
 /// The proxies, as build arguments and as the environment of verify scripts.
+/// Every platform some image is built for, each once: those a base image is refreshed for.
+fn run_platforms(lists: &ImageMap<Vec<Platform>>) -> Vec<Platform> {
+    let all: std::collections::BTreeSet<&Platform> = lists.values().flatten().collect();
+    all.into_iter().cloned().collect()
+}
+
 fn build_args(config: &Config) -> Vec<(String, String)> {
     let Some(proxy) = &config.http_proxy else {
         return Vec::new();

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::engine::access::RegistryAccess;
 use crate::engine::digest_file::DigestFile;
@@ -12,6 +13,7 @@ use crate::engine::spelt_alike::{self, common_build_flags};
 use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage, signing_error};
 use crate::label::ImageLabel;
+use crate::label::platform::Platform;
 use crate::process::run_dir;
 use crate::registry::exported_image::ExportedImage;
 
@@ -371,6 +373,73 @@ impl Engine for ContainersCli {
         self.transfer(reference, &["pull", reference])
     }
 
+    /// The list is read into a list of a name of its own (`manifest add --all` of the
+    /// registry's list: the tools read a remote list no other way with the run's auth file and
+    /// certificates), each wanted platform's image is pulled by its digest, then the list is
+    /// made again under its own name from the images pulled (`manifest add` of a local image
+    /// keeps its platform), so that builds for a platform find its image locally.
+    fn pull_list(&self, reference: &str, platforms: &[Platform]) -> Result<(), EngineError> {
+        let repository = ImageLabel::parse(reference)
+            .map(|label| label.name)
+            .ok_or_else(|| EngineError::Output {
+                command: format!("pull of the manifest list {reference}"),
+                message: "it is not NAME:TAG".to_owned(),
+            })?;
+        let entries = self.published_list(reference)?;
+        let mut digests = Vec::with_capacity(platforms.len());
+        for platform in platforms {
+            let entry = entries.iter().find(|entry| entry.is(platform));
+            let entry = entry.ok_or_else(|| EngineError::PlatformMissing {
+                reference: reference.to_owned(),
+                platform: platform.to_string(),
+            })?;
+            digests.push(format!("{repository}@{}", entry.digest));
+        }
+        for image in &digests {
+            self.transfer(image, &["pull", &format!("docker://{image}")])?;
+        }
+        self.forget_name(reference)?;
+        self.tool
+            .run(&words(&["manifest", "create", reference]))
+            .map(drop)?;
+        for image in &digests {
+            let local = format!("containers-storage:{image}");
+            let added = self
+                .tool
+                .run(&words(&["manifest", "add", reference, &local]));
+            if let Err(error) = added {
+                // A list missing a platform would build that platform on another's image.
+                let _ = self.tool.run(&words(&["manifest", "rm", reference]));
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
+    /// `manifest inspect` of the list, then the listing of local images for the digest of
+    /// each platform's image; no list of that name, or an image that is no list, fails the
+    /// inspection.
+    fn holds_list(&self, list: &str, platforms: &[Platform]) -> Result<bool, EngineError> {
+        let inspected = self
+            .tool
+            .run_parsed(&words(&["manifest", "inspect", list]), parse_list);
+        let Ok(entries) = inspected else {
+            return Ok(false);
+        };
+        let mut args = words(&["images"]);
+        args.extend(words(self.dialect.images));
+        let local = self.tool.run_parsed(&args, parse_image_digests)?;
+        let is_local = |entry: &ListEntry| {
+            let digest = Some(&entry.digest);
+            local.iter().any(|image| image.digest.as_ref() == digest)
+        };
+        Ok(platforms.iter().all(|platform| {
+            entries
+                .iter()
+                .any(|entry| entry.is(platform) && is_local(entry))
+        }))
+    }
+
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
         spelt_alike::remove(&self.tool, references)
     }
@@ -455,6 +524,49 @@ impl Engine for ContainersCli {
     }
 }
 
+impl ContainersCli {
+    /// The images of the manifest list `reference` in its registry, read through a local
+    /// list of a name no other reads, removed again.
+    fn published_list(&self, reference: &str) -> Result<Vec<ListEntry>, EngineError> {
+        static READS: AtomicU64 = AtomicU64::new(0);
+        let read = READS.fetch_add(1, Ordering::Relaxed);
+        let scratch = format!(
+            "localhost/docker-pkg-list-read:{}-{read}",
+            std::process::id()
+        );
+        self.tool
+            .run(&words(&["manifest", "create", &scratch]))
+            .map(drop)?;
+        let mut add = words(&["manifest", "add", "--all"]);
+        add.extend(self.registry_flags(reference));
+        add.extend([scratch.clone(), format!("docker://{reference}")]);
+        let entries = self
+            .access
+            .transfer(|| self.tool.run(&add).map(drop))
+            .and_then(|()| {
+                self.tool
+                    .run_parsed(&words(&["manifest", "inspect", &scratch]), parse_list)
+            });
+        let removed = self.tool.run(&words(&["manifest", "rm", &scratch]));
+        let entries = entries?;
+        removed?;
+        Ok(entries)
+    }
+
+    /// Removes the name `reference` from local storage, be it a manifest list or an image's
+    /// name; nothing when no image has it.
+    fn forget_name(&self, reference: &str) -> Result<(), EngineError> {
+        match self.tool.run(&words(&["manifest", "rm", reference])) {
+            Ok(_) => Ok(()),
+            Err(error) if error.last_words().contains("image not known") => Ok(()),
+            Err(error) if error.last_words().contains("not a manifest list") => {
+                spelt_alike::remove(&self.tool, &[reference.to_owned()])
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
 /// Whether a listing failed because an image it had found was removed before it looked at it.
 fn vanished_while_listed(error: &EngineError) -> bool {
     matches!(error, EngineError::Process(_)) && error.last_words().contains("image not known")
@@ -468,19 +580,48 @@ fn committed_image(line: &str) -> Option<String> {
     hex.then(|| id.to_owned())
 }
 
-/// The digests of the images a manifest list holds, as `manifest inspect` prints it.
-fn parse_list_digests(output: &str) -> Result<Vec<String>, String> {
-    #[derive(serde::Deserialize)]
-    struct Entry {
-        digest: String,
+/// One image of a manifest list, as `manifest inspect` prints it.
+#[derive(Debug, serde::Deserialize)]
+struct ListEntry {
+    digest: String,
+    #[serde(default)]
+    platform: Option<EntryPlatform>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct EntryPlatform {
+    os: String,
+    architecture: String,
+    #[serde(default)]
+    variant: Option<String>,
+}
+
+impl ListEntry {
+    /// Whether the entry is the image of `platform`; a platform without variant takes any.
+    fn is(&self, platform: &Platform) -> bool {
+        self.platform.as_ref().is_some_and(|entry| {
+            entry.os == "linux"
+                && entry.architecture == platform.architecture()
+                && platform
+                    .variant()
+                    .is_none_or(|variant| entry.variant.as_deref() == Some(variant))
+        })
     }
+}
+
+/// The images a manifest list holds, as `manifest inspect` prints it.
+fn parse_list(output: &str) -> Result<Vec<ListEntry>, String> {
     #[derive(serde::Deserialize)]
     struct List {
-        manifests: Vec<Entry>,
+        manifests: Vec<ListEntry>,
     }
     let list: List = serde_json::from_str(output).map_err(|e| e.to_string())?;
-    Ok(list
-        .manifests
+    Ok(list.manifests)
+}
+
+/// The digests of the images a manifest list holds, as `manifest inspect` prints it.
+fn parse_list_digests(output: &str) -> Result<Vec<String>, String> {
+    Ok(parse_list(output)?
         .into_iter()
         .map(|entry| entry.digest)
         .collect())
@@ -530,6 +671,30 @@ mod tests {
         assert!(parse_image_digests("null").unwrap().is_empty());
     }
     use crate::engine::container_limits::ContainerLimits;
+
+    #[test]
+    fn the_image_of_a_platform_is_the_entry_of_its_architecture_and_variant() {
+        let list = r#"{"manifests": [
+            {"digest": "sha256:e203", "platform": {"architecture": "amd64", "os": "linux"}},
+            {"digest": "sha256:3dc2",
+             "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}},
+            {"digest": "sha256:77aa", "platform": {"architecture": "arm64", "os": "windows"}},
+            {"digest": "sha256:0000"}]}"#;
+        let entries = parse_list(list).unwrap();
+        let found = |platform: &str| -> Vec<&str> {
+            let platform: Platform = platform.parse().unwrap();
+            let matching = entries.iter().filter(|entry| entry.is(&platform));
+            matching.map(|entry| entry.digest.as_str()).collect()
+        };
+        assert_eq!(found("linux/amd64"), ["sha256:e203"]);
+        assert_eq!(
+            found("linux/arm64"),
+            ["sha256:3dc2"],
+            "any variant, linux only"
+        );
+        assert_eq!(found("linux/arm64/v8"), ["sha256:3dc2"]);
+        assert!(found("linux/arm/v7").is_empty());
+    }
 
     #[test]
     fn labels_become_one_step_at_the_end_of_the_dockerfile() {

@@ -18,6 +18,7 @@ use crate::engine::spelt_alike::{self, common_build_flags};
 use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage, signing_error};
 use crate::label::ImageLabel;
+use crate::label::platform::Platform;
 use crate::registry::exported_image::ExportedImage;
 
 /// The name docker gives to an untagged image's repository and tag.
@@ -130,6 +131,16 @@ impl Engine for Docker {
 
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {
         spelt_alike::remove(&self.tool, references)
+    }
+
+    /// Refused: see [`multi_platform_refused`].
+    fn pull_list(&self, _reference: &str, _platforms: &[Platform]) -> Result<(), EngineError> {
+        Err(multi_platform_refused())
+    }
+
+    /// Refused: see [`multi_platform_refused`].
+    fn holds_list(&self, _list: &str, _platforms: &[Platform]) -> Result<bool, EngineError> {
+        Err(multi_platform_refused())
     }
 
     /// Refused: see [`multi_platform_refused`].

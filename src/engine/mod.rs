@@ -256,6 +256,17 @@ pub trait Engine: Send + Sync {
     /// reason that may pass.
     fn pull(&self, reference: &str) -> Result<(), EngineError>;
 
+    /// Pulls the manifest list `reference` (`NAME:TAG`) into local storage as a local list of
+    /// the same name holding the image of each of `platforms`, each pulled by its digest,
+    /// trying again while a transfer fails for a reason that may pass. A local list or image
+    /// of that name is replaced once every image is pulled; a platform the list lacks is an
+    /// error naming it, and leaves local storage as it was.
+    fn pull_list(&self, reference: &str, platforms: &[Platform]) -> Result<(), EngineError>;
+
+    /// Whether local storage holds `list` (`NAME:TAG`) as a manifest list with a local image
+    /// of each of `platforms`; false for an image of that name that is no list.
+    fn holds_list(&self, list: &str, platforms: &[Platform]) -> Result<bool, EngineError>;
+
     /// Removes each `NAME:TAG` from local storage; an image goes when its last name does.
     fn remove(&self, references: &[String]) -> Result<(), EngineError>;
 
@@ -300,6 +311,8 @@ pub enum EngineError {
     Signing { key: &'static str, reason: String },
     #[error("{engine} {what}")]
     Unsupported { engine: String, what: String },
+    #[error("the manifest list {reference} holds no image for {platform}")]
+    PlatformMissing { reference: String, platform: String },
 }
 
 impl EngineError {

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::engine::{Engine, EngineError, LocalNames};
+use crate::label::platform::Platform;
 use crate::label::{ImageLabel, same_name};
 
 /// A base image that could not be pulled and that local storage does not hold.
@@ -20,14 +21,24 @@ pub struct MissingBase {
 pub struct MissingBases(Vec<MissingBase>);
 
 impl MissingBases {
-    /// Pulls every one of `base_images` again, so that no build uses a stale copy. One that
-    /// cannot be pulled leaves the local copy in use; without one, it is missing, and the
-    /// images built on it fail (see [`MissingBases::used_by`]) while the others go on.
-    pub fn refresh(base_images: &[String], engine: &dyn Engine) -> MissingBases {
+    /// Pulls every one of `base_images` again, so that no build uses a stale copy: as a
+    /// manifest list holding each of `platforms` when images are built as lists, else the
+    /// host's image. One that cannot be pulled leaves the local copy in use; without one, it
+    /// is missing, and the images built on it fail (see [`MissingBases::used_by`]) while the
+    /// others go on.
+    pub fn refresh(
+        base_images: &[String],
+        engine: &dyn Engine,
+        platforms: Option<&[Platform]>,
+    ) -> MissingBases {
         let mut failed = Vec::new();
         for base in base_images {
             log::info!("Refreshing {base}");
-            if let Err(error) = engine.pull(base) {
+            let pulled = match platforms {
+                Some(platforms) => engine.pull_list(base, platforms),
+                None => engine.pull(base),
+            };
+            if let Err(error) = pulled {
                 failed.push(MissingBase {
                     reference: base.clone(),
                     error: Arc::new(error),
@@ -136,5 +147,25 @@ mod tests {
         assert_eq!(used("FROM localhost/busybox:1.0\n"), Some("busybox:1.0"));
         assert_eq!(used("FROM r.org/gone:2\n"), None);
         assert_eq!(used("FROM r.org/there:1\n"), None);
+    }
+
+    #[test]
+    fn base_images_are_refreshed_as_lists_when_images_are() {
+        use crate::run::fakes::FakeEngine;
+        let bases = ["r.org/base:1".to_owned()];
+        let platforms: Vec<Platform> = ["linux/amd64", "linux/arm64"]
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        let engine = FakeEngine::default();
+        MissingBases::refresh(&bases, &engine, Some(&platforms));
+        MissingBases::refresh(&bases, &engine, None);
+        assert_eq!(
+            engine.calls(),
+            [
+                "pull list r.org/base:1 linux/amd64,linux/arm64",
+                "pull r.org/base:1"
+            ]
+        );
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
 use crate::label::ImageLabel;
+use crate::label::platform::Platform;
 use crate::process::{ExitStatus, ProcessError};
 use crate::registry::exported_image::ExportedImage;
 use crate::registry::{RegistryClient, RegistryError};
@@ -129,6 +130,8 @@ pub struct FakeEngine {
     pub unsigned: HashSet<String>,
     /// The labels each build was given, by image label.
     pub labels: Mutex<Vec<BuildLabels>>,
+    /// The names of the images in local storage, as listed.
+    pub local: Vec<String>,
 }
 
 impl Default for FakeEngine {
@@ -143,6 +146,7 @@ impl Default for FakeEngine {
             signs: false,
             unsigned: HashSet::new(),
             labels: Mutex::default(),
+            local: Vec::new(),
         }
     }
 }
@@ -182,7 +186,12 @@ impl Engine for FakeEngine {
     }
 
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
-        Ok(Vec::new())
+        let image = |name: &String| LocalImage {
+            id: format!("id-{name}"),
+            names: vec![name.clone()],
+            size: 0,
+        };
+        Ok(self.local.iter().map(image).collect())
     }
 
     fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
@@ -253,6 +262,21 @@ impl Engine for FakeEngine {
     fn pull(&self, reference: &str) -> Result<(), EngineError> {
         self.record(format!("pull {reference}"));
         Ok(())
+    }
+
+    fn pull_list(&self, reference: &str, platforms: &[Platform]) -> Result<(), EngineError> {
+        let platforms: Vec<String> = platforms.iter().map(Platform::to_string).collect();
+        self.record(format!("pull list {reference} {}", platforms.join(",")));
+        Ok(())
+    }
+
+    /// Any local image of that name, as if a list of every platform.
+    fn holds_list(&self, list: &str, _platforms: &[Platform]) -> Result<bool, EngineError> {
+        let wanted = ImageLabel::parse(list).expect("a NAME:TAG");
+        Ok(self
+            .local_images()?
+            .iter()
+            .any(|image| image.has_name(&wanted)))
     }
 
     fn remove(&self, references: &[String]) -> Result<(), EngineError> {

@@ -269,15 +269,20 @@ impl<'a> Pipeline<'a> {
         transition(state)
     }
 
+    /// Pulls each published image `image` is built on, once per run.
     fn pull_dependencies(&self, image: ImageId) -> Result<(), Failure> {
-        if self.options.platforms.is_some() {
-            return self.find_local_lists(image);
-        }
         for dependency in self.plan.pulls(self.workspace, image) {
             let label = self.label(dependency);
             let pulled = self.pulls[dependency].get_or_init(|| {
-                log::info!("Pulling image {label}, dependency of {}", self.name(image));
-                self.tools.engine.pull(&label.to_string()).map_err(Arc::new)
+                let platforms = self.options.platforms.as_ref().map(|p| &p[dependency]);
+                match platforms {
+                    Some(platforms) => self.pull_list(dependency, image, platforms),
+                    None => {
+                        log::info!("Pulling image {label}, dependency of {}", self.name(image));
+                        self.tools.engine.pull(&label.to_string())
+                    }
+                }
+                .map_err(Arc::new)
             });
             if let Err(error) = pulled {
                 return Err(Failure::Dependency {
@@ -289,24 +294,26 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
-    /// Where manifest lists cannot be pulled yet, the published lists `image` is built on
-    /// must be in local storage already (built by an earlier run on this storage).
-    fn find_local_lists(&self, image: ImageId) -> Result<(), Failure> {
-        let local = self.tools.engine.local_images()?;
-        let names = LocalNames::new(&local);
-        for dependency in self.plan.pulls(self.workspace, image) {
-            let label = self.label(dependency);
-            if !names.contains(label) {
-                return Err(Failure::ListPull {
-                    dependency: label.to_string(),
-                });
-            }
+    /// Pulls the published manifest list `dependency`, holding its `platforms`, unless local
+    /// storage holds that list with their images already: a version is published once, so it
+    /// is the same list.
+    fn pull_list(
+        &self,
+        dependency: ImageId,
+        image: ImageId,
+        platforms: &[Platform],
+    ) -> Result<(), EngineError> {
+        let label = self.label(dependency);
+        let engine = self.tools.engine;
+        if engine.holds_list(&label.to_string(), platforms)? {
             log::info!(
                 "Using the local list {label}, dependency of {}",
                 self.name(image)
             );
+            return Ok(());
         }
-        Ok(())
+        log::info!("Pulling list {label}, dependency of {}", self.name(image));
+        engine.pull_list(&label.to_string(), platforms)
     }
 
     fn build(&self, image: ImageId) -> Result<(), Failure> {

@@ -67,11 +67,6 @@ pub enum Failure {
         base: String,
         source: std::sync::Arc<EngineError>,
     },
-    #[error(
-        "{dependency}, which it is built on, is not in local storage, and pulling manifest \
-         lists is not supported yet (build it in this run with --no-pull)"
-    )]
-    ListPull { dependency: String },
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error(transparent)]
@@ -104,9 +99,7 @@ impl Failure {
             Failure::Defect(TreeError::LinksOutside(_)) => "link_outside",
             Failure::Defect(_) => "invalid_tag",
             Failure::Unchecked(_) => "registry_check",
-            Failure::Dependency { .. } | Failure::MissingBase { .. } | Failure::ListPull { .. } => {
-                "pull"
-            }
+            Failure::Dependency { .. } | Failure::MissingBase { .. } => "pull",
             Failure::Render(_) => "render",
             Failure::Context(_) => "context",
             Failure::Labels(_) => "labels",

@@ -4,6 +4,7 @@
 
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
+use docker_pkg::label::platform::Platform;
 use docker_pkg::registry::{Registry, RegistrySettings};
 
 use crate::harness::Test;
@@ -162,7 +163,7 @@ const AMD64_ONLY: &str = "amd64-only";
 struct ListSetup {
     registry: TestRegistry,
     /// Holds the images; removed on drop.
-    _storage: Storage,
+    storage: Storage,
     test: Test,
     /// Where each test appends `PLATFORM MACHINE` lines, one file per image.
     results: std::path::PathBuf,
@@ -217,7 +218,7 @@ impl ListSetup {
         );
         Some(ListSetup {
             registry,
-            _storage: storage,
+            storage,
             test,
             results,
         })
@@ -291,6 +292,27 @@ impl ListSetup {
             ],
             &[],
         );
+    }
+
+    /// Pushes the base list to the registry, where a run refreshing base images finds it.
+    fn push_base(&self) {
+        let certs = self.storage.scratch("certs");
+        std::fs::copy(&self.registry.ca_file, certs.join("ca.crt")).unwrap();
+        let login = format!("{}:{}", self.registry.username, self.registry.password);
+        let base = self.label("busybox", "1.0").to_string();
+        self.storage.buildah(&[
+            "manifest",
+            "push",
+            "--all",
+            "--format",
+            "v2s2",
+            "--creds",
+            &login,
+            "--cert-dir",
+            &certs.display().to_string(),
+            &base,
+            &format!("docker://{base}"),
+        ]);
     }
 
     /// What each test recorded, by image.
@@ -420,6 +442,184 @@ fn a_tree_is_published_as_lists_of_every_platform(engine: EngineKind) {
     );
     assert_eq!(setup.listed("app", "1.0"), ["linux/amd64", "linux/arm64"]);
     assert_eq!(setup.recorded("app").len(), 5);
+}
+
+/// A fresh storage rebuilds a child of a published tree without rebuilding its parents: the
+/// parent's published list is pulled with each platform's image, and so is the base list
+/// when base images are refreshed. `app` (on `lib`) and `solo` (on the base) get a new
+/// version; each is built for both platforms on what was pulled, tested on each, and
+/// published as a list of both; nothing else is built.
+fn a_fresh_storage_builds_on_pulled_lists(engine: EngineKind) {
+    let Some(setup) = ListSetup::new(engine) else {
+        return;
+    };
+    setup.push_base();
+    let first = setup.test.clone().args(["build", "images"]).run().success();
+    assert!(
+        first
+            .stdout
+            .contains("Built 5, verified 5, published 5, failed 0"),
+        "{first:#?}"
+    );
+
+    let fresh = Storage::new();
+    let mut test = setup.test.clone().envs(fresh.env());
+    for name in ["app", "solo"] {
+        test = test.file(
+            &format!("images/{name}/changelog"),
+            &crate::harness::changelog_entry(name, "1.1"),
+        );
+    }
+    let output = test.args(["build", "images"]).run().success();
+    assert!(
+        output
+            .stdout
+            .contains("Built 2, verified 2, published 2, failed 0, skipped 0; 3 already published"),
+        "{output:#?}"
+    );
+    for name in ["app", "solo"] {
+        for tag in ["1.1", "latest"] {
+            assert_eq!(
+                setup.listed(name, tag),
+                ["linux/amd64", "linux/arm64"],
+                "{name}:{tag}"
+            );
+        }
+        let recorded = setup.recorded(name);
+        assert_eq!(
+            recorded[recorded.len() - 2..],
+            ["linux/amd64 x86_64 x86_64", "linux/arm64 aarch64 aarch64"],
+            "{name}: each platform's test ran that platform's image, built on that platform"
+        );
+    }
+    for (name, _) in TREE.iter().filter(|(n, _)| !["app", "solo"].contains(n)) {
+        assert_eq!(setup.recorded(name).len(), 2, "{name} was not built again");
+    }
+    let lib = setup.label("lib", "1.0").to_string();
+    let base = setup.label("busybox", "1.0").to_string();
+    for list in [&lib, &base] {
+        let inspected: serde_json::Value =
+            serde_json::from_str(&fresh.buildah(&["manifest", "inspect", list])).unwrap();
+        let mut platforms: Vec<&str> = inspected["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["platform"]["architecture"].as_str().unwrap())
+            .collect();
+        platforms.sort();
+        assert_eq!(platforms, ["amd64", "arm64"], "{list} pulled as a list");
+        assert_eq!(
+            list_instances(&fresh, list).len(),
+            2,
+            "{list}: both images pulled"
+        );
+    }
+    let names = fresh.buildah(&["images", "--format", "{{.Name}}"]);
+    assert!(!names.contains("docker-pkg-list-read"), "{names}");
+}
+
+/// Pulling a list for a platform it lacks fails naming that platform, and leaves the local
+/// list of that name as it was; the platforms it holds are pulled into a fresh storage, the
+/// list replacing an image of the same name.
+#[test]
+fn a_list_is_pulled_only_whole() {
+    let Some(setup) = ListSetup::new(EngineKind::Buildah) else {
+        return;
+    };
+    setup.push_base();
+    let base = setup.label("busybox", "1.0").to_string();
+    let before = list_instances(&setup.storage, &base);
+    let engine = setup
+        .storage
+        .engine(EngineKind::Buildah, setup.registry.settings());
+    let platforms = |names: &[&str]| -> Vec<Platform> {
+        names.iter().map(|name| name.parse().unwrap()).collect()
+    };
+    let error = engine
+        .pull_list(&base, &platforms(&["linux/amd64", "linux/s390x"]))
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!("the manifest list {base} holds no image for linux/s390x")
+    );
+    assert_eq!(list_instances(&setup.storage, &base), before);
+    let names = setup.storage.buildah(&["images", "--format", "{{.Name}}"]);
+    assert!(!names.contains("docker-pkg-list-read"), "{names}");
+
+    // An image of the host's platform alone under that name, as a run without platforms
+    // leaves it, is replaced by the list.
+    let fresh = Storage::new();
+    fresh.busybox_image(&base);
+    let engine = fresh.engine(EngineKind::Buildah, setup.registry.settings());
+    assert!(
+        !engine
+            .holds_list(&base, &platforms(&["linux/amd64"]))
+            .unwrap()
+    );
+    engine
+        .pull_list(&base, &platforms(&["linux/amd64", "linux/arm64"]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(list_instances(&fresh, &base).len(), 2);
+    let holds = |list: &str, names: &[&str]| engine.holds_list(list, &platforms(names)).unwrap();
+    assert!(holds(&base, &["linux/amd64", "linux/arm64"]));
+    assert!(!holds(&base, &["linux/amd64", "linux/s390x"]));
+    let amd64 = format!(
+        "localhost/busybox-amd64-{}:latest",
+        base.replace(['/', ':'], "-")
+    );
+    let engine = setup
+        .storage
+        .engine(EngineKind::Buildah, setup.registry.settings());
+    assert!(
+        !engine
+            .holds_list(&amd64, &platforms(&["linux/amd64"]))
+            .unwrap(),
+        "an image is no list"
+    );
+}
+
+/// In a fresh storage, a base list that the registry does not hold fails the images built
+/// on it alone, naming it: `solo` on the base fails, `app` on the pulled `lib` list is built.
+#[test]
+fn a_base_list_that_cannot_be_pulled_fails_only_the_images_on_it() {
+    let Some(setup) = ListSetup::new(EngineKind::Buildah) else {
+        return;
+    };
+    setup.test.clone().args(["build", "images"]).run().success();
+    let fresh = Storage::new();
+    let mut test = setup.test.clone().envs(fresh.env());
+    for name in ["app", "solo"] {
+        test = test.file(
+            &format!("images/{name}/changelog"),
+            &crate::harness::changelog_entry(name, "1.1"),
+        );
+    }
+    let output = test.args(["build", "images"]).run().code(1);
+    let base = setup.label("busybox", "1.0");
+    assert!(
+        output
+            .stdout
+            .contains("Built 1, verified 1, published 1, failed 1"),
+        "{output:#?}"
+    );
+    assert!(
+        output
+            .stdout
+            .contains(&format!("cannot build on base image {base}")),
+        "{output:#?}"
+    );
+    assert_eq!(setup.listed("app", "1.1"), ["linux/amd64", "linux/arm64"]);
+    assert!(setup.listed("solo", "1.1").is_empty());
+}
+
+#[test]
+fn buildah_builds_on_pulled_lists() {
+    a_fresh_storage_builds_on_pulled_lists(EngineKind::Buildah);
+}
+
+#[test]
+fn podman_builds_on_pulled_lists() {
+    a_fresh_storage_builds_on_pulled_lists(EngineKind::Podman);
 }
 
 /// The reports of the run that added arm64: each rebuilt image's build and test, per

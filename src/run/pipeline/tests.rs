@@ -742,3 +742,56 @@ fn each_platform_of_a_list_is_recorded_with_its_build_and_test() {
         assert!(matches!(run.tested, Some(Tested::NoTest { .. })), "{run:?}");
     }
 }
+
+/// Built as manifest lists, the published images that others are built on are pulled as
+/// lists of their platforms, once, before the first build on them; one that local storage
+/// holds is used as it is.
+#[test]
+fn published_lists_are_pulled_before_the_builds_on_them() {
+    let tree = Tree::new();
+    let platforms: Vec<Platform> = ["linux/amd64", "linux/arm64"]
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let build = BuildOptions {
+        platforms: Some(ImageMap::filled(tree.workspace.tree.len(), platforms)),
+        ..BuildOptions::default()
+    };
+    let registry = FakeRegistry::holding(&["base:1.0", "lib:1.0"]);
+    let engine = FakeEngine {
+        local: vec!["localhost/lib:1.0".to_owned()],
+        ..FakeEngine::default()
+    };
+    let ran = run_with(
+        &tree,
+        Arc::new(registry),
+        engine,
+        &mut FakeStorage::default(),
+        None,
+        PUBLISH,
+        &build,
+    );
+    let at = |call: &str| {
+        let found = ran.calls.iter().position(|c| c == call);
+        found.unwrap_or_else(|| panic!("no {call} in {:?}", ran.calls))
+    };
+    let pulls: Vec<&String> = ran.calls.iter().filter(|c| c.starts_with("pull")).collect();
+    assert_eq!(pulls, ["pull list base:1.0 linux/amd64,linux/arm64"]);
+    assert!(
+        at("pull list base:1.0 linux/amd64,linux/arm64") < at("build tool:1.0 for linux/amd64")
+    );
+    assert!(at("build app:1.0 for linux/amd64") < at("build app:1.0 for linux/arm64"));
+    for name in ["app", "tool"] {
+        assert!(matches!(outcome(&ran, &tree, name), JobOutcome::Succeeded));
+        let steps: Vec<Step> = ran.records[tree.index(name)]
+            .steps
+            .iter()
+            .map(|s| s.step)
+            .collect();
+        assert_eq!(
+            steps,
+            [Step::Pull, Step::Build, Step::Verify, Step::Publish],
+            "{name}"
+        );
+    }
+}
