@@ -34,7 +34,6 @@ mod rootless;
 mod signing;
 mod snapshots;
 mod template_limits;
-mod templates;
 mod terminal;
 mod untrusted_tree;
 mod update;

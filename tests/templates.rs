@@ -4,13 +4,16 @@
 //! API), within a second and 200 MB; and the shapes of real trees that once rendered wrong.
 //! The cases of plain Jinja2 are the engine's, in `crates/jinja2-compat/fixtures`.
 
+mod harness;
+mod support;
+
 use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::Test;
+use harness::Test;
 
 const TIME_LIMIT: Duration = Duration::from_secs(1);
 const MEMORY_LIMIT_KB: i64 = 200 * 1024;
@@ -392,7 +395,7 @@ fn octal_modes() {
 #[test]
 fn force_numeric_user_is_checked_when_building() {
     let run_root = tempfile::tempdir().expect("a run root");
-    let tool = crate::support::RecordingTool::new(
+    let tool = support::RecordingTool::new(
         "buildah",
         &format!(
             "case \"$1\" in images) echo '[]' ;; info) echo '{{\"store\": {{\"RunRoot\": \"{}\"}}}}' ;; esac",
