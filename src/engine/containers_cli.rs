@@ -61,6 +61,25 @@ impl ContainersCli {
         }
     }
 
+    /// `images`, read by `parse`, and listed again when an image went away while the tool
+    /// listed them: it reads the list of images, then looks each up, and a manifest list
+    /// removed in between by another job of the run (or another run) fails the listing with
+    /// "image not known".
+    fn list_images<T>(&self, parse: fn(&str) -> Result<T, String>) -> Result<T, EngineError> {
+        let mut args = words(&["images"]);
+        args.extend(words(self.dialect.images));
+        let mut tries = 1;
+        loop {
+            match self.tool.run_parsed(&args, parse) {
+                Err(error) if tries < LISTING_TRIES && vanished_while_listed(&error) => {
+                    tries += 1;
+                    std::thread::sleep(LISTING_PAUSE);
+                }
+                listed => return listed,
+            }
+        }
+    }
+
     /// The engine, signing what it pushes with `signer`.
     pub fn signing(self, signer: Option<Signer>) -> ContainersCli {
         ContainersCli { signer, ..self }
@@ -243,22 +262,8 @@ impl Engine for ContainersCli {
         built
     }
 
-    /// `images`, listed again when an image went away while the tool listed them: it reads
-    /// the list of images, then looks each up, and a manifest list removed in between by
-    /// another job of the run (or another run) fails the listing with "image not known".
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
-        let mut args = words(&["images"]);
-        args.extend(words(self.dialect.images));
-        let mut tries = 1;
-        loop {
-            match self.tool.run_parsed(&args, self.dialect.parse_images) {
-                Err(error) if tries < LISTING_TRIES && vanished_while_listed(&error) => {
-                    tries += 1;
-                    std::thread::sleep(LISTING_PAUSE);
-                }
-                listed => return listed,
-            }
-        }
+        self.list_images(self.dialect.parse_images)
     }
 
     fn tag(&self, image: &ImageLabel, target: &ImageLabel) -> Result<(), EngineError> {
@@ -426,9 +431,7 @@ impl Engine for ContainersCli {
         let Ok(entries) = inspected else {
             return Ok(false);
         };
-        let mut args = words(&["images"]);
-        args.extend(words(self.dialect.images));
-        let local = self.tool.run_parsed(&args, parse_image_digests)?;
+        let local = self.list_images(parse_image_digests)?;
         let is_local = |entry: &ListEntry| {
             let digest = Some(&entry.digest);
             local.iter().any(|image| image.digest.as_ref() == digest)
