@@ -168,6 +168,13 @@ pub fn charge_text(len: usize, what: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses a number's precision that would make too long a text, and counts the digits it
+/// makes as scanned bytes: `'%.70000g' % 1.5` writes "1.5", yet its digits are worked out.
+pub fn charge_precision(precision: usize) -> Result<(), Error> {
+    check_text(precision, "the formatted number")?;
+    charge_work((precision / get().scan_bytes_per_step.max(1)) as u64)
+}
+
 /// Counts `units` of work (iterations, calls); fails when the render did too much.
 pub fn charge_work(units: u64) -> Result<(), Error> {
     let work = WORK.with(|w| {
@@ -259,6 +266,22 @@ mod tests {
             err.contains("the formatted number would be too large"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_huge_general_precision_is_cheap_and_counted() {
+        assert_eq!(render("{{ '%.70000g' % 1.5 }}").unwrap(), "1.5");
+        assert_eq!(render("{{ '{:.70000g}'.format(0.1) }}").unwrap().len(), 57);
+        assert_eq!(render("{{ '{:.70000}'.format(2.0) }}").unwrap(), "2.0");
+        assert_eq!(render("{{ '%.70000g' % 1e300 }}").unwrap().len(), 301);
+        assert_eq!(render("{{ '%#.70000g' % 1.5 }}").unwrap().len(), 70_001);
+        // Found by the fuzzer: 100,000 such formats ran for a minute within the budget.
+        let started = Instant::now();
+        let err =
+            render("{% for i in range(100000) %}{% set x = '%.70000g' % (true,) %}{% endfor %}")
+                .unwrap_err();
+        assert!(err.contains("steps of work"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(60));
     }
 
     #[test]

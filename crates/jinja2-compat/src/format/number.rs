@@ -70,7 +70,12 @@ pub fn general(f: f64, precision: usize, alternate: bool, upper: bool) -> String
     if let Some(text) = special(f, upper) {
         return text;
     }
-    let significant = precision.max(1);
+    // Without `alternate`, the digits past those that write `f` exactly are zeros, which are
+    // dropped: they need not be made.
+    let significant = match alternate {
+        true => precision.max(1),
+        false => precision.clamp(1, 2 * EXACT_DIGITS),
+    };
     let exp = exponent_of(f, significant);
     let text = if exp >= -4 && (exp as i64) < significant as i64 {
         let decimals = (significant as i64 - 1 - exp as i64).max(0) as usize;

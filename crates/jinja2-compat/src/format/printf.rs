@@ -191,7 +191,7 @@ impl Spec {
         let _ = at;
         limits::check_text(spec.width, "the formatted string")?;
         if !matches!(kind, 's' | 'r' | 'a' | 'c' | '%') {
-            limits::check_text(spec.precision.unwrap_or(0), "the formatted number")?;
+            limits::charge_precision(spec.precision.unwrap_or(0))?;
         }
         spec.kind = kind;
         Ok(spec)

@@ -30,7 +30,7 @@ pub fn apply(value: &Value, spec: &str) -> Result<String> {
     let spec = parse(spec)?;
     limits::check_text(spec.width, "the formatted string")?;
     if !matches!(value, Value::Str(_) | Value::Markup(_)) {
-        limits::check_text(spec.precision.unwrap_or(0), "the formatted number")?;
+        limits::charge_precision(spec.precision.unwrap_or(0))?;
     }
     match value {
         Value::Str(_) | Value::Markup(_) => spec.string(value.as_str().unwrap_or_default()),
