@@ -711,24 +711,6 @@ fn signing_lists_is_refused() {
     );
 }
 
-/// The jobs of a pipeline each pull the images theirs is built on, which a multi-platform
-/// run cannot do yet: `ci gitlab` says so rather than write jobs that would fail.
-#[test]
-fn a_pipeline_of_several_platforms_is_refused() {
-    let config = "registry: r.example.org\nplatforms: [linux/amd64, linux/arm64]\n";
-    let output = tree(config)
-        .args(["ci", "gitlab", "images"])
-        .run()
-        .code(2)
-        .no_panic();
-    assert!(
-        output
-            .stderr
-            .contains("ci gitlab does not support `platforms` yet"),
-        "{output:#?}"
-    );
-}
-
 /// A multi-platform run interrupted at moments of its publishing (SIGINT: as the first
 /// image's publishing starts, a little after the second's, as the fourth's starts) leaves each
 /// tag either absent or a complete list, never a list lacking a platform; a rerun completes.
