@@ -3,7 +3,8 @@
 //! a copy of the work tree) against a registry with TLS and a password, the credentials
 //! given as CI variables. The fixture tree (10 images on 3 levels) is built, verified and
 //! published one job per image; generated again, the pipeline has nothing to build; with one
-//! image failing, the jobs of the images built on it do not run and the summary names both.
+//! image failing, the jobs of the images built on it do not run and the summary names both. A
+//! tree built for two platforms is published as lists, each job on an empty storage.
 
 use std::path::Path;
 use std::process::Command;
@@ -627,7 +628,8 @@ const STORAGE_PER_JOB: &str = r#"gitlab_ci:
 /// storage of its own that holds neither the base nor the images it is built on, so that it
 /// pulls their lists from the registry. Each image's test runs once per platform, on that
 /// platform's image, and each image is published as a list of both under its version tag
-/// and `latest`; generated again, with the flag or without, the pipeline has nothing to build.
+/// and `latest`; generated again, with the flag or without, the pipeline has nothing to build,
+/// and with a third platform, every image has a job again.
 #[test]
 fn a_multi_platform_tree_is_built_one_job_per_image_each_on_a_fresh_storage() {
     let ready = pipeline_tools_available()
@@ -754,6 +756,14 @@ fn a_multi_platform_tree_is_built_one_job_per_image_each_on_a_fresh_storage() {
         let again = generate_for(&registry, &test, args);
         assert_eq!(job_names(&again), ["nothing-to-build"], "{args:?}: {again}");
     }
+    // A platform the published lists lack makes every image's job again.
+    let three = ["--platform", "linux/amd64,linux/arm64,linux/s390x"];
+    let wider = generate_for(&registry, &test, &three);
+    assert_eq!(
+        job_names(&wider),
+        ["build:app", "build:lib", "build:solo", "summary"],
+        "{wider}"
+    );
 }
 
 /// The storage folder of each job, by the job's name, as each job wrote it down.
