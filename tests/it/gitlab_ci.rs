@@ -795,3 +795,49 @@ fn list_architectures(storage: &Storage, root: &str, list: &str) -> Vec<String> 
     architectures.sort();
     architectures
 }
+
+/// What every job of a multi-platform pipeline would refuse, making the pipeline refuses
+/// first (exit 2, nothing written): the docker engine, signing, an image left without a
+/// platform. No registry is asked: none is reachable at r.example.org.
+#[test]
+fn a_multi_platform_pipeline_refuses_what_its_jobs_would() {
+    let tree = || {
+        Test::new()
+            .image("base", "base", "1.0", &[], "FROM scratch\n")
+            .image("app", "app", "1.0", &["base"], "FROM base\n")
+    };
+    let registry = "registry: r.example.org\nusername: u\npassword: p\n";
+    for (config, args, message) in [
+        (
+            "engine: docker\nengine_path: /nowhere/docker\nplatforms: [linux/amd64]\n",
+            &[][..],
+            "the docker engine cannot build for several platforms here",
+        ),
+        (
+            "sign_by: 0123456789ABCDEF0123456789ABCDEF01234567\n",
+            &["--platform", "linux/amd64,linux/arm64"][..],
+            "signing manifest lists is not supported yet",
+        ),
+        (
+            "platforms: [linux/amd64, linux/arm64]\n",
+            &["--platform", "linux/arm64"][..],
+            "base is built for none of the platforms of this run (linux/arm64)",
+        ),
+    ] {
+        let test = tree().config(&format!("{registry}{config}"));
+        let test = if message.starts_with("base is built") {
+            test.file("images/base/platforms", "linux/amd64\n")
+        } else {
+            test
+        };
+        test.clone()
+            .args(["ci", "gitlab", "--output", "pipeline.yml"])
+            .args(args.iter().copied())
+            .args(["images"])
+            .run()
+            .code(2)
+            .stderr_has(message)
+            .no_panic();
+        assert!(!test.path().join("pipeline.yml").exists(), "{message}");
+    }
+}
