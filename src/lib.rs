@@ -105,6 +105,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
                 let caller = commands::Caller {
                     configfile: &cli.configfile,
                     engine: cli.engine.map(|engine| engine.name()),
+                    platforms: cli.platform.as_ref().map(|list| list.0.as_slice()),
                 };
                 commands::gitlab(&config, &caller, args, &suffix(&args.suffix))
             }

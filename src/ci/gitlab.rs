@@ -25,6 +25,9 @@ pub struct Invocation {
     pub engine: Option<String>,
     /// The tag suffix of the generating run, which every job takes (`--suffix-id`).
     pub suffix_id: Option<String>,
+    /// `--platform`, when the generating run was given it: the jobs build for these. Without
+    /// it, each job reads `platforms` from the configuration itself.
+    pub platforms: Option<String>,
     /// The tree's folder, as given.
     pub directory: String,
 }
@@ -233,11 +236,14 @@ fn runner_keys(settings: &JobSettings) -> Vec<(String, Node)> {
     entries
 }
 
-/// `-c CONFIG` and `--engine`, before the command.
+/// `-c CONFIG`, `--engine` and `--platform`, before the command.
 fn global_options(invocation: &Invocation) -> Vec<String> {
     let mut words = vec!["-c".to_owned(), invocation.configfile.clone()];
     if let Some(engine) = &invocation.engine {
         words.extend(["--engine".to_owned(), engine.clone()]);
+    }
+    if let Some(platforms) = &invocation.platforms {
+        words.extend(["--platform".to_owned(), platforms.clone()]);
     }
     words
 }

@@ -139,8 +139,10 @@ pub enum CiSystem {
     /// being published (and so pulled) by then, and keeps its JSON report as an artifact; a
     /// last job (`when: always`) merges the reports (`report merge`) and fails when an image
     /// failed. `gitlab_ci:` of the configuration, and a `gitlab-ci.yaml` in an image's folder,
-    /// set the jobs' runner, variables, retries and time-outs. With nothing to build, the
-    /// pipeline is one job that says so.
+    /// set the jobs' runner, variables, retries and time-outs. With `platforms`, each job
+    /// builds its image for all its platforms and publishes one manifest list; `--platform`
+    /// given here is passed on to every job. With nothing to build, the pipeline is one job
+    /// that says so.
     Gitlab(GitlabArgs),
 }
 

@@ -77,13 +77,7 @@ pub fn build(
     let list_registry = lists.as_ref().map(|platforms| {
         ListRegistry::new(
             &registry,
-            workspace
-                .tree
-                .images()
-                .values()
-                .zip(platforms.values())
-                .map(|(image, platforms)| (image.label.to_string(), platforms.clone()))
-                .collect(),
+            workspace::platforms_by_label(&workspace.tree, platforms),
         )
     });
     let registry: &dyn RegistryClient = match &list_registry {

@@ -7,18 +7,20 @@ use crate::cli::error::{Error, Outcome};
 use crate::config::Config;
 use crate::config::settings;
 use crate::engine::EngineError;
-use crate::label::platform::PlatformError;
+use crate::label::platform::Platform;
 use crate::label::select::Selection;
 use crate::label::{ImageLabel, TagSuffix};
-use crate::registry::Registry;
+use crate::registry::{ListRegistry, Registry, RegistryClient};
 use crate::report;
 use crate::run::plan::{Blocker, LocalStorage, Plan, PlanOptions};
-use crate::run::workspace::{UnknownDependencies, Workspace};
+use crate::run::workspace::{self, UnknownDependencies, Workspace};
 
 /// How the generating command line was called, for its jobs to be called alike.
 pub struct Caller<'a> {
     pub configfile: &'a Path,
     pub engine: Option<&'a str>,
+    /// `--platform`, when given: the jobs build for these rather than for the configuration's.
+    pub platforms: Option<&'a [Platform]>,
 }
 
 /// Prints (or writes to `--output`) a GitLab CI pipeline with a job for each selected image
@@ -33,31 +35,41 @@ pub fn gitlab(
     if config.repository.registry.is_empty() {
         return Err(Error::CiWithoutRegistry);
     }
-    if config.platforms.is_some() {
-        return Err(PlatformError::Pipeline.into());
-    }
     let selection = Selection::new(args.select.as_deref())?;
     let workspace = Workspace::load(config, &args.directory, suffix, UnknownDependencies::Lint)?;
     super::lint::warn(config, &workspace);
+    let platforms =
+        workspace::image_platforms(&config.run_platforms(), &workspace.tree, &workspace.graph)?;
+    if config.platforms.is_some() {
+        // Every job publishes: what its build would refuse, the pipeline refuses first.
+        config.engine.check_list_support(config.signing.is_some())?;
+    }
     let registry = Registry::new(&settings::registry_settings(config))?;
+    // With `platforms` set, an image is published only as a list of each of its platforms,
+    // as its job's build will judge it.
+    let list_registry = config.platforms.is_some().then(|| {
+        ListRegistry::new(
+            &registry,
+            workspace::platforms_by_label(&workspace.tree, &platforms),
+        )
+    });
+    let registry: &dyn RegistryClient = match &list_registry {
+        Some(lists) => lists,
+        None => &registry,
+    };
     let options = PlanOptions {
         pull: true,
         publish: true,
         check_signatures: false,
     };
-    let plan = Plan::make(
-        &workspace,
-        &selection,
-        options,
-        &registry,
-        &mut NothingLocal,
-    )?;
+    let plan = Plan::make(&workspace, &selection, options, registry, &mut NothingLocal)?;
     refuse_unchecked(&workspace, &plan)?;
     let pipeline = Pipeline {
         invocation: Invocation {
             configfile: caller.configfile.display().to_string(),
             engine: caller.engine.map(str::to_owned),
             suffix_id: suffix.id().map(str::to_owned),
+            platforms: caller.platforms.map(platform_list),
             directory: args.directory.display().to_string(),
         },
         jobs: image_jobs(config, &workspace, &plan)?,
@@ -77,6 +89,12 @@ pub fn gitlab(
         }
     }
     Ok(Outcome::Success)
+}
+
+/// `--platform`'s value for a list of platforms.
+fn platform_list(platforms: &[Platform]) -> String {
+    let names: Vec<String> = platforms.iter().map(ToString::to_string).collect();
+    names.join(",")
 }
 
 /// A pipeline made while the registry cannot answer would rebuild what may be published:

@@ -182,12 +182,6 @@ pub enum PlatformError {
          publish unsigned"
     )]
     Signing,
-    #[error(
-        "ci gitlab does not support `platforms` yet: each job would pull the manifest lists of \
-         the images its image is built on, which is not supported yet; build multi-platform \
-         trees with one `build` job"
-    )]
-    Pipeline,
 }
 
 /// Checks, before anything is built, that this machine can run every foreign platform:

@@ -1,6 +1,7 @@
 //! A tree of image definitions as every command starts from it: scanned, labelled, and planned
 //! into its dependency graph.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -275,6 +276,17 @@ pub fn image_platforms(
         platforms[image] = chosen;
     }
     Ok(platforms)
+}
+
+/// The platforms of each image by its label (`NAME:TAG`): what its published list must hold.
+pub fn platforms_by_label(
+    tree: &ImageTree,
+    platforms: &ImageMap<Vec<Platform>>,
+) -> HashMap<String, Vec<Platform>> {
+    let images = tree.images().values().zip(platforms.values());
+    images
+        .map(|(image, platforms)| (image.label.to_string(), platforms.clone()))
+        .collect()
 }
 
 #[cfg(test)]

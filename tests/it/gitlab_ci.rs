@@ -3,16 +3,19 @@
 //! a copy of the work tree) against a registry with TLS and a password, the credentials
 //! given as CI variables. The fixture tree (10 images on 3 levels) is built, verified and
 //! published one job per image; generated again, the pipeline has nothing to build; with one
-//! image failing, the jobs of the images built on it do not run and the summary names both.
+//! image failing, the jobs of the images built on it do not run and the summary names both. A
+//! tree built for two platforms is published as lists, each job on an empty storage.
 
 use std::path::Path;
 use std::process::Command;
 
+use docker_pkg::engine::EngineKind;
+use docker_pkg::label::ImageLabel;
 use serde_json::Value;
 
 use crate::fixture_tree::{IMAGES, Setup};
 use crate::harness::{self, Test};
-use crate::support;
+use crate::support::{self, Storage, TestRegistry};
 
 /// Pinned: later versions need Node.js 22 (`scripts/test` installs this one).
 const GITLAB_CI_LOCAL_VERSION: &str = "4.52.0";
@@ -85,6 +88,16 @@ struct PipelineRun {
 /// executor, each job in a copy of the work tree, at most 3 jobs at once, `docker-pkg` on
 /// `PATH` and the registry's credentials as CI variables.
 fn run_pipeline(setup: &Setup, dir: &Path, extra: &[&str]) -> PipelineRun {
+    run_pipeline_on(&setup.registry, &setup.storage, dir, extra)
+}
+
+/// [`run_pipeline`] against `registry`, the tools' environment being `storage`'s.
+fn run_pipeline_on(
+    registry: &TestRegistry,
+    storage: &Storage,
+    dir: &Path,
+    extra: &[&str],
+) -> PipelineRun {
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_docker-pkg"))
         .parent()
         .unwrap();
@@ -103,14 +116,14 @@ fn run_pipeline(setup: &Setup, dir: &Path, extra: &[&str]) -> PipelineRun {
         .arg("--home")
         .arg(&home)
         .arg("--variable")
-        .arg(format!("DOCKER_PKG_USERNAME={}", setup.registry.username))
+        .arg(format!("DOCKER_PKG_USERNAME={}", registry.username))
         .arg("--variable")
-        .arg(format!("DOCKER_PKG_PASSWORD={}", setup.registry.password))
+        .arg(format!("DOCKER_PKG_PASSWORD={}", registry.password))
         .args(extra)
         .current_dir(dir)
         .env("PATH", std::env::join_paths(paths).unwrap())
         .env("XDG_CONFIG_HOME", dir.join("xdg"))
-        .envs(setup.storage.env())
+        .envs(storage.env())
         .env_remove("DOCKER_PKG_USERNAME")
         .env_remove("DOCKER_PKG_PASSWORD")
         .stdin(std::process::Stdio::null())
@@ -148,10 +161,15 @@ impl PipelineRun {
 /// `ci gitlab` on the project, writing `.gitlab-ci.yml`, committed as a generating job's
 /// artifact would be handed to the child pipeline.
 fn generate(setup: &Setup, test: &Test, args: &[&str]) -> String {
+    generate_for(&setup.registry, test, args)
+}
+
+/// [`generate`] with the credentials of `registry`.
+fn generate_for(registry: &TestRegistry, test: &Test, args: &[&str]) -> String {
     let with_credentials = test
         .clone()
-        .env("DOCKER_PKG_USERNAME", &setup.registry.username)
-        .env("DOCKER_PKG_PASSWORD", &setup.registry.password);
+        .env("DOCKER_PKG_USERNAME", &registry.username)
+        .env("DOCKER_PKG_PASSWORD", &registry.password);
     let pipeline = write_pipeline(with_credentials, args);
     commit(test.path());
     pipeline
@@ -277,13 +295,7 @@ fn suffix_id(pipeline: &str) -> String {
 fn check_each_job_built_its_image_alone(artifacts: &Path) {
     let mut seen = Vec::new();
     for name in IMAGES {
-        let job_dir = std::fs::read_dir(artifacts)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.join(format!("docker-pkg-reports/{name}.json")).is_file())
-            .unwrap_or_else(|| panic!("no report of {name} in {}", artifacts.display()));
-        let report = read_json(&job_dir.join(format!("docker-pkg-reports/{name}.json")));
+        let (job_dir, report) = job_report(artifacts, name);
         let worked_on: Vec<&str> = report["images"]
             .as_array()
             .unwrap()
@@ -318,6 +330,19 @@ fn check_each_job_built_its_image_alone(artifacts: &Path) {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), IMAGES.len(), "one job per image");
+}
+
+/// The artifacts folder of the job that built `name`, and its JSON report.
+fn job_report(artifacts: &Path, name: &str) -> (std::path::PathBuf, Value) {
+    let report = format!("docker-pkg-reports/{name}.json");
+    let job_dir = std::fs::read_dir(artifacts)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join(&report).is_file())
+        .unwrap_or_else(|| panic!("no report of {name} in {}", artifacts.display()));
+    let json = read_json(&job_dir.join(&report));
+    (job_dir, json)
 }
 
 /// Every image is published under the generating run's suffix, and as `latest`.
@@ -581,4 +606,238 @@ fn no_pipeline_without_a_registry_that_answers() {
         .stderr_has("is published, so whether it needs a job: cannot reach registry")
         .no_panic();
     assert!(!test.path().join("pipeline.yml").exists());
+}
+
+/// The multi-platform tree: each image and what it is built on (`app` on `lib` a chain,
+/// `solo` beside `lib`), all on a two-platform busybox base.
+const LIST_TREE: [(&str, &str); 3] = [("lib", "busybox"), ("app", "lib"), ("solo", "busybox")];
+
+/// Every job starts on a containers storage of its own, made below `$JOB_STORAGES` and
+/// written down there with the job's name: nothing an earlier job pulled or built is in it.
+const STORAGE_PER_JOB: &str = r#"gitlab_ci:
+  variables: {JOB_STORAGES: "@JOB_STORAGES@"}
+  before_script:
+    - root=$(mktemp -d "$JOB_STORAGES/job-XXXXXX")
+    - printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/graph"\nrunroot = "%s/run"\n' "$root" "$root" > "$root/storage.conf"
+    - export CONTAINERS_STORAGE_CONF="$root/storage.conf"
+    - echo "$CI_JOB_NAME $root" >> "$JOB_STORAGES/jobs"
+"#;
+
+/// `ci gitlab --platform linux/amd64,linux/arm64` over a configuration naming linux/amd64
+/// alone: each job builds its image for both platforms (`RUN` under QEMU for arm64), in a
+/// storage of its own that holds neither the base nor the images it is built on, so that it
+/// pulls their lists from the registry. Each image's test runs once per platform, on that
+/// platform's image, and each image is published as a list of both under its version tag
+/// and `latest`; generated again, with the flag or without, the pipeline has nothing to build,
+/// and with a third platform, every image has a job again.
+#[test]
+fn a_multi_platform_tree_is_built_one_job_per_image_each_on_a_fresh_storage() {
+    let ready = pipeline_tools_available()
+        && support::registry_tools_available(EngineKind::Buildah)
+        && support::tools_available(&["podman", "apt-get", "dpkg-deb"])
+        && support::arm64_emulation_available();
+    if !ready {
+        return;
+    }
+    let registry = TestRegistry::start();
+    let storage = Storage::new();
+    let label = |name: &str, tag: &str| ImageLabel {
+        name: format!("{}/ns/{name}", registry.address),
+        tag: tag.to_owned(),
+    };
+    let base = label("busybox", "1.0").to_string();
+    storage.busybox_list(&base, &support::arm64_busybox());
+    storage.push_list(&base, &registry);
+    let results = storage.scratch("results");
+    let job_storages = storage.scratch("jobs");
+    let config = format!(
+        "registry: {}\nnamespace: ns\nca_bundle: {}\nbase_images: [\"{base}\"]\n\
+         platforms: [linux/amd64]\n{}",
+        registry.address,
+        registry.ca_file.display(),
+        STORAGE_PER_JOB.replace("@JOB_STORAGES@", &job_storages.display().to_string()),
+    );
+    let mut test = Test::new().config(&config).envs(storage.env());
+    for (name, parent) in LIST_TREE {
+        let template = format!(
+            "FROM {{{{ \"{parent}\" | image_tag }}}}\nRUN echo \"$(uname -m)\" > /{name}-built-on\n"
+        );
+        let script = format!(
+            "#!/bin/sh\nset -e\nmachine=$(docker run --rm \"$1\" uname -m)\n\
+             built_on=$(docker run --rm \"$1\" cat /{name}-built-on)\n\
+             echo \"$TEST_PLATFORM $machine $built_on\" >> {}/{name}\n",
+            results.display()
+        );
+        test = test
+            .image(name, name, "1.0", &[parent], &template)
+            .file(&format!("images/{name}/test.sh"), &script);
+        make_executable(&test.path().join(format!("images/{name}/test.sh")));
+    }
+    git(test.path(), &["init", "-q", "-b", "main"]);
+    commit(test.path());
+
+    let both = ["--platform", "linux/amd64,linux/arm64"];
+    let pipeline = generate_for(&registry, &test, &both);
+    assert_eq!(
+        job_names(&pipeline),
+        ["build:app", "build:lib", "build:solo", "summary"],
+        "{pipeline}"
+    );
+    assert_eq!(
+        pipeline
+            .matches("--platform 'linux/amd64,linux/arm64'")
+            .count(),
+        LIST_TREE.len(),
+        "{pipeline}"
+    );
+    let run = run_pipeline_on(&registry, &storage, test.path(), &[]);
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    assert_eq!(
+        run.jobs("PASS"),
+        ["build:app", "build:lib", "build:solo", "summary"],
+        "{}",
+        run.output
+    );
+
+    let artifacts = test.path().join(".gitlab-ci-local/artifacts");
+    let storages = job_storages_by_name(&job_storages.join("jobs"));
+    for (name, parent) in LIST_TREE {
+        for tag in ["1.0", "latest"] {
+            assert_eq!(
+                registry.listed(&label(name, tag)),
+                ["linux/amd64", "linux/arm64"],
+                "{name}:{tag}"
+            );
+        }
+        let recorded = std::fs::read_to_string(results.join(name)).unwrap_or_default();
+        assert_eq!(
+            recorded.lines().collect::<Vec<_>>(),
+            ["linux/amd64 x86_64 x86_64", "linux/arm64 aarch64 aarch64"],
+            "{name}: each platform's test ran that platform's image, built on that platform"
+        );
+        let (_, report) = job_report(&artifacts, name);
+        let own = image(&report, name);
+        assert_eq!(own["outcome"], "published", "{own:#}");
+        let platforms: Vec<&str> = own["platforms"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} was not built as a list: {own:#}"))
+            .iter()
+            .map(|p| p["platform"].as_str().unwrap())
+            .collect();
+        assert_eq!(platforms, ["linux/amd64", "linux/arm64"], "{name}");
+        // What the image is built on reached the job's own storage from the registry alone.
+        let parent = if parent == "busybox" {
+            base.clone()
+        } else {
+            assert_eq!(
+                image(&report, parent)["outcome"],
+                "up_to_date",
+                "{report:#}"
+            );
+            label(parent, "1.0").to_string()
+        };
+        let job_storage = &storages[&format!("build:{name}")];
+        assert_eq!(
+            list_architectures(&storage, job_storage, &parent),
+            ["amd64", "arm64"],
+            "{name}'s job pulled {parent}"
+        );
+    }
+    let mut roots: Vec<&String> = storages.values().collect();
+    roots.sort();
+    roots.dedup();
+    assert_eq!(
+        roots.len(),
+        storages.len(),
+        "a storage per job: {storages:?}"
+    );
+
+    for args in [&both[..], &[]] {
+        let again = generate_for(&registry, &test, args);
+        assert_eq!(job_names(&again), ["nothing-to-build"], "{args:?}: {again}");
+    }
+    // A platform the published lists lack makes every image's job again.
+    let three = ["--platform", "linux/amd64,linux/arm64,linux/s390x"];
+    let wider = generate_for(&registry, &test, &three);
+    assert_eq!(
+        job_names(&wider),
+        ["build:app", "build:lib", "build:solo", "summary"],
+        "{wider}"
+    );
+}
+
+/// The storage folder of each job, by the job's name, as each job wrote it down.
+fn job_storages_by_name(file: &Path) -> std::collections::HashMap<String, String> {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    text.lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(job, root)| (job.to_owned(), root.to_owned()))
+        .collect()
+}
+
+/// The architectures of the manifest list `list` in the storage folder `root` (with the
+/// tools' configuration of `storage`), sorted.
+fn list_architectures(storage: &Storage, root: &str, list: &str) -> Vec<String> {
+    let mut env = storage.env();
+    env.retain(|(name, _)| name != "CONTAINERS_STORAGE_CONF");
+    env.push((
+        "CONTAINERS_STORAGE_CONF".to_owned(),
+        format!("{root}/storage.conf"),
+    ));
+    let inspected = support::run("buildah", &["manifest", "inspect", list], &env);
+    let inspected: Value = serde_json::from_str(&inspected).unwrap();
+    let mut architectures: Vec<String> = inspected["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["platform"]["architecture"].as_str().unwrap().to_owned())
+        .collect();
+    architectures.sort();
+    architectures
+}
+
+/// What every job of a multi-platform pipeline would refuse, making the pipeline refuses
+/// first (exit 2, nothing written): the docker engine, signing, an image left without a
+/// platform. No registry is asked: none is reachable at r.example.org.
+#[test]
+fn a_multi_platform_pipeline_refuses_what_its_jobs_would() {
+    let tree = || {
+        Test::new()
+            .image("base", "base", "1.0", &[], "FROM scratch\n")
+            .image("app", "app", "1.0", &["base"], "FROM base\n")
+    };
+    let registry = "registry: r.example.org\nusername: u\npassword: p\n";
+    for (config, args, message) in [
+        (
+            "engine: docker\nengine_path: /nowhere/docker\nplatforms: [linux/amd64]\n",
+            &[][..],
+            "the docker engine cannot build for several platforms here",
+        ),
+        (
+            "sign_by: 0123456789ABCDEF0123456789ABCDEF01234567\n",
+            &["--platform", "linux/amd64,linux/arm64"][..],
+            "signing manifest lists is not supported yet",
+        ),
+        (
+            "platforms: [linux/amd64, linux/arm64]\n",
+            &["--platform", "linux/arm64"][..],
+            "base is built for none of the platforms of this run (linux/arm64)",
+        ),
+    ] {
+        let test = tree().config(&format!("{registry}{config}"));
+        let test = if message.starts_with("base is built") {
+            test.file("images/base/platforms", "linux/amd64\n")
+        } else {
+            test
+        };
+        test.clone()
+            .args(["ci", "gitlab", "--output", "pipeline.yml"])
+            .args(args.iter().copied())
+            .args(["images"])
+            .run()
+            .code(2)
+            .stderr_has(message)
+            .no_panic();
+        assert!(!test.path().join("pipeline.yml").exists(), "{message}");
+    }
 }

@@ -5,7 +5,6 @@
 use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
 use docker_pkg::label::platform::Platform;
-use docker_pkg::registry::{Registry, RegistrySettings};
 
 use crate::harness::Test;
 use crate::support::{self, Storage, TestRegistry};
@@ -233,7 +232,7 @@ impl ListSetup {
 
     /// The platforms of the list each tag names in the registry, sorted.
     fn listed(&self, name: &str, tag: &str) -> Vec<String> {
-        listed(&self.registry, &self.label(name, tag))
+        self.registry.listed(&self.label(name, tag))
     }
 
     /// Deletes from the registry the image of `platform` that the list `name:tag` holds,
@@ -296,23 +295,8 @@ impl ListSetup {
 
     /// Pushes the base list to the registry, where a run refreshing base images finds it.
     fn push_base(&self) {
-        let certs = self.storage.scratch("certs");
-        std::fs::copy(&self.registry.ca_file, certs.join("ca.crt")).unwrap();
-        let login = format!("{}:{}", self.registry.username, self.registry.password);
         let base = self.label("busybox", "1.0").to_string();
-        self.storage.buildah(&[
-            "manifest",
-            "push",
-            "--all",
-            "--format",
-            "v2s2",
-            "--creds",
-            &login,
-            "--cert-dir",
-            &certs.display().to_string(),
-            &base,
-            &format!("docker://{base}"),
-        ]);
+        self.storage.push_list(&base, &self.registry);
     }
 
     /// What each test recorded, by image.
@@ -323,19 +307,6 @@ impl ListSetup {
             .map(str::to_owned)
             .collect()
     }
-}
-
-/// The platforms of the list `label` names in `registry`, sorted; none when it is absent.
-fn listed(registry: &TestRegistry, label: &ImageLabel) -> Vec<String> {
-    let settings = RegistrySettings {
-        registry: Some(registry.address.clone()),
-        ..registry.settings()
-    };
-    let client = Registry::new(&settings).unwrap();
-    let mut answers = client.list_platforms(std::slice::from_ref(label));
-    let mut platforms = answers.remove(0).unwrap().unwrap_or_default();
-    platforms.sort();
-    platforms
 }
 
 /// Every image of a tree on a two-platform base is built for both platforms (`RUN` under
@@ -711,24 +682,6 @@ fn signing_lists_is_refused() {
     );
 }
 
-/// The jobs of a pipeline each pull the images theirs is built on, which a multi-platform
-/// run cannot do yet: `ci gitlab` says so rather than write jobs that would fail.
-#[test]
-fn a_pipeline_of_several_platforms_is_refused() {
-    let config = "registry: r.example.org\nplatforms: [linux/amd64, linux/arm64]\n";
-    let output = tree(config)
-        .args(["ci", "gitlab", "images"])
-        .run()
-        .code(2)
-        .no_panic();
-    assert!(
-        output
-            .stderr
-            .contains("ci gitlab does not support `platforms` yet"),
-        "{output:#?}"
-    );
-}
-
 /// A multi-platform run interrupted at moments of its publishing (SIGINT: as the first
 /// image's publishing starts, a little after the second's, as the fourth's starts) leaves each
 /// tag either absent or a complete list, never a list lacking a platform; a rerun completes.
@@ -935,7 +888,7 @@ fn adding_a_third_platform_rebuilds_every_image() {
     );
     for (name, _) in tree {
         assert_eq!(
-            listed(&registry, &label(name, "1.0")),
+            registry.listed(&label(name, "1.0")),
             ["linux/amd64", "linux/arm64"]
         );
     }
@@ -960,7 +913,7 @@ fn adding_a_third_platform_rebuilds_every_image() {
     for (name, _) in tree {
         for tag in ["1.0", "latest"] {
             assert_eq!(
-                listed(&registry, &label(name, tag)),
+                registry.listed(&label(name, tag)),
                 ["linux/amd64", "linux/arm64", "linux/s390x"],
                 "{name}:{tag}"
             );

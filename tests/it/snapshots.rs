@@ -1,10 +1,12 @@
 //! What a user reads, checked whole against reviewed snapshots (`tests/it/snapshots/`): the
-//! `--help` of every command, the summary of a build where an image fails, and the main error
-//! messages. `INSTA_UPDATE=always cargo test --test it snapshots::` rewrites them when the
-//! output changes on purpose; `git diff` then shows the change to review.
+//! `--help` of every command, the summary of a build where an image fails, a generated
+//! pipeline, and the main error messages. `INSTA_UPDATE=always cargo test --test it
+//! snapshots::` rewrites them when the output changes on purpose; `git diff` then shows the
+//! change to review.
 
 use crate::fixture_tree::Setup;
 use crate::harness::{Output, Test};
+use crate::support::{self, TestRegistry};
 
 /// Help is wrapped to the terminal's width, which `COLUMNS` gives when there is no terminal.
 const COLUMNS: &str = "100";
@@ -209,4 +211,40 @@ fn error_engine_tool_missing() {
         .args(["build", "images"])
         .run();
     assert_transcript("error-engine-tool-missing", &output.code(2).no_panic());
+}
+
+/// The pipeline `ci gitlab --platform` writes for a chain and a sibling that the (empty)
+/// registry lacks: a job per image, each carrying the platforms into its build, which the
+/// configuration alone (linux/amd64) would not give it.
+#[test]
+fn ci_gitlab_with_platforms() {
+    if !support::registry_available() {
+        return;
+    }
+    let registry = TestRegistry::start();
+    let config = format!(
+        "registry: {}\nnamespace: ns\nusername: {}\npassword: {}\nca_bundle: {}\n\
+         platforms: [linux/amd64]\n",
+        registry.address,
+        registry.username,
+        registry.password,
+        registry.ca_file.display()
+    );
+    let output = Test::new()
+        .config(&config)
+        .image("lib", "lib", "1.0", &[], "FROM scratch\n")
+        .image(
+            "app",
+            "app",
+            "1.0",
+            &["lib"],
+            "FROM {{ 'lib' | image_tag }}\n",
+        )
+        .image("solo", "solo", "2.0", &[], "FROM scratch\n")
+        .args(["ci", "gitlab", "--platform", "linux/amd64,linux/arm64"])
+        .args(["--suffix-id", "20261207", "images"])
+        .run()
+        .success()
+        .no_panic();
+    assert_transcript("ci-gitlab-platforms", &output);
 }

@@ -6,6 +6,7 @@ fn invocation() -> Invocation {
         configfile: "config.yaml".into(),
         engine: None,
         suffix_id: Some("20261126".into()),
+        platforms: None,
         directory: "images".into(),
     }
 }
@@ -104,6 +105,26 @@ fn each_job_builds_its_image_alone_with_the_generating_runs_suffix() {
         get(&document, &["build:app", "artifacts", "when"]).as_str(),
         Some("always")
     );
+}
+
+/// Platforms given on the generating command line reach every job's build, and no other
+/// command; without them the job's command is what it was before platforms existed.
+#[test]
+fn the_platforms_of_the_command_line_reach_each_build() {
+    let mut pipeline = pipeline(vec![job("base", &[]), job("app", &["base"])]);
+    pipeline.invocation.platforms = Some("linux/amd64,linux/arm64".into());
+    let document = Value::Map(read(&pipeline));
+    assert_eq!(
+        strings(get(&document, &["build:app", "script"]))[1],
+        "docker-pkg -c config.yaml --platform 'linux/amd64,linux/arm64' --log-file \
+         docker-pkg-reports/app.log build --publish --select r.org/ns/app:1.0 --suffix-id \
+         20261126 --report docker-pkg-reports/app.json images"
+    );
+    let summary = strings(get(&document, &["summary", "script"])).remove(0);
+    assert!(!summary.contains("--platform"), "{summary}");
+    let needed = get(&document, &["build:app", "needs"]);
+    let Value::Seq(needed) = needed else { panic!() };
+    assert_eq!(get(&needed[0], &["job"]).as_str(), Some("build:base"));
 }
 
 #[test]

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use docker_pkg::registry::RegistrySettings;
+use docker_pkg::label::ImageLabel;
 use docker_pkg::registry::credentials::{Credentials, Secret};
+use docker_pkg::registry::{Registry, RegistrySettings};
 use tempfile::TempDir;
 
 use super::run;
@@ -86,6 +87,15 @@ impl TestRegistry {
     /// The key of [`TestRegistry::ca_file`], for a server standing in for the registry.
     pub fn key_file(&self) -> PathBuf {
         self.dir.path().join("key.pem")
+    }
+
+    /// The platforms of the list `label` names here, sorted; none when it is absent.
+    pub fn listed(&self, label: &ImageLabel) -> Vec<String> {
+        let client = Registry::new(&self.settings()).expect("a client of the test registry");
+        let mut answers = client.list_platforms(std::slice::from_ref(label));
+        let mut platforms = answers.remove(0).unwrap().unwrap_or_default();
+        platforms.sort();
+        platforms
     }
 
     /// What the registry printed so far, to explain a failure.

@@ -7,7 +7,7 @@ use docker_pkg::engine::{self, Engine, EngineKind, EngineSettings};
 use docker_pkg::registry::RegistrySettings;
 use tempfile::TempDir;
 
-use super::run;
+use super::{TestRegistry, run};
 
 /// The programs of the busybox base image, each a link to `/bin/busybox`.
 const BUSYBOX_LINKS: [&str; 8] = ["sh", "echo", "cat", "ls", "test", "sleep", "true", "false"];
@@ -126,6 +126,27 @@ impl Storage {
                 &format!("containers-storage:{image}"),
             ]);
         }
+    }
+
+    /// Pushes the manifest list `name` (`REGISTRY/…:TAG`), with the image of each platform,
+    /// to `registry`, under the same name.
+    pub fn push_list(&self, name: &str, registry: &TestRegistry) {
+        let certs = self.scratch("certs");
+        std::fs::copy(&registry.ca_file, certs.join("ca.crt")).expect("the registry's CA copied");
+        let login = format!("{}:{}", registry.username, registry.password);
+        self.buildah(&[
+            "manifest",
+            "push",
+            "--all",
+            "--format",
+            "v2s2",
+            "--creds",
+            &login,
+            "--cert-dir",
+            &certs.display().to_string(),
+            name,
+            &format!("docker://{name}"),
+        ]);
     }
 
     /// An engine of `kind` on this storage.
