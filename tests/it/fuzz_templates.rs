@@ -71,7 +71,7 @@ fn random_templates_render_or_fail_cleanly() {
                         Ok(kb) => {
                             peak_kb.fetch_max(u64::try_from(kb).unwrap_or(0), Ordering::SeqCst);
                             let total = done.fetch_add(count, Ordering::SeqCst) + count;
-                            let every = batch_size() * 500;
+                            let every = batch_size() * 50;
                             if total / every != (total - count) / every {
                                 let secs = started.elapsed().as_secs_f64();
                                 eprintln!(
