@@ -91,15 +91,19 @@ impl Signer {
     }
 
     /// Copies `image` (by tag, or by digest: `NAME:sha256:…`) in its registry onto itself
-    /// with a signature for `identity` added to those it has.
+    /// with a signature for `identity` added to those it has; for a manifest list
+    /// (`Manifest::List`), to the list and to each image it holds, whose signatures are the
+    /// ones a pull of one platform checks.
     pub fn sign_as(
         &self,
         access: &RegistryAccess,
         image: &ImageLabel,
         identity: &ImageLabel,
+        manifest: Manifest,
     ) -> Result<(), EngineError> {
         let reference = reference(image);
-        let mut args = self.signing_flags();
+        let mut args = manifest.copy_flags();
+        args.extend(self.signing_flags());
         args.extend(["--sign-identity".to_owned(), identity.to_string()]);
         args.extend(access_flags(access, "src", &reference));
         args.extend(access_flags(access, "dest", &reference));
@@ -120,6 +124,32 @@ impl Signer {
             format!("containers-storage:{reference}"),
         );
         access.transfer(|| self.copy(&args, &from, &to))
+    }
+
+    /// Copies the manifest list `list` from its registry, with every image it holds, under
+    /// the policy: refused unless the list and each image have a signature by the key for
+    /// its tag. skopeo cannot copy a list into local storage, so the copy goes to an OCI
+    /// folder of its own, removed again; it fetches the images' layers.
+    pub fn check_list(
+        &self,
+        access: &RegistryAccess,
+        list: &ImageLabel,
+    ) -> Result<(), EngineError> {
+        let reference = list.to_string();
+        let mut args = Manifest::List.copy_flags();
+        args.push("--remove-signatures".to_owned());
+        args.extend(access_flags(access, "src", &reference));
+        let from = format!("docker://{reference}");
+        access.transfer(|| {
+            let dir = run_dir::bulk_tempdir("docker-pkg-list-check-").map_err(|source| {
+                EngineError::Setup {
+                    what: format!("a folder to check the signatures of {reference} in"),
+                    source,
+                }
+            })?;
+            let to = format!("oci:{}:checked", dir.path().display());
+            self.copy(&args, &from, &to)
+        })
     }
 
     /// Signs a tiny image of a private folder: whatever keeps the key from signing here shows
@@ -169,6 +199,24 @@ impl Signer {
                 "--sign-passphrase-file".to_owned(),
                 passphrase_file.display().to_string(),
             ],
+        }
+    }
+}
+
+/// What a tag names: one image, or a manifest list of one image per platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Manifest {
+    Image,
+    List,
+}
+
+impl Manifest {
+    /// The flags of a copy that takes the list with every image it holds, rather than the
+    /// image of the host's platform alone.
+    fn copy_flags(self) -> Vec<String> {
+        match self {
+            Manifest::Image => Vec::new(),
+            Manifest::List => words(&["--multi-arch", "all"]),
         }
     }
 }

@@ -178,11 +178,6 @@ pub enum PlatformError {
     )]
     Docker,
     #[error(
-        "signing manifest lists is not supported yet: leave `platforms` unset to sign, or \
-         publish unsigned"
-    )]
-    Signing,
-    #[error(
         "ci gitlab does not support `platforms` yet: each job would pull the manifest lists of \
          the images its image is built on, which is not supported yet; build multi-platform \
          trees with one `build` job"

@@ -696,21 +696,6 @@ fn the_docker_engine_refuses_several_platforms() {
     );
 }
 
-/// Signing a manifest list is not done yet: a publishing run that would sign stops before
-/// anything is built.
-#[test]
-fn signing_lists_is_refused() {
-    let config = format!(
-        "{CONFIG}registry: r.example.org\nusername: u\npassword: p\n\
-         sign_by: 0123456789ABCDEF0123456789ABCDEF01234567\nplatforms: [linux/amd64]\n"
-    );
-    assert_refused(
-        tree(&config),
-        &[],
-        "signing manifest lists is not supported yet",
-    );
-}
-
 /// The jobs of a pipeline each pull the images theirs is built on, which a multi-platform
 /// run cannot do yet: `ci gitlab` says so rather than write jobs that would fail.
 #[test]
