@@ -50,7 +50,8 @@ impl Signer {
         })?;
         let registries_d = dir.path().join("registries.d");
         let attachments = matches!(signing, Signing::Sigstore { .. }).then_some(registry);
-        registries_d::write_private(&registries_d_source(), &registries_d, attachments)
+        let source = registries_d::ambient_dir(engine.env_var("HOME").as_deref());
+        registries_d::write_private(&source, &registries_d, attachments)
             .map_err(|reason| signing_error(signing.key_name(), &reason))?;
         let policy = signature_policy::write_policy(dir.path(), registry, signing, &skopeo)?;
         let signer = Signer {
@@ -231,11 +232,6 @@ pub fn find_skopeo(signing: &Signing) -> Result<PathBuf, EngineError> {
              checks the signatures after publishing",
         )
     })
-}
-
-/// The `registries.d` the engine's own pushes read.
-fn registries_d_source() -> PathBuf {
-    registries_d::ambient_dir()
 }
 
 /// `image` as skopeo names it: `NAME@sha256:…` for a digest.
