@@ -258,9 +258,10 @@ pub trait Engine: Send + Sync {
     /// engine's signing key; fails with the tool's reason when not.
     fn check_signature(&self, image: &ImageLabel) -> Result<(), EngineError>;
 
-    /// Whether the manifest list `list`, as its registry serves it, and each image it holds
-    /// have a signature for its tag that verifies with the engine's signing key; fails with
-    /// the tool's reason when one has not.
+    /// Whether each image of the manifest list `list`, as its registry serves it, has a
+    /// signature for the list's tag that verifies with the engine's signing key, as a
+    /// consumer pulling that image checks it (the containers tools check no list's own
+    /// signature); fails with the tool's reason when one has not.
     fn check_list_signature(&self, list: &ImageLabel) -> Result<(), EngineError>;
 
     /// Pulls `reference` (`NAME:TAG`) into local storage, trying again while it fails for a

@@ -128,9 +128,10 @@ impl Signer {
     }
 
     /// Copies the manifest list `list` from its registry, with every image it holds, under
-    /// the policy: refused unless the list and each image have a signature by the key for
-    /// its tag. skopeo cannot copy a list into local storage, so the copy goes to an OCI
-    /// folder of its own, removed again; it fetches the images' layers.
+    /// the policy: refused unless each image has a signature by the key for the list's tag
+    /// (skopeo checks no list's own signature). skopeo cannot copy a list into local
+    /// storage, so the copy goes to an OCI folder of its own, removed again; it fetches the
+    /// images' layers.
     pub fn check_list(
         &self,
         access: &RegistryAccess,
