@@ -330,8 +330,8 @@ impl Engine for ContainersCli {
     /// `manifest push --all --format v2s2`: the list and each image it holds, as Docker's
     /// manifest list; layers the registry holds are not sent again. When signing with a GPG
     /// key, the tool signs the list and each image for `destination` (`--sign-by`); its
-    /// `manifest push` takes no sigstore key, so with one, skopeo signs the pushed list and
-    /// its images in place.
+    /// `manifest push` takes no sigstore key (and skopeo 1.9 cannot read a list from local
+    /// storage), so with one, skopeo signs the pushed list and its images in place.
     fn push_list(
         &self,
         list: &ImageLabel,
@@ -341,8 +341,12 @@ impl Engine for ContainersCli {
         let target = format!("docker://{destination}");
         let mut args = words(&["manifest", "push", "--all", "--quiet"]);
         args.extend(self.registry_flags(&destination.to_string()));
-        if let Some(fingerprint) = self.signer.as_ref().and_then(Signer::gpg_fingerprint) {
-            args.extend(words(&["--remove-signatures", "--sign-by", fingerprint]));
+        if let Some(signer) = &self.signer {
+            // Signatures a pulled image holds were made for other copies of it.
+            args.push("--remove-signatures".to_owned());
+            if let Some(fingerprint) = signer.gpg_fingerprint() {
+                args.extend(words(&["--sign-by", fingerprint]));
+            }
         }
         args.extend(words(&[
             "--format",
@@ -363,7 +367,7 @@ impl Engine for ContainersCli {
                 Some(digest) => destination.with_tag(digest),
                 None => destination.clone(),
             };
-            signer.sign_as(&self.access, &pushed, destination, Manifest::List)?;
+            signer.sign_unsigned_list(&self.access, &pushed, destination)?;
         }
         Ok(digest)
     }

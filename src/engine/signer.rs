@@ -29,6 +29,8 @@ pub struct Signer {
     signing: Signing,
     skopeo: Tool,
     policy: PathBuf,
+    /// The policy of the copy that signs a list pushed unsigned: it accepts its source.
+    unsigned_policy: PathBuf,
     registries_d: PathBuf,
     /// Holds the files above; removed on drop.
     _dir: TempDir,
@@ -54,10 +56,12 @@ impl Signer {
         registries_d::write_private(&source, &registries_d, attachments)
             .map_err(|reason| signing_error(signing.key_name(), &reason))?;
         let policy = signature_policy::write_policy(dir.path(), registry, signing, &skopeo)?;
+        let unsigned_policy = signature_policy::write_accepting_policy(dir.path())?;
         let signer = Signer {
             signing: signing.clone(),
             skopeo,
             policy,
+            unsigned_policy,
             registries_d,
             _dir: dir,
         };
@@ -102,6 +106,30 @@ impl Signer {
         identity: &ImageLabel,
         manifest: Manifest,
     ) -> Result<(), EngineError> {
+        self.sign_in_place(access, image, identity, manifest, &self.policy)
+    }
+
+    /// Signs the manifest list `list` (by digest: `NAME:sha256:…`), pushed unsigned, and each
+    /// image it holds for `identity` in its registry, as [`Signer::sign_as`] does but
+    /// accepting a source without signature: these are its first.
+    pub fn sign_unsigned_list(
+        &self,
+        access: &RegistryAccess,
+        list: &ImageLabel,
+        identity: &ImageLabel,
+    ) -> Result<(), EngineError> {
+        let policy = &self.unsigned_policy;
+        self.sign_in_place(access, list, identity, Manifest::List, policy)
+    }
+
+    fn sign_in_place(
+        &self,
+        access: &RegistryAccess,
+        image: &ImageLabel,
+        identity: &ImageLabel,
+        manifest: Manifest,
+        policy: &Path,
+    ) -> Result<(), EngineError> {
         let reference = reference(image);
         let mut args = manifest.copy_flags();
         args.extend(self.signing_flags());
@@ -109,7 +137,7 @@ impl Signer {
         args.extend(access_flags(access, "src", &reference));
         args.extend(access_flags(access, "dest", &reference));
         let remote = format!("docker://{reference}");
-        access.transfer(|| self.copy(&args, &remote, &remote))
+        access.transfer(|| self.copy_under(policy, &args, &remote, &remote))
     }
 
     /// Copies `image` from its registry into local storage under the policy: refused unless
@@ -175,8 +203,18 @@ impl Signer {
     }
 
     fn copy(&self, flags: &[String], from: &str, to: &str) -> Result<(), EngineError> {
+        self.copy_under(&self.policy, flags, from, to)
+    }
+
+    fn copy_under(
+        &self,
+        policy: &Path,
+        flags: &[String],
+        from: &str,
+        to: &str,
+    ) -> Result<(), EngineError> {
         let mut args = vec![
-            format!("--policy={}", self.policy.display()),
+            format!("--policy={}", policy.display()),
             format!("--registries.d={}", self.registries_d.display()),
             "copy".to_owned(),
             "--quiet".to_owned(),
