@@ -260,8 +260,8 @@ pub trait Engine: Send + Sync {
 
     /// Whether each image of the manifest list `list`, as its registry serves it, has a
     /// signature for the list's tag that verifies with the engine's signing key, as a
-    /// consumer pulling that image checks it (the containers tools check no list's own
-    /// signature); fails with the tool's reason when one has not.
+    /// consumer pulling that image checks it, and, where the tools can tell (GPG), the list
+    /// itself; fails with the tool's reason when one has not.
     fn check_list_signature(&self, list: &ImageLabel) -> Result<(), EngineError>;
 
     /// Pulls `reference` (`NAME:TAG`) into local storage, trying again while it fails for a
@@ -323,6 +323,8 @@ pub enum EngineError {
     Signing { key: &'static str, reason: String },
     #[error("{engine} {what}")]
     Unsupported { engine: String, what: String },
+    #[error("the manifest list {reference} has no signature of its own that verifies: {reason}")]
+    ListUnsigned { reference: String, reason: String },
     #[error("the manifest list {reference} holds no image for {platform}")]
     PlatformMissing { reference: String, platform: String },
 }

@@ -156,10 +156,10 @@ impl Signer {
     }
 
     /// Copies the manifest list `list` from its registry, with every image it holds, under
-    /// the policy: refused unless each image has a signature by the key for the list's tag
-    /// (skopeo checks no list's own signature). skopeo cannot copy a list into local
-    /// storage, so the copy goes to an OCI folder of its own, removed again; it fetches the
-    /// images' layers.
+    /// the policy: refused unless each image has a signature by the key for the list's tag.
+    /// skopeo cannot copy a list into local storage, so the copy goes to an OCI folder of its
+    /// own, removed again; it fetches the images' layers. No copy checks the list's own
+    /// signature: see [`Signer::check_list_itself`].
     pub fn check_list(
         &self,
         access: &RegistryAccess,
@@ -171,15 +171,53 @@ impl Signer {
         args.extend(access_flags(access, "src", &reference));
         let from = format!("docker://{reference}");
         access.transfer(|| {
-            let dir = run_dir::bulk_tempdir("docker-pkg-list-check-").map_err(|source| {
-                EngineError::Setup {
-                    what: format!("a folder to check the signatures of {reference} in"),
-                    source,
-                }
-            })?;
+            let dir = check_dir(&reference)?;
             let to = format!("oci:{}:checked", dir.path().display());
             self.copy(&args, &from, &to)
-        })
+        })?;
+        self.check_list_itself(access, list)
+    }
+
+    /// With a GPG key, one of the list's own signatures must verify for its tag: they come
+    /// with a copy of the list alone into a folder (`dir:`, which keeps signatures as files),
+    /// and `skopeo standalone-verify` checks each. skopeo verifies sigstore signatures only
+    /// in a copy, which never checks a list's, so with a sigstore key the images' are all
+    /// that is checked.
+    fn check_list_itself(
+        &self,
+        access: &RegistryAccess,
+        list: &ImageLabel,
+    ) -> Result<(), EngineError> {
+        let Signing::Gpg { fingerprint } = &self.signing else {
+            return Ok(());
+        };
+        let reference = list.to_string();
+        let mut args = Manifest::ListAlone.copy_flags();
+        args.extend(access_flags(access, "src", &reference));
+        let from = format!("docker://{reference}");
+        let dir = check_dir(&reference)?;
+        let copied = dir.path().join("list");
+        access.transfer(|| {
+            // A copy that failed may have left part of the folder.
+            let _ = std::fs::remove_dir_all(&copied);
+            self.copy(&args, &from, &format!("dir:{}", copied.display()))
+        })?;
+        let manifest = copied.join("manifest.json").display().to_string();
+        let mut reason = "it has none".to_owned();
+        for signature in signature_files(&copied) {
+            let verify = [
+                "standalone-verify",
+                &manifest,
+                &reference,
+                fingerprint,
+                &signature.display().to_string(),
+            ];
+            match self.skopeo.run(&words(&verify)) {
+                Ok(_) => return Ok(()),
+                Err(error) => reason = error.last_words(),
+            }
+        }
+        Err(EngineError::ListUnsigned { reference, reason })
     }
 
     /// Signs a tiny image of a private folder: whatever keeps the key from signing here shows
@@ -243,22 +281,49 @@ impl Signer {
     }
 }
 
-/// What a tag names: one image, or a manifest list of one image per platform.
+/// What a copy takes of what a tag names: one image, a manifest list with the image of
+/// each platform, or the list alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Manifest {
     Image,
     List,
+    ListAlone,
 }
 
 impl Manifest {
-    /// The flags of a copy that takes the list with every image it holds, rather than the
-    /// image of the host's platform alone.
+    /// The flags of a copy that takes what `self` says, rather than the image of the host's
+    /// platform alone.
     fn copy_flags(self) -> Vec<String> {
         match self {
             Manifest::Image => Vec::new(),
             Manifest::List => words(&["--multi-arch", "all"]),
+            Manifest::ListAlone => words(&["--multi-arch", "index-only"]),
         }
     }
+}
+
+/// A private folder for what a check copies of `reference`, removed when dropped.
+fn check_dir(reference: &str) -> Result<TempDir, EngineError> {
+    run_dir::bulk_tempdir("docker-pkg-list-check-").map_err(|source| EngineError::Setup {
+        what: format!("a folder to check the signatures of {reference} in"),
+        source,
+    })
+}
+
+/// The `signature-N` files a `dir:` copy wrote, in the order of N.
+fn signature_files(dir: &Path) -> Vec<PathBuf> {
+    let mut numbered: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            let n = name.to_str()?.strip_prefix("signature-")?.parse().ok()?;
+            Some((n, entry.path()))
+        })
+        .collect();
+    numbered.sort();
+    numbered.into_iter().map(|(_, path)| path).collect()
 }
 
 /// skopeo, which every way of signing needs (`latest` is signed and the signatures are
@@ -334,6 +399,29 @@ mod tests {
         assert_eq!(reference(&by_tag), "r.org:5000/ns/app:1.0");
         let by_digest = by_tag.with_tag("sha256:abc");
         assert_eq!(reference(&by_digest), "r.org:5000/ns/app@sha256:abc");
+    }
+
+    #[test]
+    fn signatures_are_taken_in_the_order_of_their_number() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "signature-10",
+            "manifest.json",
+            "signature-2",
+            "signature-x",
+            "version",
+        ] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let found: Vec<PathBuf> = signature_files(dir.path());
+        assert_eq!(
+            found,
+            [
+                dir.path().join("signature-2"),
+                dir.path().join("signature-10")
+            ]
+        );
+        assert!(signature_files(&dir.path().join("missing")).is_empty());
     }
 
     #[test]

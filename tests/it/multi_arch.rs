@@ -1072,8 +1072,9 @@ fn published_signed(output: &crate::harness::Output, name: &str) -> bool {
 
 /// A list published with a GPG key is signed for each tag, itself and each platform's
 /// image: a consumer requiring the key pulls each platform of each tag, the list's own
-/// signatures verify, and the check after publishing passed. The check refuses the list once its arm64 image's signatures are gone
-/// (and so does the consumer's arm64 pull, while amd64 still pulls), or made by another key.
+/// signatures verify, and the check after publishing passed. The check refuses the list
+/// once its own signatures are gone, once its arm64 image's are (and so does the consumer's
+/// arm64 pull, while amd64 still pulls), or once those are made by another key.
 fn a_list_is_signed_for_each_platform_with_gpg(engine: EngineKind) {
     let Some(setup) = ListSetup::new(engine) else {
         return;
@@ -1173,6 +1174,15 @@ fn a_list_is_signed_for_each_platform_with_gpg(engine: EngineKind) {
     checker
         .check_list_signature(&version)
         .unwrap_or_else(|e| panic!("{version}: {e}"));
+
+    // The list's own signatures moved away: its images' still verify, the list does not.
+    let lists_aside = dir.join("list-signatures");
+    std::fs::rename(&list_signatures, &lists_aside).unwrap();
+    let refused = checker.check_list_signature(&version).unwrap_err();
+    let message = format!("the manifest list {version} has no signature of its own that verifies");
+    assert!(refused.to_string().contains(&message), "{refused}");
+    std::fs::rename(&lists_aside, &list_signatures).unwrap();
+    checker.check_list_signature(&version).unwrap();
 
     let arm64 = setup.image_of("solo", "1.0", "linux/arm64");
     let signatures = store.join(format!("ns/solo@{}", arm64.replace(':', "=")));
