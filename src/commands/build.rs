@@ -69,9 +69,7 @@ pub fn build(
         settings::engine_settings(config)
     });
     if lists.is_some() {
-        config
-            .engine
-            .check_list_support(publish && config.signing.is_some())?;
+        config.engine.check_list_support()?;
     }
     let registry = Registry::new(&settings::registry_settings(config))?;
     let list_registry = lists.as_ref().map(|platforms| {

@@ -42,7 +42,7 @@ pub fn gitlab(
         workspace::image_platforms(&config.run_platforms(), &workspace.tree, &workspace.graph)?;
     if config.platforms.is_some() {
         // Every job publishes: what its build would refuse, the pipeline refuses first.
-        config.engine.check_list_support(config.signing.is_some())?;
+        config.engine.check_list_support()?;
     }
     let registry = Registry::new(&settings::registry_settings(config))?;
     // With `platforms` set, an image is published only as a list of each of its platforms,

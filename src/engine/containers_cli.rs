@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::engine::access::RegistryAccess;
 use crate::engine::digest_file::DigestFile;
-use crate::engine::signer::Signer;
+use crate::engine::signer::{Manifest, Signer};
 use crate::engine::spelt_alike::{self, common_build_flags};
 use crate::engine::tool::Tool;
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage, signing_error};
@@ -328,23 +328,26 @@ impl Engine for ContainersCli {
     }
 
     /// `manifest push --all --format v2s2`: the list and each image it holds, as Docker's
-    /// manifest list; layers the registry holds are not sent again.
+    /// manifest list; layers the registry holds are not sent again. When signing with a GPG
+    /// key, the tool signs the list and each image for `destination` (`--sign-by`); its
+    /// `manifest push` takes no sigstore key (and skopeo 1.9 cannot read a list from local
+    /// storage), so with one, skopeo signs the pushed list and its images in place.
     fn push_list(
         &self,
         list: &ImageLabel,
         destination: &ImageLabel,
     ) -> Result<Option<String>, EngineError> {
-        if self.signer.is_some() {
-            return Err(EngineError::Unsupported {
-                engine: self.tool.program().display().to_string(),
-                what: "does not sign manifest lists here yet: leave platforms unset to sign"
-                    .to_owned(),
-            });
-        }
         let digest_file = DigestFile::new()?;
         let target = format!("docker://{destination}");
         let mut args = words(&["manifest", "push", "--all", "--quiet"]);
         args.extend(self.registry_flags(&destination.to_string()));
+        if let Some(signer) = &self.signer {
+            // Signatures a pulled image holds were made for other copies of it.
+            args.push("--remove-signatures".to_owned());
+            if let Some(fingerprint) = signer.gpg_fingerprint() {
+                args.extend(words(&["--sign-by", fingerprint]));
+            }
+        }
         args.extend(words(&[
             "--format",
             "v2s2",
@@ -354,24 +357,41 @@ impl Engine for ContainersCli {
             &target,
         ]));
         self.access.transfer(|| self.tool.run(&args).map(drop))?;
-        digest_file.read()
+        let digest = digest_file.read()?;
+        if let Some(signer) = self
+            .signer
+            .as_ref()
+            .filter(|s| s.gpg_fingerprint().is_none())
+        {
+            let pushed = match &digest {
+                Some(digest) => destination.with_tag(digest),
+                None => destination.clone(),
+            };
+            signer.sign_unsigned_list(&self.access, &pushed, destination)?;
+        }
+        Ok(digest)
     }
 
     fn sign_as(&self, image: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError> {
         match &self.signer {
-            Some(signer) => signer.sign_as(&self.access, image, identity),
+            Some(signer) => signer.sign_as(&self.access, image, identity, Manifest::Image),
+            None => Ok(()),
+        }
+    }
+
+    fn sign_list_as(&self, list: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError> {
+        match &self.signer {
+            Some(signer) => signer.sign_as(&self.access, list, identity, Manifest::List),
             None => Ok(()),
         }
     }
 
     fn check_signature(&self, image: &ImageLabel) -> Result<(), EngineError> {
-        let signer = self.signer.as_ref().ok_or_else(|| {
-            signing_error(
-                "--check-signatures",
-                "no signing key is configured to check with",
-            )
-        })?;
-        signer.check(&self.access, image)
+        self.checking_signer()?.check(&self.access, image)
+    }
+
+    fn check_list_signature(&self, list: &ImageLabel) -> Result<(), EngineError> {
+        self.checking_signer()?.check_list(&self.access, list)
     }
 
     fn pull(&self, reference: &str) -> Result<(), EngineError> {
@@ -528,6 +548,16 @@ impl Engine for ContainersCli {
 }
 
 impl ContainersCli {
+    /// The signer, which holds the key signatures are checked with.
+    fn checking_signer(&self) -> Result<&Signer, EngineError> {
+        self.signer.as_ref().ok_or_else(|| {
+            signing_error(
+                "--check-signatures",
+                "no signing key is configured to check with",
+            )
+        })
+    }
+
     /// The images of the manifest list `reference` in its registry, read through a local
     /// list of a name no other reads, removed again.
     fn published_list(&self, reference: &str) -> Result<Vec<ListEntry>, EngineError> {

@@ -117,11 +117,17 @@ impl Engine for Docker {
         Ok(())
     }
 
+    /// docker never signs, and makes no lists.
+    fn sign_list_as(&self, _list: &ImageLabel, _identity: &ImageLabel) -> Result<(), EngineError> {
+        Ok(())
+    }
+
     fn check_signature(&self, _image: &ImageLabel) -> Result<(), EngineError> {
-        Err(signing_error(
-            "--check-signatures",
-            "the docker engine cannot check signatures: use engine buildah or podman",
-        ))
+        Err(cannot_check())
+    }
+
+    fn check_list_signature(&self, _list: &ImageLabel) -> Result<(), EngineError> {
+        Err(cannot_check())
     }
 
     fn pull(&self, reference: &str) -> Result<(), EngineError> {
@@ -173,6 +179,13 @@ fn multi_platform_refused() -> EngineError {
                or podman, or leave it unset"
             .to_owned(),
     }
+}
+
+fn cannot_check() -> EngineError {
+    signing_error(
+        "--check-signatures",
+        "the docker engine cannot check signatures: use engine buildah or podman",
+    )
 }
 
 fn pushed_digest(output: &str) -> Option<String> {

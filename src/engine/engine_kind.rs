@@ -16,15 +16,12 @@ pub enum EngineKind {
 
 impl EngineKind {
     /// Refuses, before anything is built, what cannot make manifest lists yet: the docker
-    /// engine, and signing.
-    pub fn check_list_support(self, signs: bool) -> Result<(), PlatformError> {
-        if self == EngineKind::Docker {
-            return Err(PlatformError::Docker);
+    /// engine.
+    pub fn check_list_support(self) -> Result<(), PlatformError> {
+        match self {
+            EngineKind::Docker => Err(PlatformError::Docker),
+            EngineKind::Buildah | EngineKind::Podman => Ok(()),
         }
-        if signs {
-            return Err(PlatformError::Signing);
-        }
-        Ok(())
     }
 
     pub const ALL: [EngineKind; 3] = [EngineKind::Buildah, EngineKind::Podman, EngineKind::Docker];

@@ -229,8 +229,9 @@ pub trait Engine: Send + Sync {
     ) -> Result<Option<String>, EngineError>;
 
     /// Pushes the manifest list `list` with every image it holds to `destination` (in its
-    /// registry), trying again while it fails for a reason that may pass. Gives the digest of
-    /// the list pushed, when the tool tells it.
+    /// registry), the list and each image signed for `destination` when the engine signs,
+    /// trying again while it fails for a reason that may pass. Gives the digest of the list
+    /// pushed, when the tool tells it.
     fn push_list(
         &self,
         list: &ImageLabel,
@@ -248,9 +249,20 @@ pub trait Engine: Send + Sync {
     /// it was made for, and a tag given in the registry gets none of its own.
     fn sign_as(&self, image: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError>;
 
+    /// [`Engine::sign_as`] for the manifest list `list`: the signature for `identity` is
+    /// added to the list and to each image it holds (a pull of one platform checks that
+    /// platform's image alone).
+    fn sign_list_as(&self, list: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError>;
+
     /// Whether `image`, as its registry serves it, has a signature that verifies with the
     /// engine's signing key; fails with the tool's reason when not.
     fn check_signature(&self, image: &ImageLabel) -> Result<(), EngineError>;
+
+    /// Whether each image of the manifest list `list`, as its registry serves it, has a
+    /// signature for the list's tag that verifies with the engine's signing key, as a
+    /// consumer pulling that image checks it, and, where the tools can tell (GPG), the list
+    /// itself; fails with the tool's reason when one has not.
+    fn check_list_signature(&self, list: &ImageLabel) -> Result<(), EngineError>;
 
     /// Pulls `reference` (`NAME:TAG`) into local storage, trying again while it fails for a
     /// reason that may pass.
@@ -311,6 +323,8 @@ pub enum EngineError {
     Signing { key: &'static str, reason: String },
     #[error("{engine} {what}")]
     Unsupported { engine: String, what: String },
+    #[error("the manifest list {reference} has no signature of its own that verifies: {reason}")]
+    ListUnsigned { reference: String, reason: String },
     #[error("the manifest list {reference} holds no image for {platform}")]
     PlatformMissing { reference: String, platform: String },
 }

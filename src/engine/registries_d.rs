@@ -19,11 +19,10 @@ const READ: [&str; 2] = ["lookaside", "sigstore"];
 const WRITE: [&str; 2] = ["lookaside-staging", "sigstore-staging"];
 const ATTACHMENTS: &str = "use-sigstore-attachments";
 
-/// The folder whose `*.yaml` files the containers tools read: the user's when it exists,
-/// else the system's (as containers/image chooses it).
-pub fn ambient_dir() -> PathBuf {
-    let user = std::env::var_os("HOME")
-        .map(|home| PathBuf::from(home).join(".config/containers/registries.d"));
+/// The folder whose `*.yaml` files the containers tools read when their `HOME` is `home`:
+/// the user's when it exists, else the system's (as containers/image chooses it).
+pub fn ambient_dir(home: Option<&str>) -> PathBuf {
+    let user = home.map(|home| PathBuf::from(home).join(".config/containers/registries.d"));
     user.filter(|dir| dir.is_dir())
         .unwrap_or_else(|| PathBuf::from("/etc/containers/registries.d"))
 }

@@ -48,6 +48,19 @@ pub fn write_policy(
     Ok(path)
 }
 
+/// Writes `dir/unsigned-policy.json`, which accepts every image: for the copy that gives a
+/// manifest list pushed unsigned (with a key the engine's own push cannot sign with) its
+/// first signatures, whose source has none yet.
+pub fn write_accepting_policy(dir: &Path) -> Result<PathBuf, EngineError> {
+    let policy = json!({"default": [{"type": "insecureAcceptAnything"}]});
+    let path = dir.join("unsigned-policy.json");
+    std::fs::write(&path, policy.to_string()).map_err(|source| EngineError::Setup {
+        what: path.display().to_string(),
+        source,
+    })?;
+    Ok(path)
+}
+
 /// `gpg --armor --export FINGERPRINT` into `target`.
 fn export_gpg_key(fingerprint: &str, target: &Path, tool: &Tool) -> Result<(), EngineError> {
     let gpg = find_program(Path::new("gpg")).ok_or_else(|| {

@@ -29,6 +29,8 @@ pub struct Signer {
     signing: Signing,
     skopeo: Tool,
     policy: PathBuf,
+    /// The policy of the copy that signs a list pushed unsigned: it accepts its source.
+    unsigned_policy: PathBuf,
     registries_d: PathBuf,
     /// Holds the files above; removed on drop.
     _dir: TempDir,
@@ -50,13 +52,16 @@ impl Signer {
         })?;
         let registries_d = dir.path().join("registries.d");
         let attachments = matches!(signing, Signing::Sigstore { .. }).then_some(registry);
-        registries_d::write_private(&registries_d_source(), &registries_d, attachments)
+        let source = registries_d::ambient_dir(engine.env_var("HOME").as_deref());
+        registries_d::write_private(&source, &registries_d, attachments)
             .map_err(|reason| signing_error(signing.key_name(), &reason))?;
         let policy = signature_policy::write_policy(dir.path(), registry, signing, &skopeo)?;
+        let unsigned_policy = signature_policy::write_accepting_policy(dir.path())?;
         let signer = Signer {
             signing: signing.clone(),
             skopeo,
             policy,
+            unsigned_policy,
             registries_d,
             _dir: dir,
         };
@@ -91,20 +96,48 @@ impl Signer {
     }
 
     /// Copies `image` (by tag, or by digest: `NAME:sha256:…`) in its registry onto itself
-    /// with a signature for `identity` added to those it has.
+    /// with a signature for `identity` added to those it has; for a manifest list
+    /// (`Manifest::List`), to the list and to each image it holds, whose signatures are the
+    /// ones a pull of one platform checks.
     pub fn sign_as(
         &self,
         access: &RegistryAccess,
         image: &ImageLabel,
         identity: &ImageLabel,
+        manifest: Manifest,
+    ) -> Result<(), EngineError> {
+        self.sign_in_place(access, image, identity, manifest, &self.policy)
+    }
+
+    /// Signs the manifest list `list` (by digest: `NAME:sha256:…`), pushed unsigned, and each
+    /// image it holds for `identity` in its registry, as [`Signer::sign_as`] does but
+    /// accepting a source without signature: these are its first.
+    pub fn sign_unsigned_list(
+        &self,
+        access: &RegistryAccess,
+        list: &ImageLabel,
+        identity: &ImageLabel,
+    ) -> Result<(), EngineError> {
+        let policy = &self.unsigned_policy;
+        self.sign_in_place(access, list, identity, Manifest::List, policy)
+    }
+
+    fn sign_in_place(
+        &self,
+        access: &RegistryAccess,
+        image: &ImageLabel,
+        identity: &ImageLabel,
+        manifest: Manifest,
+        policy: &Path,
     ) -> Result<(), EngineError> {
         let reference = reference(image);
-        let mut args = self.signing_flags();
+        let mut args = manifest.copy_flags();
+        args.extend(self.signing_flags());
         args.extend(["--sign-identity".to_owned(), identity.to_string()]);
         args.extend(access_flags(access, "src", &reference));
         args.extend(access_flags(access, "dest", &reference));
         let remote = format!("docker://{reference}");
-        access.transfer(|| self.copy(&args, &remote, &remote))
+        access.transfer(|| self.copy_under(policy, &args, &remote, &remote))
     }
 
     /// Copies `image` from its registry into local storage under the policy: refused unless
@@ -120,6 +153,71 @@ impl Signer {
             format!("containers-storage:{reference}"),
         );
         access.transfer(|| self.copy(&args, &from, &to))
+    }
+
+    /// Copies the manifest list `list` from its registry, with every image it holds, under
+    /// the policy: refused unless each image has a signature by the key for the list's tag.
+    /// skopeo cannot copy a list into local storage, so the copy goes to an OCI folder of its
+    /// own, removed again; it fetches the images' layers. No copy checks the list's own
+    /// signature: see [`Signer::check_list_itself`].
+    pub fn check_list(
+        &self,
+        access: &RegistryAccess,
+        list: &ImageLabel,
+    ) -> Result<(), EngineError> {
+        let reference = list.to_string();
+        let mut args = Manifest::List.copy_flags();
+        args.push("--remove-signatures".to_owned());
+        args.extend(access_flags(access, "src", &reference));
+        let from = format!("docker://{reference}");
+        access.transfer(|| {
+            let dir = check_dir(&reference)?;
+            let to = format!("oci:{}:checked", dir.path().display());
+            self.copy(&args, &from, &to)
+        })?;
+        self.check_list_itself(access, list)
+    }
+
+    /// With a GPG key, one of the list's own signatures must verify for its tag: they come
+    /// with a copy of the list alone into a folder (`dir:`, which keeps signatures as files),
+    /// and `skopeo standalone-verify` checks each. skopeo verifies sigstore signatures only
+    /// in a copy, which never checks a list's, so with a sigstore key the images' are all
+    /// that is checked.
+    fn check_list_itself(
+        &self,
+        access: &RegistryAccess,
+        list: &ImageLabel,
+    ) -> Result<(), EngineError> {
+        let Signing::Gpg { fingerprint } = &self.signing else {
+            return Ok(());
+        };
+        let reference = list.to_string();
+        let mut args = Manifest::ListAlone.copy_flags();
+        args.extend(access_flags(access, "src", &reference));
+        let from = format!("docker://{reference}");
+        let dir = check_dir(&reference)?;
+        let copied = dir.path().join("list");
+        access.transfer(|| {
+            // A copy that failed may have left part of the folder.
+            let _ = std::fs::remove_dir_all(&copied);
+            self.copy(&args, &from, &format!("dir:{}", copied.display()))
+        })?;
+        let manifest = copied.join("manifest.json").display().to_string();
+        let mut reason = "it has none".to_owned();
+        for signature in signature_files(&copied) {
+            let verify = [
+                "standalone-verify",
+                &manifest,
+                &reference,
+                fingerprint,
+                &signature.display().to_string(),
+            ];
+            match self.skopeo.run(&words(&verify)) {
+                Ok(_) => return Ok(()),
+                Err(error) => reason = error.last_words(),
+            }
+        }
+        Err(EngineError::ListUnsigned { reference, reason })
     }
 
     /// Signs a tiny image of a private folder: whatever keeps the key from signing here shows
@@ -143,8 +241,18 @@ impl Signer {
     }
 
     fn copy(&self, flags: &[String], from: &str, to: &str) -> Result<(), EngineError> {
+        self.copy_under(&self.policy, flags, from, to)
+    }
+
+    fn copy_under(
+        &self,
+        policy: &Path,
+        flags: &[String],
+        from: &str,
+        to: &str,
+    ) -> Result<(), EngineError> {
         let mut args = vec![
-            format!("--policy={}", self.policy.display()),
+            format!("--policy={}", policy.display()),
             format!("--registries.d={}", self.registries_d.display()),
             "copy".to_owned(),
             "--quiet".to_owned(),
@@ -173,6 +281,51 @@ impl Signer {
     }
 }
 
+/// What a copy takes of what a tag names: one image, a manifest list with the image of
+/// each platform, or the list alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Manifest {
+    Image,
+    List,
+    ListAlone,
+}
+
+impl Manifest {
+    /// The flags of a copy that takes what `self` says, rather than the image of the host's
+    /// platform alone.
+    fn copy_flags(self) -> Vec<String> {
+        match self {
+            Manifest::Image => Vec::new(),
+            Manifest::List => words(&["--multi-arch", "all"]),
+            Manifest::ListAlone => words(&["--multi-arch", "index-only"]),
+        }
+    }
+}
+
+/// A private folder for what a check copies of `reference`, removed when dropped.
+fn check_dir(reference: &str) -> Result<TempDir, EngineError> {
+    run_dir::bulk_tempdir("docker-pkg-list-check-").map_err(|source| EngineError::Setup {
+        what: format!("a folder to check the signatures of {reference} in"),
+        source,
+    })
+}
+
+/// The `signature-N` files a `dir:` copy wrote, in the order of N.
+fn signature_files(dir: &Path) -> Vec<PathBuf> {
+    let mut numbered: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            let n = name.to_str()?.strip_prefix("signature-")?.parse().ok()?;
+            Some((n, entry.path()))
+        })
+        .collect();
+    numbered.sort();
+    numbered.into_iter().map(|(_, path)| path).collect()
+}
+
 /// skopeo, which every way of signing needs (`latest` is signed and the signatures are
 /// checked through it).
 pub fn find_skopeo(signing: &Signing) -> Result<PathBuf, EngineError> {
@@ -183,11 +336,6 @@ pub fn find_skopeo(signing: &Signing) -> Result<PathBuf, EngineError> {
              checks the signatures after publishing",
         )
     })
-}
-
-/// The `registries.d` the engine's own pushes read.
-fn registries_d_source() -> PathBuf {
-    registries_d::ambient_dir()
 }
 
 /// `image` as skopeo names it: `NAME@sha256:…` for a digest.
@@ -251,6 +399,29 @@ mod tests {
         assert_eq!(reference(&by_tag), "r.org:5000/ns/app:1.0");
         let by_digest = by_tag.with_tag("sha256:abc");
         assert_eq!(reference(&by_digest), "r.org:5000/ns/app@sha256:abc");
+    }
+
+    #[test]
+    fn signatures_are_taken_in_the_order_of_their_number() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "signature-10",
+            "manifest.json",
+            "signature-2",
+            "signature-x",
+            "version",
+        ] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let found: Vec<PathBuf> = signature_files(dir.path());
+        assert_eq!(
+            found,
+            [
+                dir.path().join("signature-2"),
+                dir.path().join("signature-10")
+            ]
+        );
+        assert!(signature_files(&dir.path().join("missing")).is_empty());
     }
 
     #[test]

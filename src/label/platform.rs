@@ -177,11 +177,6 @@ pub enum PlatformError {
          engine buildah or podman"
     )]
     Docker,
-    #[error(
-        "signing manifest lists is not supported yet: leave `platforms` unset to sign, or \
-         publish unsigned"
-    )]
-    Signing,
 }
 
 /// Checks, before anything is built, that this machine can run every foreign platform:

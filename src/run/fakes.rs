@@ -159,6 +159,19 @@ impl FakeEngine {
     fn record(&self, call: String) {
         self.calls.lock().unwrap().push(call);
     }
+
+    /// Fails as skopeo does for an image the registry serves without signature.
+    fn check_signed(&self, image: &ImageLabel) -> Result<(), EngineError> {
+        if self.unsigned.contains(&image.to_string()) {
+            return Err(EngineError::Process(ProcessError::Failed {
+                command: format!("skopeo copy docker://{image}"),
+                status: ExitStatus::exited(1),
+                tail: "Source image rejected: A signature was required, but no signature exists"
+                    .into(),
+            }));
+        }
+        Ok(())
+    }
 }
 
 impl Engine for FakeEngine {
@@ -246,17 +259,21 @@ impl Engine for FakeEngine {
         Ok(())
     }
 
-    fn check_signature(&self, image: &ImageLabel) -> Result<(), EngineError> {
-        self.record(format!("check {image}"));
-        if self.unsigned.contains(&image.to_string()) {
-            return Err(EngineError::Process(ProcessError::Failed {
-                command: format!("skopeo copy docker://{image}"),
-                status: ExitStatus::exited(1),
-                tail: "Source image rejected: A signature was required, but no signature exists"
-                    .into(),
-            }));
+    fn sign_list_as(&self, list: &ImageLabel, identity: &ImageLabel) -> Result<(), EngineError> {
+        if self.signs {
+            self.record(format!("sign list {list} as {identity}"));
         }
         Ok(())
+    }
+
+    fn check_list_signature(&self, list: &ImageLabel) -> Result<(), EngineError> {
+        self.record(format!("check list {list}"));
+        self.check_signed(list)
+    }
+
+    fn check_signature(&self, image: &ImageLabel) -> Result<(), EngineError> {
+        self.record(format!("check {image}"));
+        self.check_signed(image)
     }
 
     fn pull(&self, reference: &str) -> Result<(), EngineError> {

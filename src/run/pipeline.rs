@@ -505,7 +505,9 @@ impl<'a> Pipeline<'a> {
     /// signature of its own, and the version tag must never show without one.
     ///
     /// A manifest list (`platforms` configured) is pushed the same way, with every image it
-    /// holds, as `latest`, and the registry gives the version tag to the list's digest.
+    /// holds, as `latest`, and the registry gives the version tag to the list's digest. When
+    /// signing, the version's signature is added to the list and to each of its images
+    /// first: a pull of one platform checks that platform's image alone.
     fn publish(&self, image: ImageId) -> Result<(), Failure> {
         let label = self.label(image);
         let latest = label.with_tag("latest");
@@ -519,6 +521,7 @@ impl<'a> Pipeline<'a> {
                 Some(digest) => label.with_tag(digest),
                 None => latest,
             };
+            engine.sign_list_as(&pushed, label)?;
             self.tools.registry.tag(&pushed, &label.tag)?;
             self.progress(image).digest = digest;
             return Ok(());
@@ -554,17 +557,20 @@ impl<'a> Pipeline<'a> {
         Ok(self.tools.registry.upload(&exported, label, &tags)?)
     }
 
-    /// Checks each tag `publish` wrote, as the registry serves it.
+    /// Checks each tag `publish` wrote, as the registry serves it: a manifest list with each
+    /// image it holds.
     fn check_signatures(&self, image: ImageId) -> Result<(), Failure> {
         let label = self.label(image);
+        let engine = self.tools.engine;
         for reference in [label.clone(), label.with_tag("latest")] {
-            self.tools
-                .engine
-                .check_signature(&reference)
-                .map_err(|source| Failure::Unsigned {
-                    reference: reference.to_string(),
-                    source: Box::new(source),
-                })?;
+            let checked = match &self.options.platforms {
+                Some(_) => engine.check_list_signature(&reference),
+                None => engine.check_signature(&reference),
+            };
+            checked.map_err(|source| Failure::Unsigned {
+                reference: reference.to_string(),
+                source: Box::new(source),
+            })?;
         }
         log::info!("{label} - the signatures of its tags verify");
         Ok(())

@@ -2,7 +2,8 @@
 //! file, checked when the run starts; a foreign platform this machine cannot emulate stops
 //! the run before anything is built.
 
-use docker_pkg::engine::EngineKind;
+use docker_pkg::engine::signing::Signing;
+use docker_pkg::engine::{EngineKind, EngineSettings};
 use docker_pkg::label::ImageLabel;
 use docker_pkg::label::platform::Platform;
 
@@ -163,6 +164,8 @@ struct ListSetup {
     registry: TestRegistry,
     /// Holds the images; removed on drop.
     storage: Storage,
+    /// The configuration of `test`.
+    config: String,
     test: Test,
     /// Where each test appends `PLATFORM MACHINE` lines, one file per image.
     results: std::path::PathBuf,
@@ -218,6 +221,7 @@ impl ListSetup {
         Some(ListSetup {
             registry,
             storage,
+            config,
             test,
             results,
         })
@@ -238,16 +242,10 @@ impl ListSetup {
     /// Deletes from the registry the image of `platform` that the list `name:tag` holds,
     /// leaving the list as it is.
     fn delete_image_of(&self, name: &str, tag: &str, platform: &str) {
-        let url = |reference: &str| {
-            format!(
-                "https://{}/v2/ns/{name}/manifests/{reference}",
-                self.registry.address
-            )
-        };
+        let digest = self.image_of(name, tag, platform);
         let login = format!("{}:{}", self.registry.username, self.registry.password);
         let ca = self.registry.ca_file.display().to_string();
-        let accept = "Accept: application/vnd.docker.distribution.manifest.list.v2+json";
-        let list = support::run(
+        support::run(
             "curl",
             &[
                 "-sSf",
@@ -255,14 +253,24 @@ impl ListSetup {
                 &ca,
                 "-u",
                 &login,
-                "-H",
-                accept,
-                &url(tag),
+                "-X",
+                "DELETE",
+                &self.manifest_url(name, &digest),
             ],
             &[],
         );
-        let list: serde_json::Value = serde_json::from_str(&list).unwrap();
-        let digest = list["manifests"]
+    }
+
+    /// The digest of the image of `platform` (`os/architecture`) that the list `name:tag`
+    /// holds in the registry.
+    fn image_of(&self, name: &str, tag: &str, platform: &str) -> String {
+        let list: serde_json::Value = serde_json::from_str(&self.manifest(
+            name,
+            tag,
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+        ))
+        .unwrap();
+        list["manifests"]
             .as_array()
             .unwrap()
             .iter()
@@ -276,7 +284,14 @@ impl ListSetup {
             })
             .and_then(|m| m["digest"].as_str())
             .unwrap_or_else(|| panic!("no {platform} in {list}"))
-            .to_owned();
+            .to_owned()
+    }
+
+    /// The manifest `name:reference` (a tag or a digest) as the registry serves it for
+    /// `accept`.
+    fn manifest(&self, name: &str, reference: &str, accept: &str) -> String {
+        let login = format!("{}:{}", self.registry.username, self.registry.password);
+        let ca = self.registry.ca_file.display().to_string();
         support::run(
             "curl",
             &[
@@ -285,12 +300,19 @@ impl ListSetup {
                 &ca,
                 "-u",
                 &login,
-                "-X",
-                "DELETE",
-                &url(&digest),
+                "-H",
+                &format!("Accept: {accept}"),
+                &self.manifest_url(name, reference),
             ],
             &[],
-        );
+        )
+    }
+
+    fn manifest_url(&self, name: &str, reference: &str) -> String {
+        format!(
+            "https://{}/v2/ns/{name}/manifests/{reference}",
+            self.registry.address
+        )
     }
 
     /// Pushes the base list to the registry, where a run refreshing base images finds it.
@@ -667,21 +689,6 @@ fn the_docker_engine_refuses_several_platforms() {
     );
 }
 
-/// Signing a manifest list is not done yet: a publishing run that would sign stops before
-/// anything is built.
-#[test]
-fn signing_lists_is_refused() {
-    let config = format!(
-        "{CONFIG}registry: r.example.org\nusername: u\npassword: p\n\
-         sign_by: 0123456789ABCDEF0123456789ABCDEF01234567\nplatforms: [linux/amd64]\n"
-    );
-    assert_refused(
-        tree(&config),
-        &[],
-        "signing manifest lists is not supported yet",
-    );
-}
-
 /// A multi-platform run interrupted at moments of its publishing (SIGINT: as the first
 /// image's publishing starts, a little after the second's, as the fourth's starts) leaves each
 /// tag either absent or a complete list, never a list lacking a platform; a rerun completes.
@@ -936,4 +943,330 @@ fn adding_a_third_platform_rebuilds_every_image() {
         again.stdout.contains("Every selected image is up to date."),
         "{again:#?}"
     );
+}
+
+/// A home whose `registries.d` says, for the registry at `address`, `settings` (YAML lines
+/// indented by four spaces).
+fn registries_home(home: &std::path::Path, address: &str, settings: &str) -> std::path::PathBuf {
+    let dir = home.join(".config/containers/registries.d");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = format!("docker:\n  {address}:\n{settings}");
+    std::fs::write(dir.join("test-registry.yaml"), text).unwrap();
+    home.to_owned()
+}
+
+/// A consumer of the test registry: its own storage, a home whose `registries.d` says where
+/// signatures are, and a policy requiring a signature for the registry's images.
+struct Consumer {
+    storage: Storage,
+    home: std::path::PathBuf,
+    policy: std::path::PathBuf,
+    certs: std::path::PathBuf,
+    login: String,
+}
+
+impl Consumer {
+    fn new(setup: &ListSetup, settings: &str, requirement: serde_json::Value) -> Consumer {
+        let storage = Storage::new();
+        let home = registries_home(&storage.scratch("home"), &setup.registry.address, settings);
+        let policy = storage.scratch("policy").join("policy.json");
+        let address = setup.registry.address.clone();
+        let text = serde_json::json!({
+            "default": [{"type": "insecureAcceptAnything"}],
+            "transports": {"docker": {address: [requirement]}}
+        });
+        std::fs::write(&policy, text.to_string()).unwrap();
+        let certs = storage.scratch("certs");
+        std::fs::copy(&setup.registry.ca_file, certs.join("ca.crt")).unwrap();
+        let login = format!("{}:{}", setup.registry.username, setup.registry.password);
+        Consumer {
+            storage,
+            home,
+            policy,
+            certs,
+            login,
+        }
+    }
+
+    /// `podman pull --platform PLATFORM` of `label` under the policy.
+    fn pull(&self, label: &ImageLabel, platform: &str) -> Result<(), String> {
+        let mut env = self.storage.env();
+        env.push(("HOME".to_owned(), self.home.display().to_string()));
+        let output = std::process::Command::new("podman")
+            .args([
+                "pull",
+                "--quiet",
+                "--platform",
+                platform,
+                "--signature-policy",
+            ])
+            .arg(&self.policy)
+            .arg("--cert-dir")
+            .arg(&self.certs)
+            .args(["--creds", &self.login, &label.to_string()])
+            .envs(env)
+            .output()
+            .expect("podman runs");
+        match output.status.success() {
+            true => Ok(()),
+            false => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+        }
+    }
+}
+
+/// Whether the result line of `name` says it was published and its signatures checked.
+fn published_signed(output: &crate::harness::Output, name: &str) -> bool {
+    let marker = format!("/ns/{name}:");
+    output
+        .stdout
+        .lines()
+        .any(|l| l.starts_with("* ") && l.contains(&marker) && l.ends_with("published, signed"))
+}
+
+/// A list published with a GPG key is signed for each tag, itself and each platform's
+/// image: a consumer requiring the key pulls each platform of each tag, the list's own
+/// signatures verify, and the check after publishing passed. The check refuses the list
+/// once its own signatures are gone, once its arm64 image's are (and so does the consumer's
+/// arm64 pull, while amd64 still pulls), or once those are made by another key.
+fn a_list_is_signed_for_each_platform_with_gpg(engine: EngineKind) {
+    let Some(setup) = ListSetup::new(engine) else {
+        return;
+    };
+    if !support::tools_available(&["gpg", "skopeo", "curl"]) {
+        return;
+    }
+    setup.push_base();
+    let dir = setup.storage.scratch("signing");
+    let gnupg = dir.join("gnupg");
+    let fingerprint = crate::signing::gpg_key(&gnupg, &dir.join("key.asc"));
+    let store = dir.join("lookaside");
+    let publisher = registries_home(
+        &dir.join("publisher"),
+        &setup.registry.address,
+        &format!(
+            "    lookaside: http://127.0.0.1:9/not-served-yet\n    \
+             lookaside-staging: file://{}\n",
+            store.display()
+        ),
+    );
+    let publisher_env = [
+        ("GNUPGHOME".to_owned(), gnupg.display().to_string()),
+        ("HOME".to_owned(), publisher.display().to_string()),
+    ];
+    let output = setup
+        .test
+        .clone()
+        .config(&format!("{}sign_by: {fingerprint}\n", setup.config))
+        .envs(publisher_env.clone())
+        .args(["build", "--select", "*/solo:*", "images"])
+        .run()
+        .success();
+    assert!(published_signed(&output, "solo"), "{output:#?}");
+    for tag in ["1.0", "latest"] {
+        assert_eq!(setup.listed("solo", tag), ["linux/amd64", "linux/arm64"]);
+    }
+
+    let consumer = Consumer::new(
+        &setup,
+        &format!("    lookaside: file://{}\n", store.display()),
+        serde_json::json!({
+            "type": "signedBy", "keyType": "GPGKeys", "keyPath": dir.join("key.asc")
+        }),
+    );
+    for tag in ["1.0", "latest"] {
+        for platform in ["linux/amd64", "linux/arm64"] {
+            let label = setup.label("solo", tag);
+            consumer
+                .pull(&label, platform)
+                .unwrap_or_else(|e| panic!("{label} for {platform} does not pull: {e}"));
+        }
+    }
+    let unsigned = consumer
+        .pull(&setup.label("busybox", "1.0"), "linux/arm64")
+        .unwrap_err();
+    assert!(
+        unsigned.contains("A signature was required, but no signature exists"),
+        "{unsigned}"
+    );
+
+    // The list's own signatures, which no pull checks, verify for each tag too.
+    let list = dir.join("list.json");
+    let list_type = "application/vnd.docker.distribution.manifest.list.v2+json";
+    std::fs::write(&list, setup.manifest("solo", "1.0", list_type)).unwrap();
+    let sum = support::run("sha256sum", &[&list.display().to_string()], &[]);
+    let list_digest = sum.split_whitespace().next().expect("a digest");
+    let list_signatures = store.join(format!("ns/solo@sha256={list_digest}"));
+    for (n, tag) in [(1, "latest"), (2, "1.0")] {
+        let signature = list_signatures.join(format!("signature-{n}"));
+        support::run(
+            "skopeo",
+            &[
+                "standalone-verify",
+                &list.display().to_string(),
+                &setup.label("solo", tag).to_string(),
+                &fingerprint,
+                &signature.display().to_string(),
+            ],
+            &[("GNUPGHOME".to_owned(), gnupg.display().to_string())],
+        );
+    }
+
+    // The check of the engine that published, as the run made it.
+    let mut env = setup.storage.env();
+    env.extend(publisher_env);
+    let checker = setup.storage.engine_with(EngineSettings {
+        kind: engine,
+        registry: setup.registry.settings(),
+        extra_env: env,
+        signing: Some(Signing::Gpg {
+            fingerprint: fingerprint.clone(),
+        }),
+        ..EngineSettings::default()
+    });
+    let version = setup.label("solo", "1.0");
+    checker
+        .check_list_signature(&version)
+        .unwrap_or_else(|e| panic!("{version}: {e}"));
+
+    // The list's own signatures moved away: its images' still verify, the list does not.
+    let lists_aside = dir.join("list-signatures");
+    std::fs::rename(&list_signatures, &lists_aside).unwrap();
+    let refused = checker.check_list_signature(&version).unwrap_err();
+    let message = format!("the manifest list {version} has no signature of its own that verifies");
+    assert!(refused.to_string().contains(&message), "{refused}");
+    std::fs::rename(&lists_aside, &list_signatures).unwrap();
+    checker.check_list_signature(&version).unwrap();
+
+    let arm64 = setup.image_of("solo", "1.0", "linux/arm64");
+    let signatures = store.join(format!("ns/solo@{}", arm64.replace(':', "=")));
+    assert!(signatures.join("signature-2").is_file(), "{signatures:?}");
+    let aside = dir.join("arm64-signatures");
+    std::fs::rename(&signatures, &aside).unwrap();
+    assert_arm64_refused(checker.check_list_signature(&version));
+    let pulled = consumer.pull(&version, "linux/arm64").unwrap_err();
+    assert!(pulled.contains("no signature exists"), "{pulled}");
+    consumer.pull(&version, "linux/amd64").unwrap();
+
+    // Signatures of the right image for the right tags, by another key.
+    let other_gnupg = dir.join("other-gnupg");
+    let other = crate::signing::gpg_key(&other_gnupg, &dir.join("other-key.asc"));
+    let manifest = dir.join("arm64-manifest.json");
+    std::fs::write(
+        &manifest,
+        setup.manifest(
+            "solo",
+            &arm64,
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(&signatures).unwrap();
+    for (n, tag) in [(1, "latest"), (2, "1.0")] {
+        let signature = signatures.join(format!("signature-{n}"));
+        support::run(
+            "skopeo",
+            &[
+                "standalone-sign",
+                &manifest.display().to_string(),
+                &setup.label("solo", tag).to_string(),
+                &other,
+                "--output",
+                &signature.display().to_string(),
+            ],
+            &[("GNUPGHOME".to_owned(), other_gnupg.display().to_string())],
+        );
+    }
+    assert_arm64_refused(checker.check_list_signature(&version));
+    std::fs::remove_dir_all(&signatures).unwrap();
+    std::fs::rename(&aside, &signatures).unwrap();
+    checker
+        .check_list_signature(&setup.label("solo", "latest"))
+        .unwrap_or_else(|e| panic!("solo:latest: {e}"));
+}
+
+/// The check of a list refused for its second image, the arm64 one.
+fn assert_arm64_refused(checked: Result<(), docker_pkg::engine::EngineError>) {
+    let refused = checked.expect_err("the check passed").to_string();
+    let message = "copying image 2/2 from manifest list: Source image rej";
+    assert!(refused.contains(message), "{refused}");
+}
+
+#[test]
+fn buildah_signs_lists_for_each_platform_with_gpg() {
+    a_list_is_signed_for_each_platform_with_gpg(EngineKind::Buildah);
+}
+
+#[test]
+fn podman_signs_lists_for_each_platform_with_gpg() {
+    a_list_is_signed_for_each_platform_with_gpg(EngineKind::Podman);
+}
+
+/// With a sigstore key, a list is signed as with GPG, the signatures attached in the
+/// registry. Debian 12's tools are built without sigstore signing: there the trial
+/// signature refuses the configuration before anything is built, as for one image.
+#[test]
+fn a_list_is_signed_for_each_platform_with_sigstore_or_refused() {
+    let Some(setup) = ListSetup::new(EngineKind::Buildah) else {
+        return;
+    };
+    let python = crate::signing::PYTHON_WITH_NACL;
+    if !support::tools_available(&["skopeo", "openssl", python])
+        || !crate::signing::nacl_available()
+    {
+        return;
+    }
+    setup.push_base();
+    let dir = setup.storage.scratch("signing");
+    let (private, passphrase_file, public) = crate::signing::sigstore_key(&dir, "a passphrase");
+    let attachments = "    use-sigstore-attachments: true\n";
+    let publisher = registries_home(&dir.join("publisher"), &setup.registry.address, attachments);
+    let output = setup
+        .test
+        .clone()
+        .config(&format!(
+            "{}sigstore_private_key: {}\nsigstore_passphrase_file: {}\n\
+             sigstore_public_key: {}\n",
+            setup.config,
+            private.display(),
+            passphrase_file.display(),
+            public.display()
+        ))
+        .env("HOME", &publisher.display().to_string())
+        .args(["build", "--select", "*/solo:*", "images"])
+        .run()
+        .no_panic();
+    if output.stderr.contains("sigstore disabled") {
+        let output = output.code(2).stderr_has(
+            "cannot sign with sigstore_private_key: a trial signature failed: creating \
+             signature: Debian-local change: sigstore disabled",
+        );
+        // The engine starts with the first build, which it then never runs.
+        let images = setup.storage.buildah(&["images", "--all", "--json"]);
+        assert!(
+            !images.contains("/ns/solo"),
+            "{images}
+{output:#?}"
+        );
+        assert!(setup.listed("solo", "1.0").is_empty());
+        return;
+    }
+    let output = output.success();
+    assert!(published_signed(&output, "solo"), "{output:#?}");
+    let consumer = Consumer::new(
+        &setup,
+        attachments,
+        serde_json::json!({"type": "sigstoreSigned", "keyPath": public}),
+    );
+    for tag in ["1.0", "latest"] {
+        for platform in ["linux/amd64", "linux/arm64"] {
+            let label = setup.label("solo", tag);
+            consumer
+                .pull(&label, platform)
+                .unwrap_or_else(|e| panic!("{label} for {platform} does not pull: {e}"));
+        }
+    }
+    let unsigned = consumer
+        .pull(&setup.label("busybox", "1.0"), "linux/arm64")
+        .unwrap_err();
+    assert!(unsigned.contains("A signature was required"), "{unsigned}");
 }

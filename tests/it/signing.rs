@@ -55,36 +55,8 @@ impl Setup {
 
     /// A throw-away GPG key without passphrase: its fingerprint and its public key file.
     fn gpg_key(&self) -> (String, PathBuf) {
-        let home = self.path("gnupg");
-        std::fs::create_dir_all(&home).unwrap();
-        let private = std::os::unix::fs::PermissionsExt::from_mode(0o700);
-        std::fs::set_permissions(&home, private).unwrap();
-        let env = self.gpg_env();
-        let gpg = |args: &[&str]| support::run("gpg", args, &env);
-        gpg(&[
-            "--batch",
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "docker-pkg test <test@example.org>",
-            "default",
-            "default",
-            "never",
-        ]);
-        let listing = gpg(&["--batch", "--with-colons", "--list-secret-keys"]);
-        let fingerprint = listing
-            .lines()
-            .find_map(|l| l.strip_prefix("fpr:"))
-            .and_then(|l| l.split(':').find(|f| !f.is_empty()))
-            .expect("a fingerprint")
-            .to_owned();
         let public = self.path("signing-key.asc");
-        std::fs::write(
-            &public,
-            gpg(&["--batch", "--armor", "--export", &fingerprint]),
-        )
-        .unwrap();
-        (fingerprint, public)
+        (gpg_key(&self.path("gnupg"), &public), public)
     }
 
     fn gpg_env(&self) -> Vec<(String, String)> {
@@ -139,6 +111,39 @@ impl Setup {
         std::fs::write(&path, policy.to_string()).unwrap();
         path
     }
+}
+
+/// A throw-away GPG key without passphrase in the keyring `home` (made when missing): its
+/// fingerprint, its public key written to `public`.
+pub fn gpg_key(home: &Path, public: &Path) -> String {
+    std::fs::create_dir_all(home).unwrap();
+    let private = std::os::unix::fs::PermissionsExt::from_mode(0o700);
+    std::fs::set_permissions(home, private).unwrap();
+    let env = [("GNUPGHOME".to_owned(), home.display().to_string())];
+    let gpg = |args: &[&str]| support::run("gpg", args, &env);
+    gpg(&[
+        "--batch",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "docker-pkg test <test@example.org>",
+        "default",
+        "default",
+        "never",
+    ]);
+    let listing = gpg(&["--batch", "--with-colons", "--list-secret-keys"]);
+    let fingerprint = listing
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .and_then(|l| l.split(':').find(|f| !f.is_empty()))
+        .expect("a fingerprint")
+        .to_owned();
+    std::fs::write(
+        public,
+        gpg(&["--batch", "--armor", "--export", &fingerprint]),
+    )
+    .unwrap();
+    fingerprint
 }
 
 fn result_line<'o>(output: &'o Output, name: &str) -> &'o str {
@@ -248,7 +253,7 @@ fn signing_the_engine_cannot_do_is_refused_before_anything_runs() {
 
 /// A sigstore key made as cosign makes it (`ENCRYPTED COSIGN PRIVATE KEY`: the PKCS#8 key
 /// sealed with NaCl's secretbox under a scrypt key), with openssl and PyNaCl.
-fn sigstore_key(dir: &Path, passphrase: &str) -> (PathBuf, PathBuf, PathBuf) {
+pub fn sigstore_key(dir: &Path, passphrase: &str) -> (PathBuf, PathBuf, PathBuf) {
     let ec = dir.join("ec.pem");
     let der = dir.join("ec.p8.der");
     let public = dir.join("sigstore.pub");
@@ -301,10 +306,10 @@ sys.stdout.write("-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----\n" + pem
 }
 
 /// Debian's python, which the `python3-nacl` package serves.
-const PYTHON_WITH_NACL: &str = "/usr/bin/python3";
+pub const PYTHON_WITH_NACL: &str = "/usr/bin/python3";
 
 /// Whether PyNaCl is installed; under `CI=true` a missing one fails the test.
-fn nacl_available() -> bool {
+pub fn nacl_available() -> bool {
     let found = std::process::Command::new(PYTHON_WITH_NACL)
         .args(["-c", "import nacl.secret"])
         .status()

@@ -795,3 +795,54 @@ fn published_lists_are_pulled_before_the_builds_on_them() {
         );
     }
 }
+
+/// Built as manifest lists and signed, each list gets the version's signature (for itself
+/// and its images) before the version tag is written, and each tag is checked as a list.
+#[test]
+fn a_signing_engine_signs_a_list_for_its_version_before_it_is_tagged() {
+    let tree = Tree::new();
+    let platforms: Vec<Platform> = ["linux/amd64", "linux/arm64"]
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let build = BuildOptions {
+        platforms: Some(ImageMap::filled(tree.workspace.tree.len(), platforms)),
+        ..BuildOptions::default()
+    };
+    let registry = Arc::new(FakeRegistry::holding(&["base:1.0", "lib:1.0", "tool:1.0"]));
+    let engine = FakeEngine {
+        signs: true,
+        local: vec!["localhost/lib:1.0".to_owned()],
+        ..FakeEngine::default()
+    };
+    let ran = run_with(
+        &tree,
+        Arc::clone(&registry),
+        engine,
+        &mut FakeStorage::default(),
+        None,
+        CHECKING,
+        &build,
+    );
+    let published: Vec<&String> = ran
+        .calls
+        .iter()
+        .skip_while(|c| !c.starts_with("push"))
+        .collect();
+    assert_eq!(
+        published,
+        [
+            "push list app:1.0 app:latest",
+            "push app:1.0 app:latest",
+            "sign list app:sha256:1.0 as app:1.0",
+            "check list app:1.0",
+            "check list app:latest"
+        ]
+    );
+    assert_eq!(
+        *registry.writes.lock().unwrap(),
+        ["app:latest", "app:sha256:1.0 as app:1.0"]
+    );
+    let app = &ran.records[tree.index("app")];
+    assert_eq!(app.done(), ["built", "verified", "published", "signed"]);
+}
