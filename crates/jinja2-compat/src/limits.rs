@@ -285,6 +285,26 @@ mod tests {
     }
 
     #[test]
+    fn big_integers_cost_work_by_their_size() {
+        // Found by the fuzzer: 500,000 of these ran for minutes within the budget.
+        let started = Instant::now();
+        let err = render(
+            "{% for c in 'abcde' %}{% for i in range(100000) %}\
+             {% set x = (10**4000)|escape %}{% endfor %}{% endfor %}",
+        )
+        .unwrap_err();
+        assert!(err.contains("steps of work"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(60));
+        assert_eq!(render("{{ (10**4000)|string|length }}").unwrap(), "4001");
+        assert_eq!(
+            render("{{ 2**64 * 2**64 }}").unwrap(),
+            "340282366920938463463374607431768211456"
+        );
+        let err = render("{{ {10**5000: 1}|tojson }}").unwrap_err();
+        assert!(err.contains("Exceeds the limit (4300 digits)"), "{err}");
+    }
+
+    #[test]
     fn round_keeps_an_int_an_int() {
         assert_eq!(render("{{ 1200|round(-2) }}").unwrap(), "1200");
         assert_eq!(render("{{ 1250|round(-2) }}").unwrap(), "1200");

@@ -40,6 +40,7 @@ fn unsupported(op: BinOp, left: &Value, right: &Value) -> Error {
 }
 
 fn int_op(op: BinOp, a: &Int, b: &Int, left: &Value, right: &Value) -> Result<Value> {
+    charge_big(a.bits() + b.bits())?;
     let int = match op {
         BinOp::Add => a.add(b),
         BinOp::Sub => a.sub(b),
@@ -63,6 +64,15 @@ fn int_op(op: BinOp, a: &Int, b: &Int, left: &Value, right: &Value) -> Result<Va
 fn check_bits(bits: u64) -> Result<()> {
     if bits > limits::get().max_int_bits {
         return Err(Error::memory("the integer"));
+    }
+    Ok(())
+}
+
+/// Counts the work of an operation on integers of `bits` bits in all, past those of a
+/// machine word: a product or quotient of 13,000 bits costs about 800 steps.
+fn charge_big(bits: u64) -> Result<()> {
+    if bits > 128 {
+        limits::charge_work(bits / 16)?;
     }
     Ok(())
 }
@@ -199,6 +209,7 @@ fn int_power(base: &Int, exp: &Int) -> Result<Value> {
     let exp = exp.to_i64().and_then(|e| u32::try_from(e).ok());
     match exp {
         Some(exp) if base.bits().saturating_mul(u64::from(exp)) <= limits::get().max_int_bits => {
+            charge_big(base.bits().saturating_mul(u64::from(exp)))?;
             Ok(Value::Int(base.pow(exp)))
         }
         _ => Err(Error::memory("the integer")),

@@ -36,6 +36,12 @@ pub fn int_str(int: &Int) -> Result<String, Error> {
             "Exceeds the limit ({max_int_digits} digits) for integer string conversion"
         )));
     }
+    let digits = int.decimal_digits();
+    if digits > 64 {
+        // Writing a big integer in decimal takes time that grows with the square of its
+        // digits: 4,000 digits cost about as much as 4,000 steps of work.
+        limits::charge_work((digits * digits / 4096) as u64)?;
+    }
     Ok(int.to_string())
 }
 

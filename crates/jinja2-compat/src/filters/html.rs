@@ -168,7 +168,7 @@ fn json_key(key: &Value) -> Result<String> {
         Value::Str(s) | Value::Markup(s) => s.to_string(),
         Value::None => "null".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
+        Value::Int(i) => crate::python::int_str(i)?,
         Value::Float(f) => float_repr(*f),
         other => {
             return Err(Error::type_error(format!(
