@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// A case may take this long; the budget of a render ends it far sooner (a debug build
+/// A case may take this much CPU time; the budget of a render ends it sooner (a debug build
 /// runs the per-character work on a 16 MB string some fifty times slower).
 const CASE_TIME_LIMIT: Duration = if cfg!(debug_assertions) {
     Duration::from_secs(180)
@@ -116,13 +116,17 @@ fn fuzz_batch() {
     };
     static CURRENT: AtomicU64 = AtomicU64::new(u64::MAX);
     static STARTED_MS: AtomicU64 = AtomicU64::new(0);
+    static STARTED_WALL_MS: AtomicU64 = AtomicU64::new(0);
     let origin = Instant::now();
     std::thread::spawn(move || {
         loop {
             std::thread::sleep(Duration::from_millis(200));
             let case = CURRENT.load(Ordering::SeqCst);
             let started = Duration::from_millis(STARTED_MS.load(Ordering::SeqCst));
-            if case != u64::MAX && origin.elapsed().saturating_sub(started) > CASE_TIME_LIMIT {
+            let started_wall = Duration::from_millis(STARTED_WALL_MS.load(Ordering::SeqCst));
+            // A case stuck without working (a lock never released) is caught by the clock.
+            let stuck = origin.elapsed().saturating_sub(started_wall) > 30 * CASE_TIME_LIMIT;
+            if case != u64::MAX && (cpu_time().saturating_sub(started) > CASE_TIME_LIMIT || stuck) {
                 println!("FUZZ-HANG {case}");
                 let _ = std::io::stdout().flush();
                 std::process::exit(3);
@@ -132,7 +136,8 @@ fn fuzz_batch() {
     let config = config();
     for index in first..first + count {
         let source = generate(seed, index);
-        STARTED_MS.store(origin.elapsed().as_millis() as u64, Ordering::SeqCst);
+        STARTED_MS.store(cpu_time().as_millis() as u64, Ordering::SeqCst);
+        STARTED_WALL_MS.store(origin.elapsed().as_millis() as u64, Ordering::SeqCst);
         CURRENT.store(index, Ordering::SeqCst);
         let result = std::panic::catch_unwind(|| {
             docker_pkg::template::render_source(&source, &config, &known_images())
@@ -263,6 +268,19 @@ fn wait_for_peak_rss(pid: u32) -> (i32, i64) {
     // SAFETY: waits for our own child, writing into the two locals above.
     unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     (status, usage.ru_maxrss)
+}
+
+/// The CPU time this process has used: a case's limit is on its work, which a busy machine
+/// (or `nice`) does not lengthen as it lengthens the wall-clock time.
+fn cpu_time() -> Duration {
+    // SAFETY: `timespec` is plain data that clock_gettime fills in.
+    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: writes into the local above.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
 }
 
 fn peak_rss_kb() -> i64 {

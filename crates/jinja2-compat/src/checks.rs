@@ -95,7 +95,12 @@ pub fn exists(name: &str) -> bool {
 }
 
 pub fn find(name: &str) -> Option<Test> {
-    TESTS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    static BY_NAME: std::sync::OnceLock<std::collections::HashMap<&str, Test>> =
+        std::sync::OnceLock::new();
+    BY_NAME
+        .get_or_init(|| TESTS.iter().copied().collect())
+        .get(name)
+        .copied()
 }
 
 fn none(args: Args, name: &str) -> Result<()> {

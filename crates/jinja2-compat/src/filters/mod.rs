@@ -80,7 +80,13 @@ pub fn exists(name: &str) -> bool {
 }
 
 pub fn find(name: &str) -> Option<Filter> {
-    FILTERS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    // A filter is looked up at each call: by hash, not by a walk through the names.
+    static BY_NAME: std::sync::OnceLock<std::collections::HashMap<&str, Filter>> =
+        std::sync::OnceLock::new();
+    BY_NAME
+        .get_or_init(|| FILTERS.iter().copied().collect())
+        .get(name)
+        .copied()
 }
 
 /// `default(value, default_value='', boolean=False)`.
