@@ -111,7 +111,8 @@ impl LocalStorage for FakeStorage {
 pub type BuildLabels = (String, Vec<(String, String)>);
 
 /// An engine that builds, pushes and pulls nothing, records each call as `verb reference`,
-/// and fails the builds of the labels in `failing_builds`.
+/// and fails the builds in `failing_builds`: of a label, or of a label for a platform
+/// (`LABEL for PLATFORM`).
 pub struct FakeEngine {
     pub calls: Mutex<Vec<String>>,
     pub failing_builds: HashSet<String>,
@@ -166,22 +167,28 @@ impl Engine for FakeEngine {
         &self,
         request: &BuildRequest<'_>,
         on_line: &mut dyn FnMut(&str),
-    ) -> Result<(), EngineError> {
+    ) -> Result<Option<String>, EngineError> {
         let label = request.label.to_string();
-        match request.platform {
-            Some(platform) => self.record(format!("build {label} for {platform}")),
-            None => self.record(format!("build {label}")),
-        }
+        let built = match request.platform {
+            Some(platform) => format!("{label} for {platform}"),
+            None => label.clone(),
+        };
+        self.record(format!("build {built}"));
         let labels = (label.clone(), request.labels.to_vec());
         self.labels.lock().unwrap().push(labels);
         on_line("STEP 1/1: FROM scratch");
-        if self.failing_builds.contains(&label) {
+        if self.failing_builds.contains(&label) || self.failing_builds.contains(&built) {
             return Err(EngineError::Process(ProcessError::Failed {
                 command: format!("buildah build -t {label}"),
                 status: ExitStatus::exited(1),
                 tail: "Error: building at STEP \"RUN false\": exit status 1".into(),
             }));
         }
+        Ok(request.platform.map(|_| format!("id-{built}")))
+    }
+
+    fn make_list(&self, list: &ImageLabel, images: &[String]) -> Result<(), EngineError> {
+        self.record(format!("make list {list} of {}", images.join(", ")));
         Ok(())
     }
 

@@ -357,7 +357,7 @@ impl<'a> Pipeline<'a> {
                 .build(&request, &mut |line| log::info!("[{name}] {line}"))?;
             return Ok(());
         };
-        self.forget_local(&entry.label)?;
+        let mut images = Vec::with_capacity(platforms[image].len());
         for platform in &platforms[image] {
             log::info!("{} - building for {platform}", entry.label);
             let request = BuildRequest {
@@ -370,8 +370,9 @@ impl<'a> Pipeline<'a> {
                 log::info!("[{name}] [{platform}] {line}")
             });
             self.record_platform(image, platform, timer.stop(built.is_ok()), None);
-            built?;
+            images.push(built?.ok_or_else(|| unnamed(&entry.label, platform))?);
         }
+        self.tools.engine.make_list(&entry.label, &images)?;
         if publish {
             self.tools.engine.tag(&entry.label, &latest[0])?;
         }
@@ -399,16 +400,6 @@ impl<'a> Pipeline<'a> {
         if tested.is_some() {
             platforms[index].tested = tested;
         }
-    }
-
-    /// Removes the manifest list `label` left by an earlier run, if any: the builds of each
-    /// platform add to the list of that name.
-    fn forget_local(&self, label: &ImageLabel) -> Result<(), EngineError> {
-        let local = self.tools.engine.local_images()?;
-        if LocalNames::new(&local).contains(label) {
-            self.tools.engine.remove_list(label)?;
-        }
-        Ok(())
     }
 
     fn verify(&self, image: ImageId) -> Result<(), Failure> {
@@ -607,6 +598,15 @@ impl Job for Pipeline<'_> {
 
     fn stopping(&self) -> bool {
         process::is_stopping()
+    }
+}
+
+/// The failure of a build of `label` for `platform` after which the engine did not say
+/// which image it built: without a name, that image cannot join the list.
+fn unnamed(label: &ImageLabel, platform: &Platform) -> EngineError {
+    EngineError::Output {
+        command: format!("build of {label} for {platform}"),
+        message: "the engine gave no id of the image built".to_owned(),
     }
 }
 
