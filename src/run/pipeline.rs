@@ -116,7 +116,9 @@ impl<'a> Pipeline<'a> {
             .progress
             .into_entries()
             .map(|(image, progress)| {
-                let progress = progress.into_inner().unwrap_or_else(|p| p.into_inner());
+                let mut progress = progress.into_inner().unwrap_or_else(|p| p.into_inner());
+                // A platform whose build never started (another's failed first) did nothing.
+                progress.platforms.retain(|run| !run.steps.is_empty());
                 ImageRecord {
                     initial: self.plan.initial(image),
                     steps: progress.steps,

@@ -35,8 +35,9 @@ pub(super) struct PlatformBuilds {
 
 impl<'a> Pipeline<'a> {
     /// Takes the lock of `image` and pulls what it is built on, then, when it is to be built,
-    /// makes what the builds of its platforms share and gives those platforms. None when no
-    /// `platforms` are configured, or when it is not to be built: `work` does all there is.
+    /// makes what the builds of its platforms share and gives those platforms. Nothing when
+    /// no `platforms` are configured, or when it is not to be built: `work` does all there
+    /// is.
     pub(super) fn prepare_builds(&self, image: ImageId) -> Result<Vec<&'a Platform>, StepError> {
         let options = self.options;
         let Some(platforms) = &options.platforms else {

@@ -976,3 +976,30 @@ fn the_list_is_published_once_after_both_builds_and_the_tests() {
         );
     }
 }
+
+/// With one slot, a failed amd64 build leaves the arm64 one unstarted, and out of the record.
+#[test]
+fn a_build_that_never_started_is_not_recorded() {
+    let tree = Tree::new();
+    let engine = FakeEngine {
+        failing_builds: ["base:1.0 for linux/amd64".to_owned()].into(),
+        ..FakeEngine::default()
+    };
+    let ran = run_two_platforms(&tree, None, engine, 1, Duration::ZERO);
+    assert!(matches!(
+        outcome(&ran, &tree, "base"),
+        JobOutcome::Failed(_)
+    ));
+    let builds: Vec<&String> = ran
+        .calls
+        .iter()
+        .filter(|c| c.starts_with("build"))
+        .collect();
+    assert_eq!(builds, ["build base:1.0 for linux/amd64"]);
+    let platforms: Vec<String> = ran.records[tree.index("base")]
+        .platforms
+        .iter()
+        .map(|run| run.platform.to_string())
+        .collect();
+    assert_eq!(platforms, ["linux/amd64"]);
+}
