@@ -188,8 +188,8 @@ impl Engine for ContainersCli {
     /// docker-pkg 4.0.4 asks (an OCI image is a 404 to it, and it would build and push it
     /// again).
     ///
-    /// With a platform, `--platform P --manifest LABEL`: `RUN` steps run on P (under QEMU
-    /// when foreign) and the image joins the manifest list LABEL.
+    /// With a platform, `--platform P --iidfile FILE`: `RUN` steps run on P (under QEMU
+    /// when foreign), and the image, without a name, is known by the id the tool writes.
     ///
     /// `--isolation chroot` unless `BUILDAH_ISOLATION` chooses: it runs steps where the
     /// default OCI runtime cannot (rootless runners, hosts whose crun refuses their
@@ -203,7 +203,7 @@ impl Engine for ContainersCli {
         &self,
         request: &BuildRequest<'_>,
         on_line: &mut dyn FnMut(&str),
-    ) -> Result<(), EngineError> {
+    ) -> Result<Option<String>, EngineError> {
         let mut args = words(&["build", "--pull=never", "--format", "docker"]);
         if layered(request) {
             args.extend(words(&["--layers", "--force-rm"]));
@@ -222,14 +222,19 @@ impl Engine for ContainersCli {
             true => labelled_dockerfile(request)?,
             false => None,
         };
-        if let Some(platform) = request.platform {
-            args.extend([
-                "--platform".to_owned(),
-                platform.to_string(),
-                "--manifest".to_owned(),
-                request.label.to_string(),
-            ]);
-        }
+        let id_file = match request.platform {
+            Some(platform) => {
+                let file = DigestFile::new()?;
+                args.extend(words(&[
+                    "--platform",
+                    &platform.to_string(),
+                    "--iidfile",
+                    file.path(),
+                ]));
+                Some(file)
+            }
+            None => None,
+        };
         match &labelled {
             Some(dockerfile) => args.extend(common_build_flags(
                 &BuildRequest {
@@ -251,7 +256,7 @@ impl Engine for ContainersCli {
         if built.is_ok() {
             committed.pop();
         }
-        // A platform's build joins a manifest list, which still names images of its steps
+        // A platform's image joins a manifest list, which still names images of its steps
         // when the next run builds on the list: they stay.
         if !request.use_cache && request.platform.is_none() {
             self.intermediates
@@ -259,7 +264,21 @@ impl Engine for ContainersCli {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .extend(committed);
         }
-        built
+        built?;
+        let Some(id_file) = id_file else {
+            return Ok(None);
+        };
+        match id_file.read()? {
+            Some(id) => Ok(Some(id.trim_start_matches("sha256:").to_owned())),
+            None => Err(EngineError::Output {
+                command: format!("build of {} for a platform", request.label),
+                message: "it wrote no image id".to_owned(),
+            }),
+        }
+    }
+
+    fn make_list(&self, list: &ImageLabel, images: &[String]) -> Result<(), EngineError> {
+        self.list_of(&list.to_string(), images)
     }
 
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {
@@ -423,22 +442,7 @@ impl Engine for ContainersCli {
         for image in &digests {
             self.transfer(image, &["pull", &format!("docker://{image}")])?;
         }
-        self.forget_name(reference)?;
-        self.tool
-            .run(&words(&["manifest", "create", reference]))
-            .map(drop)?;
-        for image in &digests {
-            let local = format!("containers-storage:{image}");
-            let added = self
-                .tool
-                .run(&words(&["manifest", "add", reference, &local]));
-            if let Err(error) = added {
-                // A list missing a platform would build that platform on another's image.
-                let _ = self.tool.run(&words(&["manifest", "rm", reference]));
-                return Err(error);
-            }
-        }
-        Ok(())
+        self.list_of(reference, &digests)
     }
 
     /// `manifest inspect` of the list, then the listing of local images for the digest of
@@ -584,6 +588,26 @@ impl ContainersCli {
         let entries = entries?;
         removed?;
         Ok(entries)
+    }
+
+    /// Makes the manifest list `list` again of `images` (references to local images), each
+    /// keeping its platform; a list or image of that name goes first. When an image cannot
+    /// be added, no list of that name is left: one missing a platform would build or publish
+    /// that platform on another's image.
+    fn list_of(&self, list: &str, images: &[String]) -> Result<(), EngineError> {
+        self.forget_name(list)?;
+        self.tool
+            .run(&words(&["manifest", "create", list]))
+            .map(drop)?;
+        for image in images {
+            let local = format!("containers-storage:{image}");
+            let added = self.tool.run(&words(&["manifest", "add", list, &local]));
+            if let Err(error) = added {
+                let _ = self.tool.run(&words(&["manifest", "rm", list]));
+                return Err(error);
+            }
+        }
+        Ok(())
     }
 
     /// Removes the name `reference` from local storage, be it a manifest list or an image's

@@ -1,5 +1,6 @@
-//! A private file into which a push writes the digest of the manifest it pushed
-//! (`--digestfile`), removed when dropped.
+//! A private file into which a tool writes a digest: a push that of the manifest it pushed
+//! (`--digestfile`), a build the id of the image it built (`--iidfile`); removed when
+//! dropped.
 
 use std::path::PathBuf;
 
@@ -42,7 +43,7 @@ impl DigestFile {
 
 fn setup(source: std::io::Error) -> EngineError {
     EngineError::Setup {
-        what: "a file for the pushed digest".into(),
+        what: "a file for a digest the tool writes".into(),
         source,
     }
 }

@@ -53,7 +53,7 @@ impl Engine for Docker {
         &self,
         request: &BuildRequest<'_>,
         on_line: &mut dyn FnMut(&str),
-    ) -> Result<(), EngineError> {
+    ) -> Result<Option<String>, EngineError> {
         if request.platform.is_some() {
             return Err(multi_platform_refused());
         }
@@ -65,7 +65,13 @@ impl Engine for Docker {
             request,
             &request.context.join("Dockerfile"),
         ));
-        self.tool.stream(&args, request.timeout, on_line)
+        self.tool.stream(&args, request.timeout, on_line)?;
+        Ok(None)
+    }
+
+    /// Refused: see [`multi_platform_refused`].
+    fn make_list(&self, _list: &ImageLabel, _images: &[String]) -> Result<(), EngineError> {
+        Err(multi_platform_refused())
     }
 
     fn local_images(&self) -> Result<Vec<LocalImage>, EngineError> {

@@ -152,9 +152,9 @@ pub struct BuildRequest<'a> {
     pub limits: &'a ContainerLimits,
     /// Stops the build, and fails it, when it takes longer.
     pub timeout: Option<std::time::Duration>,
-    /// Build for this platform, emulated when foreign, and add the image to the manifest list
-    /// named `label` (made when missing) instead of naming it; `also_tagged` is not used.
-    /// None: the host's platform, the image named `label` and `also_tagged`.
+    /// Build for this platform, emulated when foreign, as an image without a name, which
+    /// [`Engine::make_list`] then gathers into the manifest list `label`; `also_tagged` is
+    /// not used. None: the host's platform, the image named `label` and `also_tagged`.
     pub platform: Option<&'a Platform>,
 }
 
@@ -185,12 +185,21 @@ impl LocalImage {
 /// method is one process (or one per reference where the tool takes only one).
 pub trait Engine: Send + Sync {
     /// Builds `request.context` into `request.label`, never pulling implicitly; each line the
-    /// tool prints goes to `on_line` as it comes.
+    /// tool prints goes to `on_line` as it comes. Gives the id of the image built when the
+    /// tool tells it, which it always does for a platform's build: that image has no name.
     fn build(
         &self,
         request: &BuildRequest<'_>,
         on_line: &mut dyn FnMut(&str),
-    ) -> Result<(), EngineError>;
+    ) -> Result<Option<String>, EngineError>;
+
+    /// Makes the manifest list `list` in local storage of the local `images` (ids), each
+    /// under the platform it was built for, replacing a list or image of that name. The
+    /// builds of an image's platforms run side by side, and cannot each add their image to
+    /// the list themselves: the tools' `build --manifest` reads, changes and writes the list
+    /// without holding it, so that of two builds ending together one fails or its image is
+    /// lost.
+    fn make_list(&self, list: &ImageLabel, images: &[String]) -> Result<(), EngineError>;
 
     /// Removes from local storage the images that this engine's builds committed for their
     /// steps and nothing reads (without the cache): buildah and podman keep one per step.

@@ -2,7 +2,8 @@
 //! pipeline that need no container tool: each answers as told and records what it was asked.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use crate::engine::{BuildRequest, Engine, EngineError, LocalImage};
 use crate::label::ImageLabel;
@@ -111,7 +112,8 @@ impl LocalStorage for FakeStorage {
 pub type BuildLabels = (String, Vec<(String, String)>);
 
 /// An engine that builds, pushes and pulls nothing, records each call as `verb reference`,
-/// and fails the builds of the labels in `failing_builds`.
+/// and fails the builds in `failing_builds`: of a label, or of a label for a platform
+/// (`LABEL for PLATFORM`).
 pub struct FakeEngine {
     pub calls: Mutex<Vec<String>>,
     pub failing_builds: HashSet<String>,
@@ -132,6 +134,11 @@ pub struct FakeEngine {
     pub labels: Mutex<Vec<BuildLabels>>,
     /// The names of the images in local storage, as listed.
     pub local: Vec<String>,
+    /// The builds under way.
+    pub building: Gauge,
+    /// How long each build waits at most for two builds to have been under way at once, so
+    /// that builds that may run side by side are seen to.
+    pub build_company: Option<Duration>,
 }
 
 impl Default for FakeEngine {
@@ -147,6 +154,8 @@ impl Default for FakeEngine {
             unsigned: HashSet::new(),
             labels: Mutex::default(),
             local: Vec::new(),
+            building: Gauge::default(),
+            build_company: None,
         }
     }
 }
@@ -179,22 +188,29 @@ impl Engine for FakeEngine {
         &self,
         request: &BuildRequest<'_>,
         on_line: &mut dyn FnMut(&str),
-    ) -> Result<(), EngineError> {
+    ) -> Result<Option<String>, EngineError> {
         let label = request.label.to_string();
-        match request.platform {
-            Some(platform) => self.record(format!("build {label} for {platform}")),
-            None => self.record(format!("build {label}")),
-        }
+        let built = match request.platform {
+            Some(platform) => format!("{label} for {platform}"),
+            None => label.clone(),
+        };
+        self.record(format!("build {built}"));
+        let _building = self.building.enter(self.build_company);
         let labels = (label.clone(), request.labels.to_vec());
         self.labels.lock().unwrap().push(labels);
         on_line("STEP 1/1: FROM scratch");
-        if self.failing_builds.contains(&label) {
+        if self.failing_builds.contains(&label) || self.failing_builds.contains(&built) {
             return Err(EngineError::Process(ProcessError::Failed {
                 command: format!("buildah build -t {label}"),
                 status: ExitStatus::exited(1),
                 tail: "Error: building at STEP \"RUN false\": exit status 1".into(),
             }));
         }
+        Ok(request.platform.map(|_| format!("id-{built}")))
+    }
+
+    fn make_list(&self, list: &ImageLabel, images: &[String]) -> Result<(), EngineError> {
+        self.record(format!("make list {list} of {}", images.join(", ")));
         Ok(())
     }
 
@@ -328,5 +344,53 @@ impl Engine for FakeEngine {
 
     fn storage_run_dir(&self) -> Result<std::path::PathBuf, EngineError> {
         Ok(self.run_dir.path().to_owned())
+    }
+}
+
+/// How many of some work are under way, and the most that ever were at once.
+#[derive(Default)]
+pub struct Gauge {
+    /// Under way now, and the most at once.
+    counts: Mutex<(usize, usize)>,
+    changed: Condvar,
+}
+
+impl Gauge {
+    /// Counts one more under way until the guard goes; with `company`, waits that long at
+    /// most for two to have been under way at once (this one and another, unless that
+    /// happened before): the other may have ended before this one wakes up.
+    pub fn enter(&self, company: Option<Duration>) -> GaugeGuard<'_> {
+        let mut counts = self.counts();
+        counts.0 += 1;
+        counts.1 = counts.1.max(counts.0);
+        self.changed.notify_all();
+        if let Some(wait) = company {
+            let (waited, _) = self
+                .changed
+                .wait_timeout_while(counts, wait, |counts| counts.1 < 2)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            counts = waited;
+        }
+        drop(counts);
+        GaugeGuard(self)
+    }
+
+    /// The most that were under way at once.
+    pub fn most(&self) -> usize {
+        self.counts().1
+    }
+
+    fn counts(&self) -> MutexGuard<'_, (usize, usize)> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One of the work a [`Gauge`] counts, under way while this lives.
+pub struct GaugeGuard<'a>(&'a Gauge);
+
+impl Drop for GaugeGuard<'_> {
+    fn drop(&mut self) {
+        self.0.counts().0 -= 1;
+        self.0.changed.notify_all();
     }
 }

@@ -24,6 +24,7 @@ use crate::template::Renderer;
 use crate::terminal::logging::IMAGE_FAILURES;
 use crate::tree::provenance::Provenance;
 use crate::tree::{ImageId, ImageMap};
+use platform_builds::PlatformBuilds;
 
 /// How images are built.
 #[derive(Debug, Clone, Default)]
@@ -53,7 +54,6 @@ pub struct Tools<'a> {
 }
 
 /// Where one image stands during the run.
-#[derive(Debug)]
 struct Progress {
     state: Option<ImageState>,
     /// The step under way, for the record of a panic.
@@ -64,6 +64,11 @@ struct Progress {
     tested: Option<Tested>,
     /// Each platform's build and test, for an image built as a manifest list.
     platforms: Vec<PlatformRun>,
+    /// Its lock, while units of its work come and go: from its platforms' builds until the
+    /// end of its work.
+    lock: Option<ImageLock>,
+    /// The builds of its platforms, from when they are prepared until they are gathered.
+    builds: Option<PlatformBuilds>,
 }
 
 pub struct Pipeline<'a> {
@@ -97,6 +102,8 @@ impl<'a> Pipeline<'a> {
                     steps: Vec::new(),
                     tested: None,
                     platforms: Vec::new(),
+                    lock: None,
+                    builds: None,
                 })
             }),
             pulls: ImageMap::from_fn(images, |_| OnceLock::new()),
@@ -109,7 +116,9 @@ impl<'a> Pipeline<'a> {
             .progress
             .into_entries()
             .map(|(image, progress)| {
-                let progress = progress.into_inner().unwrap_or_else(|p| p.into_inner());
+                let mut progress = progress.into_inner().unwrap_or_else(|p| p.into_inner());
+                // A platform whose build never started (another's failed first) did nothing.
+                progress.platforms.retain(|run| !run.steps.is_empty());
                 ImageRecord {
                     initial: self.plan.initial(image),
                     steps: progress.steps,
@@ -149,16 +158,22 @@ impl<'a> Pipeline<'a> {
         &self.workspace.tree.get(image).label
     }
 
+    /// Everything for `image`, or what follows the builds of its platforms.
     fn work(&self, image: ImageId, release: &dyn Fn()) -> Result<(), StepError> {
-        let lock = self.lock(image)?;
-        if lock.changed_since_scan {
-            self.step(image, Step::Check, || self.refresh(image))?;
-        }
+        let prepared = self.progress(image).lock.take();
+        let lock = match prepared {
+            Some(lock) => lock,
+            None => self.begin(image)?,
+        };
         if self.state(image) == Some(ImageState::ToBuild) {
-            if !self.plan.pulls(self.workspace, image).is_empty() {
-                self.step(image, Step::Pull, || self.pull_dependencies(image))?;
+            let builds = self.progress(image).builds.take();
+            match builds {
+                Some(builds) => {
+                    let images = builds.images;
+                    self.step_from(image, builds.timer, || self.gather(image, images))?
+                }
+                None => self.step(image, Step::Build, || self.build(image))?,
             }
-            self.step(image, Step::Build, || self.build(image))?;
         }
         if self.state(image) == Some(ImageState::Built) {
             self.step(image, Step::Verify, || self.verify(image))
@@ -178,6 +193,21 @@ impl<'a> Pipeline<'a> {
         }
         drop(lock);
         Ok(())
+    }
+
+    /// Takes the lock of `image`, finds again where it stands if another run worked on it
+    /// meanwhile, and pulls what it is built on when it is to be built.
+    fn begin(&self, image: ImageId) -> Result<ImageLock, StepError> {
+        let lock = self.lock(image)?;
+        if lock.changed_since_scan {
+            self.step(image, Step::Check, || self.refresh(image))?;
+        }
+        if self.state(image) == Some(ImageState::ToBuild)
+            && !self.plan.pulls(self.workspace, image).is_empty()
+        {
+            self.step(image, Step::Pull, || self.pull_dependencies(image))?;
+        }
+        Ok(lock)
     }
 
     /// The lock of `image`, taken once no other run on the same storage holds it.
@@ -224,27 +254,32 @@ impl<'a> Pipeline<'a> {
         step: Step,
         work: impl FnOnce() -> Result<(), Failure>,
     ) -> Result<(), StepError> {
-        let started = SystemTime::now();
-        let clock = Instant::now();
-        self.progress(image).current = Some(step);
-        let label = self.label(image);
         if step != Step::Check {
-            log::info!("{label}: {step} started");
+            log::info!("{}: {step} started", self.label(image));
         }
+        self.step_from(image, StepTimer::start(step), work)
+    }
+
+    /// Runs the end of a step of `image` that began when `timer` started, and records the
+    /// whole step.
+    fn step_from(
+        &self,
+        image: ImageId,
+        timer: StepTimer,
+        work: impl FnOnce() -> Result<(), Failure>,
+    ) -> Result<(), StepError> {
+        let step = timer.step;
+        self.progress(image).current = Some(step);
         let result = work().and_then(|()| self.advance(image, step).map_err(Failure::from));
         if step != Step::Check {
             let how = if result.is_ok() { "done" } else { "failed" };
-            let took = process::humanize(clock.elapsed());
-            log::info!("{label}: {step} {how} after {took}");
+            let took = process::humanize(timer.clock.elapsed());
+            log::info!("{}: {step} {how} after {took}", self.label(image));
         }
         let mut progress = self.progress(image);
         progress.current = None;
-        progress.steps.push(StepRun {
-            step,
-            started,
-            duration: clock.elapsed(),
-            succeeded: result.is_ok(),
-        });
+        progress.steps.push(timer.stop(result.is_ok()));
+        drop(progress);
         result.map_err(|failure| StepError {
             step,
             image: self.label(image).to_string(),
@@ -316,7 +351,8 @@ impl<'a> Pipeline<'a> {
         engine.pull_list(&label.to_string(), platforms)
     }
 
-    fn build(&self, image: ImageId) -> Result<(), Failure> {
+    /// Renders the `Dockerfile` of `image` and makes its build context, with its labels.
+    fn inputs(&self, image: ImageId) -> Result<BuildInputs, Failure> {
         let entry = self.workspace.tree.get(image);
         let dockerfile = self.tools.renderer.render(image)?;
         self.tools.renderer.check_numeric_user(image, &dockerfile)?;
@@ -334,47 +370,52 @@ impl<'a> Pipeline<'a> {
             &dockerfile,
             &self.workspace.confinement,
         )?;
-        log::info!("{} - building the image", entry.label);
-        // When publishing, `latest` is named at build time: no tag process afterwards.
-        let latest = [entry.label.with_tag("latest")];
-        let publish = self.plan.options.publish;
-        let request = BuildRequest {
-            context: context.path(),
-            label: &entry.label,
-            also_tagged: if publish { &latest } else { &[] },
+        Ok(BuildInputs {
+            context,
+            labels: labels.pairs().to_vec(),
+        })
+    }
+
+    /// The build of `image` from `inputs`, for `platform` or the host's.
+    fn request<'r>(
+        &'r self,
+        image: ImageId,
+        inputs: &'r BuildInputs,
+        platform: Option<&'r Platform>,
+    ) -> BuildRequest<'r> {
+        BuildRequest {
+            context: inputs.context.path(),
+            label: self.label(image),
+            also_tagged: &[],
             use_cache: self.options.use_cache,
             squash_steps: self.options.squash_steps,
             build_args: &self.options.build_args,
-            labels: labels.pairs(),
+            labels: &inputs.labels,
             limits: &self.options.limits,
             timeout: self.options.build_timeout,
-            platform: None,
-        };
-        let name = entry.name();
-        let Some(platforms) = &self.options.platforms else {
-            self.tools
-                .engine
-                .build(&request, &mut |line| log::info!("[{name}] {line}"))?;
-            return Ok(());
-        };
-        self.forget_local(&entry.label)?;
-        for platform in &platforms[image] {
-            log::info!("{} - building for {platform}", entry.label);
-            let request = BuildRequest {
-                platform: Some(platform),
-                also_tagged: &[],
-                ..request.clone()
-            };
-            let timer = StepTimer::start(Step::Build);
-            let built = self.tools.engine.build(&request, &mut |line| {
-                log::info!("[{name}] [{platform}] {line}")
-            });
-            self.record_platform(image, platform, timer.stop(built.is_ok()), None);
-            built?;
+            platform,
         }
-        if publish {
-            self.tools.engine.tag(&entry.label, &latest[0])?;
-        }
+    }
+
+    /// Builds `image` for the host's platform, as one image.
+    fn build(&self, image: ImageId) -> Result<(), Failure> {
+        let inputs = self.inputs(image)?;
+        let label = self.label(image);
+        log::info!("{label} - building the image");
+        // When publishing, `latest` is named at build time: no tag process afterwards.
+        let latest = [label.with_tag("latest")];
+        let request = BuildRequest {
+            also_tagged: if self.plan.options.publish {
+                &latest
+            } else {
+                &[]
+            },
+            ..self.request(image, &inputs, None)
+        };
+        let name = self.name(image);
+        self.tools
+            .engine
+            .build(&request, &mut |line| log::info!("[{name}] {line}"))?;
         Ok(())
     }
 
@@ -399,16 +440,6 @@ impl<'a> Pipeline<'a> {
         if tested.is_some() {
             platforms[index].tested = tested;
         }
-    }
-
-    /// Removes the manifest list `label` left by an earlier run, if any: the builds of each
-    /// platform add to the list of that name.
-    fn forget_local(&self, label: &ImageLabel) -> Result<(), EngineError> {
-        let local = self.tools.engine.local_images()?;
-        if LocalNames::new(&local).contains(label) {
-            self.tools.engine.remove_list(label)?;
-        }
-        Ok(())
     }
 
     fn verify(&self, image: ImageId) -> Result<(), Failure> {
@@ -581,8 +612,9 @@ impl<'a> Pipeline<'a> {
     }
 }
 
-impl Job for Pipeline<'_> {
+impl<'a> Job for Pipeline<'a> {
     type Error = StepError;
+    type Build = &'a Platform;
 
     /// An image the scan found something wrong with (a version that is not a tag, a
     /// published check that failed) fails before anything starts.
@@ -600,7 +632,24 @@ impl Job for Pipeline<'_> {
             .inspect_err(|error| log::error!(target: IMAGE_FAILURES, "{error}"))
     }
 
+    fn prepare(&self, image: ImageId) -> Result<Vec<&'a Platform>, StepError> {
+        self.prepare_builds(image)
+            .inspect_err(|error| log::error!(target: IMAGE_FAILURES, "{error}"))
+    }
+
+    fn build(&self, image: ImageId, platform: &&'a Platform) -> Result<(), StepError> {
+        self.build_platform(image, platform)
+    }
+
+    fn weight(&self, image: ImageId) -> usize {
+        self.build_weight(image)
+    }
+
     fn panicked(&self, image: ImageId, message: String) -> StepError {
+        let building = self.progress(image).builds.is_some();
+        if building {
+            return self.fail_builds(image, Failure::Panic(message));
+        }
         let step = self.progress(image).current.unwrap_or(Step::Check);
         let error = StepError {
             step,
@@ -628,7 +677,14 @@ fn tested<E>(verification: &Result<Verification, E>, output: &TestOutput) -> Tes
     }
 }
 
-/// The start of a part of a step (one platform's build or test), timed as steps are.
+/// What each build of an image needs, made once for all its platforms.
+struct BuildInputs {
+    context: BuildContext,
+    labels: Vec<(String, String)>,
+}
+
+/// The start of a step, or of a part of a step (one platform's build or test).
+#[derive(Debug, Clone, Copy)]
 struct StepTimer {
     step: Step,
     started: SystemTime,
@@ -644,7 +700,7 @@ impl StepTimer {
         }
     }
 
-    fn stop(self, succeeded: bool) -> StepRun {
+    fn stop(&self, succeeded: bool) -> StepRun {
         StepRun {
             step: self.step,
             started: self.started,
@@ -654,5 +710,6 @@ impl StepTimer {
     }
 }
 
+mod platform_builds;
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,12 @@
 //! Runs the work of a chain of images in dependency order, independent images at the same
-//! time, at most `jobs` at once. When an image fails before the images built on it could
-//! start, they are skipped and every other image goes on; a job that panics fails its image
-//! alone.
+//! time, at most `jobs` units of work at once. An image's work is one unit, or, for an image
+//! with builds that may run side by side (one per platform), a unit that prepares them, a
+//! unit per build, and a unit for the rest once every build is done. When an image fails
+//! before the images built on it could start, they are skipped and every other image goes
+//! on; a unit that panics fails its image alone.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -15,11 +17,31 @@ use crate::tree::ImageId;
 /// The work of one image.
 pub trait Job: Sync {
     type Error: Send;
+    /// One of an image's builds that may run side by side with the others (a platform).
+    type Build: Send + Sync;
 
-    /// Does everything for `image`. Calls `release` once the images built on it may start
-    /// (after it is built and verified, say, while it is still being pushed); if it never
-    /// does, they start when `run` returns `Ok`.
+    /// Does everything for `image`, or what is left after its builds. Calls `release` once
+    /// the images built on it may start (after it is built and verified, say, while it is
+    /// still being pushed); if it never does, they start when `run` returns `Ok`.
     fn run(&self, image: ImageId, release: &dyn Fn()) -> Result<(), Self::Error>;
+
+    /// What comes before the builds of `image`, which it gives: each is then a unit of work
+    /// of its own, and `run` does the rest once they all succeeded. None (the default):
+    /// `run` does all of the image's work, in the slot of this unit.
+    fn prepare(&self, _image: ImageId) -> Result<Vec<Self::Build>, Self::Error> {
+        Ok(Vec::new())
+    }
+
+    /// One build of `image` that [`prepare`](Job::prepare) gave.
+    fn build(&self, _image: ImageId, _build: &Self::Build) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    /// How long the work of `image` takes beside that of others, for the longest chain of
+    /// work to start first: 1 (the default) for each image alike.
+    fn weight(&self, _image: ImageId) -> usize {
+        1
+    }
 
     /// Whether `image` can be worked on at all, asked of every image of the chain before any
     /// starts: an image that cannot fails with its own reason, whatever happens to those it
@@ -31,7 +53,9 @@ pub trait Job: Sync {
     /// The failure of an image whose work panicked with `message`.
     fn panicked(&self, image: ImageId, message: String) -> Self::Error;
 
-    /// Whether images not yet started should stay so (the run is being interrupted).
+    /// Whether images not yet started should stay so (the run is being interrupted). The
+    /// units of an image already started still start: its work ends as it would have,
+    /// failing where it can no longer go on.
     fn stopping(&self) -> bool {
         false
     }
@@ -62,8 +86,32 @@ pub enum Event<'a, E> {
     Finished(ImageId, &'a JobOutcome<E>),
 }
 
-enum Message<E> {
+/// A unit of work, run in a slot of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Unit {
+    /// The start of an image's work: [`Job::prepare`], then [`Job::run`] when it gave no
+    /// builds.
+    Start(ImageId),
+    /// The next of an image's builds not yet started.
+    Build(ImageId),
+    /// What follows an image's builds: [`Job::run`].
+    Rest(ImageId),
+}
+
+/// A unit taken to start, with the build it runs.
+enum Work<B> {
+    Start(ImageId),
+    Build(ImageId, B),
+    Rest(ImageId),
+}
+
+enum Message<E, B> {
+    /// A start gave builds, and ended.
+    Prepared(ImageId, Vec<B>),
+    /// One build ended.
+    Built(ImageId, Result<(), E>),
     Released(ImageId),
+    /// The image's work ended.
     Finished(ImageId, Result<(), E>),
 }
 
@@ -76,7 +124,7 @@ pub fn run<J: Job>(
     job: &J,
     observe: &(dyn Fn(&Event<'_, J::Error>) + Sync),
 ) -> Outcomes<J::Error> {
-    let mut state = Schedule::new(chain, graph);
+    let mut state = Schedule::new(chain, graph, &|image| job.weight(image));
     for &image in chain {
         if let Err(error) = job.check(image) {
             state.fail_before_start(image, error, graph, observe);
@@ -85,13 +133,22 @@ pub fn run<J: Job>(
     let (sender, receiver) = mpsc::channel();
     std::thread::scope(|scope| {
         loop {
-            while !job.stopping()
-                && state.running < jobs.max(1)
-                && let Some(image) = state.next_ready()
+            while state.running < jobs.max(1)
+                && let Some(work) = state.next_ready(job.stopping())
             {
-                observe(&Event::Started(image));
                 let sender = sender.clone();
-                scope.spawn(move || run_one(job, image, &sender));
+                match work {
+                    Work::Start(image) => {
+                        observe(&Event::Started(image));
+                        scope.spawn(move || start(job, image, &sender));
+                    }
+                    Work::Build(image, build) => {
+                        scope.spawn(move || build_one(job, image, build, &sender));
+                    }
+                    Work::Rest(image) => {
+                        scope.spawn(move || run_one(job, image, &sender));
+                    }
+                }
             }
             if state.in_flight == 0 {
                 break;
@@ -109,16 +166,45 @@ pub fn run<J: Job>(
         .collect()
 }
 
-fn run_one<J: Job>(job: &J, image: ImageId, sender: &mpsc::Sender<Message<J::Error>>) {
+type Sender<J> = mpsc::Sender<Message<<J as Job>::Error, <J as Job>::Build>>;
+
+/// Prepares `image`, then runs it when it has no builds.
+fn start<J: Job>(job: &J, image: ImageId, sender: &Sender<J>) {
+    match guarded(job, image, || job.prepare(image)) {
+        Ok(builds) if builds.is_empty() => run_one(job, image, sender),
+        Ok(builds) => {
+            let _ = sender.send(Message::Prepared(image, builds));
+        }
+        Err(error) => {
+            let _ = sender.send(Message::Finished(image, Err(error)));
+        }
+    }
+}
+
+fn build_one<J: Job>(job: &J, image: ImageId, build: J::Build, sender: &Sender<J>) {
+    let result = guarded(job, image, || job.build(image, &build));
+    let _ = sender.send(Message::Built(image, result));
+}
+
+fn run_one<J: Job>(job: &J, image: ImageId, sender: &Sender<J>) {
     let released = AtomicBool::new(false);
     let release = || {
         if !released.swap(true, Ordering::SeqCst) {
             let _ = sender.send(Message::Released(image));
         }
     };
-    let result = catch_unwind(AssertUnwindSafe(|| job.run(image, &release)))
-        .unwrap_or_else(|panic| Err(job.panicked(image, panic_message(panic.as_ref()))));
+    let result = guarded(job, image, || job.run(image, &release));
     let _ = sender.send(Message::Finished(image, result));
+}
+
+/// What `work` gave, or the failure of `image` when it panicked.
+fn guarded<J: Job, T>(
+    job: &J,
+    image: ImageId,
+    work: impl FnOnce() -> Result<T, J::Error>,
+) -> Result<T, J::Error> {
+    catch_unwind(AssertUnwindSafe(work))
+        .unwrap_or_else(|panic| Err(job.panicked(image, panic_message(panic.as_ref()))))
 }
 
 /// The text a panic was raised with.
@@ -130,16 +216,17 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
-/// The order in which ready images start: the longest chain of images waiting on it first
-/// (what is left of the critical path), then chain order.
+/// The order in which ready units start: the heaviest chain of work waiting on their image
+/// first (what is left of the critical path), then chain order.
 type Rank = (Reverse<usize>, usize);
 
-/// Each image's rank: the number of images on the longest chain from it to the end (it
-/// included), computed from the last image of `chain` back.
+/// Each image's rank: the weight of the heaviest chain from it to the end (it included),
+/// computed from the last image of `chain` back.
 fn ranks(
     chain: &[ImageId],
     graph: &DependencyGraph,
     position: &HashMap<ImageId, usize>,
+    weight: &dyn Fn(ImageId) -> usize,
 ) -> HashMap<ImageId, Rank> {
     let mut height: HashMap<ImageId, usize> = HashMap::with_capacity(chain.len());
     for &image in chain.iter().rev() {
@@ -150,7 +237,7 @@ fn ranks(
             .max()
             .copied()
             .unwrap_or(0);
-        height.insert(image, below + 1);
+        height.insert(image, below + weight(image));
     }
     height
         .into_iter()
@@ -158,14 +245,23 @@ fn ranks(
         .collect()
 }
 
+/// The builds of an image under way.
+struct Builds<B, E> {
+    waiting: VecDeque<B>,
+    running: usize,
+    /// The first that failed; the others waiting then never start.
+    failed: Option<E>,
+}
+
 /// The scheduler's book-keeping, kept apart from the threads.
-struct Schedule<E> {
+struct Schedule<E, B> {
     /// Position of each image in the chain.
     position: HashMap<ImageId, usize>,
     rank: HashMap<ImageId, Rank>,
     /// Dependencies in the chain not yet released, per image.
     waiting: HashMap<ImageId, usize>,
-    ready: BTreeSet<(Rank, ImageId)>,
+    ready: BTreeSet<(Rank, Unit)>,
+    builds: HashMap<ImageId, Builds<B, E>>,
     released: BTreeSet<ImageId>,
     /// Started and not released: each holds one of the `jobs` slots.
     running: usize,
@@ -174,8 +270,12 @@ struct Schedule<E> {
     outcomes: HashMap<ImageId, JobOutcome<E>>,
 }
 
-impl<E> Schedule<E> {
-    fn new(chain: &[ImageId], graph: &DependencyGraph) -> Schedule<E> {
+impl<E, B> Schedule<E, B> {
+    fn new(
+        chain: &[ImageId],
+        graph: &DependencyGraph,
+        weight: &dyn Fn(ImageId) -> usize,
+    ) -> Schedule<E, B> {
         let position: HashMap<ImageId, usize> =
             chain.iter().enumerate().map(|(p, &i)| (i, p)).collect();
         let waiting: HashMap<ImageId, usize> = chain
@@ -188,17 +288,18 @@ impl<E> Schedule<E> {
                 )
             })
             .collect();
-        let rank = ranks(chain, graph, &position);
+        let rank = ranks(chain, graph, &position, weight);
         let ready = waiting
             .iter()
             .filter(|&(_, &n)| n == 0)
-            .map(|(&image, _)| (rank[&image], image))
+            .map(|(&image, _)| (rank[&image], Unit::Start(image)))
             .collect();
         Schedule {
             position,
             rank,
             waiting,
             ready,
+            builds: HashMap::new(),
             released: BTreeSet::new(),
             running: 0,
             in_flight: 0,
@@ -214,28 +315,70 @@ impl<E> Schedule<E> {
         graph: &DependencyGraph,
         observe: &(dyn Fn(&Event<'_, E>) + Sync),
     ) {
-        self.ready.remove(&(self.rank[&image], image));
-        let outcome = JobOutcome::Failed(error);
-        observe(&Event::Finished(image, &outcome));
-        self.outcomes.insert(image, outcome);
-        self.skip_dependents(image, graph, observe);
+        self.ready.remove(&(self.rank[&image], Unit::Start(image)));
+        self.finish(image, JobOutcome::Failed(error), graph, observe);
     }
 
-    fn next_ready(&mut self) -> Option<ImageId> {
-        let (_, image) = self.ready.pop_first()?;
-        self.running += 1;
-        self.in_flight += 1;
-        Some(image)
+    /// The next unit to start, taking a slot: when `stopping`, only units of images already
+    /// started.
+    fn next_ready(&mut self, stopping: bool) -> Option<Work<B>> {
+        loop {
+            let next = *self
+                .ready
+                .iter()
+                .find(|(_, unit)| !stopping || !matches!(unit, Unit::Start(_)))?;
+            self.ready.remove(&next);
+            let work = match next.1 {
+                Unit::Start(image) => Work::Start(image),
+                Unit::Rest(image) => Work::Rest(image),
+                Unit::Build(image) => match self.take_build(image) {
+                    Some(build) => Work::Build(image, build),
+                    None => continue,
+                },
+            };
+            self.running += 1;
+            self.in_flight += 1;
+            return Some(work);
+        }
+    }
+
+    /// The next build of `image` waiting; the unit of the one after it is ready in turn.
+    fn take_build(&mut self, image: ImageId) -> Option<B> {
+        let builds = self.builds.get_mut(&image)?;
+        let build = builds.waiting.pop_front()?;
+        builds.running += 1;
+        if !builds.waiting.is_empty() {
+            self.ready.insert((self.rank[&image], Unit::Build(image)));
+        }
+        Some(build)
     }
 
     /// Books `message` and tells `observe` what it means.
     fn handle(
         &mut self,
-        message: Message<E>,
+        message: Message<E, B>,
         graph: &DependencyGraph,
         observe: &(dyn Fn(&Event<'_, E>) + Sync),
     ) {
         match message {
+            Message::Prepared(image, builds) => {
+                self.in_flight -= 1;
+                self.running -= 1;
+                self.builds.insert(
+                    image,
+                    Builds {
+                        waiting: builds.into(),
+                        running: 0,
+                        failed: None,
+                    },
+                );
+                self.ready.insert((self.rank[&image], Unit::Build(image)));
+            }
+            Message::Built(image, result) => {
+                self.in_flight -= 1;
+                self.running -= 1;
+                self.built(image, result, graph, observe);
+            }
             Message::Released(image) => {
                 // What comes after the release (a push, say) does not hold a slot.
                 self.running -= 1;
@@ -265,6 +408,54 @@ impl<E> Schedule<E> {
         }
     }
 
+    /// Books the end of one build of `image`: once none is left running, the rest of its
+    /// work is ready if they all succeeded, and it fails with the first failure otherwise.
+    fn built(
+        &mut self,
+        image: ImageId,
+        result: Result<(), E>,
+        graph: &DependencyGraph,
+        observe: &(dyn Fn(&Event<'_, E>) + Sync),
+    ) {
+        let Some(builds) = self.builds.get_mut(&image) else {
+            return;
+        };
+        builds.running -= 1;
+        if let Err(error) = result
+            && builds.failed.is_none()
+        {
+            builds.failed = Some(error);
+            builds.waiting.clear();
+            self.ready.remove(&(self.rank[&image], Unit::Build(image)));
+        }
+        if builds.running > 0 || !builds.waiting.is_empty() {
+            return;
+        }
+        match self.builds.remove(&image).and_then(|builds| builds.failed) {
+            Some(error) => self.finish(image, JobOutcome::Failed(error), graph, observe),
+            None => {
+                self.ready.insert((self.rank[&image], Unit::Rest(image)));
+            }
+        }
+    }
+
+    /// Books the outcome of `image`, whose work is over; what is built on it is skipped
+    /// unless it succeeded.
+    fn finish(
+        &mut self,
+        image: ImageId,
+        outcome: JobOutcome<E>,
+        graph: &DependencyGraph,
+        observe: &(dyn Fn(&Event<'_, E>) + Sync),
+    ) {
+        let succeeded = matches!(outcome, JobOutcome::Succeeded);
+        observe(&Event::Finished(image, &outcome));
+        self.outcomes.insert(image, outcome);
+        if !succeeded {
+            self.skip_dependents(image, graph, observe);
+        }
+    }
+
     fn release(&mut self, image: ImageId, graph: &DependencyGraph) {
         self.released.insert(image);
         for &dependent in graph.dependents(image) {
@@ -273,7 +464,8 @@ impl<E> Schedule<E> {
             };
             *waiting -= 1;
             if *waiting == 0 {
-                self.ready.insert((self.rank[&dependent], dependent));
+                self.ready
+                    .insert((self.rank[&dependent], Unit::Start(dependent)));
             }
         }
     }
@@ -290,7 +482,7 @@ impl<E> Schedule<E> {
             if !self.position.contains_key(&image) || self.outcomes.contains_key(&image) {
                 continue;
             }
-            self.ready.remove(&(self.rank[&image], image));
+            self.ready.remove(&(self.rank[&image], Unit::Start(image)));
             let outcome = JobOutcome::Skipped {
                 failed_dependency: failed,
             };
@@ -342,6 +534,7 @@ mod tests {
 
     impl Job for Scripted<'_> {
         type Error = String;
+        type Build = ();
 
         fn panicked(&self, _: ImageId, message: String) -> String {
             message
@@ -457,6 +650,7 @@ mod tests {
         }
         impl Job for Rendezvous {
             type Error = String;
+            type Build = ();
 
             fn panicked(&self, _: ImageId, message: String) -> String {
                 message
@@ -496,6 +690,7 @@ mod tests {
         }
         impl Job for Handover {
             type Error = String;
+            type Build = ();
 
             fn panicked(&self, _: ImageId, message: String) -> String {
                 message
@@ -594,6 +789,7 @@ mod tests {
         struct StopAfterFirst(AtomicBool);
         impl Job for StopAfterFirst {
             type Error = String;
+            type Build = ();
 
             fn panicked(&self, _: ImageId, message: String) -> String {
                 message
@@ -633,6 +829,7 @@ mod tests {
         struct Checked;
         impl Job for Checked {
             type Error = String;
+            type Build = ();
 
             fn panicked(&self, _: ImageId, message: String) -> String {
                 message
@@ -666,6 +863,225 @@ mod tests {
                 (C, JobOutcome::Failed("c cannot be checked".into())),
                 (D, JobOutcome::Succeeded),
             ]
+        );
+    }
+
+    /// A job whose images have the builds `builds` names, counting the units under way and
+    /// recording the builds and rests run; a build named in `failing` fails, and each build
+    /// waits for `company` at most for two builds to have been under way at once.
+    struct Platforms<'a> {
+        builds: &'a [(ImageId, &'a [&'static str])],
+        failing: &'a [&'static str],
+        company: Option<std::time::Duration>,
+        units: crate::run::fakes::Gauge,
+        building: crate::run::fakes::Gauge,
+        log: Mutex<Vec<String>>,
+        weights: &'a [(ImageId, usize)],
+    }
+
+    impl<'a> Platforms<'a> {
+        fn new(builds: &'a [(ImageId, &'a [&'static str])]) -> Self {
+            Platforms {
+                builds,
+                failing: &[],
+                company: None,
+                units: Default::default(),
+                building: Default::default(),
+                log: Mutex::new(Vec::new()),
+                weights: &[],
+            }
+        }
+
+        fn note(&self, line: String) {
+            self.log.lock().unwrap().push(line);
+        }
+
+        fn log(&self) -> Vec<String> {
+            self.log.lock().unwrap().clone()
+        }
+    }
+
+    impl Job for Platforms<'_> {
+        type Error = String;
+        type Build = &'static str;
+
+        fn panicked(&self, _: ImageId, message: String) -> String {
+            message
+        }
+
+        fn prepare(&self, image: ImageId) -> Result<Vec<&'static str>, String> {
+            let _unit = self.units.enter(None);
+            let builds = self.builds.iter().find(|(i, _)| *i == image);
+            Ok(builds.map(|(_, b)| b.to_vec()).unwrap_or_default())
+        }
+
+        fn build(&self, image: ImageId, build: &&'static str) -> Result<(), String> {
+            let _unit = self.units.enter(None);
+            let _build = self.building.enter(self.company);
+            self.note(format!("{image:?} {build}"));
+            match self.failing.contains(build) {
+                true => Err(format!("{build} broke")),
+                false => Ok(()),
+            }
+        }
+
+        fn run(&self, image: ImageId, _: &dyn Fn()) -> Result<(), String> {
+            let _unit = self.units.enter(None);
+            self.note(format!("{image:?} rest"));
+            Ok(())
+        }
+
+        fn weight(&self, image: ImageId) -> usize {
+            let weight = self.weights.iter().find(|(i, _)| *i == image);
+            weight.map_or(1, |(_, w)| *w)
+        }
+    }
+
+    const COMPANY: Option<std::time::Duration> = Some(std::time::Duration::from_secs(30));
+
+    /// With two slots, the two builds of an image run side by side (each waits for the
+    /// other, for 30 s at most), and the rest of its work follows both.
+    #[test]
+    fn the_builds_of_an_image_run_side_by_side() {
+        let (_, graph) = graph(&[("a", &[]), ("b", &["a"])]);
+        let builds: &[(ImageId, &[&str])] = &[(A, &["amd64", "arm64"])];
+        let job = Platforms {
+            company: COMPANY,
+            ..Platforms::new(builds)
+        };
+        let outcomes = run(graph.order(), &graph, 2, &job, &|_| {});
+        assert_eq!(
+            outcomes,
+            [(A, JobOutcome::Succeeded), (B, JobOutcome::Succeeded)]
+        );
+        assert_eq!(job.building.most(), 2);
+        let log = job.log();
+        let at = |line: &str| log.iter().position(|l| l == line).unwrap();
+        assert!(at("ImageId(0) amd64") < at("ImageId(0) rest"));
+        assert!(at("ImageId(0) arm64") < at("ImageId(0) rest"));
+        assert!(at("ImageId(0) rest") < at("ImageId(1) rest"));
+    }
+
+    /// With one slot, never two units at once, builds or not; with two, two.
+    #[test]
+    fn each_slot_runs_one_unit() {
+        let (_, graph) = graph(&[("a", &[]), ("b", &["a"]), ("c", &[]), ("d", &[])]);
+        let builds: &[(ImageId, &[&str])] = &[(A, &["x", "y"]), (B, &["x", "y"]), (C, &["x"])];
+        for jobs in [1, 2] {
+            let job = Platforms {
+                company: Some(std::time::Duration::from_millis(300)),
+                ..Platforms::new(builds)
+            };
+            let outcomes = run(graph.order(), &graph, jobs, &job, &|_| {});
+            assert!(outcomes.iter().all(|(_, o)| *o == JobOutcome::Succeeded));
+            assert_eq!(job.units.most(), jobs);
+            assert_eq!(job.log().len(), 5 + 4);
+        }
+    }
+
+    /// A failed build fails its image, once the build running beside it has ended; the rest
+    /// of its work never runs, and what is built on it is skipped.
+    #[test]
+    fn a_failed_build_fails_its_image() {
+        let (_, graph) = graph(&[("a", &[]), ("b", &["a"]), ("c", &[])]);
+        let builds: &[(ImageId, &[&str])] = &[(A, &["amd64", "arm64"])];
+        let job = Platforms {
+            failing: &["arm64"],
+            company: COMPANY,
+            ..Platforms::new(builds)
+        };
+        let events = Mutex::new(Vec::new());
+        let outcomes = run(graph.order(), &graph, 2, &job, &|e| {
+            events.lock().unwrap().push(seen(e))
+        });
+        assert_eq!(
+            outcomes,
+            [
+                (A, JobOutcome::Failed("arm64 broke".into())),
+                (
+                    B,
+                    JobOutcome::Skipped {
+                        failed_dependency: A
+                    }
+                ),
+                (C, JobOutcome::Succeeded),
+            ]
+        );
+        let mut log = job.log();
+        log.sort();
+        assert_eq!(
+            log,
+            ["ImageId(0) amd64", "ImageId(0) arm64", "ImageId(2) rest"]
+        );
+        let events = events.into_inner().unwrap();
+        assert!(!events.contains(&Seen::Released(A)));
+        assert!(!events.contains(&Seen::Started(B)));
+    }
+
+    /// The weight of an image counts on its chain: with one slot, an image heavier than a
+    /// longer chain of light ones goes first.
+    #[test]
+    fn the_heaviest_chain_starts_first() {
+        let (tree, graph) = graph(&[
+            ("light", &[]),
+            ("light-2", &["light"]),
+            ("light-3", &["light-2"]),
+            ("heavy", &[]),
+        ]);
+        let heavy = tree.find("heavy").unwrap();
+        let weights = [(heavy, 4)];
+        let job = Platforms {
+            weights: &weights,
+            ..Platforms::new(&[])
+        };
+        run(graph.order(), &graph, 1, &job, &|_| {});
+        let first = job.log().into_iter().next();
+        assert_eq!(first, Some(format!("{heavy:?} rest")));
+    }
+
+    /// Once stopping, no image starts, but the builds and the rest of an image already
+    /// started do: its work ends as it would have.
+    #[test]
+    fn once_stopping_started_images_go_on() {
+        struct StopInPrepare(Platforms<'static>, AtomicBool);
+        impl Job for StopInPrepare {
+            type Error = String;
+            type Build = &'static str;
+
+            fn panicked(&self, _: ImageId, message: String) -> String {
+                message
+            }
+
+            fn prepare(&self, image: ImageId) -> Result<Vec<&'static str>, String> {
+                self.1.store(true, Ordering::SeqCst);
+                self.0.prepare(image)
+            }
+
+            fn build(&self, image: ImageId, build: &&'static str) -> Result<(), String> {
+                self.0.build(image, build)
+            }
+
+            fn run(&self, image: ImageId, release: &dyn Fn()) -> Result<(), String> {
+                self.0.run(image, release)
+            }
+
+            fn stopping(&self) -> bool {
+                self.1.load(Ordering::SeqCst)
+            }
+        }
+        let (_, graph) = graph(&[("a", &[]), ("b", &[])]);
+        let job = StopInPrepare(
+            Platforms::new(&[(A, &["amd64", "arm64"])]),
+            AtomicBool::new(false),
+        );
+        let outcomes = run(graph.order(), &graph, 1, &job, &|_| {});
+        assert_eq!(
+            outcomes,
+            [(A, JobOutcome::Succeeded), (B, JobOutcome::NotStarted)]
+        );
+        assert_eq!(
+            job.0.log(),
+            ["ImageId(0) amd64", "ImageId(0) arm64", "ImageId(0) rest"]
         );
     }
 }

@@ -119,8 +119,9 @@ fn tag_and_untag() {
 }
 
 /// Listing local images while another process makes and removes manifest lists on the same
-/// storage (the jobs of one run do: a platform build replaces its image's list): buildah fails
-/// a listing when a list it found is gone before it looked at it, and the engine lists again.
+/// storage (the units of one run do: an image's list, made once its platforms are built,
+/// replaces the list of that name): buildah fails a listing when a list it found is gone
+/// before it looked at it, and the engine lists again.
 #[test]
 fn listing_survives_lists_removed_meanwhile() {
     if !support::build_tools_available(EngineKind::Buildah) {

@@ -1,6 +1,7 @@
 //! The pipeline with a fake engine and a fake registry: what each plan makes it do.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -78,6 +79,8 @@ struct Ran {
     tagged: Vec<String>,
     records: ImageMap<ImageRecord>,
     labels: Vec<BuildLabels>,
+    /// The most builds under way at once.
+    most_building: usize,
 }
 
 fn run(
@@ -101,6 +104,24 @@ fn run_with(
     select: Option<&str>,
     options: PlanOptions,
     build: &BuildOptions,
+) -> Ran {
+    let jobs = 1;
+    run_jobs(
+        tree, registry, engine, storage, select, options, build, jobs,
+    )
+}
+
+/// [`run_with`], `jobs` units of work at once.
+#[allow(clippy::too_many_arguments)]
+fn run_jobs(
+    tree: &Tree,
+    registry: Arc<FakeRegistry>,
+    engine: FakeEngine,
+    storage: &mut FakeStorage,
+    select: Option<&str>,
+    options: PlanOptions,
+    build: &BuildOptions,
+    jobs: usize,
 ) -> Ran {
     let selection = Selection::new(select).unwrap();
     let plan = Plan::make(
@@ -134,12 +155,13 @@ fn run_with(
     };
     let pipeline = Pipeline::new(&tree.workspace, &plan, tools, build);
     let graph = &tree.workspace.graph;
-    let outcomes = scheduler::run(plan.chain(), graph, 1, &pipeline, &|_| {});
+    let outcomes = scheduler::run(plan.chain(), graph, jobs, &pipeline, &|_| {});
     Ran {
         calls: engine.calls(),
         tagged: registry.tagged.lock().unwrap().clone(),
         records: pipeline.into_records(outcomes),
         labels: engine.labels.lock().unwrap().clone(),
+        most_building: engine.building.most(),
     }
 }
 
@@ -796,19 +818,198 @@ fn published_lists_are_pulled_before_the_builds_on_them() {
     }
 }
 
+/// Every image of [`Tree`] built for linux/amd64 and linux/arm64.
+fn two_platforms(tree: &Tree) -> BuildOptions {
+    let platforms: Vec<Platform> = ["linux/amd64", "linux/arm64"]
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    BuildOptions {
+        platforms: Some(ImageMap::filled(tree.workspace.tree.len(), platforms)),
+        ..BuildOptions::default()
+    }
+}
+
+/// The run of [`Tree`] for two platforms, of the images `select` chooses, to publish, `jobs`
+/// units at once, each build waiting up to `company` for another to be under way.
+fn run_two_platforms(
+    tree: &Tree,
+    select: Option<&str>,
+    engine: FakeEngine,
+    jobs: usize,
+    company: Duration,
+) -> Ran {
+    let engine = FakeEngine {
+        build_company: Some(company),
+        ..engine
+    };
+    let registry = Arc::new(FakeRegistry::default());
+    let build = two_platforms(tree);
+    let mut storage = FakeStorage::default();
+    run_jobs(
+        tree,
+        registry,
+        engine,
+        &mut storage,
+        select,
+        PUBLISH,
+        &build,
+        jobs,
+    )
+}
+
+/// Where `call` is in the engine's calls.
+fn position(ran: &Ran, call: &str) -> usize {
+    let found = ran.calls.iter().position(|c| c == call);
+    found.unwrap_or_else(|| panic!("no {call} in {:?}", ran.calls))
+}
+
+/// With two slots, the two platforms' builds of an image run side by side: each waits for
+/// the other to be under way (for 30 s at most, which would leave one at a time).
+#[test]
+fn the_builds_of_an_image_s_platforms_run_side_by_side() {
+    let tree = Tree::new();
+    let engine = FakeEngine::default();
+    let ran = run_two_platforms(&tree, Some("base:*"), engine, 2, COMPANY);
+    assert_eq!(ran.most_building, 2);
+    assert!(matches!(
+        outcome(&ran, &tree, "base"),
+        JobOutcome::Succeeded
+    ));
+}
+
+/// How long a build waits at most for another, when two should run side by side.
+const COMPANY: Duration = Duration::from_secs(30);
+
+/// With one slot, one build at a time, though each waits a moment for company.
+#[test]
+fn one_slot_runs_one_build_at_a_time() {
+    let tree = Tree::new();
+    let company = Duration::from_millis(100);
+    let ran = run_two_platforms(&tree, None, FakeEngine::default(), 1, company);
+    assert_eq!(ran.most_building, 1);
+    let builds = ran.calls.iter().filter(|c| c.starts_with("build ")).count();
+    assert_eq!(builds, 8, "{:?}", ran.calls);
+}
+
+/// A failed arm64 build fails its image at the build step, and skips the images built on
+/// it; the amd64 build that ran beside it is recorded, and no list is made of it.
+#[test]
+fn a_failed_platform_build_fails_its_image() {
+    let tree = Tree::new();
+    let engine = FakeEngine {
+        failing_builds: ["base:1.0 for linux/arm64".to_owned()].into(),
+        ..FakeEngine::default()
+    };
+    let ran = run_two_platforms(&tree, None, engine, 2, COMPANY);
+    let JobOutcome::Failed(error) = outcome(&ran, &tree, "base") else {
+        panic!("base did not fail: {:?}", outcome(&ran, &tree, "base"));
+    };
+    assert_eq!(error.step, Step::Build);
+    let base = tree.index("base");
+    for name in ["lib", "app", "tool"] {
+        let skipped = outcome(&ran, &tree, name);
+        assert!(
+            matches!(skipped, JobOutcome::Skipped { failed_dependency } if *failed_dependency == base),
+            "{name}: {skipped:?}"
+        );
+    }
+    let record = &ran.records[base];
+    let built: Vec<(String, bool)> = record
+        .platforms
+        .iter()
+        .map(|run| (run.platform.to_string(), run.did(Step::Build)))
+        .collect();
+    assert_eq!(
+        built,
+        [
+            ("linux/amd64".to_owned(), true),
+            ("linux/arm64".to_owned(), false)
+        ]
+    );
+    let steps: Vec<(Step, bool)> = record.steps.iter().map(|s| (s.step, s.succeeded)).collect();
+    assert_eq!(steps, [(Step::Build, false)]);
+    assert!(
+        !ran.calls.iter().any(|c| c.starts_with("make list")),
+        "{:?}",
+        ran.calls
+    );
+    assert_eq!(ran.most_building, 2);
+}
+
+/// The list is made of both platforms' images once both builds ended, in the order of the
+/// platforms, then tested, then pushed once.
+#[test]
+fn the_list_is_published_once_after_both_builds_and_the_tests() {
+    let tree = Tree::new();
+    let engine = FakeEngine::default();
+    let ran = run_two_platforms(&tree, Some("tool:*"), engine, 2, COMPANY);
+    let made = position(
+        &ran,
+        "make list tool:1.0 of id-tool:1.0 for linux/amd64, id-tool:1.0 for linux/arm64",
+    );
+    for platform in ["linux/amd64", "linux/arm64"] {
+        assert!(position(&ran, &format!("build tool:1.0 for {platform}")) < made);
+    }
+    let pushed = position(&ran, "push list tool:1.0 tool:latest");
+    assert!(made < pushed);
+    let pushes = ran
+        .calls
+        .iter()
+        .filter(|c| c.starts_with("push list tool:1.0"));
+    assert_eq!(pushes.count(), 1, "{:?}", ran.calls);
+
+    let tool = &ran.records[tree.index("tool")];
+    let steps: Vec<Step> = tool.steps.iter().map(|s| s.step).collect();
+    assert_eq!(steps, [Step::Build, Step::Verify, Step::Publish]);
+    let publish = &tool.steps[2];
+    for run in &tool.platforms {
+        let [build, verify] = run.steps.as_slice() else {
+            panic!("{run:?}");
+        };
+        assert!((build.step, verify.step) == (Step::Build, Step::Verify));
+        assert!(build.succeeded && verify.succeeded, "{run:?}");
+        assert!(build.started + build.duration <= verify.started, "{run:?}");
+        assert!(
+            verify.started + verify.duration <= publish.started,
+            "{run:?}"
+        );
+    }
+}
+
+/// With one slot, a failed amd64 build leaves the arm64 one unstarted, and out of the record.
+#[test]
+fn a_build_that_never_started_is_not_recorded() {
+    let tree = Tree::new();
+    let engine = FakeEngine {
+        failing_builds: ["base:1.0 for linux/amd64".to_owned()].into(),
+        ..FakeEngine::default()
+    };
+    let ran = run_two_platforms(&tree, None, engine, 1, Duration::ZERO);
+    assert!(matches!(
+        outcome(&ran, &tree, "base"),
+        JobOutcome::Failed(_)
+    ));
+    let builds: Vec<&String> = ran
+        .calls
+        .iter()
+        .filter(|c| c.starts_with("build"))
+        .collect();
+    assert_eq!(builds, ["build base:1.0 for linux/amd64"]);
+    let platforms: Vec<String> = ran.records[tree.index("base")]
+        .platforms
+        .iter()
+        .map(|run| run.platform.to_string())
+        .collect();
+    assert_eq!(platforms, ["linux/amd64"]);
+}
+
 /// Built as manifest lists and signed, each list gets the version's signature (for itself
 /// and its images) before the version tag is written, and each tag is checked as a list.
 #[test]
 fn a_signing_engine_signs_a_list_for_its_version_before_it_is_tagged() {
     let tree = Tree::new();
-    let platforms: Vec<Platform> = ["linux/amd64", "linux/arm64"]
-        .iter()
-        .map(|p| p.parse().unwrap())
-        .collect();
-    let build = BuildOptions {
-        platforms: Some(ImageMap::filled(tree.workspace.tree.len(), platforms)),
-        ..BuildOptions::default()
-    };
+    let build = two_platforms(&tree);
     let registry = Arc::new(FakeRegistry::holding(&["base:1.0", "lib:1.0", "tool:1.0"]));
     let engine = FakeEngine {
         signs: true,
