@@ -273,8 +273,8 @@ pub struct BuildArgs {
     /// with the missing images they are built on; `*` matches `/` too.
     #[arg(long, value_name = "GLOB")]
     pub select: Option<String>,
-    /// How many images to build at the same time [default: `jobs` of the config, else the
-    /// number of CPUs].
+    /// How many images to build at the same time, and how many tests to run at the same
+    /// time beside them [default: `jobs` of the config, else the number of CPUs].
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
     /// Publish with the registry login already in place (`buildah login`,

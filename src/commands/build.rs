@@ -296,7 +296,7 @@ impl Run<'_> {
             locks: &locks,
             provenance: self.provenance,
         };
-        let pipeline = Pipeline::new(self.workspace, self.plan, tools, &options);
+        let pipeline = Pipeline::new(self.workspace, self.plan, tools, &options, jobs);
         let progress = Progress::new(self.plan.chain().len(), live);
         let outcomes = scheduler::run(
             self.plan.chain(),

@@ -16,7 +16,7 @@ use crate::run::image_locks::{ImageLock, ImageLocks};
 use crate::run::image_state::{ImageState, InvalidTransition};
 use crate::run::plan::Plan;
 use crate::run::record::{ImageRecord, PlatformRun, StepRun, TestOutput, Tested};
-use crate::run::scheduler::{Job, Outcomes};
+use crate::run::scheduler::{Job, Milestones, Outcomes};
 use crate::run::step::{Failure, Step, StepError};
 use crate::run::verify::{Verification, Verifier};
 use crate::run::workspace::Workspace;
@@ -25,6 +25,7 @@ use crate::terminal::logging::IMAGE_FAILURES;
 use crate::tree::provenance::Provenance;
 use crate::tree::{ImageId, ImageMap};
 use platform_builds::PlatformBuilds;
+use test_slots::TestSlots;
 
 /// How images are built.
 #[derive(Debug, Clone, Default)]
@@ -79,6 +80,7 @@ pub struct Pipeline<'a> {
     progress: ImageMap<Mutex<Progress>>,
     /// Each published image is pulled once, however many images are built on it.
     pulls: ImageMap<OnceLock<Result<(), Arc<EngineError>>>>,
+    tests: TestSlots,
 }
 
 impl<'a> Pipeline<'a> {
@@ -87,6 +89,7 @@ impl<'a> Pipeline<'a> {
         plan: &'a Plan,
         tools: Tools<'a>,
         options: &'a BuildOptions,
+        jobs: usize,
     ) -> Pipeline<'a> {
         let images = workspace.tree.len();
         Pipeline {
@@ -107,6 +110,7 @@ impl<'a> Pipeline<'a> {
                 })
             }),
             pulls: ImageMap::from_fn(images, |_| OnceLock::new()),
+            tests: TestSlots::new(jobs),
         }
     }
 
@@ -159,7 +163,7 @@ impl<'a> Pipeline<'a> {
     }
 
     /// Everything for `image`, or what follows the builds of its platforms.
-    fn work(&self, image: ImageId, release: &dyn Fn()) -> Result<(), StepError> {
+    fn work(&self, image: ImageId, milestones: &dyn Milestones) -> Result<(), StepError> {
         let prepared = self.progress(image).lock.take();
         let lock = match prepared {
             Some(lock) => lock,
@@ -176,6 +180,8 @@ impl<'a> Pipeline<'a> {
             }
         }
         if self.state(image) == Some(ImageState::Built) {
+            milestones.free_slot();
+            let _slot = self.tests.take();
             self.step(image, Step::Verify, || self.verify(image))
                 .inspect_err(|_| {
                     // An interrupted test did not fail: the next run tests the image again.
@@ -184,7 +190,7 @@ impl<'a> Pipeline<'a> {
                     }
                 })?;
         }
-        release();
+        milestones.release();
         if self.plan.options.publish && self.state(image) == Some(ImageState::Verified) {
             self.step(image, Step::Publish, || self.publish(image))?;
             if self.plan.options.check_signatures {
@@ -627,8 +633,8 @@ impl<'a> Job for Pipeline<'a> {
         }
     }
 
-    fn run(&self, image: ImageId, release: &dyn Fn()) -> Result<(), StepError> {
-        self.work(image, release)
+    fn run(&self, image: ImageId, milestones: &dyn Milestones) -> Result<(), StepError> {
+        self.work(image, milestones)
             .inspect_err(|error| log::error!(target: IMAGE_FAILURES, "{error}"))
     }
 
@@ -711,5 +717,6 @@ impl StepTimer {
 }
 
 mod platform_builds;
+mod test_slots;
 #[cfg(test)]
 mod tests;

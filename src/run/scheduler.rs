@@ -20,10 +20,10 @@ pub trait Job: Sync {
     /// One of an image's builds that may run side by side with the others (a platform).
     type Build: Send + Sync;
 
-    /// Does everything for `image`, or what is left after its builds. Calls `release` once
-    /// the images built on it may start (after it is built and verified, say, while it is
-    /// still being pushed); if it never does, they start when `run` returns `Ok`.
-    fn run(&self, image: ImageId, release: &dyn Fn()) -> Result<(), Self::Error>;
+    /// Does everything for `image`, or what is left after its builds, telling `milestones`
+    /// when its slot may go to another unit and when the images built on it may start; if
+    /// it never releases them, they start when `run` returns `Ok`.
+    fn run(&self, image: ImageId, milestones: &dyn Milestones) -> Result<(), Self::Error>;
 
     /// What comes before the builds of `image`, which it gives: each is then a unit of work
     /// of its own, and `run` does the rest once they all succeeded. None (the default):
@@ -59,6 +59,16 @@ pub trait Job: Sync {
     fn stopping(&self) -> bool {
         false
     }
+}
+
+/// What a job tells the scheduler while the work of its image goes on.
+pub trait Milestones {
+    /// The image needs its slot no more: another unit may start while what is left of its
+    /// work (a test that mostly waits, a push) goes on, limited by the job itself.
+    fn free_slot(&self);
+    /// The images built on it may start (it is built and verified, say, while it is still
+    /// being pushed); frees its slot too.
+    fn release(&self);
 }
 
 /// What happened to one image of the chain.
@@ -110,6 +120,7 @@ enum Message<E, B> {
     Prepared(ImageId, Vec<B>),
     /// One build ended.
     Built(ImageId, Result<(), E>),
+    SlotFreed(ImageId),
     Released(ImageId),
     /// The image's work ended.
     Finished(ImageId, Result<(), E>),
@@ -187,14 +198,36 @@ fn build_one<J: Job>(job: &J, image: ImageId, build: J::Build, sender: &Sender<J
 }
 
 fn run_one<J: Job>(job: &J, image: ImageId, sender: &Sender<J>) {
-    let released = AtomicBool::new(false);
-    let release = || {
-        if !released.swap(true, Ordering::SeqCst) {
-            let _ = sender.send(Message::Released(image));
-        }
+    let milestones = Reached {
+        image,
+        sender,
+        slot_freed: AtomicBool::new(false),
+        released: AtomicBool::new(false),
     };
-    let result = guarded(job, image, || job.run(image, &release));
+    let result = guarded(job, image, || job.run(image, &milestones));
     let _ = sender.send(Message::Finished(image, result));
+}
+
+/// The milestones of one image's work, each told to the scheduler once.
+struct Reached<'s, E, B> {
+    image: ImageId,
+    sender: &'s mpsc::Sender<Message<E, B>>,
+    slot_freed: AtomicBool,
+    released: AtomicBool,
+}
+
+impl<E, B> Milestones for Reached<'_, E, B> {
+    fn free_slot(&self) {
+        if !self.slot_freed.swap(true, Ordering::SeqCst) {
+            let _ = self.sender.send(Message::SlotFreed(self.image));
+        }
+    }
+
+    fn release(&self) {
+        if !self.released.swap(true, Ordering::SeqCst) {
+            let _ = self.sender.send(Message::Released(self.image));
+        }
+    }
 }
 
 /// What `work` gave, or the failure of `image` when it panicked.
@@ -263,7 +296,9 @@ struct Schedule<E, B> {
     ready: BTreeSet<(Rank, Unit)>,
     builds: HashMap<ImageId, Builds<B, E>>,
     released: BTreeSet<ImageId>,
-    /// Started and not released: each holds one of the `jobs` slots.
+    /// Started images whose work gave its slot back before their release.
+    slot_freed: BTreeSet<ImageId>,
+    /// Units started that hold one of the `jobs` slots: not finished, released or freed.
     running: usize,
     /// Started and not finished.
     in_flight: usize,
@@ -301,6 +336,7 @@ impl<E, B> Schedule<E, B> {
             ready,
             builds: HashMap::new(),
             released: BTreeSet::new(),
+            slot_freed: BTreeSet::new(),
             running: 0,
             in_flight: 0,
             outcomes: HashMap::new(),
@@ -379,15 +415,24 @@ impl<E, B> Schedule<E, B> {
                 self.running -= 1;
                 self.built(image, result, graph, observe);
             }
+            Message::SlotFreed(image) => {
+                self.running -= 1;
+                self.slot_freed.insert(image);
+            }
             Message::Released(image) => {
                 // What comes after the release (a push, say) does not hold a slot.
-                self.running -= 1;
+                if !self.slot_freed.contains(&image) {
+                    self.running -= 1;
+                }
                 self.release(image, graph);
                 observe(&Event::Released(image));
             }
             Message::Finished(image, result) => {
                 self.in_flight -= 1;
-                let held_a_slot = !self.released.contains(&image);
+                let released = self.released.contains(&image);
+                if !released && !self.slot_freed.contains(&image) {
+                    self.running -= 1;
+                }
                 let outcome = match result {
                     Ok(()) => JobOutcome::Succeeded,
                     Err(error) => JobOutcome::Failed(error),
@@ -395,8 +440,7 @@ impl<E, B> Schedule<E, B> {
                 let succeeded = matches!(outcome, JobOutcome::Succeeded);
                 observe(&Event::Finished(image, &outcome));
                 self.outcomes.insert(image, outcome);
-                if held_a_slot {
-                    self.running -= 1;
+                if !released {
                     if succeeded {
                         self.release(image, graph);
                         observe(&Event::Released(image));
@@ -540,7 +584,7 @@ mod tests {
             message
         }
 
-        fn run(&self, image: ImageId, release: &dyn Fn()) -> Result<(), String> {
+        fn run(&self, image: ImageId, milestones: &dyn Milestones) -> Result<(), String> {
             let name = self.tree.get(image).name().to_owned();
             self.ran.lock().unwrap().push(name.clone());
             if self.failing.contains(&name.as_str()) {
@@ -550,7 +594,7 @@ mod tests {
                 panic!("{name} panicked");
             }
             if self.release_early {
-                release();
+                milestones.release();
             }
             Ok(())
         }
@@ -656,7 +700,7 @@ mod tests {
                 message
             }
 
-            fn run(&self, _: ImageId, _: &dyn Fn()) -> Result<(), String> {
+            fn run(&self, _: ImageId, _: &dyn Milestones) -> Result<(), String> {
                 let mut started = self.started.lock().unwrap();
                 *started += 1;
                 self.both.notify_all();
@@ -696,14 +740,14 @@ mod tests {
                 message
             }
 
-            fn run(&self, image: ImageId, release: &dyn Fn()) -> Result<(), String> {
+            fn run(&self, image: ImageId, milestones: &dyn Milestones) -> Result<(), String> {
                 let mut second_started = self.second_started.lock().unwrap();
                 if image == B {
                     *second_started = true;
                     self.started.notify_all();
                     return Ok(());
                 }
-                release();
+                milestones.release();
                 let deadline = std::time::Duration::from_secs(30);
                 let (started, _) = self
                     .started
@@ -726,6 +770,58 @@ mod tests {
             outcomes,
             [(A, JobOutcome::Succeeded), (B, JobOutcome::Succeeded)]
         );
+    }
+
+    /// With one slot, an image that frees its slot and then waits, inside its job, for
+    /// another to start lets that one start; the image built on it still waits for its
+    /// release (here, its end).
+    #[test]
+    fn a_freed_slot_starts_another_image_but_not_a_dependent() {
+        struct Freeing {
+            second_started: Mutex<bool>,
+            started: Condvar,
+        }
+        impl Job for Freeing {
+            type Error = String;
+            type Build = ();
+
+            fn panicked(&self, _: ImageId, message: String) -> String {
+                message
+            }
+
+            fn run(&self, image: ImageId, milestones: &dyn Milestones) -> Result<(), String> {
+                let mut second_started = self.second_started.lock().unwrap();
+                if image != A {
+                    *second_started = true;
+                    self.started.notify_all();
+                    return Ok(());
+                }
+                milestones.free_slot();
+                let deadline = std::time::Duration::from_secs(30);
+                let (started, _) = self
+                    .started
+                    .wait_timeout_while(second_started, deadline, |started| !*started)
+                    .unwrap();
+                match *started {
+                    true => Ok(()),
+                    false => Err("the second image never started".into()),
+                }
+            }
+        }
+        let (_, graph) = graph(&[("first", &[]), ("second", &[]), ("third", &["first"])]);
+        let job = Freeing {
+            second_started: Mutex::new(false),
+            started: Condvar::new(),
+        };
+        let events = Mutex::new(Vec::new());
+        let outcomes = run(graph.order(), &graph, 1, &job, &|e| {
+            events.lock().unwrap().push(seen(e))
+        });
+        assert!(outcomes.iter().all(|(_, o)| *o == JobOutcome::Succeeded));
+        let events = events.into_inner().unwrap();
+        let at = |event| events.iter().position(|e| *e == event).unwrap();
+        assert!(at(Seen::Started(B)) < at(Seen::Released(A)), "{events:?}");
+        assert!(at(Seen::Released(A)) < at(Seen::Started(C)), "{events:?}");
     }
 
     /// With one slot, of two ready images the one with the longer chain waiting on it goes
@@ -795,7 +891,7 @@ mod tests {
                 message
             }
 
-            fn run(&self, _: ImageId, _: &dyn Fn()) -> Result<(), String> {
+            fn run(&self, _: ImageId, _: &dyn Milestones) -> Result<(), String> {
                 self.0.store(true, Ordering::SeqCst);
                 Ok(())
             }
@@ -843,7 +939,7 @@ mod tests {
                 }
             }
 
-            fn run(&self, image: ImageId, _: &dyn Fn()) -> Result<(), String> {
+            fn run(&self, image: ImageId, _: &dyn Milestones) -> Result<(), String> {
                 assert!(image == D, "{image:?} started");
                 Ok(())
             }
@@ -925,7 +1021,7 @@ mod tests {
             }
         }
 
-        fn run(&self, image: ImageId, _: &dyn Fn()) -> Result<(), String> {
+        fn run(&self, image: ImageId, _: &dyn Milestones) -> Result<(), String> {
             let _unit = self.units.enter(None);
             self.note(format!("{image:?} rest"));
             Ok(())
@@ -1061,8 +1157,8 @@ mod tests {
                 self.0.build(image, build)
             }
 
-            fn run(&self, image: ImageId, release: &dyn Fn()) -> Result<(), String> {
-                self.0.run(image, release)
+            fn run(&self, image: ImageId, milestones: &dyn Milestones) -> Result<(), String> {
+                self.0.run(image, milestones)
             }
 
             fn stopping(&self) -> bool {

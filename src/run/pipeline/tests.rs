@@ -153,7 +153,7 @@ fn run_jobs(
         locks: &locks,
         provenance: &provenance,
     };
-    let pipeline = Pipeline::new(&tree.workspace, &plan, tools, build);
+    let pipeline = Pipeline::new(&tree.workspace, &plan, tools, build, jobs);
     let graph = &tree.workspace.graph;
     let outcomes = scheduler::run(plan.chain(), graph, jobs, &pipeline, &|_| {});
     Ran {
