@@ -249,7 +249,7 @@ impl Engine for ContainersCli {
             )),
         }
         let mut committed = Vec::new();
-        let built = self.tool.stream(&args, request.timeout, &mut |line| {
+        let built = self.tool.stream_build(&args, request.timeout, &mut |line| {
             committed.extend(committed_image(line));
             on_line(line);
         });

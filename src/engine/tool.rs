@@ -111,6 +111,19 @@ impl Tool {
     ) -> Result<(), EngineError> {
         Ok(self.command(args).timeout(timeout).stream(on_line)?)
     }
+
+    /// Streams a build as [`Tool::stream`] does, stopping it only through the processes its
+    /// steps run: the tool fails the step whose process is stopped and removes its working
+    /// container, which it cannot do when it is itself signalled outside a `RUN` step.
+    pub fn stream_build(
+        &self,
+        args: &[String],
+        timeout: Option<Duration>,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<(), EngineError> {
+        let command = self.command(args).timeout(timeout).spare_leader();
+        Ok(command.stream(on_line)?)
+    }
 }
 
 /// The Debian package that installs the tool.

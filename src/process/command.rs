@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::process::error::ProcessError;
-use crate::process::groups::{NUDGE_EVERY, Registered, is_stopping};
+use crate::process::groups::{Leader, NUDGE_EVERY, Registered, is_stopping};
 use crate::process::lines::for_each_line;
 use crate::process::secrets::Secrets;
 use crate::process::tail::Tail;
@@ -27,6 +27,8 @@ pub struct Command {
     timeout: Option<Duration>,
     /// Runs during an interruption too: it cleans up after what was stopped.
     cleanup: bool,
+    /// Whether the child itself is asked to stop, or only what it started.
+    leader: Leader,
 }
 
 impl Command {
@@ -39,6 +41,7 @@ impl Command {
             secrets: Secrets::default(),
             timeout: None,
             cleanup: false,
+            leader: Leader::Asked,
         }
     }
 
@@ -46,6 +49,14 @@ impl Command {
     /// stopped.
     pub fn cleanup(mut self) -> Command {
         self.cleanup = true;
+        self
+    }
+
+    /// Stops the child, on an interruption or a time-out, only through the processes it
+    /// started: it ends once one of them fails, and cleans up then; it is killed only past
+    /// the grace period, never asked (a signal would end it before it cleans up).
+    pub fn spare_leader(mut self) -> Command {
+        self.leader = Leader::Spared;
         self
     }
 
@@ -99,7 +110,7 @@ impl Command {
             .stderr_capture()
             .start()
             .map_err(|source| self.spawn_error(source))?;
-        let group = Registered::new(leader(&handle.pids()), !self.cleanup);
+        let group = Registered::new(leader(&handle.pids()), self.leader, !self.cleanup);
         let finished = match self.timeout {
             Some(limit) => handle.wait_timeout(limit),
             None => handle.wait().map(Some),
@@ -134,7 +145,7 @@ impl Command {
             .stderr_to_stdout()
             .reader()
             .map_err(|source| self.spawn_error(source))?;
-        let group = Registered::new(leader(&reader.pids()), !self.cleanup);
+        let group = Registered::new(leader(&reader.pids()), self.leader, !self.cleanup);
         let timed_out = AtomicBool::new(false);
         let mut tail = Tail::default();
         let read = std::thread::scope(|scope| {

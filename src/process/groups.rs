@@ -1,7 +1,7 @@
 //! The process groups of the children running now, so that an interruption can stop them all,
 //! and so that nothing new starts once it has begun.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use rustix::process::{
     Pid, Signal, WaitId, WaitIdOptions, kill_process, kill_process_group, waitid,
 };
 
-static RUNNING: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+static RUNNING: Mutex<BTreeMap<i32, Leader>> = Mutex::new(BTreeMap::new());
 static STOPPING: AtomicBool = AtomicBool::new(false);
 
 /// How long a group being stopped has before SIGKILL.
@@ -33,7 +33,20 @@ const POLL: Duration = Duration::from_millis(50);
 /// How a process is asked to stop: SIGINT, as Ctrl-C would.
 const ASK: Signal = Signal::INT;
 
-fn running() -> MutexGuard<'static, BTreeSet<i32>> {
+/// Whether the leader of a group (the command) is asked to stop with the rest of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leader {
+    /// Asked too, after the others (a test script, a push).
+    Asked,
+    /// Never asked, only killed past the grace period: it ends on its own once a process it
+    /// started fails, and cleans up then, while a signal would end it before it does. A
+    /// container build is one: SIGINT or SIGTERM ends buildah at once unless a `RUN` step
+    /// runs (setting up `FROM`, committing a step), and podman whatever it does, both leaving
+    /// their working container in the storage (buildah 1.28, podman 4.3).
+    Spared,
+}
+
+fn running() -> MutexGuard<'static, BTreeMap<i32, Leader>> {
     RUNNING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -47,6 +60,7 @@ pub fn is_stopping() -> bool {
 /// ended (a server a test script started in the background) is stopped when this goes.
 pub struct Registered {
     group: i32,
+    leader: Leader,
     stoppable: bool,
 }
 
@@ -54,18 +68,22 @@ impl Registered {
     /// Registers the group led by `pid` when `stoppable`; if an interruption began
     /// meanwhile, it is stopped with the others (the stopping goes on for as long as groups
     /// register).
-    pub fn new(pid: u32, stoppable: bool) -> Registered {
+    pub fn new(pid: u32, leader: Leader, stoppable: bool) -> Registered {
         let group = pid as i32;
         if stoppable {
-            running().insert(group);
+            running().insert(group, leader);
         }
         stop_leftovers_when_leader_ends(group);
-        Registered { group, stoppable }
+        Registered {
+            group,
+            leader,
+            stoppable,
+        }
     }
 
     /// Moves the stopping of this group on, `since` it began (see [`nudge`]).
     pub fn nudge(&self, since: Duration) {
-        nudge(self.group, since);
+        nudge(self.group, self.leader, since);
     }
 }
 
@@ -73,10 +91,10 @@ impl Registered {
 /// gone. First every process of the group but its leader and the tools' own helpers is asked
 /// to stop (SIGINT): a container tool then sees the command of the step it runs fail and
 /// cleans up as after any failure (buildah interrupted itself while it sets up or commits a
-/// container leaves the container behind). Then the leader is asked too, and what is left
-/// gets SIGTERM (the background processes of a shell ignore SIGINT); past the grace period,
-/// SIGKILL.
-pub fn nudge(group: i32, since: Duration) {
+/// container leaves the container behind). Then the leader is asked too, unless it is
+/// [`Leader::Spared`], and what is left gets SIGTERM (the background processes of a shell
+/// ignore SIGINT); past the grace period, SIGKILL.
+pub fn nudge(group: i32, leader: Leader, since: Duration) {
     // A group without processes is gone, and its id may be another's soon: no signal then.
     if members(group).is_empty() {
         return;
@@ -87,12 +105,15 @@ pub fn nudge(group: i32, since: Duration) {
             .filter(move |(pid, command)| *pid != group && !command.starts_with(TOOL_HELPER))
             .map(|(pid, _)| pid)
     };
+    let asked = leader == Leader::Asked;
     if since >= GRACE {
         signal(group, Signal::KILL);
-    } else if since >= INSIST_AFTER {
+    } else if since >= INSIST_AFTER && asked {
         signal(group, Signal::TERM);
     } else if since >= LEADER_SPARED {
-        signal(group, ASK);
+        if asked {
+            signal(group, ASK);
+        }
         followers().for_each(|pid| signal_process(pid, Signal::TERM));
     } else {
         followers().for_each(|pid| signal_process(pid, ASK));
@@ -141,17 +162,17 @@ pub fn stop_all(immediately: bool) {
         let running = running();
         STOPPING.store(true, Ordering::SeqCst);
         if immediately {
-            running.iter().for_each(|&g| signal(g, Signal::KILL));
+            running.keys().for_each(|&g| signal(g, Signal::KILL));
             return;
         }
     }
     let mut seen: HashMap<i32, Instant> = HashMap::new();
     loop {
-        let groups: Vec<i32> = running().iter().copied().collect();
-        seen.retain(|group, _| groups.contains(group));
-        for group in groups {
+        let groups: Vec<(i32, Leader)> = running().iter().map(|(&g, &l)| (g, l)).collect();
+        seen.retain(|group, _| groups.iter().any(|&(g, _)| g == *group));
+        for (group, leader) in groups {
             let since = seen.entry(group).or_insert_with(Instant::now).elapsed();
-            nudge(group, since);
+            nudge(group, leader, since);
         }
         std::thread::sleep(POLL);
     }
@@ -219,4 +240,43 @@ fn members(group: i32) -> Vec<(i32, String)> {
             Some((pid, String::from_utf8_lossy(first).into_owned()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::process::{Child, Command};
+
+    use super::*;
+
+    /// A shell leading a group of its own, running `sleep` then exiting 7.
+    fn shell_running_sleep() -> Child {
+        let child = Command::new("/bin/sh")
+            .args(["-c", "sleep 30; exit 7"])
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let group = child.id() as i32;
+        let started = (0..250).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            members(group).len() == 2
+        });
+        assert!(started, "no sleep in the group");
+        child
+    }
+
+    /// Past the time the leader is spared, a leader asked to stop ends of the signal, while a
+    /// spared one sees only what it started end, and goes on to its own end.
+    #[test]
+    fn a_spared_leader_is_never_signalled_before_the_grace_period_ends() {
+        for (leader, ended_by) in [(Leader::Asked, Some(15)), (Leader::Spared, None)] {
+            let mut child = shell_running_sleep();
+            nudge(child.id() as i32, leader, INSIST_AFTER);
+            let status = child.wait().unwrap();
+            assert_eq!(status.signal(), ended_by, "{leader:?}: {status}");
+            if leader == Leader::Spared {
+                assert_eq!(status.code(), Some(7), "{status}");
+            }
+        }
+    }
 }

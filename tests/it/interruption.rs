@@ -6,11 +6,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use docker_pkg::engine::EngineKind;
 use docker_pkg::label::ImageLabel;
 
 use crate::fixture_tree::Setup;
 use crate::harness::{Output, Test};
-use crate::support;
+use crate::support::{self, RecordingTool, Storage};
 
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
@@ -138,4 +139,48 @@ fn interruptions_at_any_moment_leave_nothing_behind_and_a_rerun_completes() {
         interrupted >= ROUNDS * 3 / 4,
         "only {interrupted} runs were interrupted"
     );
+}
+
+/// An interrupted build is never signalled itself, only the processes of its steps: buildah
+/// signalled while it sets up `FROM` or commits a step ends before it removes its working
+/// container. A stand-in for `buildah build` that runs nothing for 16 s, past the 10 s a tool
+/// is spared and the 15 s after which a group gets SIGTERM, records every signal it gets.
+#[test]
+fn an_interrupted_build_is_left_to_end_its_steps_and_never_signalled_itself() {
+    if !support::build_tools_available(EngineKind::Buildah) {
+        return;
+    }
+    let storage = Storage::new();
+    storage.busybox_image("localhost/busybox:1.0");
+    let dir = tempfile::tempdir().unwrap();
+    let (signals, never) = (dir.path().join("signals"), dir.path().join("never"));
+    let build = dir.path().join("build.sh");
+    let script = format!(
+        "trap 'echo INT >> {signals}' INT\ntrap 'echo TERM >> {signals}' TERM\n\
+         mkfifo {never}\necho 'STEP 1/2: FROM localhost/busybox:1.0'\n\
+         while [ \"$SECONDS\" -lt 16 ]; do read -r -t 1 _ <> {never}; done\n",
+        signals = signals.display(),
+        never = never.display(),
+    );
+    std::fs::write(&build, script).unwrap();
+    let then = format!(
+        "if [ \"$1\" = build ]; then exec bash {}; fi\nexec buildah \"$@\"",
+        build.display()
+    );
+    let tool = RecordingTool::new("buildah", &then);
+    let mut running = Test::new()
+        .config("")
+        .envs(storage.env())
+        .env("DOCKER_PKG_ENGINE_PATH", &tool.path.display().to_string())
+        .image("one", "one", "1.0", &[], "FROM localhost/busybox:1.0\n")
+        .args(["build", "--no-pull", "images"])
+        .spawn();
+    assert!(running.wait_for_log("[one] STEP 1/2", 1), "no build began");
+    let signalled = Instant::now();
+    running.signal(SIGINT);
+    let output = running.wait().no_panic();
+    assert_eq!(output.code, Some(128 + SIGINT), "{output:#?}");
+    assert!(signalled.elapsed() > Duration::from_secs(10), "{output:#?}");
+    let got = std::fs::read_to_string(&signals).unwrap_or_default();
+    assert_eq!(got, "", "the build was signalled\n{output:#?}");
 }
