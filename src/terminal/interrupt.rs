@@ -1,6 +1,8 @@
 //! What SIGINT, SIGTERM and SIGHUP (Ctrl-C, a cancelled CI job, a closed terminal) do to a
 //! run. The first signal begins an interruption: the progress line goes, nothing new starts,
-//! every running child's process group gets SIGTERM (then SIGKILL after a grace period), and
+//! every running child's process group is stopped by stages (its step processes asked with
+//! SIGINT, then SIGTERM; a build tool itself is left to fail its step and clean up; SIGKILL
+//! after a grace period: see `process::groups::nudge`), and
 //! the command ends as soon as what ran has ended, its temporary files removed by their
 //! owners, with a partial summary and exit code 128 + the signal. A command with nothing to
 //! finish (render, graph) ends at once. A second signal ends the run at once: children are
