@@ -99,13 +99,24 @@ pub fn nudge(group: i32, leader: Leader, since: Duration) {
     if members(group).is_empty() {
         return;
     }
+    let asked = leader == Leader::Asked;
     let followers = || {
-        members(group)
+        let members = members(group);
+        // Run rootless, a spared build tool runs again as its own child in a user namespace
+        // (same command), which is the build itself: it is spared too.
+        let spared: Option<String> = (!asked)
+            .then(|| members.iter().find(|(pid, _)| *pid == group))
+            .flatten()
+            .map(|(_, command)| command.clone());
+        members
             .into_iter()
-            .filter(move |(pid, command)| *pid != group && !command.starts_with(TOOL_HELPER))
+            .filter(move |(pid, command)| {
+                *pid != group
+                    && !command.starts_with(TOOL_HELPER)
+                    && spared.as_ref() != Some(command)
+            })
             .map(|(pid, _)| pid)
     };
-    let asked = leader == Leader::Asked;
     if since >= GRACE {
         signal(group, Signal::KILL);
     } else if since >= INSIST_AFTER && asked {

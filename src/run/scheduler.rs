@@ -218,6 +218,10 @@ struct Reached<'s, E, B> {
 
 impl<E, B> Milestones for Reached<'_, E, B> {
     fn free_slot(&self) {
+        // A released image's slot is free already.
+        if self.released.load(Ordering::SeqCst) {
+            return;
+        }
         if !self.slot_freed.swap(true, Ordering::SeqCst) {
             let _ = self.sender.send(Message::SlotFreed(self.image));
         }
@@ -822,6 +826,43 @@ mod tests {
         let at = |event| events.iter().position(|e| *e == event).unwrap();
         assert!(at(Seen::Started(B)) < at(Seen::Released(A)), "{events:?}");
         assert!(at(Seen::Released(A)) < at(Seen::Started(C)), "{events:?}");
+    }
+
+    /// Freeing the slot of an image already released gives nothing back a second time:
+    /// with one slot, never two images at once.
+    #[test]
+    fn freeing_after_the_release_frees_nothing_more() {
+        struct Late {
+            running: Mutex<(usize, usize)>,
+        }
+        impl Job for Late {
+            type Error = String;
+            type Build = ();
+
+            fn panicked(&self, _: ImageId, message: String) -> String {
+                message
+            }
+
+            fn run(&self, _: ImageId, milestones: &dyn Milestones) -> Result<(), String> {
+                {
+                    let mut running = self.running.lock().unwrap();
+                    running.0 += 1;
+                    running.1 = running.1.max(running.0);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                self.running.lock().unwrap().0 -= 1;
+                milestones.release();
+                milestones.free_slot();
+                Ok(())
+            }
+        }
+        let (_, graph) = graph(&[("a", &[]), ("b", &[]), ("c", &[]), ("d", &[])]);
+        let job = Late {
+            running: Mutex::new((0, 0)),
+        };
+        let outcomes = run(graph.order(), &graph, 1, &job, &|_| {});
+        assert!(outcomes.iter().all(|(_, o)| *o == JobOutcome::Succeeded));
+        assert_eq!(job.running.lock().unwrap().1, 1);
     }
 
     /// With one slot, of two ready images the one with the longer chain waiting on it goes
