@@ -305,6 +305,21 @@ mod tests {
     }
 
     #[test]
+    fn wordwrap_breaks_a_long_word_in_linear_time_and_counts_its_work() {
+        // Found by the fuzzer: each break copied the rest of the word, so 16 MB at width 3
+        // took hours.
+        let started = Instant::now();
+        let out = render("{{ ('x' * 1000000)|wordwrap(3)|length }}").unwrap();
+        assert_eq!(out, "1333333");
+        let err = render(
+            "{% for i in range(1000) %}{% set x = ('x' * 16000000)|wordwrap(3) %}{% endfor %}",
+        )
+        .unwrap_err();
+        assert!(err.contains("steps of work"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(60));
+    }
+
+    #[test]
     fn round_keeps_an_int_an_int() {
         assert_eq!(render("{{ 1200|round(-2) }}").unwrap(), "1200");
         assert_eq!(render("{{ 1250|round(-2) }}").unwrap(), "1200");

@@ -35,6 +35,8 @@ pub fn wordwrap(_: &mut Interp, value: Value, args: Args) -> Result<Value> {
     };
     let wrapstring = text_arg(bound.get(2))?.map_or_else(|| "\n".to_owned(), |w| w.to_string());
     let text = string_only(&value, "splitlines")?;
+    // Each character is looked at, copied and joined again a few times: a step of work each.
+    crate::limits::charge_work(text.len() as u64)?;
     let lines: Vec<String> = methods::split_lines(&text)
         .iter()
         .map(|line| wrapper.wrap(line).join(&wrapstring))
@@ -69,20 +71,48 @@ fn blank(chunk: &[char]) -> bool {
     chunk.iter().all(|c| is_space(*c))
 }
 
+/// A chunk of the text, of which the first `from` characters are already on a line: a long
+/// word is broken by moving `from`, not by copying what is left of it each time.
+struct Chunk {
+    text: Vec<char>,
+    from: usize,
+}
+
+impl Chunk {
+    fn new(text: Vec<char>) -> Chunk {
+        Chunk { text, from: 0 }
+    }
+
+    fn chars(&self) -> &[char] {
+        &self.text[self.from..]
+    }
+
+    fn len(&self) -> usize {
+        self.text.len() - self.from
+    }
+
+    fn into_chars(self) -> Vec<char> {
+        match self.from {
+            0 => self.text,
+            from => self.text[from..].to_vec(),
+        }
+    }
+}
+
 impl Wrapper {
     fn wrap(&self, line: &str) -> Vec<String> {
         let text: Vec<char> = line.chars().collect();
-        let mut chunks = if self.break_on_hyphens {
+        let chunks = if self.break_on_hyphens {
             hyphenated_chunks(&text)
         } else {
             simple_chunks(&text)
         };
-        chunks.reverse();
+        let mut chunks: Vec<Chunk> = chunks.into_iter().rev().map(Chunk::new).collect();
         let mut lines: Vec<String> = Vec::new();
         while !chunks.is_empty() {
             let mut current: Vec<Vec<char>> = Vec::new();
             let mut length = 0;
-            if chunks.last().is_some_and(|c| blank(c)) && !lines.is_empty() {
+            if chunks.last().is_some_and(|c| blank(c.chars())) && !lines.is_empty() {
                 chunks.pop();
             }
             while let Some(chunk) = chunks.last() {
@@ -90,7 +120,7 @@ impl Wrapper {
                     break;
                 }
                 length += chunk.len();
-                current.extend(chunks.pop());
+                current.extend(chunks.pop().map(Chunk::into_chars));
             }
             if chunks.last().is_some_and(|c| c.len() > self.width) {
                 self.long_word(&mut chunks, &mut current, length);
@@ -107,7 +137,7 @@ impl Wrapper {
 
     /// A chunk longer than the line: broken (after a hyphen if one fits), or put alone on
     /// a line.
-    fn long_word(&self, chunks: &mut Vec<Vec<char>>, current: &mut Vec<Vec<char>>, length: usize) {
+    fn long_word(&self, chunks: &mut Vec<Chunk>, current: &mut Vec<Vec<char>>, length: usize) {
         let space_left = if self.width < 1 {
             1
         } else {
@@ -119,18 +149,19 @@ impl Wrapper {
             };
             let mut end = space_left;
             if self.break_on_hyphens && chunk.len() > space_left {
-                let hyphen = chunk[..space_left].iter().rposition(|c| *c == '-');
+                let hyphen = chunk.chars()[..space_left].iter().rposition(|c| *c == '-');
                 if let Some(h) = hyphen
                     && h > 0
-                    && chunk[..h].iter().any(|c| *c != '-')
+                    && chunk.chars()[..h].iter().any(|c| *c != '-')
                 {
                     end = h + 1;
                 }
             }
-            let rest = chunk.split_off(end.min(chunk.len()));
-            current.push(std::mem::replace(chunk, rest));
+            let end = end.min(chunk.len());
+            current.push(chunk.chars()[..end].to_vec());
+            chunk.from += end;
         } else if current.is_empty() {
-            current.extend(chunks.pop());
+            current.extend(chunks.pop().map(Chunk::into_chars));
         }
     }
 }
