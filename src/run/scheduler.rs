@@ -728,47 +728,58 @@ mod tests {
         assert_eq!(&events[..2], [Seen::Started(A), Seen::Started(B)]);
     }
 
-    /// With one slot, the first image releases it and then waits, inside its job, for the
-    /// second to start: that only happens if a release frees the slot.
+    /// The first image reaches a milestone (`reach`), then waits, inside its job, for
+    /// another image to start; the others start and end at once.
+    struct Handover {
+        reach: fn(&dyn Milestones),
+        other_started: Mutex<bool>,
+        started: Condvar,
+    }
+
+    impl Handover {
+        fn new(reach: fn(&dyn Milestones)) -> Handover {
+            Handover {
+                reach,
+                other_started: Mutex::new(false),
+                started: Condvar::new(),
+            }
+        }
+    }
+
+    impl Job for Handover {
+        type Error = String;
+        type Build = ();
+
+        fn panicked(&self, _: ImageId, message: String) -> String {
+            message
+        }
+
+        fn run(&self, image: ImageId, milestones: &dyn Milestones) -> Result<(), String> {
+            let mut other_started = self.other_started.lock().unwrap();
+            if image != A {
+                *other_started = true;
+                self.started.notify_all();
+                return Ok(());
+            }
+            (self.reach)(milestones);
+            let deadline = std::time::Duration::from_secs(30);
+            let (started, _) = self
+                .started
+                .wait_timeout_while(other_started, deadline, |started| !*started)
+                .unwrap();
+            match *started {
+                true => Ok(()),
+                false => Err("the second image never started".into()),
+            }
+        }
+    }
+
+    /// With one slot, the first image releases it and then waits for the second to start:
+    /// that only happens if a release frees the slot.
     #[test]
     fn a_released_image_frees_its_slot() {
-        struct Handover {
-            second_started: Mutex<bool>,
-            started: Condvar,
-        }
-        impl Job for Handover {
-            type Error = String;
-            type Build = ();
-
-            fn panicked(&self, _: ImageId, message: String) -> String {
-                message
-            }
-
-            fn run(&self, image: ImageId, milestones: &dyn Milestones) -> Result<(), String> {
-                let mut second_started = self.second_started.lock().unwrap();
-                if image == B {
-                    *second_started = true;
-                    self.started.notify_all();
-                    return Ok(());
-                }
-                milestones.release();
-                let deadline = std::time::Duration::from_secs(30);
-                let (started, _) = self
-                    .started
-                    .wait_timeout_while(second_started, deadline, |started| !*started)
-                    .unwrap();
-                if *started {
-                    Ok(())
-                } else {
-                    Err("the second image never started".into())
-                }
-            }
-        }
         let (_, graph) = graph(&[("first", &[]), ("second", &[])]);
-        let job = Handover {
-            second_started: Mutex::new(false),
-            started: Condvar::new(),
-        };
+        let job = Handover::new(|milestones| milestones.release());
         let outcomes = run(graph.order(), &graph, 1, &job, &|_| {});
         assert_eq!(
             outcomes,
@@ -776,47 +787,12 @@ mod tests {
         );
     }
 
-    /// With one slot, an image that frees its slot and then waits, inside its job, for
-    /// another to start lets that one start; the image built on it still waits for its
-    /// release (here, its end).
+    /// With one slot, an image that frees its slot and then waits for another to start lets
+    /// that one start; the image built on it still waits for its release (here, its end).
     #[test]
     fn a_freed_slot_starts_another_image_but_not_a_dependent() {
-        struct Freeing {
-            second_started: Mutex<bool>,
-            started: Condvar,
-        }
-        impl Job for Freeing {
-            type Error = String;
-            type Build = ();
-
-            fn panicked(&self, _: ImageId, message: String) -> String {
-                message
-            }
-
-            fn run(&self, image: ImageId, milestones: &dyn Milestones) -> Result<(), String> {
-                let mut second_started = self.second_started.lock().unwrap();
-                if image != A {
-                    *second_started = true;
-                    self.started.notify_all();
-                    return Ok(());
-                }
-                milestones.free_slot();
-                let deadline = std::time::Duration::from_secs(30);
-                let (started, _) = self
-                    .started
-                    .wait_timeout_while(second_started, deadline, |started| !*started)
-                    .unwrap();
-                match *started {
-                    true => Ok(()),
-                    false => Err("the second image never started".into()),
-                }
-            }
-        }
         let (_, graph) = graph(&[("first", &[]), ("second", &[]), ("third", &["first"])]);
-        let job = Freeing {
-            second_started: Mutex::new(false),
-            started: Condvar::new(),
-        };
+        let job = Handover::new(|milestones| milestones.free_slot());
         let events = Mutex::new(Vec::new());
         let outcomes = run(graph.order(), &graph, 1, &job, &|e| {
             events.lock().unwrap().push(seen(e))
