@@ -191,6 +191,16 @@ impl Command {
             .unchecked()
             .before_spawn(|command| {
                 command.process_group(0);
+                // A command started in the background of a shell (a CI job's script, say)
+                // inherits SIGINT ignored, and so would each child: the stopping of a group
+                // asks its processes with SIGINT first. SAFETY: signal(2) is
+                // async-signal-safe, the only call made between fork and exec.
+                unsafe {
+                    std::os::unix::process::CommandExt::pre_exec(command, || {
+                        libc::signal(libc::SIGINT, libc::SIG_DFL);
+                        Ok(())
+                    });
+                }
                 Ok(())
             });
         if self.clear_env {
