@@ -320,6 +320,33 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_sequence_repeated_a_huge_number_of_times_is_empty_at_once() {
+        // Found by the fuzzer: the repetition walked 2**63 times to make nothing.
+        let started = Instant::now();
+        for source in [
+            "{{ (9223372036854775807 * ())|length }}",
+            "{{ ([] * 9223372036854775807)|length }}",
+            "{{ ('' * 9223372036854775807)|length }}",
+        ] {
+            assert_eq!(render(source).unwrap(), "0", "{source}");
+        }
+        for source in [
+            "{{ [] * 10**30 }}",
+            "{{ '' * -10**30 }}",
+            "{{ [1] * 10**30 }}",
+        ] {
+            let err = render(source).unwrap_err();
+            assert!(
+                err.contains("cannot fit 'int' into an index-sized integer"),
+                "{err}"
+            );
+        }
+        assert!(started.elapsed() < Duration::from_secs(60));
+        let err = render("{{ ([1] * 9223372036854775807)|length }}").unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+    }
+
+    #[test]
     fn round_keeps_an_int_an_int() {
         assert_eq!(render("{{ 1200|round(-2) }}").unwrap(), "1200");
         assert_eq!(render("{{ 1250|round(-2) }}").unwrap(), "1200");

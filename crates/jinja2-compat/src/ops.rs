@@ -263,10 +263,14 @@ fn multiply(left: &Value, right: &Value) -> Result<Value> {
         (Some(n), None) => (right, n),
         _ => return Err(unsupported(BinOp::Mul, left, right)),
     };
-    let count = if count.is_negative() {
-        0
-    } else {
-        count.to_i64().map_or(usize::MAX, |n| n as usize)
+    let count = match count.to_i64() {
+        None => {
+            return Err(Error::new(
+                ErrorKind::Overflow,
+                "cannot fit 'int' into an index-sized integer",
+            ));
+        }
+        Some(n) => usize::try_from(n).unwrap_or(0),
     };
     match sequence {
         Value::Str(s) | Value::Markup(s) => {
@@ -282,6 +286,8 @@ fn multiply(left: &Value, right: &Value) -> Result<Value> {
         Value::List(_) | Value::Tuple(_) => {
             let items = iterate(sequence)?;
             limits::check_items(items.len().saturating_mul(count), "the repeated list")?;
+            // An empty sequence repeated any number of times is empty: no count to walk.
+            let count = if items.is_empty() { 0 } else { count };
             let repeated: Vec<Value> = (0..count).flat_map(|_| items.iter().cloned()).collect();
             Ok(if matches!(sequence, Value::List(_)) {
                 Value::list(repeated)
