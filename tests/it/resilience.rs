@@ -102,10 +102,15 @@ fn a_failed_test_is_tested_again_by_the_next_run() {
 #[test]
 fn a_hanging_test_is_stopped_at_its_timeout() {
     let Some(setup) = Setup::new() else { return };
+    // A sleep of its own, which the same test running elsewhere on the machine does not run.
+    let hanging = format!("sleep 600.{}", std::process::id());
     let test = setup
         .test()
         .config(&format!("{}verify_timeout: 2s\n", setup.config()))
-        .file("images/tools/tool-3/test.sh", "#!/bin/sh\nsleep 600\n")
+        .file(
+            "images/tools/tool-3/test.sh",
+            &format!("#!/bin/sh\n{hanging}\n"),
+        )
         .args(["build", "images"]);
     make_test_script_executable(test.path());
     let started = Instant::now();
@@ -116,7 +121,7 @@ fn a_hanging_test_is_stopped_at_its_timeout() {
         "Built 9, verified 8, published 8, failed 1, skipped 1; 0 already published."
     );
     assert!(output.stdout.contains("timed out after 2s"), "{output:#?}");
-    let hung = support::processes_matching("sleep 600");
+    let hung = support::processes_matching(&hanging);
     assert!(
         hung.is_empty(),
         "the hanging test is still running: {hung:?}"
