@@ -5,8 +5,9 @@
 //!
 //! The cases run in child processes (this test binary, running `fuzz_batch`), a batch each,
 //! so that an abort or the memory of a case is seen from outside; a batch that dies is cut in
-//! halves until the case is found. Every case comes from its seed: `FUZZ_SEED=S` repeats a
-//! run, `FUZZ_SECONDS=N` or `FUZZ_CASES=N` makes it longer (`scripts/fuzz`).
+//! halves until the case is found. Every case comes from its seed and its index:
+//! `FUZZ_SEED=S` repeats a run, `FUZZ_SECONDS=N` or `FUZZ_CASES=N` makes it longer, and
+//! `FUZZ_FROM=I` starts at case I, so that a long run can be made in parts (`scripts/fuzz`).
 
 use std::io::{Read, Write as _};
 use std::process::{Command, Stdio};
@@ -44,14 +45,21 @@ fn random_templates_render_or_fail_cleanly() {
     // The suite's run is the same every time, so that it fails only on what a change broke;
     // `scripts/fuzz` draws a new seed for each of its runs.
     let seed = env_u64("FUZZ_SEED").unwrap_or(SUITE_SEED);
-    let cases = env_u64("FUZZ_CASES");
+    let from = env_u64("FUZZ_FROM").unwrap_or(0);
+    let cases = env_u64("FUZZ_CASES").map(|cases| from.saturating_add(cases));
     let seconds = env_u64("FUZZ_SECONDS").unwrap_or(DEFAULT_SECONDS);
     let jobs = env_u64("FUZZ_JOBS").unwrap_or(1).max(1);
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    eprintln!("fuzz: seed {seed} (FUZZ_SEED={seed} repeats this run), {jobs} batches at a time");
+    eprintln!(
+        "fuzz: seed {seed} (FUZZ_SEED={seed} repeats this run), from case {from}, \
+         {jobs} batches at a time"
+    );
     let started = Instant::now();
-    // The first case of the next batch; the cases run, and the first failing batch.
-    let next = AtomicU64::new(0);
+    // The batches handed out and running; the cases run, and the first failing batch.
+    let queue = std::sync::Mutex::new(Queue {
+        next: from,
+        running: std::collections::BTreeSet::new(),
+    });
     let done = AtomicU64::new(0);
     let peak_kb = AtomicU64::new(0);
     let failed: std::sync::Mutex<Option<(u64, u64, Failure)>> = std::sync::Mutex::new(None);
@@ -60,14 +68,12 @@ fn random_templates_render_or_fail_cleanly() {
         for _ in 0..jobs {
             scope.spawn(|| {
                 while !stop.load(Ordering::SeqCst) {
-                    let first = next.fetch_add(batch_size(), Ordering::SeqCst);
-                    let count = match cases {
-                        Some(total) if first >= total => break,
-                        Some(total) => batch_size().min(total - first),
-                        None if Instant::now() >= deadline => break,
-                        None => batch_size(),
+                    let Some((first, count)) = lock(&queue).take(cases, deadline) else {
+                        break;
                     };
-                    match run_batch(seed, first, count) {
+                    let outcome = run_batch(seed, first, count);
+                    let below = lock(&queue).finish(first);
+                    match outcome {
                         Ok(kb) => {
                             peak_kb.fetch_max(u64::try_from(kb).unwrap_or(0), Ordering::SeqCst);
                             let total = done.fetch_add(count, Ordering::SeqCst) + count;
@@ -75,14 +81,15 @@ fn random_templates_render_or_fail_cleanly() {
                             if total / every != (total - count) / every {
                                 let secs = started.elapsed().as_secs_f64();
                                 eprintln!(
-                                    "fuzz: {total} cases in {secs:.0} s ({:.0} per second)",
+                                    "fuzz: {total} cases in {secs:.0} s ({:.0} per second), \
+                                     every case below {below} done",
                                     total as f64 / secs
                                 );
                             }
                         }
                         Err(failure) => {
                             stop.store(true, Ordering::SeqCst);
-                            let mut failed = failed.lock().unwrap_or_else(|e| e.into_inner());
+                            let mut failed = lock(&failed);
                             if failed.as_ref().is_none_or(|(f, _, _)| first < *f) {
                                 *failed = Some((first, count, failure));
                             }
@@ -92,15 +99,49 @@ fn random_templates_render_or_fail_cleanly() {
             });
         }
     });
-    if let Some((first, count, failure)) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    if let Some((first, count, failure)) = lock(&failed).take() {
         panic!("{}", explain(seed, first, count, &failure));
     }
+    let done = done.load(Ordering::SeqCst);
     eprintln!(
-        "fuzz: {} cases in {:.1?}, seed {seed}, peak RSS of a batch {} MiB",
-        done.load(Ordering::SeqCst),
+        "fuzz: {done} cases from case {from} in {:.1?}, seed {seed}, peak RSS of a batch {} MiB",
         started.elapsed(),
         peak_kb.load(Ordering::SeqCst) / 1024
     );
+}
+
+/// The batches of a run: the first case of the next one, and those running.
+struct Queue {
+    next: u64,
+    running: std::collections::BTreeSet<u64>,
+}
+
+impl Queue {
+    /// The next batch, its first case and its length, until the run's end (`end`, or the
+    /// deadline).
+    fn take(&mut self, end: Option<u64>, deadline: Instant) -> Option<(u64, u64)> {
+        let first = self.next;
+        let count = match end {
+            Some(end) if first >= end => return None,
+            Some(end) => batch_size().min(end - first),
+            None if Instant::now() >= deadline => return None,
+            None => batch_size(),
+        };
+        self.next += count;
+        self.running.insert(first);
+        Some((first, count))
+    }
+
+    /// Marks the batch from `first` as ended: every case below the number returned has run,
+    /// where a run that stops can be taken up again (`FUZZ_FROM`).
+    fn finish(&mut self, first: u64) -> u64 {
+        self.running.remove(&first);
+        self.running.first().copied().unwrap_or(self.next)
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The cases `first..first + count` of the run `seed`, in this process.
