@@ -143,15 +143,46 @@ pub const LIST_BYTES: usize = std::mem::size_of::<Value>() + 64;
 pub fn charge_list(len: usize, item_bytes: usize, what: &str) -> Result<(), Error> {
     check_items(len, what)?;
     let slot = std::mem::size_of::<Value>();
-    charge_text(len.saturating_mul(slot + item_bytes), what)
+    // The list's own slots are counted where it is made (`count_container`).
+    check_text(len.saturating_mul(slot + item_bytes), what)?;
+    charge_text(len.saturating_mul(item_bytes), what)
 }
 
-/// Counts a list, tuple or dict that a template writes (`[x]`, `(x,)`, `{k: v}`) with
-/// room for `slots` values: a loop of appends of such literals holds them all.
-pub fn charge_container(slots: usize, what: &str) -> Result<(), Error> {
-    check_items(slots, what)?;
-    let slot = std::mem::size_of::<Value>();
-    charge_text(LIST_BYTES + slots.saturating_mul(slot), what)
+/// What a list, tuple or dict takes beyond its slots: its allocation and counts.
+const CONTAINER_BYTES: usize = 32;
+
+/// Counts a list, tuple or dict of `slots` values just made, or the slots a list or dict
+/// grew by, with the text made: every container is counted where it is made
+/// ([`Value::list`], [`Value::tuple`], [`Value::dict`]) or grows, whatever made it (a
+/// literal, `*`, `+`, a slice, a filter, a method). Those cannot fail, so the count is held
+/// against the limit at the render's next step of work ([`charge_work`]); one operation makes
+/// at most [`Limits::max_items`] slots, which [`check_items`] refuses before they are made.
+pub(crate) fn count_container(slots: usize) {
+    let bytes = slots
+        .saturating_mul(std::mem::size_of::<Value>())
+        .saturating_add(CONTAINER_BYTES);
+    MADE.with(|m| m.set(m.get().saturating_add(bytes)));
+}
+
+/// Takes the slots a list gave back (`pop`, `remove`, `clear`) off the count: a loop of
+/// appends and pops holds little.
+pub(crate) fn uncount_slots(slots: usize) {
+    MADE.with(|m| {
+        m.set(
+            m.get()
+                .saturating_sub(slots.saturating_mul(std::mem::size_of::<Value>())),
+        )
+    });
+}
+
+/// Counts the slots a list or dict grew by (see [`count_container`]).
+pub(crate) fn count_slots(slots: usize) {
+    MADE.with(|m| {
+        m.set(
+            m.get()
+                .saturating_add(slots.saturating_mul(std::mem::size_of::<Value>())),
+        )
+    });
 }
 
 /// Counts `len` bytes of text made; fails when the render made too much.
@@ -182,7 +213,11 @@ pub fn charge_work(units: u64) -> Result<(), Error> {
         w.set(work);
         work
     });
-    let max_work = get().max_work;
+    let limits = get();
+    if MADE.get() > limits.max_text_made {
+        return Err(Error::memory("the text and lists this template makes"));
+    }
+    let max_work = limits.max_work;
     if work > max_work {
         return Err(Error::new(
             ErrorKind::Work,
@@ -282,6 +317,45 @@ mod tests {
                 .unwrap_err();
         assert!(err.contains("steps of work"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(60));
+    }
+
+    #[test]
+    fn lists_count_towards_the_memory_limit_by_their_slots() {
+        // Found by the fuzzer: a thousand tuples of 131,070 items each, made by `*` at one
+        // step of work apiece, took more than 1 GiB.
+        let err = render(
+            "{% set acc = [] %}{% for i in range(1000) %}\
+             {% set _ = acc.append(65535 * (1.5, 'x')) %}{% endfor %}{{ acc|length }}",
+        )
+        .unwrap_err();
+        assert!(err.contains("too large to hold in memory"), "{err}");
+        // Copies made by a slice, `+`, a filter or a method count as well.
+        for copy in ["big[:]", "big + []", "big|list", "big.copy()", "big|sort"] {
+            let err = render(&format!(
+                "{{% set big = range(1000000)|list %}}{{% set acc = [] %}}\
+                 {{% for i in range(100) %}}{{% set _ = acc.append({copy}) %}}{{% endfor %}}"
+            ))
+            .unwrap_err();
+            assert!(err.contains("too large to hold in memory"), "{copy}: {err}");
+        }
+        // So do lists that grow, one item at a time or by `extend`.
+        let err = render(
+            "{% set big = range(1000000)|list %}{% set acc = [] %}\
+             {% for i in range(100) %}{% set x = [] %}{% set _ = x.extend(big) %}\
+             {% set _ = acc.append(x) %}{% endfor %}",
+        )
+        .unwrap_err();
+        assert!(err.contains("too large to hold in memory"), "{err}");
+        // What a template holds in earnest is far below the limit.
+        assert_eq!(
+            render(
+                "{% set acc = [] %}{% for i in range(10000) %}\
+                 {% set _ = acc.append(10 * (i, 'x')) %}{% endfor %}{{ acc|length }} \
+                 {{ (range(100000)|list)[-1] }} {{ dict(a=1, b=2)|dictsort|length }}"
+            )
+            .unwrap(),
+            "10000 99999 2"
+        );
     }
 
     #[test]

@@ -26,15 +26,15 @@ impl Interp<'_> {
             ExprKind::Const(value) => Ok(value.clone()),
             ExprKind::Name(name) => Ok(self.lookup(name, frame)),
             ExprKind::List(items) => {
-                limits::charge_container(items.len(), "the list")?;
+                limits::check_items(items.len(), "the list")?;
                 Ok(Value::list(self.eval_all(items, frame)?))
             }
             ExprKind::Tuple(items) => {
-                limits::charge_container(items.len(), "the tuple")?;
+                limits::check_items(items.len(), "the tuple")?;
                 Ok(Value::tuple(self.eval_all(items, frame)?))
             }
             ExprKind::Dict(pairs) => {
-                limits::charge_container(pairs.len() * 3, "the dict")?;
+                limits::check_items(pairs.len(), "the dict")?;
                 let mut dict = Dict::new();
                 for (key, value) in pairs {
                     let key = self.eval(key, frame)?;

@@ -1,6 +1,7 @@
 //! Python's `dict` methods.
 
 use crate::error::{Error, ErrorKind};
+use crate::limits;
 use crate::python;
 use crate::value::{Args, Dict, DictRef, Value, View, iterate};
 
@@ -60,6 +61,7 @@ pub fn call(dict: &DictRef, name: &str, args: Args) -> Result<Value> {
                 return Ok(value.clone());
             }
             let default = bound.raw(1).cloned().unwrap_or(Value::None);
+            limits::count_slots(3);
             dict.borrow_mut().insert(key, default.clone())?;
             Ok(default)
         }
@@ -95,6 +97,7 @@ fn update(dict: &DictRef, args: Args) -> Result<Value> {
     for (key, value) in args.keywords {
         pairs.push((Value::Str(key), value));
     }
+    limits::count_slots(pairs.len().saturating_mul(3));
     let mut dict = dict.borrow_mut();
     for (key, value) in pairs {
         dict.insert(key, value)?;

@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind};
 use crate::limits;
 use crate::ops;
 use crate::python;
-use crate::value::{Args, Bound, ListRef, Value, iterate};
+use crate::value::{Args, Bound, Items, ListRef, Value, iterate};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -33,7 +33,7 @@ pub fn call(list: &ListRef, name: &str, args: Args) -> Result<Value> {
         "remove" => remove(list, &one(&args)?),
         "clear" => args
             .bind_positional(&func, 0, 0)
-            .map(|_| list.borrow_mut().clear())
+            .map(|_| clear(list))
             .map(done),
         "copy" => args
             .bind_positional(&func, 0, 0)
@@ -56,6 +56,7 @@ fn insert(list: &ListRef, bound: &Bound) -> Result<Value> {
         at.min(len)
     };
     limits::check_items(len as usize + 1, "the list")?;
+    limits::count_slots(1);
     let item = bound.raw(1).cloned().unwrap_or(Value::None);
     list.borrow_mut().insert(at as usize, item);
     Ok(Value::None)
@@ -65,7 +66,25 @@ fn remove(list: &ListRef, item: &Value) -> Result<Value> {
     let at = position(&list.borrow(), item, 0, usize::MAX)?
         .ok_or_else(|| Error::value_error("list.remove(x): x not in list"))?;
     list.borrow_mut().remove(at);
+    shrink(list, 1);
     Ok(Value::None)
+}
+
+/// Gives back the memory of `removed` items, as Python's list does once it is mostly empty,
+/// and takes them off the count of what the render holds.
+fn shrink(list: &ListRef, removed: usize) {
+    limits::uncount_slots(removed);
+    let mut items = list.borrow_mut();
+    if items.capacity() > 16 && items.len() < items.capacity() / 4 {
+        let keep = items.len() * 2;
+        items.shrink_to(keep);
+    }
+}
+
+fn clear(list: &ListRef) {
+    let items = Items(std::mem::take(&mut list.borrow_mut().0));
+    limits::uncount_slots(items.len());
+    drop(items);
 }
 
 fn sort_in_place(list: &ListRef, bound: &Bound) -> Result<Value> {
@@ -83,6 +102,7 @@ fn sort_in_place(list: &ListRef, bound: &Bound) -> Result<Value> {
 
 fn grow(list: &ListRef, items: Vec<Value>) -> Result<Value> {
     limits::check_items(list.borrow().len() + items.len(), "the list")?;
+    limits::count_slots(items.len());
     list.borrow_mut().extend(items);
     Ok(Value::None)
 }
@@ -96,7 +116,9 @@ fn pop(list: &ListRef, at: i64) -> Result<Value> {
     if !(0..len).contains(&index) {
         return Err(Error::new(ErrorKind::Index, "pop index out of range"));
     }
-    Ok(list.borrow_mut().remove(index as usize))
+    let item = list.borrow_mut().remove(index as usize);
+    shrink(list, 1);
+    Ok(item)
 }
 
 /// `count` and `index`, which lists, tuples and ranges share.

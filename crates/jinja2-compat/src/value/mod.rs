@@ -102,11 +102,13 @@ impl Value {
 
     /// A `list` of `items`.
     pub fn list(items: Vec<Value>) -> Value {
+        crate::limits::count_container(items.len());
         Value::List(Rc::new(RefCell::new(Items(items))))
     }
 
     /// A `tuple` of `items`.
     pub fn tuple(items: Vec<Value>) -> Value {
+        crate::limits::count_container(items.len());
         Value::Tuple(Tuple {
             items: items.into(),
             names: None,
@@ -115,6 +117,7 @@ impl Value {
 
     /// A named tuple: a tuple whose items are also attributes (`groupby`'s `grouper`, `list`).
     pub(crate) fn named_tuple(items: Vec<Value>, names: &'static [&'static str]) -> Value {
+        crate::limits::count_container(items.len());
         Value::Tuple(Tuple {
             items: items.into(),
             names: Some(names),
@@ -123,6 +126,8 @@ impl Value {
 
     /// A `dict`.
     pub(crate) fn dict(dict: Dict) -> Value {
+        // A key, its value and the index's entry.
+        crate::limits::count_container(dict.len().saturating_mul(3));
         Value::Dict(Rc::new(RefCell::new(dict)))
     }
 
