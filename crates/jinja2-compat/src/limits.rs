@@ -330,7 +330,14 @@ mod tests {
         .unwrap_err();
         assert!(err.contains("too large to hold in memory"), "{err}");
         // Copies made by a slice, `+`, a filter or a method count as well.
-        for copy in ["big[:]", "big + []", "big|list", "big.copy()", "big|sort"] {
+        for copy in [
+            "big[:]",
+            "big + []",
+            "big|list",
+            "big.copy()",
+            "big|sort",
+            "big|select",
+        ] {
             let err = render(&format!(
                 "{{% set big = range(1000000)|list %}}{{% set acc = [] %}}\
                  {{% for i in range(100) %}}{{% set _ = acc.append({copy}) %}}{{% endfor %}}"

@@ -27,6 +27,8 @@ impl Lazy {
         origin: &'static str,
         items: Result<Vec<Value>, Error>,
     ) -> Value {
+        // It holds its items as a list does (`big|select`, kept in a loop).
+        crate::limits::count_container(items.as_ref().map_or(0, Vec::len));
         Value::Lazy(std::rc::Rc::new(Lazy {
             kind,
             origin,
