@@ -71,10 +71,10 @@ fn random_templates_render_or_fail_cleanly() {
                     let Some((first, count)) = lock(&queue).take(cases, deadline) else {
                         break;
                     };
-                    let outcome = run_batch(seed, first, count);
-                    let below = lock(&queue).finish(first);
-                    match outcome {
+                    match run_batch(seed, first, count) {
                         Ok(kb) => {
+                            // A failed batch stays running: no later line says it was done.
+                            let below = lock(&queue).finish(first);
                             peak_kb.fetch_max(u64::try_from(kb).unwrap_or(0), Ordering::SeqCst);
                             let total = done.fetch_add(count, Ordering::SeqCst) + count;
                             let every = batch_size() * 50;

@@ -158,31 +158,23 @@ const CONTAINER_BYTES: usize = 32;
 /// against the limit at the render's next step of work ([`charge_work`]); one operation makes
 /// at most [`Limits::max_items`] slots, which [`check_items`] refuses before they are made.
 pub(crate) fn count_container(slots: usize) {
-    let bytes = slots
-        .saturating_mul(std::mem::size_of::<Value>())
-        .saturating_add(CONTAINER_BYTES);
-    MADE.with(|m| m.set(m.get().saturating_add(bytes)));
+    count_slots(slots);
+    MADE.set(MADE.get().saturating_add(CONTAINER_BYTES));
+}
+
+/// Counts the slots a list or dict grew by (see [`count_container`]).
+pub(crate) fn count_slots(slots: usize) {
+    MADE.set(MADE.get().saturating_add(slot_bytes(slots)));
 }
 
 /// Takes the slots a list gave back (`pop`, `remove`, `clear`) off the count: a loop of
 /// appends and pops holds little.
 pub(crate) fn uncount_slots(slots: usize) {
-    MADE.with(|m| {
-        m.set(
-            m.get()
-                .saturating_sub(slots.saturating_mul(std::mem::size_of::<Value>())),
-        )
-    });
+    MADE.set(MADE.get().saturating_sub(slot_bytes(slots)));
 }
 
-/// Counts the slots a list or dict grew by (see [`count_container`]).
-pub(crate) fn count_slots(slots: usize) {
-    MADE.with(|m| {
-        m.set(
-            m.get()
-                .saturating_add(slots.saturating_mul(std::mem::size_of::<Value>())),
-        )
-    });
+fn slot_bytes(slots: usize) -> usize {
+    slots.saturating_mul(std::mem::size_of::<Value>())
 }
 
 /// Counts `len` bytes of text made; fails when the render made too much.
