@@ -225,6 +225,14 @@ fn malformed_yaml() {
         2,
         "config file config.yaml is not valid YAML",
     );
+    // What made the YAML parser panic is an error of the file too.
+    assert_bad_input(
+        Test::new()
+            .config("registry: x\nbase_images: [!,")
+            .image("a", "a", "1.0", &[], "x"),
+        2,
+        "config file config.yaml is not valid YAML: line 2: the document is malformed",
+    );
 }
 
 #[test]

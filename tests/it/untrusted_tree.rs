@@ -246,6 +246,49 @@ fn links_out_of_the_tree_fail_their_image_and_reach_no_layer() {
     );
 }
 
+/// YAML files of an image folder that the YAML parser cannot take (both made libyaml-safer
+/// panic): a `labels.yaml` fails its image's build, a `gitlab-ci.yaml` stops `ci gitlab` with a
+/// message naming the file and its line; neither ends the process or prints a panic.
+#[test]
+fn malformed_yaml_of_an_image_fails_it_with_a_message() {
+    let Some(setup) = Setup::new() else { return };
+    let from = "FROM {{ \"busybox\" | image_tag }}\nRUN true\n";
+    let test = setup.test();
+    std::fs::remove_dir_all(test.path().join("images")).expect("the fixture tree goes");
+    let test = image(test, "labels", "labels", from).file("images/labels/labels.yaml", "[!,");
+    let test = image(test, "healthy", "healthy", from);
+
+    let output = test
+        .clone()
+        .args(["build", "images"])
+        .run()
+        .code(1)
+        .no_panic();
+    assert_eq!(
+        summary_line(&output),
+        "Built 1, verified 1, published 1, failed 1, skipped 0; 0 already published."
+    );
+    assert!(
+        output.stdout.contains("images/labels/labels.yaml")
+            && output.stdout.contains("line 1: the document is malformed"),
+        "{output:#?}"
+    );
+
+    // `labels`, not published, gets a job: its settings are read.
+    let test = test.file("images/labels/gitlab-ci.yaml", "a: ''|\n 0");
+    let output = test
+        .args(["ci", "gitlab", "images"])
+        .run()
+        .code(2)
+        .no_panic();
+    assert!(
+        output.stderr.contains(
+            "images/labels/gitlab-ci.yaml is not valid YAML: line 1: the document is malformed"
+        ),
+        "{output:#?}"
+    );
+}
+
 /// The uncompressed layers of every tag of the repository `name` the registry holds, as text
 /// (empty when it holds none).
 fn published_layers(setup: &Setup, name: &str) -> String {

@@ -2,8 +2,12 @@
 //! parser's events: tags resolved, aliases pointing at their anchor's node, and the errors it
 //! raises (an undefined alias, a duplicate anchor, a second document).
 
+use std::any::Any;
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
+use std::sync::Once;
 
 use libyaml_safer::{Encoding, Event, EventData, Mark, Parser};
 
@@ -50,6 +54,7 @@ pub fn single_document(text: &str) -> Result<Option<Rc<Node>>, Error> {
     let mut composer = Composer {
         parser,
         anchors: HashMap::new(),
+        line: 1,
     };
     composer.next()?;
     let root = match composer.next()? {
@@ -87,11 +92,31 @@ enum Anchor {
 struct Composer<'a> {
     parser: Parser<&'a [u8]>,
     anchors: HashMap<String, Anchor>,
+    /// The line where the last event ended.
+    line: usize,
 }
 
 impl Composer<'_> {
+    /// The next event. libyaml-safer panics on some malformed documents (`[!,`, `a: ''|` then
+    /// an indented line) where libyaml reports an error; the panic is that error here, at the
+    /// line the parser had reached, and prints nothing. A failed parser is not asked again:
+    /// every caller stops at the error.
     fn next(&mut self) -> Result<Event, Error> {
-        self.parser.parse().map_err(parse_error)
+        let parser = &mut self.parser;
+        match catch_quietly(|| parser.parse()) {
+            Ok(Ok(event)) => {
+                self.line = line(event.end_mark);
+                Ok(event)
+            }
+            Ok(Err(error)) => Err(parse_error(error)),
+            Err(panic) => Err(Error::at(
+                self.line,
+                format!(
+                    "the document is malformed after this line (the YAML parser stopped with: {})",
+                    panic_message(panic.as_ref())
+                ),
+            )),
+        }
     }
 
     fn node(&mut self, event: Event, depth: usize) -> Result<Rc<Node>, Error> {
@@ -198,6 +223,38 @@ fn explicit(tag: Option<String>) -> Option<String> {
 
 fn line(mark: Mark) -> usize {
     usize::try_from(mark.line).map_or(usize::MAX, |l| l + 1)
+}
+
+thread_local! {
+    /// Whether a panic of this thread is caught by [`catch_quietly`], which reports it.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// `work`, with a panic caught and not printed. The process's panic hook is wrapped once, so
+/// that it stays silent for this thread while `work` runs and prints every other panic as
+/// before.
+fn catch_quietly<R>(work: impl FnOnce() -> R) -> std::thread::Result<R> {
+    static WRAP_HOOK: Once = Once::new();
+    WRAP_HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|quiet| quiet.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(work));
+    QUIET.with(|quiet| quiet.set(false));
+    result
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
 }
 
 fn parse_error(error: libyaml_safer::Error) -> Error {

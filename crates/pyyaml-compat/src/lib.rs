@@ -81,4 +81,17 @@ mod tests {
         );
         assert_eq!(load(b"a: 1\nb: [\n").unwrap_err().line(), Some(3));
     }
+
+    #[test]
+    fn a_parser_panic_is_an_error_of_the_document() {
+        // Both make libyaml-safer 0.3 panic where PyYAML reports an error on line 1.
+        for (text, line) in [("a: ''|\n 0", 1), ("[!,", 1), ("a: 1\nb: [!,", 2)] {
+            let error = load(text.as_bytes()).unwrap_err();
+            assert_eq!(error.line(), Some(line), "{text:?}: {error}");
+            assert!(
+                error.to_string().contains("the document is malformed"),
+                "{text:?}: {error}"
+            );
+        }
+    }
 }
