@@ -34,7 +34,15 @@ impl UnprivilegedUser {
     pub fn runner() -> UnprivilegedUser {
         let turn = take_turn();
         if !exists(RUNNER) {
-            run("useradd", &["--create-home", "--user-group", RUNNER], &[]);
+            let mut args = vec!["--create-home"];
+            // A group left by a user removed without it is the user's group again.
+            if group_exists(RUNNER) {
+                args.extend(["--gid", RUNNER]);
+            } else {
+                args.push("--user-group");
+            }
+            args.push(RUNNER);
+            run("useradd", &args, &[]);
         }
         give_subordinate_ids(RUNNER);
         let user = UnprivilegedUser::named(RUNNER, Some(turn));
@@ -160,6 +168,13 @@ fn take_turn() -> File {
 fn exists(user: &str) -> bool {
     std::process::Command::new("id")
         .arg(user)
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+fn group_exists(group: &str) -> bool {
+    std::process::Command::new("getent")
+        .args(["group", group])
         .output()
         .is_ok_and(|output| output.status.success())
 }
