@@ -67,6 +67,24 @@ impl Setup {
         )
     }
 
+    /// The config without its credentials, which a CI job gets as variables instead
+    /// ([`Setup::credentials_env`]).
+    pub fn config_without_credentials(&self) -> String {
+        self.config()
+            .lines()
+            .filter(|line| !line.starts_with("username:") && !line.starts_with("password:"))
+            .map(|line| format!("{line}\n"))
+            .collect()
+    }
+
+    /// The credentials as a CI job's variables give them.
+    pub fn credentials_env(&self) -> Vec<(String, String)> {
+        vec![
+            ("DOCKER_PKG_USERNAME".into(), self.registry.username.clone()),
+            ("DOCKER_PKG_PASSWORD".into(), self.registry.password.clone()),
+        ]
+    }
+
     /// A scratch folder with the fixture tree and the config, running on this storage.
     pub fn test(&self) -> Test {
         Test::new()

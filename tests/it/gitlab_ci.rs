@@ -42,22 +42,11 @@ fn pipeline_tools_available() -> bool {
     false
 }
 
-/// The config of the fixture tree without its credentials: the jobs get those from CI
-/// variables.
-fn config_without_credentials(setup: &Setup) -> String {
-    setup
-        .config()
-        .lines()
-        .filter(|line| !line.starts_with("username:") && !line.starts_with("password:"))
-        .map(|line| format!("{line}\n"))
-        .collect()
-}
-
 /// A scratch copy of the fixture tree in a git repository, as a project checks it out.
 fn project(setup: &Setup, extra_config: &str) -> Test {
     let test = setup
         .test()
-        .config(&(config_without_credentials(setup) + extra_config));
+        .config(&(setup.config_without_credentials() + extra_config));
     git(test.path(), &["init", "-q", "-b", "main"]);
     commit(test.path());
     test

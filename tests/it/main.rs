@@ -14,6 +14,7 @@ mod engine_commands;
 mod engine_containers;
 mod engine_secrets;
 mod fuzz_templates;
+mod fuzz_trees;
 mod gitlab_ci;
 mod graph;
 mod implied;

@@ -202,16 +202,7 @@ fn links_out_of_the_tree_fail_their_image_and_reach_no_layer() {
         "images/shared/shared.txt",
     );
 
-    let output = test
-        .clone()
-        .args(["build", "images"])
-        .run()
-        .code(1)
-        .no_panic();
-    assert_eq!(
-        summary_line(&output),
-        "Built 2, verified 2, published 2, failed 1, skipped 0; 0 already published."
-    );
+    let output = build_failing_one(&test, 2);
     let target = host.path().canonicalize().unwrap().join("host-file");
     let expected = format!(
         "images/leak/outside.txt is a link to {}, outside the tree",
@@ -258,16 +249,7 @@ fn malformed_yaml_of_an_image_fails_it_with_a_message() {
     let test = image(test, "labels", "labels", from).file("images/labels/labels.yaml", "[!,");
     let test = image(test, "healthy", "healthy", from);
 
-    let output = test
-        .clone()
-        .args(["build", "images"])
-        .run()
-        .code(1)
-        .no_panic();
-    assert_eq!(
-        summary_line(&output),
-        "Built 1, verified 1, published 1, failed 1, skipped 0; 0 already published."
-    );
+    let output = build_failing_one(&test, 1);
     assert!(
         output.stdout.contains("images/labels/labels.yaml")
             && output.stdout.contains("line 1: the document is malformed"),
@@ -287,6 +269,26 @@ fn malformed_yaml_of_an_image_fails_it_with_a_message() {
         ),
         "{output:#?}"
     );
+}
+
+/// `build images` of `test`, which fails one image and builds, verifies and publishes
+/// `healthy` others, with no panic.
+fn build_failing_one(test: &Test, healthy: usize) -> Output {
+    let output = test
+        .clone()
+        .args(["build", "images"])
+        .run()
+        .code(1)
+        .no_panic();
+    assert_eq!(
+        summary_line(&output),
+        format!(
+            "Built {healthy}, verified {healthy}, published {healthy}, failed 1, skipped 0; \
+             0 already published."
+        ),
+        "{output:#?}"
+    );
+    output
 }
 
 /// The uncompressed layers of every tag of the repository `name` the registry holds, as text

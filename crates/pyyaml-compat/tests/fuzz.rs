@@ -90,7 +90,7 @@ fn malformed_yaml_loads_or_fails_cleanly() {
                             break;
                         }
                         let total = done.fetch_add(1, Ordering::SeqCst) + 1;
-                        if total % 1_000_000 == 0 {
+                        if total.is_multiple_of(1_000_000) {
                             let secs = started.elapsed().as_secs_f64();
                             eprintln!(
                                 "yaml fuzz: {total} cases in {secs:.0} s ({:.0} per second)",
