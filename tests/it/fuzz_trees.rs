@@ -134,7 +134,6 @@ fn run_case(seed: u64, index: u64, setup: Option<&Setup>) -> Result<(), String> 
     std::fs::write(&host_file, format!("{marker}\n")).expect("the host's file");
     let tree = generate(seed, index);
     tree.write(&root, setup, &host_file);
-    let dir = &root;
     let mut commands: Vec<Vec<&OsStr>> = vec![
         vec![
             "render".as_ref(),
@@ -166,26 +165,19 @@ fn run_case(seed: u64, index: u64, setup: Option<&Setup>) -> Result<(), String> 
         commands.push(vec!["ci".as_ref(), "gitlab".as_ref(), "images".as_ref()]);
     }
     for (number, args) in commands.iter().enumerate() {
-        let code = run_command(dir, args, &env, &secrets);
+        let code = run_command(&root, args, &env, &secrets);
         if let Ok(code) = code {
             ENDINGS[number][code].fetch_add(1, Ordering::SeqCst);
         }
         if let Err(problem) = code {
-            let kept = case.keep();
-            return Err(format!(
-                "`docker-pkg {}` {problem}\nthe tree is kept in {}:\n{}",
-                args.iter()
-                    .map(|a| a.to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                kept.display(),
-                tree.describe()
-            ));
+            let command: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();
+            let problem = format!("`docker-pkg {}` {problem}", command.join(" "));
+            return Err(keep(case, &tree, &problem));
         }
     }
     // What the run wrote: its log and the rendered Dockerfiles.
-    let mut written = std::fs::read(dir.join("docker-pkg-build.log")).unwrap_or_default();
-    for path in walk(&dir.join("out")) {
+    let mut written = std::fs::read(root.join("docker-pkg-build.log")).unwrap_or_default();
+    for path in walk(&root.join("out")) {
         written.extend(std::fs::read(path).unwrap_or_default());
     }
     let written = String::from_utf8_lossy(&written);
@@ -196,20 +188,24 @@ fn run_case(seed: u64, index: u64, setup: Option<&Setup>) -> Result<(), String> 
     } else if host_file_now != format!("{marker}\n") {
         Some(format!("the host's file was changed: {host_file_now:?}"))
     } else {
-        walk(dir)
+        walk(&root)
             .into_iter()
             .find(|path| path.as_os_str().as_bytes().ends_with(INJECTED.as_bytes()))
             .map(|path| format!("a name ran a command: {} exists", path.display()))
     };
-    if let Some(problem) = problem {
-        let kept = case.keep();
-        return Err(format!(
-            "{problem}\nthe tree is kept in {}:\n{}",
-            kept.display(),
-            tree.describe()
-        ));
+    match problem {
+        Some(problem) => Err(keep(case, &tree, &problem)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// `problem`, with the folder of the case, kept for a look, and what its tree holds.
+fn keep(case: tempfile::TempDir, tree: &Tree, problem: &str) -> String {
+    format!(
+        "{problem}\nthe tree is kept in {}:\n{}",
+        case.keep().display(),
+        tree.describe()
+    )
 }
 
 /// Runs `docker-pkg ARGS` in `dir`: its exit code, or an error saying how it ended when that
