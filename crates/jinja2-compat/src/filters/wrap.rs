@@ -72,15 +72,29 @@ fn blank(chunk: &[char]) -> bool {
 }
 
 /// A chunk of the text, of which the first `from` characters are already on a line: a long
-/// word is broken by moving `from`, not by copying what is left of it each time.
+/// word is broken by moving `from`, not by copying what is left of it each time, and whether
+/// the rest is blank is known without looking at it again (a run of spaces at the start is
+/// broken a line's width at a time, each piece dropped).
 struct Chunk {
     text: Vec<char>,
     from: usize,
+    /// Where the last character that is not whitespace is.
+    last_text: Option<usize>,
 }
 
 impl Chunk {
     fn new(text: Vec<char>) -> Chunk {
-        Chunk { text, from: 0 }
+        let last_text = text.iter().rposition(|c| !is_space(*c));
+        Chunk {
+            text,
+            from: 0,
+            last_text,
+        }
+    }
+
+    /// Whether what is left of the chunk is all whitespace, as `str.strip` sees it.
+    fn is_blank(&self) -> bool {
+        self.last_text.is_none_or(|last| last < self.from)
     }
 
     fn chars(&self) -> &[char] {
@@ -112,7 +126,7 @@ impl Wrapper {
         while !chunks.is_empty() {
             let mut current: Vec<Vec<char>> = Vec::new();
             let mut length = 0;
-            if chunks.last().is_some_and(|c| blank(c.chars())) && !lines.is_empty() {
+            if chunks.last().is_some_and(Chunk::is_blank) && !lines.is_empty() {
                 chunks.pop();
             }
             while let Some(chunk) = chunks.last() {
