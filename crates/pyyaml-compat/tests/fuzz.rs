@@ -83,6 +83,8 @@ fn malformed_yaml_loads_or_fails_cleanly() {
                             Err(_) => Some("panics (the message is above)".to_owned()),
                         };
                         if let Some(problem) = problem {
+                            // The other threads stop too: the first failure is the answer.
+                            stop.store(true, Ordering::SeqCst);
                             let mut failed = lock(failed);
                             if failed.as_ref().is_none_or(|(first, _)| index < *first) {
                                 *failed = Some((index, explain(seed, index, &input, &problem)));
