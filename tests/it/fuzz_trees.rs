@@ -319,8 +319,9 @@ struct Tree {
 impl Tree {
     /// Writes the tree below `root`, `@OUTSIDE@` standing for `host_file`; with `setup`, its
     /// configuration names that registry. Nothing is written through a link: an entry takes
-    /// the place of what an earlier one left at its path, and one whose folder leads out of
-    /// `root` is left out, since the links of a tree lead anywhere, and this runs as root.
+    /// the place of what an earlier one left at its path, and one whose folder is reached
+    /// through a link is left out, since the links of a tree lead anywhere, and this runs as
+    /// root.
     fn write(&self, root: &Path, setup: Option<&Setup>, host_file: &Path) {
         std::fs::create_dir_all(root.join("xdg")).expect("an empty XDG_CONFIG_HOME");
         let outside = |bytes: &[u8]| -> Vec<u8> {
@@ -342,10 +343,9 @@ impl Tree {
             let Some(parent) = path.parent() else {
                 continue;
             };
-            // A file named like a folder of an earlier entry, or a folder through a link.
-            if std::fs::create_dir_all(parent).is_err()
-                || !parent.canonicalize().is_ok_and(|p| p.starts_with(&root))
-            {
+            // A folder through a link of an earlier entry (looked at before anything is made
+            // there), or a file named like a folder of an earlier entry.
+            if through_link(&root, parent) || std::fs::create_dir_all(parent).is_err() {
                 continue;
             }
             if path.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
@@ -393,6 +393,18 @@ impl Tree {
         }
         text
     }
+}
+
+/// Whether a folder on the way from `root` to `folder` is a symbolic link.
+fn through_link(root: &Path, folder: &Path) -> bool {
+    let Ok(relative) = folder.strip_prefix(root) else {
+        return true;
+    };
+    let mut path = root.to_owned();
+    relative.components().any(|component| {
+        path.push(component);
+        path.symlink_metadata().is_ok_and(|m| m.is_symlink())
+    })
 }
 
 /// Folder names of images.
@@ -727,4 +739,35 @@ fn the_tree_generator_is_reproducible_from_the_seed() {
         different > 15,
         "{different} of 20 trees differ between seeds"
     );
+}
+
+#[test]
+fn the_tree_writer_never_writes_through_a_link() {
+    let case = tempfile::tempdir().unwrap();
+    let (root, elsewhere) = (case.path().join("tree"), case.path().join("elsewhere"));
+    std::fs::create_dir_all(elsewhere.join("dir")).unwrap();
+    std::fs::write(elsewhere.join("file"), "kept\n").unwrap();
+    let bytes = |path: &Path| path.as_os_str().as_bytes().to_vec();
+    let tree = Tree {
+        entries: vec![
+            Entry::Link(
+                b"images/a/changelog".to_vec(),
+                bytes(&elsewhere.join("file")),
+            ),
+            Entry::Link(b"images/a/dir".to_vec(), bytes(&elsewhere.join("dir"))),
+            Entry::File(b"images/a/changelog".to_vec(), b"written\n".to_vec()),
+            Entry::File(b"images/a/dir/inner".to_vec(), b"written\n".to_vec()),
+        ],
+        update_name: Vec::new(),
+        update_reason: Vec::new(),
+    };
+    tree.write(&root, None, &elsewhere.join("file"));
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("file")).unwrap(),
+        "kept\n"
+    );
+    assert!(!elsewhere.join("dir/inner").exists());
+    let changelog = root.join("images/a/changelog");
+    assert!(!changelog.symlink_metadata().unwrap().is_symlink());
+    assert_eq!(std::fs::read_to_string(changelog).unwrap(), "written\n");
 }
