@@ -33,10 +33,10 @@ impl UnprivilegedUser {
     /// test's until dropped.
     pub fn runner() -> UnprivilegedUser {
         let turn = take_turn();
-        if !exists(RUNNER) {
+        if !known("passwd", RUNNER) {
             let mut args = vec!["--create-home"];
             // A group left by a user removed without it is the user's group again.
-            if group_exists(RUNNER) {
+            if known("group", RUNNER) {
                 args.extend(["--gid", RUNNER]);
             } else {
                 args.push("--user-group");
@@ -165,16 +165,10 @@ fn take_turn() -> File {
     file
 }
 
-fn exists(user: &str) -> bool {
-    std::process::Command::new("id")
-        .arg(user)
-        .output()
-        .is_ok_and(|output| output.status.success())
-}
-
-fn group_exists(group: &str) -> bool {
+/// Whether the system's `database` (`passwd`, `group`) has an entry `name`.
+fn known(database: &str, name: &str) -> bool {
     std::process::Command::new("getent")
-        .args(["group", group])
+        .args([database, name])
         .output()
         .is_ok_and(|output| output.status.success())
 }
